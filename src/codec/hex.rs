@@ -1,0 +1,163 @@
+//! Hex input parsing and hex formatting.
+//!
+//! The parser accepts what people paste from protocol docs and other tools:
+//! `48 65 6C`, `48656c`, `0x48,0x65`, `48-65-6C`, `48:65`, with line breaks.
+
+use std::fmt;
+
+/// Why a hex input could not be parsed. `at` is the char index in the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HexError {
+    /// A character that is neither a hex digit nor a separator.
+    InvalidChar { at: usize, ch: char },
+    /// A run of digits with an odd count (more than one digit), e.g. `123`.
+    OddDigits { at: usize, len: usize },
+}
+
+impl fmt::Display for HexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HexError::InvalidChar { at, ch } => {
+                write!(f, "'{ch}' at position {} is not a hex digit", at + 1)
+            }
+            HexError::OddDigits { at, len } => write!(
+                f,
+                "odd number of hex digits ({len}) in the group starting at position {}",
+                at + 1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for HexError {}
+
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '_')
+}
+
+/// Parses hex text into bytes.
+///
+/// Groups are separated by whitespace, `,`, `;`, `:`, `-` or `_`. A group may
+/// carry a `0x`/`0X` prefix or a `\x` prefix. A group of digits is read two at a
+/// time; a lone digit (`A`) is one byte (`0x0A`); a longer odd group is an error.
+pub fn parse_hex(input: &str) -> Result<Vec<u8>, HexError> {
+    let chars: Vec<char> = input.chars().collect();
+    let mut out = Vec::with_capacity(chars.len() / 2);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if is_separator(c) {
+            i += 1;
+            continue;
+        }
+        // Optional prefix.
+        if (c == '0' && matches!(chars.get(i + 1), Some('x' | 'X')))
+            || (c == '\\' && matches!(chars.get(i + 1), Some('x' | 'X')))
+        {
+            i += 2;
+        }
+        let start = i;
+        while i < chars.len() && !is_separator(chars[i]) {
+            let ch = chars[i];
+            if ch == '\\' && matches!(chars.get(i + 1), Some('x' | 'X')) {
+                // `\x48\x65` written without separators.
+                break;
+            }
+            if !ch.is_ascii_hexdigit() {
+                return Err(HexError::InvalidChar { at: i, ch });
+            }
+            i += 1;
+        }
+        let group = &chars[start..i];
+        match group.len() {
+            0 => {
+                if start < chars.len() && chars[start] == '\\' {
+                    continue;
+                }
+                // A bare prefix such as "0x" with nothing after it.
+                return Err(HexError::OddDigits { at: start, len: 0 });
+            }
+            1 => out.push(digit(group[0])),
+            n if n % 2 == 1 => return Err(HexError::OddDigits { at: start, len: n }),
+            _ => {
+                for pair in group.chunks_exact(2) {
+                    out.push(digit(pair[0]) << 4 | digit(pair[1]));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn digit(c: char) -> u8 {
+    c.to_digit(16).map_or(0, |d| d as u8)
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Formats bytes as upper-case hex pairs separated by single spaces: `48 65 6C`.
+pub fn format_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    push_hex(&mut s, bytes);
+    s
+}
+
+/// Appends `48 65 6C` to `out`.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push(HEX_UPPER[(b >> 4) as usize] as char);
+        out.push(HEX_UPPER[(b & 0xF) as usize] as char);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_common_forms() {
+        let cases: &[(&str, &[u8])] = &[
+            ("48 65 6C", b"Hel"),
+            ("48656c", b"Hel"),
+            ("0x48,0x65", b"He"),
+            ("0x48, 0X65 ,0x6c", b"Hel"),
+            ("48\n65\r\n6C\n", b"Hel"),
+            ("48-65-6c", b"Hel"),
+            ("48:65", b"He"),
+            ("\\x48\\x65", b"He"),
+            ("A 1 ff", &[0x0A, 0x01, 0xFF]),
+            ("", b""),
+            ("   \n ", b""),
+            ("0102 0304", &[1, 2, 3, 4]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_hex(input).as_deref(), Ok(*want), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_input_with_position() {
+        assert_eq!(
+            parse_hex("48 6G"),
+            Err(HexError::InvalidChar { at: 4, ch: 'G' })
+        );
+        assert_eq!(
+            parse_hex("48 656"),
+            Err(HexError::OddDigits { at: 3, len: 3 })
+        );
+        assert!(parse_hex("hello").is_err());
+        assert!(parse_hex("0x").is_err());
+        assert!(parse_hex("4 8 中").is_err());
+    }
+
+    #[test]
+    fn formats_and_round_trips() {
+        assert_eq!(format_hex(b"Hel"), "48 65 6C");
+        assert_eq!(format_hex(&[]), "");
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(parse_hex(&format_hex(&all)), Ok(all));
+    }
+}

@@ -1,0 +1,250 @@
+//! Text encodings: decoding received bytes for display without hiding
+//! anything, and encoding typed text for sending.
+
+use encoding_rs::{DecoderResult, Encoding, EncoderResult};
+use std::fmt;
+
+/// The encodings offered in the UI, most used first. Every one of them is
+/// an `encoding_rs` encoding, named by its WHATWG name.
+pub const ENCODINGS: &[&Encoding] = &[
+    encoding_rs::UTF_8,
+    encoding_rs::GBK,
+    encoding_rs::GB18030,
+    encoding_rs::BIG5,
+    encoding_rs::SHIFT_JIS,
+    encoding_rs::EUC_JP,
+    encoding_rs::ISO_2022_JP,
+    encoding_rs::EUC_KR,
+    encoding_rs::UTF_16LE,
+    encoding_rs::UTF_16BE,
+    encoding_rs::WINDOWS_1252,
+    encoding_rs::WINDOWS_1250,
+    encoding_rs::WINDOWS_1251,
+    encoding_rs::WINDOWS_1253,
+    encoding_rs::WINDOWS_1254,
+    encoding_rs::WINDOWS_1255,
+    encoding_rs::WINDOWS_1256,
+    encoding_rs::WINDOWS_1257,
+    encoding_rs::WINDOWS_1258,
+    encoding_rs::WINDOWS_874,
+    encoding_rs::ISO_8859_2,
+    encoding_rs::ISO_8859_3,
+    encoding_rs::ISO_8859_4,
+    encoding_rs::ISO_8859_5,
+    encoding_rs::ISO_8859_6,
+    encoding_rs::ISO_8859_7,
+    encoding_rs::ISO_8859_8,
+    encoding_rs::ISO_8859_10,
+    encoding_rs::ISO_8859_13,
+    encoding_rs::ISO_8859_14,
+    encoding_rs::ISO_8859_15,
+    encoding_rs::ISO_8859_16,
+    encoding_rs::KOI8_R,
+    encoding_rs::KOI8_U,
+    encoding_rs::IBM866,
+    encoding_rs::MACINTOSH,
+    encoding_rs::X_MAC_CYRILLIC,
+];
+
+/// Finds an encoding by name or label (`"UTF-8"`, `"gbk"`, `"gb2312"`...).
+/// Unknown names fall back to UTF-8.
+pub fn encoding_by_name(name: &str) -> &'static Encoding {
+    Encoding::for_label_no_replacement(name.trim().as_bytes()).unwrap_or(encoding_rs::UTF_8)
+}
+
+/// Decodes `bytes` for display. Nothing is dropped silently: bytes that are
+/// not valid in `enc`, and control characters other than tab and line feed,
+/// are shown as `\xNN`; CR LF becomes a line break and a lone CR is shown as `\r`.
+pub fn decode_for_display(bytes: &[u8], enc: &'static Encoding) -> String {
+    let mut decoded = String::new();
+    decode_into(bytes, enc, &mut decoded);
+    let mut out = String::with_capacity(decoded.len());
+    let mut chars = decoded.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push_str("\\r");
+                }
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7F => push_escape(&mut out, c as u8),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Decodes with `\xNN` for malformed bytes, keeping control characters as they are.
+pub fn decode_into(bytes: &[u8], enc: &'static Encoding, out: &mut String) {
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut src = bytes;
+    reserve_for(&decoder, out, src.len());
+    loop {
+        let (result, read) = decoder.decode_to_string_without_replacement(src, out, true);
+        match result {
+            DecoderResult::InputEmpty => break,
+            DecoderResult::OutputFull => {}
+            DecoderResult::Malformed(bad, extra) => {
+                let end = read.saturating_sub(extra as usize);
+                let start = end.saturating_sub(bad as usize);
+                for &b in &src[start..end] {
+                    push_escape(out, b);
+                }
+            }
+        }
+        src = &src[read..];
+        reserve_for(&decoder, out, src.len());
+    }
+}
+
+fn reserve_for(decoder: &encoding_rs::Decoder, out: &mut String, len: usize) {
+    let need = decoder
+        .max_utf8_buffer_length_without_replacement(len)
+        .unwrap_or(len.saturating_mul(4))
+        .saturating_add(16);
+    out.reserve(need);
+}
+
+fn push_escape(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('\\');
+    out.push('x');
+    out.push(HEX[(b >> 4) as usize] as char);
+    out.push(HEX[(b & 0xF) as usize] as char);
+}
+
+/// A character that the chosen encoding cannot represent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError {
+    pub ch: char,
+    /// Char index of the first such character in the text.
+    pub at: usize,
+    pub encoding: &'static str,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "'{}' (position {}) cannot be encoded in {}",
+            self.ch,
+            self.at + 1,
+            self.encoding
+        )
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// Encodes `text` in `enc`. Characters the encoding cannot represent are an
+/// error (never a silent `?` or an HTML entity).
+pub fn encode_text(text: &str, enc: &'static Encoding) -> Result<Vec<u8>, EncodeError> {
+    if enc == encoding_rs::UTF_8 {
+        return Ok(text.as_bytes().to_vec());
+    }
+    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+        let le = enc == encoding_rs::UTF_16LE;
+        let mut out = Vec::with_capacity(text.len() * 2);
+        for unit in text.encode_utf16() {
+            let b = if le {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            };
+            out.extend_from_slice(&b);
+        }
+        return Ok(out);
+    }
+    let mut encoder = enc.new_encoder();
+    let mut out = Vec::with_capacity(
+        encoder
+            .max_buffer_length_from_utf8_without_replacement(text.len())
+            .unwrap_or(text.len() * 4),
+    );
+    let mut src = text;
+    loop {
+        let (result, read) = encoder.encode_from_utf8_to_vec_without_replacement(src, &mut out, true);
+        match result {
+            EncoderResult::InputEmpty => return Ok(out),
+            EncoderResult::OutputFull => {
+                out.reserve(src.len().saturating_mul(4).max(16));
+            }
+            EncoderResult::Unmappable(ch) => {
+                let consumed = text.len() - src.len() + read;
+                let at = text[..consumed].chars().count().saturating_sub(1);
+                return Err(EncodeError {
+                    ch,
+                    at,
+                    encoding: enc.name(),
+                });
+            }
+        }
+        src = &src[read..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_and_gbk_round_trip() {
+        let samples = ["hello", "你好，世界", "混合 mixed 123\n第二行", ""];
+        for enc in [encoding_rs::UTF_8, encoding_rs::GBK, encoding_rs::GB18030] {
+            for s in samples {
+                let bytes = encode_text(s, enc).expect("encodable");
+                assert_eq!(decode_for_display(&bytes, enc), s, "{} {s:?}", enc.name());
+            }
+        }
+    }
+
+    #[test]
+    fn gbk_bytes_are_the_known_ones() {
+        assert_eq!(encode_text("你好", encoding_rs::GBK).unwrap(), [0xC4, 0xE3, 0xBA, 0xC3]);
+        assert_eq!(decode_for_display(&[0xC4, 0xE3, 0xBA, 0xC3], encoding_rs::GBK), "你好");
+        assert_eq!(encode_text("你好", encoding_rs::UTF_8).unwrap(), "你好".as_bytes());
+    }
+
+    #[test]
+    fn utf16_encodes_as_utf16() {
+        assert_eq!(encode_text("A中", encoding_rs::UTF_16LE).unwrap(), [0x41, 0, 0x2D, 0x4E]);
+        assert_eq!(encode_text("A中", encoding_rs::UTF_16BE).unwrap(), [0, 0x41, 0x4E, 0x2D]);
+        assert_eq!(decode_for_display(&[0x41, 0, 0x2D, 0x4E], encoding_rs::UTF_16LE), "A中");
+    }
+
+    #[test]
+    fn invalid_bytes_stay_visible() {
+        assert_eq!(decode_for_display(b"ab\xFFcd", encoding_rs::UTF_8), "ab\\xFFcd");
+        // GBK lead byte followed by an invalid trail byte: both visible, nothing lost.
+        let shown = decode_for_display(&[0x41, 0x81, 0x20, 0x42], encoding_rs::GBK);
+        assert!(shown.starts_with('A') && shown.ends_with('B'), "{shown}");
+        assert!(shown.contains("\\x81"), "{shown}");
+        // A truncated UTF-8 sequence at the end.
+        assert_eq!(decode_for_display(b"x\xE4\xBD", encoding_rs::UTF_8), "x\\xE4\\xBD");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_crlf_is_a_line_break() {
+        assert_eq!(decode_for_display(b"a\r\nb\0c\rd\te", encoding_rs::UTF_8), "a\nb\\x00c\\rd\te");
+    }
+
+    #[test]
+    fn unencodable_text_is_an_error() {
+        let err = encode_text("ab😀", encoding_rs::GBK).unwrap_err();
+        assert_eq!(err.ch, '😀');
+        assert_eq!(err.at, 2);
+        // GB18030 covers all of Unicode.
+        assert!(encode_text("ab😀", encoding_rs::GB18030).is_ok());
+    }
+
+    #[test]
+    fn names_resolve() {
+        assert_eq!(encoding_by_name("gb2312"), encoding_rs::GBK);
+        assert_eq!(encoding_by_name("UTF-8"), encoding_rs::UTF_8);
+        assert_eq!(encoding_by_name("nonsense"), encoding_rs::UTF_8);
+        for enc in ENCODINGS {
+            assert_eq!(encoding_by_name(enc.name()), *enc);
+        }
+    }
+}

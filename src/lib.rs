@@ -1,0 +1,8 @@
+//! NetPal: a desktop network debugging assistant (网络调试助手).
+//!
+//! Layers, each depending only on those below it:
+//! `ui` → `app` → `log` → `net` → `codec`.
+
+pub mod codec;
+pub mod log;
+pub mod net;

@@ -1,0 +1,438 @@
+//! The log: a bounded store of records (raw bytes + time, direction, peer)
+//! and the line index that lets the UI show only the visible rows.
+//!
+//! Records keep raw bytes; text, hex and encodings are views computed at
+//! display time, so switching the view re-renders the whole history.
+
+use crate::codec;
+use crate::net::{CloseReason, NetError};
+use encoding_rs::Encoding;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+/// A session event worth a line in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    Opened { local: SocketAddr },
+    Connecting { remote: SocketAddr },
+    Connected { local: SocketAddr, peer: SocketAddr },
+    Accepted { peer: SocketAddr },
+    Disconnected { peer: SocketAddr, reason: CloseReason },
+    Error(NetError),
+    Closed { error: Option<NetError> },
+    /// A line from the app itself (e.g. a send that could not be encoded).
+    Message(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Rx(Vec<u8>),
+    Tx(Vec<u8>),
+    Note(Note),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Increases by one per record ever pushed; survives dropping.
+    pub seq: u64,
+    pub at: SystemTime,
+    pub peer: Option<SocketAddr>,
+    pub body: Body,
+}
+
+impl Record {
+    pub fn payload(&self) -> Option<&[u8]> {
+        match &self.body {
+            Body::Rx(b) | Body::Tx(b) => Some(b),
+            Body::Note(_) => None,
+        }
+    }
+
+    /// What the record counts against the byte cap.
+    fn cost(&self) -> usize {
+        RECORD_OVERHEAD + self.payload().map_or(64, <[u8]>::len)
+    }
+}
+
+/// Bookkeeping per record, counted against the cap with the payload.
+pub const RECORD_OVERHEAD: usize = std::mem::size_of::<Record>() + 16;
+/// Default byte cap of the log.
+pub const DEFAULT_CAP_BYTES: usize = 64 << 20;
+
+/// A bounded record store that drops the oldest records when over its cap.
+pub struct LogStore {
+    records: VecDeque<Record>,
+    bytes: usize,
+    cap: usize,
+    next_seq: u64,
+    dropped_records: u64,
+    dropped_bytes: u64,
+}
+
+impl Default for LogStore {
+    fn default() -> Self {
+        Self::new(DEFAULT_CAP_BYTES)
+    }
+}
+
+impl LogStore {
+    pub fn new(cap_bytes: usize) -> Self {
+        Self {
+            records: VecDeque::new(),
+            bytes: 0,
+            cap: cap_bytes.max(RECORD_OVERHEAD * 2),
+            next_seq: 0,
+            dropped_records: 0,
+            dropped_bytes: 0,
+        }
+    }
+
+    pub fn push(&mut self, at: SystemTime, peer: Option<SocketAddr>, body: Body) {
+        let rec = Record {
+            seq: self.next_seq,
+            at,
+            peer,
+            body,
+        };
+        self.next_seq += 1;
+        self.bytes += rec.cost();
+        self.records.push_back(rec);
+        while self.bytes > self.cap && self.records.len() > 1 {
+            if let Some(old) = self.records.pop_front() {
+                self.bytes -= old.cost();
+                self.dropped_records += 1;
+                self.dropped_bytes += old.payload().map_or(0, |p| p.len() as u64);
+            }
+        }
+    }
+
+    pub fn set_cap(&mut self, cap_bytes: usize) {
+        self.cap = cap_bytes.max(RECORD_OVERHEAD * 2);
+        while self.bytes > self.cap && self.records.len() > 1 {
+            if let Some(old) = self.records.pop_front() {
+                self.bytes -= old.cost();
+                self.dropped_records += 1;
+                self.dropped_bytes += old.payload().map_or(0, |p| p.len() as u64);
+            }
+        }
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    pub fn clear(&mut self) {
+        self.records.clear();
+        self.bytes = 0;
+        self.dropped_records = 0;
+        self.dropped_bytes = 0;
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Bytes counted against the cap.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Records dropped to stay under the cap since the last clear.
+    pub fn dropped_records(&self) -> u64 {
+        self.dropped_records
+    }
+
+    /// Payload bytes in the dropped records.
+    pub fn dropped_bytes(&self) -> u64 {
+        self.dropped_bytes
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Record> {
+        self.records.get(i)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter()
+    }
+
+    /// Sequence number of the oldest record kept (or the next one when empty).
+    pub fn first_seq(&self) -> u64 {
+        self.records.front().map_or(self.next_seq, |r| r.seq)
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+}
+
+// ---- display layout ----------------------------------------------------------
+
+/// How payloads are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+pub enum ViewMode {
+    #[default]
+    Text,
+    Hex,
+    Both,
+}
+
+/// Everything the line layout depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    pub mode: ViewMode,
+    pub encoding: &'static Encoding,
+    /// Columns per line when wrapping; `None` = no wrap (long lines are still
+    /// cut at [`MAX_LINE_CHARS`] so one line never gets huge).
+    pub wrap_cols: Option<usize>,
+}
+
+/// Longest display line without wrapping.
+pub const MAX_LINE_CHARS: usize = 512;
+
+fn char_cols(c: char) -> usize {
+    // East Asian wide characters take two columns in a monospace layout.
+    let u = c as u32;
+    if (0x1100..=0x115F).contains(&u)
+        || (0x2E80..=0xA4CF).contains(&u)
+        || (0xAC00..=0xD7A3).contains(&u)
+        || (0xF900..=0xFAFF).contains(&u)
+        || (0xFE30..=0xFE4F).contains(&u)
+        || (0xFF00..=0xFF60).contains(&u)
+        || (0xFFE0..=0xFFE6).contains(&u)
+        || (0x1F300..=0x1FAFF).contains(&u)
+        || (0x20000..=0x3FFFD).contains(&u)
+    {
+        2
+    } else {
+        1
+    }
+}
+
+fn push_wrapped(text: &str, max_cols: usize, out: &mut Vec<String>) {
+    for line in text.split('\n') {
+        let mut cur = String::new();
+        let mut cols = 0;
+        for c in line.chars() {
+            let w = char_cols(c);
+            if cols + w > max_cols && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+                cols = 0;
+            }
+            cur.push(c);
+            cols += w;
+        }
+        out.push(cur);
+    }
+}
+
+/// Bytes per hex line for a view.
+pub fn hex_bytes_per_line(view: &View) -> usize {
+    match view.wrap_cols {
+        Some(cols) => ((cols / 3) / 4 * 4).clamp(4, 64),
+        None => 32,
+    }
+}
+
+/// The payload lines of a record under `view` (the header line is not included).
+pub fn payload_lines(payload: &[u8], view: &View) -> Vec<String> {
+    let mut out = Vec::new();
+    let cols = view.wrap_cols.unwrap_or(MAX_LINE_CHARS).max(8);
+    if matches!(view.mode, ViewMode::Text | ViewMode::Both) {
+        let text = codec::decode_for_display(payload, view.encoding);
+        // A trailing line break ends the last line rather than opening an empty one.
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        push_wrapped(text, cols, &mut out);
+    }
+    if matches!(view.mode, ViewMode::Hex | ViewMode::Both) {
+        let per = hex_bytes_per_line(view);
+        if payload.is_empty() && view.mode == ViewMode::Hex {
+            out.push(String::new());
+        }
+        for chunk in payload.chunks(per) {
+            out.push(codec::format_hex(chunk));
+        }
+    }
+    out
+}
+
+/// Display rows of a record: one header row plus its payload lines.
+pub fn record_rows(rec: &Record, view: &View) -> usize {
+    1 + rec.payload().map_or(0, |p| payload_lines(p, view).len())
+}
+
+/// Maps display rows to records for the records in a [`LogStore`], so the UI
+/// lays out only the rows on screen. Kept in step incrementally: new records
+/// are appended, dropped ones removed from the front; a view change rebuilds.
+#[derive(Default)]
+pub struct LineIndex {
+    view: Option<View>,
+    first_seq: u64,
+    /// Absolute row where each indexed record ends (exclusive).
+    ends: VecDeque<u64>,
+    /// Absolute row where the first indexed record starts.
+    base: u64,
+}
+
+impl LineIndex {
+    /// Brings the index in step with `store` under `view`.
+    pub fn sync(&mut self, store: &LogStore, view: &View) {
+        if self.view != Some(*view) || store.first_seq() < self.first_seq {
+            self.view = Some(*view);
+            self.ends.clear();
+            self.base = 0;
+            self.first_seq = store.first_seq();
+        }
+        // Drop records the store no longer has.
+        while self.first_seq < store.first_seq() {
+            match self.ends.pop_front() {
+                Some(end) => self.base = end,
+                None => {
+                    self.first_seq = store.first_seq();
+                    break;
+                }
+            }
+            self.first_seq += 1;
+        }
+        // Append the new ones.
+        let indexed = self.first_seq + self.ends.len() as u64;
+        let start = (indexed - store.first_seq()) as usize;
+        let mut end = self.ends.back().copied().unwrap_or(self.base);
+        for i in start..store.len() {
+            if let Some(rec) = store.get(i) {
+                end += record_rows(rec, view) as u64;
+                self.ends.push_back(end);
+            }
+        }
+    }
+
+    /// Total display rows.
+    pub fn rows(&self) -> usize {
+        (self.ends.back().copied().unwrap_or(self.base) - self.base) as usize
+    }
+
+    /// The record (index into the store) and the line within it for a row.
+    pub fn locate(&self, row: usize) -> Option<(usize, usize)> {
+        let abs = self.base + row as u64;
+        let i = self.ends.partition_point(|&e| e <= abs);
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { self.base } else { self.ends[i - 1] };
+        debug_assert!(abs < end);
+        Some((i, (abs - start) as usize))
+    }
+
+    /// The first row of record `i`.
+    pub fn first_row_of(&self, i: usize) -> Option<usize> {
+        let start = if i == 0 {
+            self.base
+        } else {
+            *self.ends.get(i - 1)?
+        };
+        Some((start - self.base) as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rx(bytes: &[u8]) -> Body {
+        Body::Rx(bytes.to_vec())
+    }
+
+    fn text_view() -> View {
+        View {
+            mode: ViewMode::Text,
+            encoding: encoding_rs::UTF_8,
+            wrap_cols: Some(10),
+        }
+    }
+
+    #[test]
+    fn store_drops_oldest_over_cap_and_counts_what_it_dropped() {
+        let cap = 10 * (RECORD_OVERHEAD + 100);
+        let mut log = LogStore::new(cap);
+        for i in 0..25u8 {
+            log.push(SystemTime::now(), None, rx(&[i; 100]));
+        }
+        assert_eq!(log.len(), 10);
+        assert!(log.bytes() <= cap);
+        assert_eq!(log.dropped_records(), 15);
+        assert_eq!(log.dropped_bytes(), 1500);
+        // The newest are kept, in order.
+        assert_eq!(log.get(0).and_then(|r| r.payload()).map(|p| p[0]), Some(15));
+        assert_eq!(log.get(9).and_then(|r| r.payload()).map(|p| p[0]), Some(24));
+        assert_eq!(log.first_seq(), 15);
+        assert_eq!(log.next_seq(), 25);
+        log.clear();
+        assert_eq!((log.len(), log.dropped_records(), log.bytes()), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_record_bigger_than_the_cap_is_still_kept_alone() {
+        let mut log = LogStore::new(1000);
+        log.push(SystemTime::now(), None, rx(&[1; 10]));
+        log.push(SystemTime::now(), None, rx(&[2; 5000]));
+        assert_eq!(log.len(), 1);
+        assert_eq!(log.get(0).and_then(|r| r.payload()).map(<[u8]>::len), Some(5000));
+    }
+
+    #[test]
+    fn payload_lines_wrap_split_and_show_hex() {
+        let v = text_view();
+        assert_eq!(payload_lines(b"hello\nworld\n", &v), ["hello", "world"]);
+        assert_eq!(payload_lines(b"abcdefghijkl", &v), ["abcdefghij", "kl"]);
+        // Wide characters count two columns.
+        assert_eq!(payload_lines("你好世界再见啊".as_bytes(), &v), ["你好世界再", "见啊"]);
+        let hex = View {
+            mode: ViewMode::Hex,
+            wrap_cols: Some(12),
+            ..v
+        };
+        assert_eq!(payload_lines(b"Hello", &hex), ["48 65 6C 6C", "6F"]);
+        let both = View {
+            mode: ViewMode::Both,
+            ..hex
+        };
+        assert_eq!(payload_lines(b"Hi", &both), ["Hi", "48 69"]);
+    }
+
+    #[test]
+    fn index_follows_appends_drops_and_view_changes() {
+        let mut log = LogStore::new(4 * (RECORD_OVERHEAD + 3));
+        let mut idx = LineIndex::default();
+        let v = text_view();
+        log.push(SystemTime::now(), None, rx(b"a\nb")); // 3 rows
+        log.push(SystemTime::now(), None, rx(b"c")); // 2 rows
+        idx.sync(&log, &v);
+        assert_eq!(idx.rows(), 5);
+        assert_eq!(idx.locate(0), Some((0, 0)));
+        assert_eq!(idx.locate(2), Some((0, 2)));
+        assert_eq!(idx.locate(3), Some((1, 0)));
+        assert_eq!(idx.locate(5), None);
+        for _ in 0..5 {
+            log.push(SystemTime::now(), None, rx(b"d"));
+        }
+        idx.sync(&log, &v);
+        assert_eq!(log.len(), 4);
+        assert_eq!(idx.rows(), 8);
+        assert_eq!(idx.locate(7), Some((3, 1)));
+        assert_eq!(idx.first_row_of(3), Some(6));
+        let hex = View {
+            mode: ViewMode::Both,
+            ..v
+        };
+        idx.sync(&log, &hex);
+        assert_eq!(idx.rows(), 12);
+        log.clear();
+        idx.sync(&log, &hex);
+        assert_eq!(idx.rows(), 0);
+        log.push(SystemTime::now(), None, rx(b"e"));
+        idx.sync(&log, &hex);
+        assert_eq!(idx.rows(), 3);
+    }
+}

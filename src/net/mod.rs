@@ -1,0 +1,207 @@
+//! Socket workers. Each open session runs one thread with one poll loop
+//! (mio) that serves its listener, all its connections or its UDP socket.
+//! The UI talks to it with [`Command`]s and hears back through [`Event`]s;
+//! this module knows nothing of egui, only a wake-up hook.
+
+mod error;
+pub mod interfaces;
+pub mod spec;
+mod worker;
+
+pub use error::{NetError, NetErrorKind, kind_of};
+pub use spec::{HostPort, OpenSpec, Protocol, SpecError, parse_host_port, parse_ip, parse_port};
+
+use crossbeam_channel::{Receiver, Sender};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::SystemTime;
+
+/// Called by a worker after it has queued events, e.g. `move || ctx.request_repaint()`.
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+/// Where a send goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Every connected peer (TCP server clients, or a TCP client's server).
+    All,
+    /// These peers (TCP connections, or UDP destinations).
+    Peers(Vec<SocketAddr>),
+    /// A host and port, resolved by the worker (UDP remote).
+    Host(HostPort),
+}
+
+/// What the UI asks a worker to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Send { to: Target, bytes: Vec<u8> },
+    /// Close these TCP connections (TCP server).
+    Disconnect(Vec<SocketAddr>),
+    /// Close everything and end the worker.
+    Close,
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The peer closed its side (EOF).
+    PeerClosed,
+    /// The peer reset the connection.
+    Reset,
+    /// We closed it on the user's request.
+    ByUser,
+    /// Any other error.
+    Error(NetError),
+}
+
+/// What a worker reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The session's socket is bound (server, UDP) at this real address.
+    Opened { at: SystemTime, local: SocketAddr },
+    /// A TCP client is trying this address.
+    Connecting { at: SystemTime, remote: SocketAddr },
+    /// A TCP client is connected.
+    Connected {
+        at: SystemTime,
+        local: SocketAddr,
+        peer: SocketAddr,
+    },
+    /// A TCP server accepted a client.
+    Accepted { at: SystemTime, peer: SocketAddr },
+    /// Bytes from a peer: one read of a TCP stream, or one whole UDP datagram.
+    Received {
+        at: SystemTime,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    /// Bytes fully handed to the operating system for this peer.
+    Sent {
+        at: SystemTime,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    /// A TCP connection ended.
+    Disconnected {
+        at: SystemTime,
+        peer: SocketAddr,
+        reason: CloseReason,
+    },
+    /// Something failed, but the session goes on (e.g. one send).
+    Error { at: SystemTime, error: NetError },
+    /// The session has ended; `error` says why when it was not the user.
+    Closed {
+        at: SystemTime,
+        error: Option<NetError>,
+    },
+}
+
+/// Bytes a `Received` event counts for flow control (payload + bookkeeping).
+fn inflight_cost(bytes: &[u8]) -> usize {
+    bytes.len() + 64
+}
+
+/// Received bytes queued but not yet taken by the UI above which the worker
+/// stops reading (TCP then pushes back on the peer; nothing is lost).
+const INFLIGHT_HIGH: usize = 32 << 20;
+/// The UI wakes a paused worker when the queue drains below this.
+const INFLIGHT_LOW: usize = 8 << 20;
+
+/// Flow-control state shared by a worker and its handle.
+#[derive(Default)]
+struct Shared {
+    inflight: AtomicUsize,
+    paused: AtomicBool,
+}
+
+/// A running session: the UI's handle on one worker thread.
+pub struct Session {
+    commands: Sender<Command>,
+    events: Receiver<Event>,
+    waker: Arc<mio::Waker>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Session {
+    /// Starts a worker for `spec`. Binding, resolving and connecting happen on
+    /// the worker; their outcome arrives as events.
+    pub fn open(spec: OpenSpec, wake: Wake) -> Result<Session, NetError> {
+        let poll =
+            mio::Poll::new().map_err(|e| NetError::from_io(&e, "create the poll loop"))?;
+        let waker = Arc::new(
+            mio::Waker::new(poll.registry(), worker::WAKER)
+                .map_err(|e| NetError::from_io(&e, "create the poll waker"))?,
+        );
+        let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
+        let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared::default());
+        let w = worker::Worker::new(
+            poll,
+            waker.clone(),
+            spec,
+            cmd_rx,
+            ev_tx,
+            wake,
+            shared.clone(),
+        );
+        let thread = std::thread::Builder::new()
+            .name("netpal-session".into())
+            .spawn(move || w.run())
+            .map_err(|e| NetError::from_io(&e, "start the session thread"))?;
+        Ok(Session {
+            commands: cmd_tx,
+            events: ev_rx,
+            waker,
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a command for the worker and wakes it.
+    pub fn command(&self, cmd: Command) {
+        // A send error means the worker has ended; its Closed event says why.
+        if self.commands.send(cmd).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Takes the next event, if any, without blocking.
+    pub fn try_event(&self) -> Option<Event> {
+        let ev = self.events.try_recv().ok()?;
+        if let Event::Received { bytes, .. } = &ev {
+            let cost = inflight_cost(bytes);
+            let left = self.shared.inflight.fetch_sub(cost, Ordering::SeqCst) - cost;
+            if left < INFLIGHT_LOW && self.shared.paused.swap(false, Ordering::SeqCst) {
+                let _ = self.waker.wake();
+            }
+        }
+        Some(ev)
+    }
+
+    /// Events queued and not yet taken.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// True once the worker thread has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Stops the worker, closes its sockets and waits for its thread.
+    pub fn close(&mut self) {
+        let _ = self.commands.send(Command::Close);
+        let _ = self.waker.wake();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -1,0 +1,315 @@
+//! Addresses and session specifications, and their stable text syntax
+//! (`tcp-server:HOST:PORT`, `tcp-client:HOST:PORT`,
+//! `udp:HOST:PORT[,remote=HOST:PORT]`, IPv6 hosts in brackets).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// The kind of session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Protocol {
+    TcpServer,
+    #[default]
+    TcpClient,
+    Udp,
+}
+
+impl Protocol {
+    pub const ALL: [Protocol; 3] = [Protocol::TcpServer, Protocol::TcpClient, Protocol::Udp];
+
+    /// The keyword used in `--open` specs.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Protocol::TcpServer => "tcp-server",
+            Protocol::TcpClient => "tcp-client",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+/// A host name or IP literal with a port, as the user typed it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HostPort {
+    pub host: String,
+    pub port: u16,
+}
+
+impl HostPort {
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+        }
+    }
+
+    /// The IP address when the host is an IP literal (brackets allowed).
+    pub fn ip(&self) -> Option<IpAddr> {
+        parse_ip(&self.host)
+    }
+}
+
+impl fmt::Display for HostPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl From<SocketAddr> for HostPort {
+    fn from(a: SocketAddr) -> Self {
+        HostPort::new(a.ip().to_string(), a.port())
+    }
+}
+
+/// Parses an IP literal, with or without IPv6 brackets.
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
+    s.parse().ok()
+}
+
+/// Why an address or spec could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecError {
+    MissingPort(String),
+    BadPort(String),
+    BadHost(String),
+    BadIp(String),
+    UnknownProtocol(String),
+    UnknownOption(String),
+    RemoteNotAllowed,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpecError::MissingPort(s) => write!(f, "'{s}' has no port (write HOST:PORT)"),
+            SpecError::BadPort(s) => write!(f, "'{s}' is not a port (0-65535)"),
+            SpecError::BadHost(s) => write!(
+                f,
+                "'{s}' is not a host name or IP address (IPv6 goes in brackets: [::1]:9000)"
+            ),
+            SpecError::BadIp(s) => write!(f, "'{s}' is not a local IP address"),
+            SpecError::UnknownProtocol(s) => write!(
+                f,
+                "unknown protocol '{s}' (use tcp-server, tcp-client or udp)"
+            ),
+            SpecError::UnknownOption(s) => write!(f, "unknown option '{s}' (only remote=HOST:PORT)"),
+            SpecError::RemoteNotAllowed => write!(f, "remote= is only for udp"),
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Parses a port number (0-65535).
+pub fn parse_port(s: &str) -> Result<u16, SpecError> {
+    s.trim()
+        .parse::<u16>()
+        .map_err(|_| SpecError::BadPort(s.to_string()))
+}
+
+fn valid_hostname(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && h.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
+/// Checks a host as typed: an IP literal or a DNS name.
+pub fn parse_host(s: &str) -> Result<String, SpecError> {
+    let t = s.trim();
+    if let Some(ip) = parse_ip(t) {
+        return Ok(ip.to_string());
+    }
+    if valid_hostname(t) {
+        Ok(t.to_string())
+    } else {
+        Err(SpecError::BadHost(s.to_string()))
+    }
+}
+
+/// Parses `HOST:PORT` or `[V6]:PORT`.
+pub fn parse_host_port(s: &str) -> Result<HostPort, SpecError> {
+    let t = s.trim();
+    let (host, port) = if let Some(rest) = t.strip_prefix('[') {
+        let (h, p) = rest
+            .split_once(']')
+            .ok_or_else(|| SpecError::BadHost(s.to_string()))?;
+        let p = p
+            .strip_prefix(':')
+            .ok_or_else(|| SpecError::MissingPort(s.to_string()))?;
+        (h, p)
+    } else {
+        let (h, p) = t
+            .rsplit_once(':')
+            .ok_or_else(|| SpecError::MissingPort(s.to_string()))?;
+        if h.contains(':') {
+            // An unbracketed IPv6 address: the port is ambiguous.
+            return Err(SpecError::BadHost(s.to_string()));
+        }
+        (h, p)
+    };
+    Ok(HostPort::new(parse_host(host)?, parse_port(port)?))
+}
+
+/// Everything a worker needs to open a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenSpec {
+    pub protocol: Protocol,
+    /// Where to bind. For a TCP client, `0.0.0.0:0` means "let the OS choose".
+    pub local: SocketAddr,
+    /// TCP client: whom to connect to. UDP: the default send target.
+    pub remote: Option<HostPort>,
+    pub connect_timeout: Duration,
+}
+
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl OpenSpec {
+    pub fn tcp_server(local: SocketAddr) -> Self {
+        Self {
+            protocol: Protocol::TcpServer,
+            local,
+            remote: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+
+    pub fn tcp_client(remote: HostPort) -> Self {
+        Self {
+            protocol: Protocol::TcpClient,
+            local: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+            remote: Some(remote),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+
+    pub fn udp(local: SocketAddr, remote: Option<HostPort>) -> Self {
+        Self {
+            protocol: Protocol::Udp,
+            local,
+            remote,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+
+    /// Parses the `--open` syntax.
+    pub fn parse(spec: &str) -> Result<OpenSpec, SpecError> {
+        let (proto, rest) = spec
+            .split_once(':')
+            .ok_or_else(|| SpecError::UnknownProtocol(spec.to_string()))?;
+        let protocol = Protocol::ALL
+            .into_iter()
+            .find(|p| p.keyword().eq_ignore_ascii_case(proto.trim()))
+            .ok_or_else(|| SpecError::UnknownProtocol(proto.to_string()))?;
+        let mut parts = rest.split(',');
+        let addr = parts.next().unwrap_or_default();
+        let mut remote = None;
+        for opt in parts {
+            match opt.split_once('=') {
+                Some((k, v)) if k.trim() == "remote" => {
+                    if protocol != Protocol::Udp {
+                        return Err(SpecError::RemoteNotAllowed);
+                    }
+                    remote = Some(parse_host_port(v)?);
+                }
+                _ => return Err(SpecError::UnknownOption(opt.to_string())),
+            }
+        }
+        let hp = parse_host_port(addr)?;
+        match protocol {
+            Protocol::TcpClient => Ok(OpenSpec::tcp_client(hp)),
+            Protocol::TcpServer | Protocol::Udp => {
+                let ip = hp.ip().ok_or_else(|| SpecError::BadIp(hp.host.clone()))?;
+                let local = SocketAddr::new(ip, hp.port);
+                Ok(if protocol == Protocol::Udp {
+                    OpenSpec::udp(local, remote)
+                } else {
+                    OpenSpec::tcp_server(local)
+                })
+            }
+        }
+    }
+}
+
+impl fmt::Display for OpenSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.protocol {
+            Protocol::TcpClient => match &self.remote {
+                Some(r) => write!(f, "tcp-client:{r}"),
+                None => write!(f, "tcp-client:?"),
+            },
+            Protocol::TcpServer => write!(f, "tcp-server:{}", self.local),
+            Protocol::Udp => {
+                write!(f, "udp:{}", self.local)?;
+                if let Some(r) = &self.remote {
+                    write!(f, ",remote={r}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_ports() {
+        assert_eq!(parse_host_port("127.0.0.1:80"), Ok(HostPort::new("127.0.0.1", 80)));
+        assert_eq!(parse_host_port("[::1]:9000"), Ok(HostPort::new("::1", 9000)));
+        assert_eq!(parse_host_port("example.com:1"), Ok(HostPort::new("example.com", 1)));
+        assert!(parse_host_port("::1:9000").is_err());
+        assert!(parse_host_port("host").is_err());
+        assert!(parse_host_port("host:70000").is_err());
+        assert!(parse_host_port("bad host:1").is_err());
+        assert_eq!(HostPort::new("::1", 5).to_string(), "[::1]:5");
+    }
+
+    #[test]
+    fn open_specs_parse_and_print_back() {
+        for s in [
+            "tcp-server:0.0.0.0:8080",
+            "tcp-client:127.0.0.1:13008",
+            "tcp-client:localhost:80",
+            "udp:[::1]:9000",
+            "udp:0.0.0.0:8080,remote=127.0.0.1:9000",
+            "udp:127.0.0.1:0,remote=[::1]:7",
+        ] {
+            let spec = OpenSpec::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!(spec.to_string(), s);
+        }
+        let u = OpenSpec::parse("udp:[::1]:9000").unwrap();
+        assert_eq!(u.local, "[::1]:9000".parse().unwrap());
+    }
+
+    #[test]
+    fn bad_specs_are_rejected() {
+        for s in [
+            "tcp:1.2.3.4:5",
+            "tcp-server:localhost:80",
+            "tcp-server:1.2.3.4",
+            "tcp-client:1.2.3.4:5,remote=1.2.3.4:6",
+            "udp:1.2.3.4:5,foo=1",
+            "udp:1.2.3.4:99999",
+            "",
+        ] {
+            assert!(OpenSpec::parse(s).is_err(), "{s}");
+        }
+    }
+}
