@@ -3,6 +3,10 @@
 //! Layers, each depending only on those below it:
 //! `ui` → `app` → `log` → `net` → `codec`.
 
+pub mod app;
 pub mod codec;
 pub mod log;
 pub mod net;
+pub mod ui;
+
+pub use app::{App, StartOptions};

@@ -14,13 +14,27 @@ use std::time::SystemTime;
 /// A session event worth a line in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
-    Opened { local: SocketAddr },
-    Connecting { remote: SocketAddr },
-    Connected { local: SocketAddr, peer: SocketAddr },
-    Accepted { peer: SocketAddr },
-    Disconnected { peer: SocketAddr, reason: CloseReason },
+    Opened {
+        local: SocketAddr,
+    },
+    Connecting {
+        remote: SocketAddr,
+    },
+    Connected {
+        local: SocketAddr,
+        peer: SocketAddr,
+    },
+    Accepted {
+        peer: SocketAddr,
+    },
+    Disconnected {
+        peer: SocketAddr,
+        reason: CloseReason,
+    },
     Error(NetError),
-    Closed { error: Option<NetError> },
+    Closed {
+        error: Option<NetError>,
+    },
     /// A line from the app itself (e.g. a send that could not be encoded).
     Message(String),
 }
@@ -173,7 +187,9 @@ impl LogStore {
 // ---- display layout ----------------------------------------------------------
 
 /// How payloads are shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum ViewMode {
     #[default]
     Text,
@@ -378,7 +394,10 @@ mod tests {
         log.push(SystemTime::now(), None, rx(&[1; 10]));
         log.push(SystemTime::now(), None, rx(&[2; 5000]));
         assert_eq!(log.len(), 1);
-        assert_eq!(log.get(0).and_then(|r| r.payload()).map(<[u8]>::len), Some(5000));
+        assert_eq!(
+            log.get(0).and_then(|r| r.payload()).map(<[u8]>::len),
+            Some(5000)
+        );
     }
 
     #[test]
@@ -387,7 +406,10 @@ mod tests {
         assert_eq!(payload_lines(b"hello\nworld\n", &v), ["hello", "world"]);
         assert_eq!(payload_lines(b"abcdefghijkl", &v), ["abcdefghij", "kl"]);
         // Wide characters count two columns.
-        assert_eq!(payload_lines("你好世界再见啊".as_bytes(), &v), ["你好世界再", "见啊"]);
+        assert_eq!(
+            payload_lines("你好世界再见啊".as_bytes(), &v),
+            ["你好世界再", "见啊"]
+        );
         let hex = View {
             mode: ViewMode::Hex,
             wrap_cols: Some(12),

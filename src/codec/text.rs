@@ -1,7 +1,7 @@
 //! Text encodings: decoding received bytes for display without hiding
 //! anything, and encoding typed text for sending.
 
-use encoding_rs::{DecoderResult, Encoding, EncoderResult};
+use encoding_rs::{DecoderResult, EncoderResult, Encoding};
 use std::fmt;
 
 /// The encodings offered in the UI, most used first. Every one of them is
@@ -164,7 +164,8 @@ pub fn encode_text(text: &str, enc: &'static Encoding) -> Result<Vec<u8>, Encode
     );
     let mut src = text;
     loop {
-        let (result, read) = encoder.encode_from_utf8_to_vec_without_replacement(src, &mut out, true);
+        let (result, read) =
+            encoder.encode_from_utf8_to_vec_without_replacement(src, &mut out, true);
         match result {
             EncoderResult::InputEmpty => return Ok(out),
             EncoderResult::OutputFull => {
@@ -201,32 +202,59 @@ mod tests {
 
     #[test]
     fn gbk_bytes_are_the_known_ones() {
-        assert_eq!(encode_text("你好", encoding_rs::GBK).unwrap(), [0xC4, 0xE3, 0xBA, 0xC3]);
-        assert_eq!(decode_for_display(&[0xC4, 0xE3, 0xBA, 0xC3], encoding_rs::GBK), "你好");
-        assert_eq!(encode_text("你好", encoding_rs::UTF_8).unwrap(), "你好".as_bytes());
+        assert_eq!(
+            encode_text("你好", encoding_rs::GBK).unwrap(),
+            [0xC4, 0xE3, 0xBA, 0xC3]
+        );
+        assert_eq!(
+            decode_for_display(&[0xC4, 0xE3, 0xBA, 0xC3], encoding_rs::GBK),
+            "你好"
+        );
+        assert_eq!(
+            encode_text("你好", encoding_rs::UTF_8).unwrap(),
+            "你好".as_bytes()
+        );
     }
 
     #[test]
     fn utf16_encodes_as_utf16() {
-        assert_eq!(encode_text("A中", encoding_rs::UTF_16LE).unwrap(), [0x41, 0, 0x2D, 0x4E]);
-        assert_eq!(encode_text("A中", encoding_rs::UTF_16BE).unwrap(), [0, 0x41, 0x4E, 0x2D]);
-        assert_eq!(decode_for_display(&[0x41, 0, 0x2D, 0x4E], encoding_rs::UTF_16LE), "A中");
+        assert_eq!(
+            encode_text("A中", encoding_rs::UTF_16LE).unwrap(),
+            [0x41, 0, 0x2D, 0x4E]
+        );
+        assert_eq!(
+            encode_text("A中", encoding_rs::UTF_16BE).unwrap(),
+            [0, 0x41, 0x4E, 0x2D]
+        );
+        assert_eq!(
+            decode_for_display(&[0x41, 0, 0x2D, 0x4E], encoding_rs::UTF_16LE),
+            "A中"
+        );
     }
 
     #[test]
     fn invalid_bytes_stay_visible() {
-        assert_eq!(decode_for_display(b"ab\xFFcd", encoding_rs::UTF_8), "ab\\xFFcd");
+        assert_eq!(
+            decode_for_display(b"ab\xFFcd", encoding_rs::UTF_8),
+            "ab\\xFFcd"
+        );
         // GBK lead byte followed by an invalid trail byte: both visible, nothing lost.
         let shown = decode_for_display(&[0x41, 0x81, 0x20, 0x42], encoding_rs::GBK);
         assert!(shown.starts_with('A') && shown.ends_with('B'), "{shown}");
         assert!(shown.contains("\\x81"), "{shown}");
         // A truncated UTF-8 sequence at the end.
-        assert_eq!(decode_for_display(b"x\xE4\xBD", encoding_rs::UTF_8), "x\\xE4\\xBD");
+        assert_eq!(
+            decode_for_display(b"x\xE4\xBD", encoding_rs::UTF_8),
+            "x\\xE4\\xBD"
+        );
     }
 
     #[test]
     fn control_characters_are_escaped_and_crlf_is_a_line_break() {
-        assert_eq!(decode_for_display(b"a\r\nb\0c\rd\te", encoding_rs::UTF_8), "a\nb\\x00c\\rd\te");
+        assert_eq!(
+            decode_for_display(b"a\r\nb\0c\rd\te", encoding_rs::UTF_8),
+            "a\nb\\x00c\\rd\te"
+        );
     }
 
     #[test]

@@ -51,7 +51,11 @@ mod tests {
         assert_eq!(list[0].ip, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         assert_eq!(list[2].ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
         for (i, a) in list.iter().enumerate() {
-            assert!(!list[i + 1..].iter().any(|b| b.ip == a.ip), "duplicate {}", a.ip);
+            assert!(
+                !list[i + 1..].iter().any(|b| b.ip == a.ip),
+                "duplicate {}",
+                a.ip
+            );
         }
     }
 }

@@ -35,7 +35,10 @@ pub enum Target {
 /// What the UI asks a worker to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Send { to: Target, bytes: Vec<u8> },
+    Send {
+        to: Target,
+        bytes: Vec<u8>,
+    },
     /// Close these TCP connections (TCP server).
     Disconnect(Vec<SocketAddr>),
     /// Close everything and end the worker.
@@ -128,8 +131,7 @@ impl Session {
     /// Starts a worker for `spec`. Binding, resolving and connecting happen on
     /// the worker; their outcome arrives as events.
     pub fn open(spec: OpenSpec, wake: Wake) -> Result<Session, NetError> {
-        let poll =
-            mio::Poll::new().map_err(|e| NetError::from_io(&e, "create the poll loop"))?;
+        let poll = mio::Poll::new().map_err(|e| NetError::from_io(&e, "create the poll loop"))?;
         let waker = Arc::new(
             mio::Waker::new(poll.registry(), worker::WAKER)
                 .map_err(|e| NetError::from_io(&e, "create the poll waker"))?,

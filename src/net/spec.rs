@@ -102,7 +102,9 @@ impl fmt::Display for SpecError {
                 f,
                 "unknown protocol '{s}' (use tcp-server, tcp-client or udp)"
             ),
-            SpecError::UnknownOption(s) => write!(f, "unknown option '{s}' (only remote=HOST:PORT)"),
+            SpecError::UnknownOption(s) => {
+                write!(f, "unknown option '{s}' (only remote=HOST:PORT)")
+            }
             SpecError::RemoteNotAllowed => write!(f, "remote= is only for udp"),
         }
     }
@@ -271,9 +273,18 @@ mod tests {
 
     #[test]
     fn host_ports() {
-        assert_eq!(parse_host_port("127.0.0.1:80"), Ok(HostPort::new("127.0.0.1", 80)));
-        assert_eq!(parse_host_port("[::1]:9000"), Ok(HostPort::new("::1", 9000)));
-        assert_eq!(parse_host_port("example.com:1"), Ok(HostPort::new("example.com", 1)));
+        assert_eq!(
+            parse_host_port("127.0.0.1:80"),
+            Ok(HostPort::new("127.0.0.1", 80))
+        );
+        assert_eq!(
+            parse_host_port("[::1]:9000"),
+            Ok(HostPort::new("::1", 9000))
+        );
+        assert_eq!(
+            parse_host_port("example.com:1"),
+            Ok(HostPort::new("example.com", 1))
+        );
         assert!(parse_host_port("::1:9000").is_err());
         assert!(parse_host_port("host").is_err());
         assert!(parse_host_port("host:70000").is_err());

@@ -165,11 +165,11 @@ impl Worker {
         let mut events = Events::with_capacity(1024);
         loop {
             let timeout = self.timeout();
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    self.finish(Some(NetError::from_io(&e, "wait for socket events")));
-                    return;
-                }
+            if let Err(e) = self.poll.poll(&mut events, timeout)
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                self.finish(Some(NetError::from_io(&e, "wait for socket events")));
+                return;
             }
             for ev in events.iter() {
                 match ev.token() {
@@ -280,7 +280,8 @@ impl Worker {
             Protocol::TcpServer => {
                 let local = self.spec.local;
                 let ctx = format!("listen on {local}");
-                let sock = new_socket(local, Type::STREAM).map_err(|e| NetError::from_io(&e, &ctx))?;
+                let sock =
+                    new_socket(local, Type::STREAM).map_err(|e| NetError::from_io(&e, &ctx))?;
                 // Reopening right after closing must work (TIME_WAIT).
                 // On Windows SO_REUSEADDR would let another program steal the port.
                 #[cfg(unix)]
@@ -308,7 +309,8 @@ impl Worker {
             Protocol::Udp => {
                 let local = self.spec.local;
                 let ctx = format!("bind UDP {local}");
-                let sock = new_socket(local, Type::DGRAM).map_err(|e| NetError::from_io(&e, &ctx))?;
+                let sock =
+                    new_socket(local, Type::DGRAM).map_err(|e| NetError::from_io(&e, &ctx))?;
                 let _ = sock.set_recv_buffer_size(SOCKET_BUFFER);
                 let _ = sock.set_send_buffer_size(SOCKET_BUFFER);
                 let _ = sock.set_broadcast(true);
@@ -685,10 +687,10 @@ impl Worker {
                     Ok(n) => {
                         *off += n;
                         c.out_bytes -= n;
-                        if *off == data.len() {
-                            if let Some((data, _)) = c.out.pop_front() {
-                                sent.push((c.peer, data));
-                            }
+                        if *off == data.len()
+                            && let Some((data, _)) = c.out.pop_front()
+                        {
+                            sent.push((c.peer, data));
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -729,7 +731,10 @@ impl Worker {
             self.error(NetError::new(
                 NetErrorKind::SendQueueFull,
                 format!("send to {peer}"),
-                format!("{} bytes are waiting: the peer is not reading", c_out(self, idx)),
+                format!(
+                    "{} bytes are waiting: the peer is not reading",
+                    c_out(self, idx)
+                ),
             ));
             return;
         }
@@ -809,7 +814,10 @@ impl Worker {
             self.error(NetError::new(
                 NetErrorKind::Other,
                 format!("send to {to}"),
-                format!("{} bytes is more than one UDP datagram can carry (65507)", bytes.len()),
+                format!(
+                    "{} bytes is more than one UDP datagram can carry (65507)",
+                    bytes.len()
+                ),
             ));
             return;
         }
@@ -896,7 +904,11 @@ impl Worker {
                         },
                     };
                     if dests.is_empty() {
-                        self.error(NetError::new(NetErrorKind::NoPeer, "send", "no remote address"));
+                        self.error(NetError::new(
+                            NetErrorKind::NoPeer,
+                            "send",
+                            "no remote address",
+                        ));
                     }
                     for d in dests {
                         self.send_udp(d, bytes.clone());
@@ -910,7 +922,10 @@ impl Worker {
                         .enumerate()
                         .filter_map(|(i, c)| c.as_ref().map(|_| i))
                         .collect(),
-                    Target::Peers(p) => p.iter().filter_map(|a| self.by_peer.get(a).copied()).collect(),
+                    Target::Peers(p) => p
+                        .iter()
+                        .filter_map(|a| self.by_peer.get(a).copied())
+                        .collect(),
                     Target::Host(hp) => self
                         .conns
                         .iter()
@@ -949,10 +964,10 @@ fn libc_einprogress() -> i32 {
 /// A socket for `addr`'s family; `::` accepts IPv4 too (dual stack).
 fn new_socket(addr: SocketAddr, ty: Type) -> io::Result<Socket> {
     let sock = Socket::new(Domain::for_address(addr), ty, None)?;
-    if let SocketAddr::V6(v6) = addr {
-        if v6.ip().is_unspecified() {
-            let _ = sock.set_only_v6(false);
-        }
+    if let SocketAddr::V6(v6) = addr
+        && v6.ip().is_unspecified()
+    {
+        let _ = sock.set_only_v6(false);
     }
     Ok(sock)
 }

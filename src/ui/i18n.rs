@@ -1,0 +1,392 @@
+//! Every user-facing string, in English and Chinese.
+
+use crate::net::{CloseReason, NetErrorKind, Protocol};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// From the system locale: Chinese for any `zh*` locale, else English.
+    pub fn from_system() -> Lang {
+        match sys_locale::get_locale() {
+            Some(l) if l.to_ascii_lowercase().starts_with("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+
+    pub fn tr(self) -> &'static Tr {
+        match self {
+            Lang::En => &EN,
+            Lang::Zh => &ZH,
+        }
+    }
+
+    /// The language's own name, for the switcher.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Zh => "中文",
+        }
+    }
+}
+
+/// The strings of one language.
+pub struct Tr {
+    pub net_settings: &'static str,
+    pub protocol: &'static str,
+    pub tcp_server: &'static str,
+    pub tcp_client: &'static str,
+    pub udp: &'static str,
+    pub local_addr: &'static str,
+    pub refresh_addrs: &'static str,
+    pub local_port: &'static str,
+    pub local_port_hint: &'static str,
+    pub remote_host: &'static str,
+    pub remote_port: &'static str,
+    pub open: &'static str,
+    pub close: &'static str,
+    pub recv_settings: &'static str,
+    pub show_as: &'static str,
+    pub view_text: &'static str,
+    pub view_hex: &'static str,
+    pub view_both: &'static str,
+    pub encoding: &'static str,
+    pub auto_scroll: &'static str,
+    pub word_wrap: &'static str,
+    pub clear_log: &'static str,
+    pub copy_log: &'static str,
+    pub send_settings: &'static str,
+    pub send_as_hex: &'static str,
+    pub send_box: &'static str,
+    pub send_box_hint: &'static str,
+    pub send: &'static str,
+    pub send_to: &'static str,
+    pub all_clients: &'static str,
+    pub selected_clients: &'static str,
+    pub clients: &'static str,
+    pub no_clients: &'static str,
+    pub select_all: &'static str,
+    pub select_none: &'static str,
+    pub disconnect_selected: &'static str,
+    pub peers: &'static str,
+    pub no_peers: &'static str,
+    pub language: &'static str,
+    pub state_closed: &'static str,
+    pub state_opening: &'static str,
+    pub state_connecting: &'static str,
+    pub state_listening: &'static str,
+    pub state_connected: &'static str,
+    pub state_bound: &'static str,
+    pub rx: &'static str,
+    pub tx: &'static str,
+    pub bytes: &'static str,
+    pub packets: &'static str,
+    pub reset_counters: &'static str,
+    pub copy: &'static str,
+    pub use_as_remote: &'static str,
+    pub bad_port: &'static str,
+    pub bad_host: &'static str,
+    pub bad_local_addr: &'static str,
+    pub no_client_selected: &'static str,
+    pub invalid_hex: &'static str,
+    pub cannot_encode: &'static str,
+    pub session_closed: &'static str,
+    pub log_empty: &'static str,
+    pub log_limit: &'static str,
+    pub connected_at: &'static str,
+    pub address: &'static str,
+    pub remote_needed: &'static str,
+    pub log_limit_mib: &'static str,
+    pub bound_to: &'static str,
+    pub local_end: &'static str,
+    pub records: &'static str,
+}
+
+pub static EN: Tr = Tr {
+    net_settings: "Network settings",
+    protocol: "Protocol",
+    tcp_server: "TCP Server",
+    tcp_client: "TCP Client",
+    udp: "UDP",
+    local_addr: "Local address",
+    refresh_addrs: "Refresh addresses",
+    local_port: "Local port",
+    local_port_hint: "0 = any free port",
+    remote_host: "Remote host",
+    remote_port: "Remote port",
+    open: "Open",
+    close: "Close",
+    recv_settings: "Receive",
+    show_as: "Show as",
+    view_text: "Text",
+    view_hex: "Hex",
+    view_both: "Text + hex",
+    encoding: "Encoding",
+    auto_scroll: "Auto-scroll",
+    word_wrap: "Word wrap",
+    clear_log: "Clear log",
+    copy_log: "Copy log",
+    send_settings: "Send",
+    send_as_hex: "Send as hex",
+    send_box: "Data to send",
+    send_box_hint: "Type here; Ctrl+Enter sends",
+    send: "Send",
+    send_to: "Send to",
+    all_clients: "All clients",
+    selected_clients: "Selected clients",
+    clients: "Clients",
+    no_clients: "No client connected",
+    select_all: "Select all",
+    select_none: "Select none",
+    disconnect_selected: "Disconnect selected",
+    peers: "Peers",
+    no_peers: "No datagram received yet",
+    language: "Language",
+    state_closed: "Closed",
+    state_opening: "Opening…",
+    state_connecting: "Connecting…",
+    state_listening: "Listening",
+    state_connected: "Connected",
+    state_bound: "Bound",
+    rx: "RX",
+    tx: "TX",
+    bytes: "bytes",
+    packets: "packets",
+    reset_counters: "Reset counters",
+    copy: "Copy",
+    use_as_remote: "Use as remote",
+    bad_port: "Port must be a number from 0 to 65535",
+    bad_host: "Not a host name or IP address",
+    bad_local_addr: "Not a local IP address",
+    no_client_selected: "No client selected",
+    invalid_hex: "Invalid hex",
+    cannot_encode: "Cannot encode",
+    session_closed: "Session closed",
+    log_empty: "Nothing received yet. Open a session and data will appear here.",
+    log_limit: "log limit",
+    connected_at: "Connected",
+    address: "Address",
+    remote_needed: "Enter the remote host and port",
+    log_limit_mib: "Log limit (MiB)",
+    bound_to: "Bound to",
+    local_end: "Local end",
+    records: "records",
+};
+
+pub static ZH: Tr = Tr {
+    net_settings: "网络设置",
+    protocol: "协议类型",
+    tcp_server: "TCP 服务器",
+    tcp_client: "TCP 客户端",
+    udp: "UDP",
+    local_addr: "本地主机地址",
+    refresh_addrs: "刷新地址",
+    local_port: "本地端口",
+    local_port_hint: "0 = 任意空闲端口",
+    remote_host: "远程主机地址",
+    remote_port: "远程端口",
+    open: "打开",
+    close: "关闭",
+    recv_settings: "接收设置",
+    show_as: "显示方式",
+    view_text: "文本",
+    view_hex: "十六进制",
+    view_both: "文本 + 十六进制",
+    encoding: "字符编码",
+    auto_scroll: "自动滚动",
+    word_wrap: "自动换行",
+    clear_log: "清空日志",
+    copy_log: "复制日志",
+    send_settings: "发送设置",
+    send_as_hex: "按十六进制发送",
+    send_box: "发送数据",
+    send_box_hint: "在此输入；Ctrl+Enter 发送",
+    send: "发送",
+    send_to: "发送到",
+    all_clients: "所有客户端",
+    selected_clients: "选中的客户端",
+    clients: "客户端列表",
+    no_clients: "没有客户端连接",
+    select_all: "全选",
+    select_none: "全不选",
+    disconnect_selected: "断开选中",
+    peers: "对端列表",
+    no_peers: "尚未收到数据报",
+    language: "语言",
+    state_closed: "未打开",
+    state_opening: "正在打开…",
+    state_connecting: "正在连接…",
+    state_listening: "正在监听",
+    state_connected: "已连接",
+    state_bound: "已绑定",
+    rx: "接收",
+    tx: "发送",
+    bytes: "字节",
+    packets: "包",
+    reset_counters: "计数清零",
+    copy: "复制",
+    use_as_remote: "设为远程",
+    bad_port: "端口须为 0 到 65535 的数字",
+    bad_host: "不是有效的主机名或 IP 地址",
+    bad_local_addr: "不是有效的本地 IP 地址",
+    no_client_selected: "没有选中客户端",
+    invalid_hex: "十六进制格式错误",
+    cannot_encode: "无法编码",
+    session_closed: "会话已关闭",
+    log_empty: "尚无数据。打开会话后，收到的数据会显示在这里。",
+    log_limit: "日志上限",
+    connected_at: "连接时间",
+    address: "地址",
+    remote_needed: "请输入远程主机地址和端口",
+    log_limit_mib: "日志上限 (MiB)",
+    bound_to: "已绑定",
+    local_end: "本地端",
+    records: "条记录",
+};
+
+impl Tr {
+    pub fn protocol_name(&self, p: Protocol) -> &'static str {
+        match p {
+            Protocol::TcpServer => self.tcp_server,
+            Protocol::TcpClient => self.tcp_client,
+            Protocol::Udp => self.udp,
+        }
+    }
+
+    pub fn is_zh(&self) -> bool {
+        std::ptr::eq(self, &ZH)
+    }
+
+    pub fn error_kind(&self, k: NetErrorKind) -> &'static str {
+        use NetErrorKind as K;
+        let zh = self.is_zh();
+        match (k, zh) {
+            (K::AddrInUse, false) => "The port is already in use",
+            (K::AddrInUse, true) => "端口已被占用",
+            (K::PermissionDenied, false) => "Permission denied (ports below 1024 need privileges)",
+            (K::PermissionDenied, true) => "权限不足（1024 以下的端口需要特权）",
+            (K::AddrNotAvailable, false) => "That address does not belong to this computer",
+            (K::AddrNotAvailable, true) => "该地址不属于本机",
+            (K::ConnectionRefused, false) => {
+                "Connection refused: nothing is listening on that port"
+            }
+            (K::ConnectionRefused, true) => "连接被拒绝：对方端口没有程序在监听",
+            (K::HostUnreachable, false) => "Host unreachable",
+            (K::HostUnreachable, true) => "主机不可达",
+            (K::NetworkUnreachable, false) => "Network unreachable",
+            (K::NetworkUnreachable, true) => "网络不可达",
+            (K::DnsFailure, false) => "Host name not found",
+            (K::DnsFailure, true) => "无法解析主机名",
+            (K::TimedOut, false) => "Timed out: no answer",
+            (K::TimedOut, true) => "超时：对方无应答",
+            (K::ConnectionReset, false) => "Connection reset by the peer",
+            (K::ConnectionReset, true) => "连接被对方重置",
+            (K::ConnectionAborted, false) => "Connection aborted",
+            (K::ConnectionAborted, true) => "连接被中止",
+            (K::BrokenPipe, false) => "Connection broken",
+            (K::BrokenPipe, true) => "连接已断开",
+            (K::InvalidAddress, false) => "Invalid address",
+            (K::InvalidAddress, true) => "地址无效",
+            (K::SendQueueFull, false) => "Send queue full: the peer is not reading",
+            (K::SendQueueFull, true) => "发送队列已满：对方没有接收",
+            (K::NoPeer, false) => "Nobody to send to",
+            (K::NoPeer, true) => "没有可发送的对象",
+            (K::TooManyOpenFiles, false) => "Too many open connections (descriptor limit reached)",
+            (K::TooManyOpenFiles, true) => "打开的连接过多（已达文件描述符上限）",
+            (K::Other, false) => "Error",
+            (K::Other, true) => "错误",
+        }
+    }
+
+    pub fn close_reason(&self, r: &CloseReason) -> String {
+        let zh = self.is_zh();
+        match r {
+            CloseReason::PeerClosed if zh => "对方关闭了连接".into(),
+            CloseReason::PeerClosed => "closed by the peer".into(),
+            CloseReason::Reset if zh => "连接被对方重置".into(),
+            CloseReason::Reset => "reset by the peer".into(),
+            CloseReason::ByUser if zh => "已主动断开".into(),
+            CloseReason::ByUser => "disconnected by you".into(),
+            CloseReason::Error(e) => format!("{} ({})", self.error_kind(e.kind), e.detail),
+        }
+    }
+
+    pub fn note_listening(&self, a: &str) -> String {
+        if self.is_zh() {
+            format!("正在监听 {a}")
+        } else {
+            format!("Listening on {a}")
+        }
+    }
+
+    pub fn note_bound(&self, a: &str) -> String {
+        if self.is_zh() {
+            format!("已绑定 {a}")
+        } else {
+            format!("Bound to {a}")
+        }
+    }
+
+    pub fn note_connecting(&self, a: &str) -> String {
+        if self.is_zh() {
+            format!("正在连接 {a} …")
+        } else {
+            format!("Connecting to {a}…")
+        }
+    }
+
+    pub fn note_connected(&self, peer: &str, local: &str) -> String {
+        if self.is_zh() {
+            format!("已连接到 {peer}（本地 {local}）")
+        } else {
+            format!("Connected to {peer} from {local}")
+        }
+    }
+
+    pub fn note_accepted(&self, peer: &str) -> String {
+        if self.is_zh() {
+            format!("客户端已连接：{peer}")
+        } else {
+            format!("Client connected: {peer}")
+        }
+    }
+
+    pub fn note_disconnected(&self, peer: &str, reason: &str) -> String {
+        if self.is_zh() {
+            format!("{peer} 已断开：{reason}")
+        } else {
+            format!("{peer} disconnected: {reason}")
+        }
+    }
+
+    pub fn dropped_notice(&self, n: u64, bytes: &str, cap: &str) -> String {
+        if self.is_zh() {
+            format!("为保持日志上限 {cap}，已丢弃 {n} 条较早的记录（{bytes}）。计数不受影响。")
+        } else {
+            format!(
+                "{n} older records ({bytes}) dropped to keep the log under {cap}. Counters are exact."
+            )
+        }
+    }
+
+    pub fn clients_title(&self, n: usize) -> String {
+        format!("{} ({n})", self.clients)
+    }
+
+    pub fn selected_count(&self, n: usize) -> String {
+        format!("{} ({n})", self.selected_clients)
+    }
+
+    pub fn use_peer_as_remote(&self, peer: &str) -> String {
+        if self.is_zh() {
+            format!("将 {peer} 设为远程")
+        } else {
+            format!("Use {peer} as remote")
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Panels and widgets. The UI holds no socket: panels queue
+//! [`Action`](crate::app::Action)s that the app carries out.
+
+pub mod i18n;
+pub mod log_view;
+mod peers;
+mod send;
+mod settings;
+mod status;
+
+use crate::app::App;
+use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
+use egui::{FontData, FontFamily};
+
+/// The bundled CJK font (Noto Sans CJK SC subset to GB2312, OFL; see assets/fonts/OFL.txt).
+pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-GB2312.otf");
+
+/// Adds the bundled CJK font after egui's own fonts, for both families, so
+/// Chinese renders on a machine without CJK fonts. System fonts stay the
+/// fallback for everything else.
+pub fn install_fonts(ctx: &egui::Context) {
+    ctx.add_font(FontInsert {
+        name: "NotoSansSC-GB2312".into(),
+        data: FontData::from_static(CJK_FONT),
+        families: vec![
+            InsertFontFamily {
+                family: FontFamily::Proportional,
+                priority: FontPriority::Lowest,
+            },
+            InsertFontFamily {
+                family: FontFamily::Monospace,
+                priority: FontPriority::Lowest,
+            },
+        ],
+    });
+}
+
+/// Shows the whole window: settings on the left, peers on the right (server
+/// and UDP), the log in the centre, the send box below it, a status bar.
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    egui::Panel::bottom("status_bar").show(ui, |ui| status::show(app, ui));
+    egui::Panel::left("settings")
+        .resizable(true)
+        .default_size(240.0)
+        .min_size(200.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("settings_scroll")
+                .show(ui, |ui| settings::show(app, ui));
+        });
+    if app.settings.protocol != crate::net::Protocol::TcpClient {
+        egui::Panel::right("peers")
+            .resizable(true)
+            .default_size(280.0)
+            .min_size(200.0)
+            .show(ui, |ui| peers::show(app, ui));
+    }
+    egui::Panel::bottom("send")
+        .resizable(true)
+        .default_size(150.0)
+        .min_size(110.0)
+        .show(ui, |ui| send::show(app, ui));
+    egui::CentralPanel::default().show(ui, |ui| log_view::show(app, ui));
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Local wall-clock time with milliseconds.
+pub fn clock(t: std::time::SystemTime) -> String {
+    let dt: chrono::DateTime<chrono::Local> = t.into();
+    dt.format("%H:%M:%S%.3f").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(100), "100");
+        assert_eq!(human_bytes(5), "5 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(64 << 20), "64.0 MiB");
+    }
+}

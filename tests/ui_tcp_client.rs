@@ -1,0 +1,109 @@
+//! TCP client mode, driven by clicking, against a real server on 127.0.0.1.
+
+mod common;
+
+use common::*;
+use egui_kittest::kittest::{NodeT, Queryable};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+#[test]
+fn client_sends_text_and_hex_and_shows_a_gbk_reply() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Client");
+    set_field(&mut h, "Remote host", "127.0.0.1");
+    set_field(&mut h, "Remote port", &port.to_string());
+    click(&mut h, "Open");
+
+    let (mut conn, client_addr) = server.accept().unwrap();
+    wait_for_text(&mut h, "Local end:");
+    // The local port the app shows is the one the server saw.
+    assert_eq!(shown_port(&h, "Local end:"), client_addr.port());
+
+    set_field(&mut h, "Data to send", "hello");
+    click(&mut h, "Send");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 5), b"hello");
+
+    h.get_by_label("Send as hex").click();
+    set_field(&mut h, "Data to send", "0x48,0x65 6C6c\n6F");
+    click(&mut h, "Send");
+    assert_eq!(read_n(&mut h, &mut conn, 5), b"Hello");
+
+    // The server answers in GBK; with GBK chosen the log shows Chinese and the server's address.
+    choose(&mut h, "Encoding", "GBK");
+    conn.write_all(&[0xC4, 0xE3, 0xBA, 0xC3, 0xA3, 0xAC, 0xCA, 0xC0, 0xBD, 0xE7])
+        .unwrap(); // 你好，世界
+    wait_for_text(&mut h, "你好，世界");
+    let server_addr = format!("RX ← 127.0.0.1:{port}");
+    assert!(
+        h.query_by_label_contains(&server_addr).is_some(),
+        "no RX record from {server_addr}"
+    );
+    // Both view shows the hex too.
+    choose(&mut h, "Show as", "Text + hex");
+    wait_for_text(&mut h, "C4 E3 BA C3");
+
+    // Sent bytes are counted.
+    wait_for_text(&mut h, "TX 10 bytes / 2 packets");
+    wait_for_text(&mut h, "RX 10 bytes / 1 packets");
+}
+
+#[test]
+fn invalid_hex_disables_send_and_sends_nothing() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Client");
+    set_field(&mut h, "Remote host", "127.0.0.1");
+    set_field(&mut h, "Remote port", &port.to_string());
+    click(&mut h, "Open");
+    let (mut conn, _) = server.accept().unwrap();
+    wait_for_text(&mut h, "Local end:");
+
+    h.get_by_label("Send as hex").click();
+    set_field(&mut h, "Data to send", "48 6G");
+    wait_for_text(&mut h, "Invalid hex");
+    assert!(
+        h.get_by_role_and_label(egui::accesskit::Role::Button, "Send")
+            .accesskit_node()
+            .is_disabled()
+    );
+    // Ctrl+Enter does not send it either.
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::Enter]);
+    h.step();
+    // A valid payload then goes through, and it is the only thing the server gets.
+    set_field(&mut h, "Data to send", "41");
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::Enter]);
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 1), b"A");
+    // The log shows exactly one sent record: the invalid hex never left.
+    wait_for_text(&mut h, "TX 1 bytes / 1 packets");
+    conn.set_nonblocking(true).unwrap();
+    let mut rest = [0u8; 16];
+    assert!(conn.read(&mut rest).is_err(), "nothing else was sent");
+}
+
+#[test]
+fn peer_close_returns_to_closed_and_open_retries() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Client");
+    set_field(&mut h, "Remote host", "127.0.0.1");
+    set_field(&mut h, "Remote port", &port.to_string());
+    click(&mut h, "Open");
+    let (conn, _) = server.accept().unwrap();
+    wait_for_text(&mut h, "Local end:");
+    drop(conn);
+    wait_for_text(&mut h, "closed by the peer");
+    wait_for_text(&mut h, "● Closed");
+    click(&mut h, "Open");
+    let (_conn2, _) = server.accept().unwrap();
+    wait_for_text(&mut h, "● Connected");
+}
