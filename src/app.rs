@@ -333,10 +333,14 @@ impl App {
     pub fn spec_from_form(&self) -> Result<OpenSpec, String> {
         let tr = self.tr();
         let s = &self.settings;
-        let local_port = net::parse_port(&s.local_port)
-            .map_err(|_| format!("{}: {}", tr.local_port, tr.bad_port))?;
-        let local_ip: IpAddr = net::parse_ip(&s.local_ip)
-            .ok_or_else(|| format!("{}: {}", tr.local_addr, tr.bad_local_addr))?;
+        // A TCP client lets the system choose its local end.
+        let local = || -> Result<SocketAddr, String> {
+            let port = net::parse_port(&s.local_port)
+                .map_err(|_| format!("{}: {}", tr.local_port, tr.bad_port))?;
+            let ip: IpAddr = net::parse_ip(&s.local_ip)
+                .ok_or_else(|| format!("{}: {}", tr.local_addr, tr.bad_local_addr))?;
+            Ok(SocketAddr::new(ip, port))
+        };
         let remote = || -> Result<HostPort, String> {
             if s.remote_host.trim().is_empty() || s.remote_port.trim().is_empty() {
                 return Err(tr.remote_needed.to_string());
@@ -348,7 +352,7 @@ impl App {
             Ok(HostPort::new(host, port))
         };
         Ok(match s.protocol {
-            Protocol::TcpServer => OpenSpec::tcp_server(SocketAddr::new(local_ip, local_port)),
+            Protocol::TcpServer => OpenSpec::tcp_server(local()?),
             Protocol::TcpClient => OpenSpec::tcp_client(remote()?),
             Protocol::Udp => {
                 let r = if s.remote_host.trim().is_empty() && s.remote_port.trim().is_empty() {
@@ -356,7 +360,7 @@ impl App {
                 } else {
                     Some(remote()?)
                 };
-                OpenSpec::udp(SocketAddr::new(local_ip, local_port), r)
+                OpenSpec::udp(local()?, r)
             }
         })
     }

@@ -30,6 +30,7 @@ fn client_sends_text_and_hex_and_shows_a_gbk_reply() {
     assert_eq!(read_n(&mut h, &mut conn, 5), b"hello");
 
     h.get_by_label("Send as hex").click();
+    h.step();
     set_field(&mut h, "Data to send", "0x48,0x65 6C6c\n6F");
     click(&mut h, "Send");
     assert_eq!(read_n(&mut h, &mut conn, 5), b"Hello");
@@ -66,6 +67,7 @@ fn invalid_hex_disables_send_and_sends_nothing() {
     wait_for_text(&mut h, "Local end:");
 
     h.get_by_label("Send as hex").click();
+    h.step();
     set_field(&mut h, "Data to send", "48 6G");
     wait_for_text(&mut h, "Invalid hex");
     assert!(

@@ -30,21 +30,20 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             if send.clicked() {
                 app.actions.push(Action::Send);
             }
+            // Errors go on this line, so the text box never jumps under the cursor.
+            let err_color = ui.visuals().error_fg_color;
+            let err = match &payload {
+                Err(e) if !app.send_text.is_empty() => Some(e.as_str()),
+                _ => app.send_error.as_deref(),
+            };
+            if let Some(e) = err {
+                ui.add(egui::Label::new(egui::RichText::new(e).color(err_color)).truncate())
+                    .on_hover_text(e);
+            }
         });
     });
     if ctrl_enter && can_send {
         app.actions.push(Action::Send);
-    }
-    let err_color = ui.visuals().error_fg_color;
-    match &payload {
-        Err(e) if !app.send_text.is_empty() => {
-            ui.colored_label(err_color, e);
-        }
-        _ => {
-            if let Some(e) = &app.send_error {
-                ui.colored_label(err_color, e);
-            }
-        }
     }
     egui::ScrollArea::vertical()
         .id_salt("send_scroll")

@@ -31,7 +31,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             ui.horizontal(|ui| {
                 ComboBox::from_id_salt("local_addr")
                     .selected_text(app.settings.local_ip.clone())
-                    .width(ui.available_width() - 36.0)
+                    .width(ui.available_width() - 70.0)
                     .show_ui(ui, |ui| {
                         for a in &app.addresses {
                             let ip = a.ip.to_string();
@@ -45,12 +45,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                     })
                     .response
                     .labelled_by(label.id);
-                if ui
-                    .button("⟳")
-                    .on_hover_text(tr.refresh_addrs)
-                    .accessible_name(tr.refresh_addrs)
-                    .clicked()
-                {
+                if ui.button(tr.refresh_addrs).clicked() {
                     app.actions.push(Action::RefreshAddresses);
                 }
             });

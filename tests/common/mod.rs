@@ -46,7 +46,7 @@ pub fn wait_for(
 pub fn wait_for_text(h: &mut Harness<'static, App>, text: &str) {
     let t = text.to_string();
     wait_for(h, &format!("text {text:?}"), move |h| {
-        h.query_by_label_contains(&t).is_some()
+        h.query_all_by_label_contains(&t).next().is_some()
     });
 }
 
@@ -85,6 +85,8 @@ pub fn set_field(h: &mut Harness<'static, App>, label: &str, text: &str) {
     h.get_by_role_and_label(role, label).click();
     h.step();
     h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
+    h.step();
+    h.key_press(egui::Key::Backspace);
     h.step();
     h.get_by_role_and_label(role, label).type_text(text);
     h.step();

@@ -1,0 +1,139 @@
+//! TCP server mode: several real clients, send to one or all, disconnect one.
+
+mod common;
+
+use common::*;
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use std::io::{ErrorKind, Read};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+fn open_server(h: &mut egui_kittest::Harness<'static, netpal::App>) -> u16 {
+    choose(h, "Protocol", "TCP Server");
+    choose(h, "Local address", "127.0.0.1");
+    set_field(h, "Local port", "0");
+    click(h, "Open");
+    wait_for_text(h, "Bound to:");
+    shown_port(h, "Bound to:")
+}
+
+/// Waits for EOF on `s` while stepping the UI.
+fn wait_eof(h: &mut egui_kittest::Harness<'static, netpal::App>, s: &mut TcpStream) {
+    let start = Instant::now();
+    let mut buf = [0u8; 64];
+    loop {
+        h.step();
+        match s.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return,
+            Err(e) => panic!("unexpected error {e}"),
+        }
+        assert!(start.elapsed() < DEADLINE, "no EOF");
+    }
+}
+
+#[test]
+fn server_lists_clients_sends_to_one_or_all_and_disconnects_one() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    let mut clients: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+            s
+        })
+        .collect();
+    let addrs: Vec<String> = clients
+        .iter()
+        .map(|c| c.local_addr().unwrap().to_string())
+        .collect();
+    // The list shows each client's address and port.
+    for a in &addrs {
+        wait_for(&mut h, &format!("client {a} listed"), |h| {
+            h.query_by_role_and_label(Role::CheckBox, a).is_some()
+        });
+    }
+    wait_for_text(&mut h, "Clients (3)");
+    wait_for_text(&mut h, &format!("Client connected: {}", addrs[1]));
+
+    // Send to the second client only.
+    h.get_by_role_and_label(Role::CheckBox, &addrs[1]).click();
+    h.step();
+    h.get_by_label("Selected clients (1)").click();
+    h.step();
+    set_field(&mut h, "Data to send", "only you");
+    click(&mut h, "Send");
+    assert_eq!(read_n(&mut h, &mut clients[1], 8), b"only you");
+    wait_for_text(&mut h, "TX 8 bytes / 1 packets");
+    let mut buf = [0u8; 16];
+    for i in [0, 2] {
+        assert!(clients[i].read(&mut buf).is_err(), "client {i} got data");
+    }
+
+    // Send to all.
+    h.get_by_label("All clients").click();
+    h.step();
+    set_field(&mut h, "Data to send", "everyone");
+    click(&mut h, "Send");
+    for c in clients.iter_mut() {
+        assert_eq!(read_n(&mut h, c, 8), b"everyone");
+    }
+
+    // Data from a client is shown with its address and counted in its row.
+    use std::io::Write;
+    clients[2].write_all(b"from two").unwrap();
+    wait_for_text(&mut h, &format!("RX ← {}", addrs[2]));
+    wait_for_text(&mut h, "from two");
+
+    // Disconnect the selected (second) client: it sees EOF, the others stay.
+    click(&mut h, "Disconnect selected");
+    wait_eof(&mut h, &mut clients[1]);
+    wait_for_text(&mut h, "Clients (2)");
+    wait_for_text(&mut h, "disconnected by you");
+    assert!(
+        h.query_by_role_and_label(Role::CheckBox, &addrs[1])
+            .is_none()
+    );
+    h.get_by_label("All clients").click();
+    set_field(&mut h, "Data to send", "still");
+    click(&mut h, "Send");
+    assert_eq!(read_n(&mut h, &mut clients[0], 5), b"still");
+    assert_eq!(read_n(&mut h, &mut clients[2], 5), b"still");
+
+    // A client leaving on its own is shown, and the server keeps accepting.
+    drop(clients.remove(0));
+    wait_for_text(
+        &mut h,
+        &format!("{} disconnected: closed by the peer", addrs[0]),
+    );
+    wait_for_text(&mut h, "Clients (1)");
+    let late = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let late_addr = late.local_addr().unwrap().to_string();
+    wait_for(&mut h, "late client listed", |h| {
+        h.query_by_role_and_label(Role::CheckBox, &late_addr)
+            .is_some()
+    });
+    wait_for_text(&mut h, "Clients (2)");
+}
+
+#[test]
+fn server_reopens_on_the_same_port_right_after_closing() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+    wait_for_text(&mut h, "Clients (1)");
+    click(&mut h, "Close");
+    wait_for_text(&mut h, "● Closed");
+    // Closing the session closed its connections.
+    wait_eof(&mut h, &mut c);
+    // The form keeps the port the user typed (0); type the one we had.
+    set_field(&mut h, "Local port", &port.to_string());
+    click(&mut h, "Open");
+    wait_for_text(&mut h, &format!("Bound to: 127.0.0.1:{port}"));
+    let _c2 = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, "Clients (1)");
+}

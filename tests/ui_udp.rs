@@ -1,0 +1,86 @@
+//! UDP mode: datagrams from two peers, replies to each.
+
+mod common;
+
+use common::*;
+use egui_kittest::kittest::Queryable;
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+fn recv_while_stepping(
+    h: &mut egui_kittest::Harness<'static, netpal::App>,
+    s: &UdpSocket,
+) -> Vec<u8> {
+    s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 2048];
+    loop {
+        h.step();
+        if let Ok((n, _)) = s.recv_from(&mut buf) {
+            return buf[..n].to_vec();
+        }
+        assert!(start.elapsed() < DEADLINE, "no datagram");
+    }
+}
+
+#[test]
+fn udp_shows_each_source_and_replies_to_the_chosen_peer() {
+    let mut h = harness();
+    choose(&mut h, "Protocol", "UDP");
+    choose(&mut h, "Local address", "127.0.0.1");
+    set_field(&mut h, "Local port", "0");
+    set_field(&mut h, "Remote host", "");
+    set_field(&mut h, "Remote port", "");
+    click(&mut h, "Open");
+    wait_for_text(&mut h, "Bound to:");
+    let port = shown_port(&h, "Bound to:");
+
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let a_addr = a.local_addr().unwrap().to_string();
+    let b_addr = b.local_addr().unwrap().to_string();
+    a.send_to(b"from a", ("127.0.0.1", port)).unwrap();
+    b.send_to(b"from b", ("127.0.0.1", port)).unwrap();
+    b.send_to(b"again b", ("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, &format!("RX ← {a_addr}"));
+    wait_for_text(&mut h, &format!("RX ← {b_addr}"));
+    // Datagram boundaries are kept: three datagrams, three records.
+    wait_for_text(&mut h, "RX 19 bytes / 3 packets");
+    wait_for_text(&mut h, "Peers (2)");
+
+    // Reply to each peer from the list.
+    h.get_by_label(&format!("Use {b_addr} as remote")).click();
+    h.step();
+    set_field(&mut h, "Data to send", "to b");
+    click(&mut h, "Send");
+    assert_eq!(recv_while_stepping(&mut h, &b), b"to b");
+
+    h.get_by_label(&format!("Use {a_addr} as remote")).click();
+    h.step();
+    set_field(&mut h, "Data to send", "to a");
+    click(&mut h, "Send");
+    assert_eq!(recv_while_stepping(&mut h, &a), b"to a");
+    wait_for_text(&mut h, &format!("TX → {a_addr}"));
+    wait_for_text(&mut h, &format!("TX → {b_addr}"));
+    // Neither got the other's reply.
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 64];
+    assert!(a.recv_from(&mut buf).is_err());
+    assert!(b.recv_from(&mut buf).is_err());
+}
+
+#[test]
+fn udp_send_without_remote_says_so() {
+    let mut h = harness();
+    choose(&mut h, "Protocol", "UDP");
+    choose(&mut h, "Local address", "127.0.0.1");
+    set_field(&mut h, "Local port", "0");
+    set_field(&mut h, "Remote host", "");
+    set_field(&mut h, "Remote port", "");
+    click(&mut h, "Open");
+    wait_for_text(&mut h, "Bound to:");
+    set_field(&mut h, "Data to send", "x");
+    click(&mut h, "Send");
+    wait_for_text(&mut h, "Enter the remote host and port");
+}
