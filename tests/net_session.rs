@@ -1,0 +1,189 @@
+//! The socket workers without a UI: flow control, shutdown, descriptors.
+
+use netpal::net::{Command, Event, OpenSpec, Session, Target, Wake};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn no_wake() -> Wake {
+    Arc::new(|| {})
+}
+
+fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
+    let start = Instant::now();
+    loop {
+        while let Some(ev) = s.try_event() {
+            if pred(&ev) {
+                return ev;
+            }
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn open_server() -> (Session, SocketAddr) {
+    let s = Session::open(
+        OpenSpec::tcp_server("127.0.0.1:0".parse().unwrap()),
+        no_wake(),
+    )
+    .unwrap();
+    let ev = wait_event(&s, "Opened", |e| matches!(e, Event::Opened { .. }));
+    let Event::Opened { local, .. } = ev else {
+        unreachable!()
+    };
+    (s, local)
+}
+
+#[test]
+fn a_flood_the_ui_does_not_take_is_paused_not_lost() {
+    let (s, addr) = open_server();
+    // 96 MiB, more than the worker lets queue up for the UI.
+    const TOTAL: usize = 96 << 20;
+    let sender = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(addr).unwrap();
+        let chunk: Vec<u8> = (0..65536u32).map(|i| (i % 251) as u8).collect();
+        let mut sent = 0;
+        while sent < TOTAL {
+            c.write_all(&chunk).unwrap();
+            sent += chunk.len();
+        }
+    });
+    // Take nothing for a while: the worker must stop reading, not grow.
+    std::thread::sleep(Duration::from_millis(500));
+    let queued = s.pending_events();
+    assert!(
+        queued < 2_000,
+        "worker kept reading: {queued} events queued"
+    );
+    // Now drain: every byte arrives, in order.
+    let start = Instant::now();
+    let mut got = 0usize;
+    let mut expect = 0u32;
+    while got < TOTAL {
+        match s.try_event() {
+            Some(Event::Received { bytes, .. }) => {
+                for b in bytes {
+                    assert_eq!(b, (expect % 65536 % 251) as u8, "byte {got} out of order");
+                    expect += 1;
+                    got += 1;
+                }
+            }
+            Some(_) => {}
+            None => std::thread::sleep(Duration::from_millis(1)),
+        }
+        assert!(start.elapsed() < DEADLINE, "got only {got} of {TOTAL}");
+    }
+    sender.join().unwrap();
+}
+
+#[cfg(target_os = "linux")]
+fn count(dir: &str) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn closing_sessions_leaves_no_thread_or_descriptor_behind() {
+    // Warm up whatever the runtime allocates once.
+    drop(open_server());
+    let threads_before = count("/proc/self/task");
+    let fds_before = count("/proc/self/fd");
+    for _ in 0..20 {
+        let (mut s, addr) = open_server();
+        let clients: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        let mut accepted = 0;
+        while accepted < 5 {
+            wait_event(&s, "Accepted", |e| matches!(e, Event::Accepted { .. }));
+            accepted += 1;
+        }
+        let t = Instant::now();
+        s.close();
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "close took {:?}",
+            t.elapsed()
+        );
+        assert!(s.is_finished());
+        drop(clients);
+    }
+    let start = Instant::now();
+    // Threads the test harness itself runs may come and go; allow a little slack.
+    loop {
+        let threads = count("/proc/self/task");
+        let fds = count("/proc/self/fd");
+        if threads <= threads_before + 1 && fds <= fds_before + 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "threads {threads_before} -> {threads}, fds {fds_before} -> {fds}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_peer_that_never_reads_gets_a_clear_error_not_unbounded_memory() {
+    let (s, addr) = open_server();
+    let _c = TcpStream::connect(addr).unwrap(); // never reads
+    let ev = wait_event(&s, "Accepted", |e| matches!(e, Event::Accepted { .. }));
+    let Event::Accepted { peer, .. } = ev else {
+        unreachable!()
+    };
+    let chunk = vec![0u8; 8 << 20];
+    for _ in 0..16 {
+        s.command(Command::Send {
+            to: Target::Peers(vec![peer]),
+            bytes: chunk.clone(),
+        });
+    }
+    let ev = wait_event(&s, "send queue full", |e| matches!(e, Event::Error { .. }));
+    let Event::Error { error, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(error.kind, netpal::net::NetErrorKind::SendQueueFull);
+}
+
+#[test]
+fn a_reset_is_reported_as_a_reset() {
+    let (s, addr) = open_server();
+    let c = TcpStream::connect(addr).unwrap();
+    wait_event(&s, "Accepted", |e| matches!(e, Event::Accepted { .. }));
+    // SO_LINGER 0 makes close send RST.
+    socket2::SockRef::from(&c)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(c);
+    let ev = wait_event(&s, "Disconnected", |e| {
+        matches!(e, Event::Disconnected { .. })
+    });
+    let Event::Disconnected { reason, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(reason, netpal::net::CloseReason::Reset);
+}
+
+#[test]
+fn client_resolves_host_names_on_the_worker() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let s = Session::open(
+        OpenSpec::tcp_client(netpal::net::HostPort::new("localhost", port)),
+        no_wake(),
+    )
+    .unwrap();
+    let (mut conn, _) = l.accept().unwrap();
+    wait_event(&s, "Connected", |e| matches!(e, Event::Connected { .. }));
+    s.command(Command::Send {
+        to: Target::All,
+        bytes: b"ping".to_vec(),
+    });
+    let mut buf = [0u8; 4];
+    conn.set_read_timeout(Some(DEADLINE)).unwrap();
+    conn.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ping");
+}

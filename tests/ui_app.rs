@@ -1,0 +1,142 @@
+//! Language, saved settings, start options and the command line.
+
+mod common;
+
+use common::*;
+use eframe::App as _;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use netpal::net::OpenSpec;
+use netpal::ui::i18n::Lang;
+use netpal::{App, StartOptions};
+use std::collections::HashMap;
+use std::process::Command;
+
+#[derive(Default)]
+struct MemStorage(HashMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn language_switches_at_run_time_and_chinese_renders() {
+    let mut h = harness();
+    assert!(h.query_by_label("Network settings").is_some());
+    choose(&mut h, "Language", "中文");
+    wait_for_text(&mut h, "网络设置");
+    // Every label of the Chinese UI renders with the bundled font
+    // (the harness fails on a glyph no font can draw).
+    for label in ["协议类型", "打开", "接收设置", "按十六进制发送", "未打开"] {
+        wait_for_text(&mut h, label);
+    }
+    choose(&mut h, "协议类型", "TCP 服务器");
+    wait_for_text(&mut h, "客户端列表 (0)");
+    choose(&mut h, "协议类型", "UDP");
+    wait_for_text(&mut h, "对端列表 (0)");
+    choose(&mut h, "语言", "English");
+    wait_for_text(&mut h, "Network settings");
+}
+
+#[test]
+fn settings_survive_a_restart() {
+    let mut h = harness();
+    choose(&mut h, "Protocol", "UDP");
+    set_field(&mut h, "Local port", "9123");
+    set_field(&mut h, "Remote host", "127.0.0.1");
+    set_field(&mut h, "Remote port", "9124");
+    choose(&mut h, "Encoding", "GBK");
+    choose(&mut h, "Show as", "Hex");
+    h.get_by_label("Send as hex").click();
+    h.step();
+    choose(&mut h, "Language", "中文");
+    let mut storage = MemStorage::default();
+    h.state_mut().save(&mut storage);
+    drop(h);
+
+    let storage: &'static MemStorage = Box::leak(Box::new(storage));
+    let mut h2 = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| {
+            cc.storage = Some(storage);
+            App::new(cc, StartOptions::default())
+        });
+    h2.step();
+    wait_for_text(&mut h2, "网络设置");
+    assert_eq!(
+        h2.get_by_role_and_label(egui::accesskit::Role::TextInput, "本地端口")
+            .value()
+            .as_deref(),
+        Some("9123")
+    );
+    assert_eq!(
+        h2.get_by_role_and_label(egui::accesskit::Role::TextInput, "远程端口")
+            .value()
+            .as_deref(),
+        Some("9124")
+    );
+    let enc = h2.get_by_role_and_label(egui::accesskit::Role::ComboBox, "字符编码");
+    assert_eq!(enc.value().as_deref(), Some("GBK"));
+    let view = h2.get_by_role_and_label(egui::accesskit::Role::ComboBox, "显示方式");
+    assert_eq!(view.value().as_deref(), Some("十六进制"));
+    assert!(
+        h2.query_all_by_label("对端列表 (0)").next().is_some(),
+        "UDP restored"
+    );
+    assert_eq!(
+        h2.get_by_label("按十六进制发送").accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::True)
+    );
+}
+
+#[test]
+fn open_option_starts_a_session() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let spec = OpenSpec::parse(&format!("tcp-client:127.0.0.1:{port}")).unwrap();
+    let mut h = harness_with(StartOptions {
+        lang: Some(Lang::En),
+        open: Some(spec),
+    });
+    let (_conn, seen) = l.accept().unwrap();
+    wait_for_text(&mut h, "● Connected");
+    assert_eq!(shown_port(&h, "Local end:"), seen.port());
+}
+
+#[test]
+fn command_line_help_and_bad_arguments() {
+    let exe = env!("CARGO_BIN_EXE_netpal");
+    let out = Command::new(exe).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "--open",
+        "--lang",
+        "tcp-server:HOST:PORT",
+        "udp:HOST:PORT[,remote=HOST:PORT]",
+        "[::1]",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
+    }
+    for bad in [
+        vec!["--open", "tcp:1.2.3.4:5"],
+        vec!["--open", "udp:127.0.0.1:99999"],
+        vec!["--open", "tcp-server:localhost:80"],
+        vec!["--lang", "fr"],
+        vec!["--bogus"],
+    ] {
+        let out = Command::new(exe).args(&bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error"), "{bad:?}: {err}");
+    }
+}
