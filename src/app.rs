@@ -594,13 +594,7 @@ impl App {
     pub fn drain_events(&mut self, ctx: Option<&egui::Context>) -> usize {
         let deadline = Instant::now() + DRAIN_BUDGET;
         let mut n = 0;
-        loop {
-            let Some(session) = &self.session else {
-                break;
-            };
-            let Some(ev) = session.try_event() else {
-                break;
-            };
+        while let Some(ev) = self.session.as_ref().and_then(Session::try_event) {
             self.apply(ev);
             n += 1;
             if n % 256 == 0 && Instant::now() >= deadline {
