@@ -229,21 +229,74 @@ fn char_cols(c: char) -> usize {
     }
 }
 
-fn push_wrapped(text: &str, max_cols: usize, out: &mut Vec<String>) {
-    for line in text.split('\n') {
-        let mut cur = String::new();
-        let mut cols = 0;
-        for c in line.chars() {
-            let w = char_cols(c);
-            if cols + w > max_cols && !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+/// Lays out decoded text in lines of at most `max_cols` columns: `\n` breaks a
+/// line, CR LF is one break, a lone CR shows as `\r`, a tab as four spaces,
+/// other control characters as `\xNN`. Pushes the lines to `out` when given;
+/// returns how many there are either way (the two always agree).
+fn wrap_text(decoded: &str, max_cols: usize, mut out: Option<&mut Vec<String>>) -> usize {
+    let mut count = 0;
+    let mut cur = String::new();
+    let mut cols = 0;
+    let mut chars = decoded.chars().peekable();
+    let mut esc = [0u8; 4];
+    while let Some(c) = chars.next() {
+        let token: &str = match c {
+            '\n' => {
+                count += 1;
+                if let Some(o) = out.as_deref_mut() {
+                    o.push(std::mem::take(&mut cur));
+                }
                 cols = 0;
+                continue;
             }
-            cur.push(c);
-            cols += w;
+            '\r' if chars.peek() == Some(&'\n') => continue,
+            '\r' => "\\r",
+            '\t' => "    ",
+            c if (c as u32) < 0x20 || c as u32 == 0x7F => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                let b = c as u8;
+                esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]];
+                std::str::from_utf8(&esc).unwrap_or("?")
+            }
+            _ => c.encode_utf8(&mut esc),
+        };
+        let w = if token.len() == 1 || token.starts_with('\\') || token == "    " {
+            token.len()
+        } else {
+            char_cols(c)
+        };
+        if cols + w > max_cols && cols > 0 {
+            count += 1;
+            if let Some(o) = out.as_deref_mut() {
+                o.push(std::mem::take(&mut cur));
+            }
+            cols = 0;
         }
-        out.push(cur);
+        if out.is_some() {
+            cur.push_str(token);
+        }
+        cols += w;
     }
+    if let Some(o) = out {
+        o.push(cur);
+    }
+    count + 1
+}
+
+/// Rows of printable ASCII text without decoding (the common case under load).
+fn ascii_rows(payload: &[u8], max_cols: usize) -> Option<usize> {
+    if !payload
+        .iter()
+        .all(|&b| (0x20..0x7F).contains(&b) || b == b'\n')
+    {
+        return None;
+    }
+    let p = payload.strip_suffix(b"\n").unwrap_or(payload);
+    Some(
+        p.split(|&b| b == b'\n')
+            .map(|line| line.len().div_ceil(max_cols).max(1))
+            .sum(),
+    )
 }
 
 /// Bytes per hex line for a view.
@@ -254,31 +307,59 @@ pub fn hex_bytes_per_line(view: &View) -> usize {
     }
 }
 
-/// The payload lines of a record under `view` (the header line is not included).
-pub fn payload_lines(payload: &[u8], view: &View) -> Vec<String> {
-    let mut out = Vec::new();
+fn layout_payload(payload: &[u8], view: &View, mut out: Option<&mut Vec<String>>) -> usize {
+    let mut rows = 0;
     let cols = view.wrap_cols.unwrap_or(MAX_LINE_CHARS).max(8);
     if matches!(view.mode, ViewMode::Text | ViewMode::Both) {
-        let text = codec::decode_for_display(payload, view.encoding);
-        // A trailing line break ends the last line rather than opening an empty one.
-        let text = text.strip_suffix('\n').unwrap_or(&text);
-        push_wrapped(text, cols, &mut out);
+        let fast = if out.is_none() && view.encoding.is_ascii_compatible() {
+            ascii_rows(payload, cols)
+        } else {
+            None
+        };
+        rows += match fast {
+            Some(n) => n,
+            None => {
+                let mut text = String::new();
+                codec::text::decode_into(payload, view.encoding, &mut text);
+                // A trailing line break ends the last line rather than opening an empty one.
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                wrap_text(text, cols, out.as_deref_mut())
+            }
+        };
     }
     if matches!(view.mode, ViewMode::Hex | ViewMode::Both) {
         let per = hex_bytes_per_line(view);
         if payload.is_empty() && view.mode == ViewMode::Hex {
-            out.push(String::new());
+            rows += 1;
+            if let Some(o) = out.as_deref_mut() {
+                o.push(String::new());
+            }
         }
-        for chunk in payload.chunks(per) {
-            out.push(codec::format_hex(chunk));
+        rows += payload.len().div_ceil(per);
+        if let Some(o) = out {
+            for chunk in payload.chunks(per) {
+                o.push(codec::format_hex(chunk));
+            }
         }
     }
+    rows
+}
+
+/// The payload lines of a record under `view` (the header line is not included).
+pub fn payload_lines(payload: &[u8], view: &View) -> Vec<String> {
+    let mut out = Vec::new();
+    layout_payload(payload, view, Some(&mut out));
     out
+}
+
+/// How many lines [`payload_lines`] gives, without building them.
+pub fn payload_line_count(payload: &[u8], view: &View) -> usize {
+    layout_payload(payload, view, None)
 }
 
 /// Display rows of a record: one header row plus its payload lines.
 pub fn record_rows(rec: &Record, view: &View) -> usize {
-    1 + rec.payload().map_or(0, |p| payload_lines(p, view).len())
+    1 + rec.payload().map_or(0, |p| payload_line_count(p, view))
 }
 
 /// Maps display rows to records for the records in a [`LogStore`], so the UI
@@ -404,6 +485,10 @@ mod tests {
     fn payload_lines_wrap_split_and_show_hex() {
         let v = text_view();
         assert_eq!(payload_lines(b"hello\nworld\n", &v), ["hello", "world"]);
+        assert_eq!(
+            payload_lines(b"a\r\nb\rc\td\x00", &v),
+            ["a", "b\\rc    d", "\\x00"]
+        );
         assert_eq!(payload_lines(b"abcdefghijkl", &v), ["abcdefghij", "kl"]);
         // Wide characters count two columns.
         assert_eq!(
@@ -421,6 +506,51 @@ mod tests {
             ..hex
         };
         assert_eq!(payload_lines(b"Hi", &both), ["Hi", "48 69"]);
+    }
+
+    #[test]
+    fn line_counts_agree_with_the_lines_shown() {
+        let samples: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"\n".to_vec(),
+            b"abc\n\ndef\n".to_vec(),
+            b"a\r\nb\rc\td\x00e".to_vec(),
+            "你好世界，混合 text 和 wide 字符".as_bytes().to_vec(),
+            vec![0xFF, 0xFE, b'x', 0xC4, 0xE3],
+            (0..=255u8).collect(),
+            b"x".repeat(1000),
+        ];
+        for enc in [encoding_rs::UTF_8, encoding_rs::GBK, encoding_rs::UTF_16LE] {
+            for mode in [ViewMode::Text, ViewMode::Hex, ViewMode::Both] {
+                for wrap in [Some(8), Some(13), Some(80), None] {
+                    let v = View {
+                        mode,
+                        encoding: enc,
+                        wrap_cols: wrap,
+                    };
+                    for s in &samples {
+                        assert_eq!(
+                            payload_line_count(s, &v),
+                            payload_lines(s, &v).len(),
+                            "{s:?} {v:?}"
+                        );
+                        let cols = wrap.unwrap_or(MAX_LINE_CHARS);
+                        let lines = if mode == ViewMode::Text {
+                            payload_lines(s, &v)
+                        } else {
+                            vec![]
+                        };
+                        for line in lines {
+                            let w: usize = line.chars().map(char_cols).sum();
+                            assert!(
+                                w <= cols.max(8) || line.chars().count() == 1,
+                                "{line:?} wider than {cols}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
