@@ -68,6 +68,17 @@ fn udp_shows_each_source_and_replies_to_the_chosen_peer() {
     let mut buf = [0u8; 64];
     assert!(a.recv_from(&mut buf).is_err());
     assert!(b.recv_from(&mut buf).is_err());
+
+    // Counters reset on request; the log keeps its records.
+    wait_for_text(&mut h, "TX 8 bytes / 2 packets");
+    click(&mut h, "Reset counters");
+    wait_for_text(&mut h, "RX 0 bytes / 0 packets");
+    wait_for_text(&mut h, "TX 0 bytes / 0 packets");
+    assert!(
+        h.query_all_by_label_contains(&format!("RX ← {a_addr}"))
+            .next()
+            .is_some()
+    );
 }
 
 #[test]
