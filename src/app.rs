@@ -28,6 +28,8 @@ pub struct Settings {
     pub wrap: bool,
     pub send_hex: bool,
     pub send_to_all: bool,
+    /// Everything received goes straight back to its sender.
+    pub echo: bool,
     pub lang: Lang,
     pub log_cap_mib: u32,
 }
@@ -46,6 +48,7 @@ impl Default for Settings {
             wrap: true,
             send_hex: false,
             send_to_all: true,
+            echo: false,
             lang: Lang::from_system(),
             log_cap_mib: (crate::log::DEFAULT_CAP_BYTES >> 20) as u32,
         }
@@ -189,6 +192,8 @@ pub enum Action {
     ResetCounters,
     RefreshAddresses,
     UseAsRemote(SocketAddr),
+    /// Echo was switched on or off.
+    SetEcho,
 }
 
 /// How the app starts.
@@ -307,6 +312,7 @@ impl App {
     fn apply_spec(&mut self, spec: &OpenSpec) {
         let s = &mut self.settings;
         s.protocol = spec.protocol;
+        s.echo = spec.echo;
         match spec.protocol {
             Protocol::TcpClient => {
                 if let Some(r) = &spec.remote {
@@ -402,6 +408,11 @@ impl App {
                 }
             }
             Action::RefreshAddresses => self.addresses = interfaces::local_addresses(),
+            Action::SetEcho => {
+                if let Some(s) = &self.session {
+                    s.command(Command::SetEcho(self.settings.echo));
+                }
+            }
             Action::UseAsRemote(addr) => {
                 self.settings.remote_host = addr.ip().to_string();
                 self.settings.remote_port = addr.port().to_string();
@@ -416,7 +427,10 @@ impl App {
         self.form_error = None;
         self.session_error = None;
         let spec = match self.spec_from_form() {
-            Ok(s) => s,
+            Ok(mut s) => {
+                s.echo = self.settings.echo;
+                s
+            }
             Err(e) => {
                 self.form_error = Some(e);
                 return;

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod codec;
+pub mod headless;
 pub mod log;
 pub mod net;
 pub mod ui;

@@ -1,14 +1,24 @@
 //! `netpal`: the desktop app.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
+use netpal::headless::{self, ExitAfter};
+use netpal::log::ViewMode;
 use netpal::net::OpenSpec;
 use netpal::ui::i18n::Lang;
 use netpal::{App, StartOptions};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum LangArg {
     Zh,
     En,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ViewArg {
+    Text,
+    Hex,
+    Both,
 }
 
 /// NetPal 网络调试助手: a TCP server, TCP client and UDP peer you drive by clicking.
@@ -25,6 +35,79 @@ struct Cli {
     ///   udp:HOST:PORT[,remote=HOST:PORT]
     #[arg(long, value_name = "SPEC", value_parser = parse_spec, verbatim_doc_comment)]
     open: Option<OpenSpec>,
+
+    /// Send everything received back to its sender (TCP connection or UDP source).
+    #[arg(long)]
+    echo: bool,
+
+    /// Run without a window: print every record to stdout, send stdin lines.
+    /// Needs --open.
+    #[arg(long, help_heading = "Headless mode")]
+    headless: bool,
+
+    /// Print JSON Lines instead of text lines.
+    #[arg(long, requires = "headless", help_heading = "Headless mode")]
+    json: bool,
+
+    /// How payloads are printed.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "text",
+        help_heading = "Headless mode"
+    )]
+    view: ViewArg,
+
+    /// Text encoding for printing and for sending text (utf-8, gbk, gb18030, big5...).
+    #[arg(long, value_name = "NAME", default_value = "utf-8", value_parser = parse_encoding, help_heading = "Headless mode")]
+    encoding: &'static encoding_rs::Encoding,
+
+    /// Send PAYLOAD once the session is ready (connected, or the first client).
+    #[arg(
+        long,
+        value_name = "PAYLOAD",
+        requires = "headless",
+        help_heading = "Headless mode"
+    )]
+    send: Option<String>,
+
+    /// Payloads from --send and stdin are hex (48 65 6C, 0x48,0x65...).
+    #[arg(long, requires = "headless", help_heading = "Headless mode")]
+    send_hex: bool,
+
+    /// Repeat --send every DURATION (500ms, 1s, 2m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "send", help_heading = "Headless mode")]
+    interval: Option<Duration>,
+
+    /// Send --send N times (default: once, or forever with --interval).
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "send",
+        help_heading = "Headless mode"
+    )]
+    count: Option<u64>,
+
+    /// Exit after N received records, or after a time (5s, 500ms, 2m).
+    #[arg(long, value_name = "N|DURATION", value_parser = parse_exit_after, requires = "headless", help_heading = "Headless mode")]
+    exit_after: Option<ExitAfter>,
+
+    /// Do not read stdin (for running in the background).
+    #[arg(long, requires = "headless", help_heading = "Headless mode")]
+    no_stdin: bool,
+}
+
+fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    encoding_rs::Encoding::for_label_no_replacement(s.trim().as_bytes())
+        .ok_or_else(|| format!("unknown encoding '{s}' (try utf-8, gbk, gb18030, big5, shift_jis)"))
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    headless::parse_duration(s)
+}
+
+fn parse_exit_after(s: &str) -> Result<ExitAfter, String> {
+    headless::parse_exit_after(s)
 }
 
 const SPEC_HELP: &str = "\
@@ -34,6 +117,9 @@ SPEC examples:
   netpal --open tcp-client:example.com:80   host names are resolved
   netpal --open udp:[::1]:9000              IPv6 hosts go in brackets
   netpal --open udp:0.0.0.0:8080,remote=127.0.0.1:9000
+  netpal --headless --open tcp-server:127.0.0.1:9000 --exit-after 10
+  netpal --headless --open udp:127.0.0.1:0 --echo --json
+  echo 48656C6C6F | netpal --headless --open tcp-client:127.0.0.1:9000 --send-hex
 For tcp-server and udp, HOST is a local IP address (0.0.0.0 or :: for all);
 port 0 lets the system pick a free port.";
 
@@ -44,6 +130,38 @@ fn parse_spec(s: &str) -> Result<OpenSpec, String> {
 fn main() -> eframe::Result {
     // clap exits with status 2 and a clear message on bad arguments.
     let cli = Cli::parse();
+    let mut cli = cli;
+    if let Some(spec) = cli.open.as_mut() {
+        spec.echo = cli.echo;
+    }
+    if cli.headless {
+        let Some(spec) = cli.open.clone() else {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "--headless needs --open SPEC",
+                )
+                .exit();
+        };
+        let opts = headless::Options {
+            spec,
+            json: cli.json,
+            view: match cli.view {
+                ViewArg::Text => ViewMode::Text,
+                ViewArg::Hex => ViewMode::Hex,
+                ViewArg::Both => ViewMode::Both,
+            },
+            encoding: cli.encoding,
+            send_hex: cli.send_hex,
+            send: cli.send.clone(),
+            interval: cli.interval,
+            count: cli.count,
+            exit_after: cli.exit_after,
+            stdin: !cli.no_stdin,
+        };
+        let status = headless::run(opts, &mut std::io::stdout().lock());
+        std::process::exit(status);
+    }
     let opts = StartOptions {
         lang: cli.lang.map(|l| match l {
             LangArg::Zh => Lang::Zh,

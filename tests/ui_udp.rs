@@ -95,3 +95,22 @@ fn udp_send_without_remote_says_so() {
     click(&mut h, "Send");
     wait_for_text(&mut h, "Enter the remote host and port");
 }
+
+#[test]
+fn echo_switch_sends_datagrams_back() {
+    let mut h = harness();
+    choose(&mut h, "Protocol", "UDP");
+    choose(&mut h, "Local address", "127.0.0.1");
+    set_field(&mut h, "Local port", "0");
+    click(&mut h, "Open");
+    wait_for_text(&mut h, "Bound to:");
+    let port = shown_port(&h, "Bound to:");
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // Switched on while open: it applies at once.
+    h.get_by_label("Echo back what is received").click();
+    h.step();
+    h.step();
+    peer.send_to(b"ping", ("127.0.0.1", port)).unwrap();
+    assert_eq!(recv_while_stepping(&mut h, &peer), b"ping");
+    wait_for_text(&mut h, &format!("TX → {}", peer.local_addr().unwrap()));
+}

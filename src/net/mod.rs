@@ -41,6 +41,8 @@ pub enum Command {
     },
     /// Close these TCP connections (TCP server).
     Disconnect(Vec<SocketAddr>),
+    /// Turn echo (everything received goes back to its sender) on or off.
+    SetEcho(bool),
     /// Close everything and end the worker.
     Close,
 }
@@ -163,15 +165,38 @@ impl Session {
 
     /// Queues a command for the worker and wakes it.
     pub fn command(&self, cmd: Command) {
-        // A send error means the worker has ended; its Closed event says why.
-        if self.commands.send(cmd).is_ok() {
-            let _ = self.waker.wake();
+        self.sender().command(cmd);
+    }
+
+    /// A handle that other threads can use to send commands.
+    pub fn sender(&self) -> CommandSender {
+        CommandSender {
+            commands: self.commands.clone(),
+            waker: self.waker.clone(),
         }
     }
 
     /// Takes the next event, if any, without blocking.
     pub fn try_event(&self) -> Option<Event> {
         let ev = self.events.try_recv().ok()?;
+        Some(self.taken(ev))
+    }
+
+    /// Waits up to `timeout` for the next event.
+    pub fn wait_event(&self, timeout: std::time::Duration) -> Option<Event> {
+        let ev = self.events.recv_timeout(timeout).ok()?;
+        Some(self.taken(ev))
+    }
+
+    /// The event channel, for callers that wait on it together with other
+    /// channels (`crossbeam_channel::select!`). Every event taken from it
+    /// directly must be passed through [`Session::taken`].
+    pub fn events(&self) -> &Receiver<Event> {
+        &self.events
+    }
+
+    /// Flow-control bookkeeping for an event the caller has taken.
+    pub fn taken(&self, ev: Event) -> Event {
         if let Event::Received { bytes, .. } = &ev {
             let cost = inflight_cost(bytes);
             let left = self.shared.inflight.fetch_sub(cost, Ordering::SeqCst) - cost;
@@ -179,7 +204,7 @@ impl Session {
                 let _ = self.waker.wake();
             }
         }
-        Some(ev)
+        ev
     }
 
     /// Events queued and not yet taken.
@@ -199,6 +224,24 @@ impl Session {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// Sends commands to a session from any thread.
+#[derive(Clone)]
+pub struct CommandSender {
+    commands: Sender<Command>,
+    waker: Arc<mio::Waker>,
+}
+
+impl CommandSender {
+    /// Queues a command and wakes the worker. Returns false once the session has ended.
+    pub fn command(&self, cmd: Command) -> bool {
+        let ok = self.commands.send(cmd).is_ok();
+        if ok {
+            let _ = self.waker.wake();
+        }
+        ok
     }
 }
 

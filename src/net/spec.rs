@@ -177,6 +177,8 @@ pub struct OpenSpec {
     /// TCP client: whom to connect to. UDP: the default send target.
     pub remote: Option<HostPort>,
     pub connect_timeout: Duration,
+    /// Send everything received straight back to its sender.
+    pub echo: bool,
 }
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -188,6 +190,7 @@ impl OpenSpec {
             local,
             remote: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            echo: false,
         }
     }
 
@@ -197,6 +200,7 @@ impl OpenSpec {
             local: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
             remote: Some(remote),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            echo: false,
         }
     }
 
@@ -206,6 +210,7 @@ impl OpenSpec {
             local,
             remote,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            echo: false,
         }
     }
 

@@ -663,6 +663,9 @@ impl Worker {
                 }
             }
             for (peer, bytes) in got {
+                if self.spec.echo {
+                    self.queue_conn(idx, bytes.clone());
+                }
                 self.emit(Event::Received {
                     at: now(),
                     peer,
@@ -775,6 +778,9 @@ impl Worker {
             }
         }
         for (peer, bytes) in got {
+            if self.spec.echo {
+                self.send_udp(peer, bytes.clone());
+            }
             self.emit(Event::Received {
                 at: now(),
                 peer,
@@ -874,6 +880,7 @@ impl Worker {
     fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Close => {}
+            Command::SetEcho(on) => self.spec.echo = on,
             Command::Disconnect(peers) => {
                 for p in peers {
                     if let Some(&idx) = self.by_peer.get(&p) {

@@ -139,6 +139,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         .labelled_by(label.id);
     ui.checkbox(&mut app.settings.auto_scroll, tr.auto_scroll);
     ui.checkbox(&mut app.settings.wrap, tr.word_wrap);
+    if ui.checkbox(&mut app.settings.echo, tr.echo).changed() {
+        app.actions.push(Action::SetEcho);
+    }
     ui.horizontal(|ui| {
         let label = ui.label(tr.log_limit_mib);
         ui.add(egui::DragValue::new(&mut app.settings.log_cap_mib).range(1..=4096))

@@ -1,0 +1,297 @@
+//! The headless mode, run as a child process against real loopback peers.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+/// A running `netpal --headless` whose stdout lines arrive on a channel.
+struct Run {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str], stdin: bool) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netpal"))
+        .arg("--headless")
+        .args(args)
+        .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run netpal");
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    Run {
+        child,
+        lines: rx,
+        seen: Vec::new(),
+    }
+}
+
+impl Run {
+    /// Waits for a line containing `needle` and returns it.
+    fn line_with(&mut self, needle: &str) -> String {
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        let start = Instant::now();
+        loop {
+            let left = DEADLINE.saturating_sub(start.elapsed());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if l.contains(needle) {
+                        return l;
+                    }
+                }
+                Err(_) => panic!("no line with {needle:?}; got {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// The port at the end of the first line containing `needle`.
+    fn port_after(&mut self, needle: &str) -> u16 {
+        let l = self.line_with(needle);
+        l.rsplit(':')
+            .next()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no port in {l}"))
+    }
+
+    fn stdin(&mut self) -> &mut ChildStdin {
+        self.child.stdin.as_mut().expect("stdin")
+    }
+
+    /// Waits for the process to exit; returns its status code and stderr.
+    fn finish(&mut self) -> (Option<i32>, String) {
+        let start = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                    self.seen.push(l);
+                }
+                return (st.code(), err);
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "netpal did not exit; output {:#?}",
+                self.seen
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[test]
+fn tcp_server_prints_what_a_client_sent_with_its_port() {
+    let mut run = start(
+        &[
+            "--open",
+            "tcp-server:127.0.0.1:0",
+            "--exit-after",
+            "1",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let port = run.port_after("listening on");
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let me = c.local_addr().unwrap();
+    run.line_with(&format!("accepted {me}"));
+    c.write_all("hello 你好".as_bytes()).unwrap();
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+    run.line_with(&format!("RX {me} hello 你好"));
+}
+
+#[test]
+fn udp_echo_sends_every_datagram_back_to_its_source() {
+    let mut run = start(
+        &[
+            "--open",
+            "udp:127.0.0.1:0",
+            "--echo",
+            "--exit-after",
+            "2",
+            "--view",
+            "both",
+        ],
+        false,
+    );
+    let port = run.port_after("bound to");
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut buf = [0u8; 64];
+    for msg in [&b"one"[..], b"two\x00"] {
+        peer.send_to(msg, ("127.0.0.1", port)).unwrap();
+        let (n, from) = peer.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], msg);
+        assert_eq!(from.port(), port);
+    }
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+    let me = peer.local_addr().unwrap();
+    run.line_with(&format!("RX {me} two\\x00 | 74 77 6F 00"));
+    run.line_with(&format!("TX {me} one | 6F 6E 65"));
+}
+
+#[test]
+fn tcp_client_sends_hex_from_stdin() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    let spec = format!("tcp-client:127.0.0.1:{port}");
+    let mut run = start(&["--open", &spec, "--send-hex"], true);
+    let (mut conn, _) = l.accept().unwrap();
+    run.line_with("connected to");
+    run.stdin().write_all(b"48 65 6C 6C 6F\n0x21\n").unwrap();
+    run.stdin().write_all(b"zz\n").unwrap(); // invalid: reported, not sent
+    run.stdin().write_all(b"0A\n").unwrap();
+    run.stdin().flush().unwrap();
+    conn.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut got = [0u8; 7];
+    conn.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"Hello!\n");
+    // The server closing ends the run normally.
+    drop(conn);
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("invalid hex"), "{err}");
+    run.line_with("disconnected");
+}
+
+#[test]
+fn json_lines_parse() {
+    let mut run = start(
+        &[
+            "--open",
+            "udp:127.0.0.1:0",
+            "--json",
+            "--exit-after",
+            "1",
+            "--view",
+            "both",
+        ],
+        false,
+    );
+    let first = run.line_with("\"opened\"");
+    let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let local = v["local"].as_str().unwrap().to_string();
+    let port: u16 = local.rsplit(':').next().unwrap().parse().unwrap();
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(&[0xC4, 0xE3, 0xBA, 0xC3], ("127.0.0.1", port))
+        .unwrap();
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!run.seen.is_empty());
+    let mut rx = None;
+    for line in &run.seen {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert!(v["time"].is_string() && v["event"].is_string(), "{line}");
+        if v["event"] == "rx" {
+            rx = Some(v);
+        }
+    }
+    let rx = rx.expect("an rx line");
+    assert_eq!(rx["peer"], peer.local_addr().unwrap().to_string());
+    assert_eq!(rx["len"], 4);
+    assert_eq!(rx["hex"], "C4 E3 BA C3");
+}
+
+#[test]
+fn gbk_output_and_periodic_send() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--encoding",
+            "gbk",
+            "--send",
+            "你好",
+            "--count",
+            "3",
+            "--interval",
+            "20ms",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let (mut conn, _) = l.accept().unwrap();
+    conn.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut got = [0u8; 12];
+    conn.read_exact(&mut got).unwrap();
+    assert_eq!(got, [0xC4, 0xE3, 0xBA, 0xC3].repeat(3)[..]);
+    conn.write_all(&[0xCA, 0xC0, 0xBD, 0xE7]).unwrap(); // 世界
+    run.line_with("世界");
+}
+
+#[test]
+fn port_in_use_exits_with_a_message_and_status_1() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!(
+        "tcp-server:127.0.0.1:{}",
+        taken.local_addr().unwrap().port()
+    );
+    let mut run = start(&["--open", &spec, "--no-stdin"], false);
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(1));
+    assert!(err.contains("The port is already in use"), "{err}");
+}
+
+#[test]
+fn refused_connection_exits_with_status_1() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let spec = format!("tcp-client:127.0.0.1:{port}");
+    let mut run = start(&["--open", &spec, "--no-stdin"], false);
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Connection refused"), "{err}");
+}
+
+#[test]
+fn headless_needs_open_and_bad_options_exit_2() {
+    for args in [
+        vec![],
+        vec!["--open", "udp:127.0.0.1:0", "--exit-after", "soon"],
+        vec!["--open", "udp:127.0.0.1:0", "--encoding", "klingon"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_netpal"))
+            .arg("--headless")
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty());
+    }
+}
