@@ -232,6 +232,8 @@ pub struct App {
     wake: Wake,
     /// Text to put on the clipboard this frame.
     pub(crate) copy_request: Option<String>,
+    /// Set by NETPAL_TRACE_STARTUP: print a line when the first frame is shown.
+    trace_first_frame: bool,
 }
 
 impl App {
@@ -272,6 +274,7 @@ impl App {
             actions: Vec::new(),
             wake,
             copy_request: None,
+            trace_first_frame: std::env::var_os("NETPAL_TRACE_STARTUP").is_some(),
         };
         if let Some(spec) = opts.open {
             app.apply_spec(&spec);
@@ -627,6 +630,17 @@ impl App {
         n
     }
 
+    /// Shows the whole window in `ui` and carries out what was clicked.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        crate::ui::show(self, ui);
+        for a in std::mem::take(&mut self.actions) {
+            self.run_action(a);
+        }
+        if let Some(text) = self.copy_request.take() {
+            ui.ctx().copy_text(text);
+        }
+    }
+
     /// Whether the session is running (Open pressed and not yet closed).
     pub fn is_active(&self) -> bool {
         self.session.is_some()
@@ -644,12 +658,9 @@ impl eframe::App for App {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        crate::ui::show(self, ui);
-        for a in std::mem::take(&mut self.actions) {
-            self.run_action(a);
-        }
-        if let Some(text) = self.copy_request.take() {
-            ui.ctx().copy_text(text);
+        self.show(ui);
+        if std::mem::take(&mut self.trace_first_frame) {
+            eprintln!("netpal: first frame");
         }
     }
 

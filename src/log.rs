@@ -283,20 +283,30 @@ fn wrap_text(decoded: &str, max_cols: usize, mut out: Option<&mut Vec<String>>) 
     count + 1
 }
 
+/// True when every byte is printable ASCII or a line feed. Written without
+/// early exit per block so the compiler vectorises it.
+fn printable_ascii(payload: &[u8]) -> bool {
+    payload.chunks(512).all(|block| {
+        block
+            .iter()
+            .fold(true, |ok, &b| ok & ((b.wrapping_sub(0x20) < 0x5F) | (b == b'\n')))
+    })
+}
+
 /// Rows of printable ASCII text without decoding (the common case under load).
 fn ascii_rows(payload: &[u8], max_cols: usize) -> Option<usize> {
-    if !payload
-        .iter()
-        .all(|&b| (0x20..0x7F).contains(&b) || b == b'\n')
-    {
+    if !printable_ascii(payload) {
         return None;
     }
     let p = payload.strip_suffix(b"\n").unwrap_or(payload);
-    Some(
-        p.split(|&b| b == b'\n')
-            .map(|line| line.len().div_ceil(max_cols).max(1))
-            .sum(),
-    )
+    let mut rows = 0;
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', p) {
+        rows += (nl - start).div_ceil(max_cols).max(1);
+        start = nl + 1;
+    }
+    rows += (p.len() - start).div_ceil(max_cols).max(1);
+    Some(rows)
 }
 
 /// Bytes per hex line for a view.

@@ -1,0 +1,583 @@
+//! NetPal's performance, measured against raw sockets in the same run.
+//!
+//! `cargo bench --bench perf` runs everything; `cargo bench --bench perf -- NAME`
+//! runs one of: tcp, udp, frame, memory, scale, idle. Every figure is printed;
+//! nothing is asserted. All traffic stays on 127.0.0.1, and every loop is
+//! bounded in count and time.
+
+use netpal::app::Settings;
+use netpal::log::ViewMode;
+use netpal::net::{Event, Protocol};
+use netpal::ui::i18n::Lang;
+use netpal::{App, StartOptions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+const FRAME: Duration = Duration::from_micros(16_667); // 60 Hz
+const CHUNK: usize = 64 * 1024;
+
+// ---- a headless App driven frame by frame ---------------------------------------
+
+struct Ui {
+    ctx: egui::Context,
+    app: App,
+    size: egui::Vec2,
+}
+
+impl Ui {
+    fn new(settings: Settings) -> Ui {
+        let ctx = egui::Context::default();
+        netpal::ui::install_fonts(&ctx);
+        let app = App::with_settings(
+            settings,
+            Arc::new(|| {}),
+            StartOptions {
+                lang: Some(Lang::En),
+                open: None,
+            },
+        );
+        Ui {
+            ctx,
+            app,
+            size: egui::vec2(1280.0, 800.0),
+        }
+    }
+
+    /// One whole frame: event drain, layout of the whole UI, tessellation.
+    fn frame(&mut self) -> Duration {
+        let t = Instant::now();
+        self.app.drain_events(Some(&self.ctx));
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, self.size)),
+            ..Default::default()
+        };
+        let app = &mut self.app;
+        let out = self.ctx.run_ui(input, |ui| app.show(ui));
+        let prims = self.ctx.tessellate(out.shapes, out.pixels_per_point);
+        std::hint::black_box(prims);
+        t.elapsed()
+    }
+
+    /// Runs frames at 60 Hz until `done` or `limit`; returns the frame times.
+    fn frames_until(&mut self, limit: Duration, mut done: impl FnMut(&App) -> bool) -> Vec<Duration> {
+        let start = Instant::now();
+        let mut times = Vec::new();
+        let mut next = Instant::now();
+        while !done(&self.app) && start.elapsed() < limit {
+            times.push(self.frame());
+            next += FRAME;
+            let now = Instant::now();
+            if next > now {
+                std::thread::sleep(next - now);
+            } else {
+                next = now;
+            }
+        }
+        times
+    }
+
+    fn open(&mut self, protocol: Protocol) -> SocketAddr {
+        self.app.settings.protocol = protocol;
+        self.app.settings.local_ip = "127.0.0.1".into();
+        self.app.settings.local_port = "0".into();
+        self.app.settings.remote_host.clear();
+        self.app.settings.remote_port.clear();
+        self.app.run_action(netpal::app::Action::Open);
+        self.frames_until(Duration::from_secs(5), |a| a.local_addr().is_some());
+        self.app.local_addr().expect("session opened")
+    }
+}
+
+fn settings(view: ViewMode) -> Settings {
+    Settings {
+        view,
+        lang: Lang::En,
+        ..Settings::default()
+    }
+}
+
+fn percentile(times: &[Duration], p: f64) -> Duration {
+    if times.is_empty() {
+        return Duration::ZERO;
+    }
+    let mut v = times.to_vec();
+    v.sort();
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn mbs(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e6
+}
+
+// ---- TCP ingest -------------------------------------------------------------------
+
+/// Floods `addr` with 64 KiB writes for `secs`; returns bytes written.
+fn flood_tcp(addr: SocketAddr, secs: Duration, max_bytes: u64) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let Ok(mut s) = TcpStream::connect(addr) else {
+            return 0;
+        };
+        let chunk: Vec<u8> = (0..CHUNK).map(|i| b'A' + (i % 26) as u8).collect();
+        let start = Instant::now();
+        let mut sent = 0u64;
+        while start.elapsed() < secs && sent < max_bytes {
+            if s.write_all(&chunk).is_err() {
+                break;
+            }
+            sent += chunk.len() as u64;
+        }
+        sent
+    })
+}
+
+fn raw_tcp(secs: Duration) -> f64 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let sender = flood_tcp(addr, secs, u64::MAX);
+    let (mut c, _) = l.accept().expect("accept");
+    let mut buf = vec![0u8; CHUNK];
+    let start = Instant::now();
+    let mut got = 0u64;
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n as u64,
+        }
+    }
+    let el = start.elapsed();
+    let _ = sender.join();
+    mbs(got, el)
+}
+
+fn netpal_tcp(secs: Duration, view: ViewMode) -> (f64, Duration, Duration) {
+    let mut ui = Ui::new(settings(view));
+    let addr = ui.open(Protocol::TcpServer);
+    let sender = flood_tcp(addr, secs, u64::MAX);
+    let start = Instant::now();
+    let mut times = ui.frames_until(secs + Duration::from_millis(50), |_| false);
+    let sent = sender.join().unwrap_or(0);
+    times.extend(ui.frames_until(Duration::from_secs(30), |a| a.counters().rx_bytes >= sent));
+    let el = start.elapsed();
+    let got = ui.app.counters().rx_bytes;
+    (mbs(got, el), percentile(&times, 0.5), percentile(&times, 0.99))
+}
+
+fn bench_tcp() {
+    println!("\n## TCP ingest (loopback flood of 64 KiB writes, 3 s)");
+    let secs = Duration::from_secs(3);
+    let raw = raw_tcp(secs);
+    println!("raw reader (discards):          {raw:8.0} MB/s");
+    for (name, view) in [("text", ViewMode::Text), ("hex", ViewMode::Hex)] {
+        let (rate, p50, p99) = netpal_tcp(secs, view);
+        println!(
+            "NetPal, {name:4} view, 60 Hz frames: {rate:8.0} MB/s  = {:5.1}% of raw   (frame p50 {}, p99 {})",
+            rate / raw * 100.0,
+            ms(p50),
+            ms(p99)
+        );
+    }
+}
+
+// ---- UDP ingest -------------------------------------------------------------------
+
+fn blast_udp(to: SocketAddr, size: usize, count: u64) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let Ok(s) = UdpSocket::bind("127.0.0.1:0") else {
+            return 0;
+        };
+        let payload = vec![b'u'; size];
+        let mut sent = 0;
+        let start = Instant::now();
+        while sent < count && start.elapsed() < Duration::from_secs(20) {
+            if s.send_to(&payload, to).is_ok() {
+                sent += 1;
+            }
+        }
+        sent
+    })
+}
+
+fn raw_udp(size: usize, count: u64) -> (u64, u64, Duration) {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    s.set_read_timeout(Some(Duration::from_millis(300))).expect("timeout");
+    let to = s.local_addr().expect("addr");
+    let sender = blast_udp(to, size, count);
+    let mut buf = vec![0u8; 65536];
+    let mut got = 0;
+    let start = Instant::now();
+    let mut last = start;
+    while let Ok(_) = s.recv_from(&mut buf) {
+        got += 1;
+        last = Instant::now();
+    }
+    let sent = sender.join().unwrap_or(0);
+    (got, sent, last - start)
+}
+
+fn netpal_udp(size: usize, count: u64) -> (u64, u64, Duration) {
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    let to = ui.open(Protocol::Udp);
+    let sender = blast_udp(to, size, count);
+    let start = Instant::now();
+    let mut last = start;
+    let mut seen = 0;
+    let mut quiet_since = Instant::now();
+    let mut next = Instant::now();
+    while quiet_since.elapsed() < Duration::from_millis(300) && start.elapsed() < Duration::from_secs(30) {
+        ui.frame();
+        let n = ui.app.counters().rx_packets;
+        if n != seen {
+            seen = n;
+            last = Instant::now();
+            quiet_since = last;
+        }
+        next += FRAME;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        } else {
+            next = now;
+        }
+    }
+    let sent = sender.join().unwrap_or(0);
+    (seen, sent, last - start)
+}
+
+fn bench_udp() {
+    println!("\n## UDP ingest (one sender blasting datagrams as fast as it can)");
+    for (size, count) in [(64usize, 300_000u64), (1400, 100_000)] {
+        let (rg, rs, rt) = raw_udp(size, count);
+        let (ng, ns, nt) = netpal_udp(size, count);
+        let rate = |g: u64, t: Duration| g as f64 / t.as_secs_f64().max(1e-9);
+        let loss = |g: u64, s: u64| 100.0 * (1.0 - g as f64 / s.max(1) as f64);
+        println!(
+            "{size:5} B  raw recv loop: {:9.0}/s received, loss {:5.2}%  | NetPal: {:9.0}/s received, loss {:5.2}%  ({:5.1}% of raw rate)",
+            rate(rg, rt),
+            loss(rg, rs),
+            rate(ng, nt),
+            loss(ng, ns),
+            rate(ng, nt) / rate(rg, rt).max(1e-9) * 100.0
+        );
+    }
+}
+
+// ---- frame time with a million records ----------------------------------------------
+
+fn bench_frame() {
+    println!("\n## Frame time with 1,000,000 records in the log, while data arrives");
+    for (name, view) in [("text", ViewMode::Text), ("hex", ViewMode::Hex)] {
+        let mut s = settings(view);
+        s.log_cap_mib = 1024; // keep all of them
+        let mut ui = Ui::new(s);
+        let addr = ui.open(Protocol::TcpServer);
+        let peer: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
+        let at = SystemTime::now();
+        for i in 0..1_000_000u32 {
+            ui.app.apply(Event::Received {
+                at,
+                peer,
+                bytes: format!("record {i:07}: temperature=21.5 humidity=40%\n").into_bytes(),
+            });
+        }
+        let first = ui.frame();
+        // Data keeps arriving: a client sends a line every millisecond.
+        let stop = Arc::new(AtomicBool::new(false));
+        let st = stop.clone();
+        let feeder = std::thread::spawn(move || {
+            let Ok(mut c) = TcpStream::connect(addr) else { return };
+            let mut i = 0u64;
+            while !st.load(Ordering::Relaxed) && i < 100_000 {
+                let _ = c.write_all(format!("live line {i}\n").as_bytes());
+                i += 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        let times = ui.frames_until(Duration::from_secs(3), |_| false);
+        stop.store(true, Ordering::Relaxed);
+        let _ = feeder.join();
+        println!(
+            "{name:4} view: first frame (index of 1M records) {}; then {} frames: p50 {}, p99 {}, max {}  ({} records)",
+            ms(first),
+            times.len(),
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            ms(percentile(&times, 1.0)),
+            ui.app.log().len()
+        );
+    }
+}
+
+// ---- memory under a 10 GiB flood ------------------------------------------------------
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn memory_child(gib: u64) {
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    let addr = ui.open(Protocol::TcpServer);
+    let total = gib << 30;
+    let sender = flood_tcp(addr, Duration::from_secs(600), total);
+    let start = Instant::now();
+    ui.frames_until(Duration::from_secs(600), |a| a.counters().rx_bytes >= total);
+    let el = start.elapsed();
+    let _ = sender.join();
+    println!(
+        "{} {} {} {}",
+        ui.app.counters().rx_bytes,
+        el.as_millis(),
+        peak_rss_kib(),
+        ui.app.log().cap()
+    );
+}
+
+fn bench_memory() {
+    let gib = 10;
+    println!("\n## Memory: peak RSS during a {gib} GiB TCP flood, default log cap");
+    let out = Command::new(std::env::current_exe().expect("exe"))
+        .args(["child-memory", &gib.to_string()])
+        .output();
+    let Ok(out) = out else {
+        println!("could not run the child process");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if let [bytes, millis, rss_kib, cap] = f[..] {
+        let el = Duration::from_millis(millis);
+        println!(
+            "received {:.2} GiB in {:.1} s ({:.0} MB/s); peak RSS {:.0} MiB; log cap {} MiB; RSS - cap = {:.0} MiB",
+            bytes as f64 / (1u64 << 30) as f64,
+            el.as_secs_f64(),
+            mbs(bytes, el),
+            rss_kib as f64 / 1024.0,
+            cap >> 20,
+            rss_kib as f64 / 1024.0 - (cap >> 20) as f64
+        );
+    } else {
+        println!("child said: {text} {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+// ---- 10,000 clients -----------------------------------------------------------------
+
+fn clients_child(n: usize, port: u16) {
+    let mut conns = Vec::with_capacity(n);
+    let start = Instant::now();
+    for _ in 0..n {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(c) => conns.push(c),
+            Err(e) => {
+                eprintln!("connect failed after {}: {e}", conns.len());
+                break;
+            }
+        }
+    }
+    for (i, c) in conns.iter_mut().enumerate() {
+        let _ = c.write_all(format!("hello from client {i}\n").as_bytes());
+    }
+    println!("connected {} in {} ms", conns.len(), start.elapsed().as_millis());
+    let _ = std::io::stdout().flush();
+    // Hold the connections until the parent closes our stdin.
+    let mut buf = [0u8; 1];
+    let _ = std::io::stdin().read(&mut buf);
+}
+
+fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+        lim.rlim_cur
+    }
+}
+
+fn bench_scale() {
+    let n = 10_000usize;
+    let limit = raise_fd_limit();
+    println!("\n## Scale: {n} concurrent TCP clients to one server session (fd limit {limit})");
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    let addr = ui.open(Protocol::TcpServer);
+    let child = Command::new(std::env::current_exe().expect("exe"))
+        .args(["child-clients", &n.to_string(), &addr.port().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        println!("could not run the client process");
+        return;
+    };
+    let start = Instant::now();
+    let accept_times = ui.frames_until(Duration::from_secs(60), |a| a.clients().len() >= n);
+    let accepted_at = start.elapsed();
+    let accepted = ui.app.clients().len();
+    let msg_times = ui.frames_until(Duration::from_secs(60), |a| a.counters().rx_packets >= n as u64);
+    let messages_at = start.elapsed();
+    let shown = ui.app.counters().rx_packets;
+    let list_times = ui.frames_until(Duration::from_secs(2), |_| false);
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let mut all = accept_times;
+    all.extend(msg_times);
+    println!(
+        "accepted {accepted}/{n} in {:.2} s; a message from each in the log after {:.2} s ({shown} records)",
+        accepted_at.as_secs_f64(),
+        messages_at.as_secs_f64()
+    );
+    println!("client side: {}", line.trim());
+    println!(
+        "frames while connecting: p50 {}, p99 {}; with {accepted} clients listed: p50 {}, p99 {}",
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.99)),
+        ms(percentile(&list_times, 0.5)),
+        ms(percentile(&list_times, 0.99))
+    );
+}
+
+// ---- idle CPU and start-up ----------------------------------------------------------------
+
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = s.rsplit(')').next()?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+fn bench_idle() {
+    println!("\n## Idle CPU and time to first frame (the real window)");
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        println!("skipped: no display (run under Xvfb: Xvfb :99 & DISPLAY=:99 cargo bench --bench perf -- idle)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("netpal-bench-{}", std::process::id()));
+    let start = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_netpal"))
+        .args(["--lang", "en", "--open", "tcp-server:127.0.0.1:0"])
+        .env("NETPAL_TRACE_STARTUP", "1")
+        .env("XDG_DATA_HOME", &dir)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        println!("could not start netpal");
+        return;
+    };
+    let mut first = None;
+    if let Some(err) = child.stderr.take() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send((line, Instant::now()));
+            }
+        });
+        while let Ok((line, at)) = rx.recv_timeout(Duration::from_secs(20)) {
+            if line.contains("first frame") {
+                first = Some(at - start);
+                break;
+            }
+        }
+    }
+    match first {
+        Some(d) => println!("time from start to first frame: {}", ms(d)),
+        None => println!("no first frame within 20 s"),
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let hz = 100.0; // USER_HZ
+    let a = cpu_ticks(child.id());
+    let window = Duration::from_secs(10);
+    std::thread::sleep(window);
+    let b = cpu_ticks(child.id());
+    if let (Some(a), Some(b)) = (a, b) {
+        println!(
+            "idle CPU over {} s: {:.2}% of one core ({} ticks)",
+            window.as_secs(),
+            (b - a) as f64 / hz / window.as_secs_f64() * 100.0,
+            b - a
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores, {}", std::env::consts::OS)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    match args.first().map(String::as_str) {
+        Some("child-memory") => {
+            memory_child(args.get(1).and_then(|g| g.parse().ok()).unwrap_or(10));
+            return;
+        }
+        Some("child-clients") => {
+            let n = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(10_000);
+            let port = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(0);
+            clients_child(n, port);
+            return;
+        }
+        _ => {}
+    }
+    let only = args.first().cloned();
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    println!("# NetPal benchmarks on {}", machine());
+    let counter = AtomicU64::new(0);
+    for (name, f) in [
+        ("tcp", bench_tcp as fn()),
+        ("udp", bench_udp),
+        ("frame", bench_frame),
+        ("memory", bench_memory),
+        ("scale", bench_scale),
+        ("idle", bench_idle),
+    ] {
+        if run(name) {
+            f();
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    if counter.load(Ordering::Relaxed) == 0 {
+        println!("no benchmark named {only:?}: use tcp, udp, frame, memory, scale or idle");
+    }
+}
