@@ -307,6 +307,11 @@ impl App {
         &self.clients
     }
 
+    /// The log's line index (how many rows, how often rebuilt).
+    pub fn line_index(&self) -> &LineIndex {
+        &self.index
+    }
+
     pub fn udp_peers(&self) -> &PeerList {
         &self.udp_peers
     }

@@ -9,7 +9,7 @@ use crate::net::{CloseReason, NetError};
 use encoding_rs::Encoding;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 /// A session event worth a line in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,9 +287,9 @@ fn wrap_text(decoded: &str, max_cols: usize, mut out: Option<&mut Vec<String>>) 
 /// early exit per block so the compiler vectorises it.
 fn printable_ascii(payload: &[u8]) -> bool {
     payload.chunks(512).all(|block| {
-        block
-            .iter()
-            .fold(true, |ok, &b| ok & ((b.wrapping_sub(0x20) < 0x5F) | (b == b'\n')))
+        block.iter().fold(true, |ok, &b| {
+            ok & ((b.wrapping_sub(0x20) < 0x5F) | (b == b'\n'))
+        })
     })
 }
 
@@ -372,12 +372,9 @@ pub fn record_rows(rec: &Record, view: &View) -> usize {
     1 + rec.payload().map_or(0, |p| payload_line_count(p, view))
 }
 
-/// Maps display rows to records for the records in a [`LogStore`], so the UI
-/// lays out only the rows on screen. Kept in step incrementally: new records
-/// are appended, dropped ones removed from the front; a view change rebuilds.
-#[derive(Default)]
-pub struct LineIndex {
-    view: Option<View>,
+/// Row bookkeeping for one view.
+struct Rows {
+    view: View,
     first_seq: u64,
     /// Absolute row where each indexed record ends (exclusive).
     ends: VecDeque<u64>,
@@ -385,16 +382,22 @@ pub struct LineIndex {
     base: u64,
 }
 
-impl LineIndex {
-    /// Brings the index in step with `store` under `view`.
-    pub fn sync(&mut self, store: &LogStore, view: &View) {
-        if self.view != Some(*view) || store.first_seq() < self.first_seq {
-            self.view = Some(*view);
-            self.ends.clear();
-            self.base = 0;
-            self.first_seq = store.first_seq();
+impl Rows {
+    fn new(view: View, store: &LogStore) -> Rows {
+        Rows {
+            view,
+            first_seq: store.first_seq(),
+            ends: VecDeque::new(),
+            base: 0,
         }
-        // Drop records the store no longer has.
+    }
+
+    /// Drops what the store dropped and indexes new records, until done or
+    /// past `deadline`. Returns true when every record of the store is indexed.
+    fn catch_up(&mut self, store: &LogStore, deadline: Option<Instant>) -> bool {
+        if store.first_seq() < self.first_seq {
+            *self = Rows::new(self.view, store);
+        }
         while self.first_seq < store.first_seq() {
             match self.ends.pop_front() {
                 Some(end) => self.base = end,
@@ -405,41 +408,107 @@ impl LineIndex {
             }
             self.first_seq += 1;
         }
-        // Append the new ones.
         let indexed = self.first_seq + self.ends.len() as u64;
         let start = (indexed - store.first_seq()) as usize;
         let mut end = self.ends.back().copied().unwrap_or(self.base);
         for i in start..store.len() {
             if let Some(rec) = store.get(i) {
-                end += record_rows(rec, view) as u64;
+                end += record_rows(rec, &self.view) as u64;
                 self.ends.push_back(end);
             }
+            if (i - start) % 4096 == 4095 && deadline.is_some_and(|d| Instant::now() >= d) {
+                return false;
+            }
         }
+        true
+    }
+}
+
+/// Maps display rows to records for the records in a [`LogStore`], so the UI
+/// lays out only the rows on screen. Kept in step incrementally: new records
+/// are appended, dropped ones removed from the front. A view change (view
+/// mode, encoding, wrap width) builds a new index over a few frames within a
+/// time budget, while the old one stays on screen, so resizing the window
+/// over a million records never stalls a frame.
+#[derive(Default)]
+pub struct LineIndex {
+    active: Option<Rows>,
+    pending: Option<Rows>,
+    rebuilds: u64,
+}
+
+impl LineIndex {
+    /// Brings the index in step with `store` under `view`, whatever it takes.
+    pub fn sync(&mut self, store: &LogStore, view: &View) {
+        while !self.sync_within(store, view, None) {}
+    }
+
+    /// Brings the index in step with `store`, spending at most until
+    /// `deadline` on rebuilding for a changed view. Returns false while a
+    /// rebuild is still under way (call again next frame); until then the
+    /// index keeps the old view, which [`LineIndex::view`] reports.
+    pub fn sync_within(
+        &mut self,
+        store: &LogStore,
+        view: &View,
+        deadline: Option<Instant>,
+    ) -> bool {
+        let Some(active) = self.active.as_mut() else {
+            // The first index is built at once.
+            let mut rows = Rows::new(*view, store);
+            rows.catch_up(store, None);
+            self.active = Some(rows);
+            return true;
+        };
+        active.catch_up(store, None);
+        if active.view == *view {
+            self.pending = None;
+            return true;
+        }
+        let pending = match &mut self.pending {
+            Some(p) if p.view == *view => p,
+            _ => self.pending.insert(Rows::new(*view, store)),
+        };
+        if pending.catch_up(store, deadline) {
+            self.active = self.pending.take();
+            self.rebuilds += 1;
+            return true;
+        }
+        false
+    }
+
+    /// The view the index currently describes (lay rows out with this one).
+    pub fn view(&self) -> Option<View> {
+        self.active.as_ref().map(|a| a.view)
+    }
+
+    /// How many times the whole index was rebuilt for a changed view.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds
     }
 
     /// Total display rows.
     pub fn rows(&self) -> usize {
-        (self.ends.back().copied().unwrap_or(self.base) - self.base) as usize
+        self.active.as_ref().map_or(0, |a| {
+            (a.ends.back().copied().unwrap_or(a.base) - a.base) as usize
+        })
     }
 
     /// The record (index into the store) and the line within it for a row.
     pub fn locate(&self, row: usize) -> Option<(usize, usize)> {
-        let abs = self.base + row as u64;
-        let i = self.ends.partition_point(|&e| e <= abs);
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { self.base } else { self.ends[i - 1] };
-        debug_assert!(abs < end);
+        let a = self.active.as_ref()?;
+        let abs = a.base + row as u64;
+        let i = a.ends.partition_point(|&e| e <= abs);
+        let _end = *a.ends.get(i)?;
+        let start = if i == 0 { a.base } else { a.ends[i - 1] };
         Some((i, (abs - start) as usize))
     }
 
     /// The first row of record `i`.
     pub fn first_row_of(&self, i: usize) -> Option<usize> {
-        let start = if i == 0 {
-            self.base
-        } else {
-            *self.ends.get(i - 1)?
-        };
-        Some((start - self.base) as usize)
+        let a = self.active.as_ref()?;
+        let start = if i == 0 { a.base } else { *a.ends.get(i - 1)? };
+        Some((start - a.base) as usize)
     }
 }
 
@@ -561,6 +630,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_view_change_is_rebuilt_over_several_calls_keeping_the_old_view_meanwhile() {
+        let mut log = LogStore::new(1 << 30);
+        for i in 0..50_000u32 {
+            log.push(SystemTime::now(), None, rx(format!("line {i}").as_bytes()));
+        }
+        let v = text_view();
+        let mut idx = LineIndex::default();
+        idx.sync(&log, &v);
+        assert_eq!(idx.rows(), 100_000);
+        let hex = View {
+            mode: ViewMode::Both,
+            ..v
+        };
+        // A deadline already past: one block of records per call.
+        let mut calls = 0;
+        while !idx.sync_within(&log, &hex, Some(Instant::now())) {
+            calls += 1;
+            assert_eq!(
+                idx.view(),
+                Some(v),
+                "old view stays until the new one is whole"
+            );
+            let old: usize = log.iter().map(|r| record_rows(r, &v)).sum();
+            assert_eq!(idx.rows(), old, "rows still those of the old view");
+            log.push(SystemTime::now(), None, rx(b"more"));
+            assert!(calls < 1000);
+        }
+        assert!(calls > 1, "the rebuild was spread over calls");
+        assert_eq!(idx.view(), Some(hex));
+        assert_eq!(idx.rebuilds(), 1);
+        let expect: usize = log.iter().map(|r| record_rows(r, &hex)).sum();
+        assert_eq!(idx.rows(), expect);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::net::Protocol;
 use crate::ui::i18n::Tr;
 use crate::ui::{clock, human_bytes};
 use egui::{Color32, Label, RichText, TextStyle, TextWrapMode};
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tone {
@@ -147,7 +148,13 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         encoding: codec::encoding_by_name(&app.settings.encoding),
         wrap_cols: app.settings.wrap.then_some(cols.saturating_sub(2)),
     };
-    app.index.sync(&app.log, &view);
+    // A changed view is re-indexed within a few milliseconds per frame; until
+    // it is whole, rows are laid out with the view the index still describes.
+    let budget = Instant::now() + Duration::from_millis(3);
+    if !app.index.sync_within(&app.log, &view, Some(budget)) {
+        ui.ctx().request_repaint();
+    }
+    let view = app.index.view().unwrap_or(view);
     let rows = app.index.rows();
     let udp = app.settings.protocol == Protocol::Udp;
     let visuals = ui.visuals().clone();

@@ -63,7 +63,11 @@ impl Ui {
     }
 
     /// Runs frames at 60 Hz until `done` or `limit`; returns the frame times.
-    fn frames_until(&mut self, limit: Duration, mut done: impl FnMut(&App) -> bool) -> Vec<Duration> {
+    fn frames_until(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(&App) -> bool,
+    ) -> Vec<Duration> {
         let start = Instant::now();
         let mut times = Vec::new();
         let mut next = Instant::now();
@@ -167,7 +171,11 @@ fn netpal_tcp(secs: Duration, view: ViewMode) -> (f64, Duration, Duration) {
     times.extend(ui.frames_until(Duration::from_secs(30), |a| a.counters().rx_bytes >= sent));
     let el = start.elapsed();
     let got = ui.app.counters().rx_bytes;
-    (mbs(got, el), percentile(&times, 0.5), percentile(&times, 0.99))
+    (
+        mbs(got, el),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+    )
 }
 
 fn bench_tcp() {
@@ -207,14 +215,15 @@ fn blast_udp(to: SocketAddr, size: usize, count: u64) -> std::thread::JoinHandle
 
 fn raw_udp(size: usize, count: u64) -> (u64, u64, Duration) {
     let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    s.set_read_timeout(Some(Duration::from_millis(300))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
     let to = s.local_addr().expect("addr");
     let sender = blast_udp(to, size, count);
     let mut buf = vec![0u8; 65536];
     let mut got = 0;
     let start = Instant::now();
     let mut last = start;
-    while let Ok(_) = s.recv_from(&mut buf) {
+    while s.recv_from(&mut buf).is_ok() {
         got += 1;
         last = Instant::now();
     }
@@ -231,7 +240,9 @@ fn netpal_udp(size: usize, count: u64) -> (u64, u64, Duration) {
     let mut seen = 0;
     let mut quiet_since = Instant::now();
     let mut next = Instant::now();
-    while quiet_since.elapsed() < Duration::from_millis(300) && start.elapsed() < Duration::from_secs(30) {
+    while quiet_since.elapsed() < Duration::from_millis(300)
+        && start.elapsed() < Duration::from_secs(30)
+    {
         ui.frame();
         let n = ui.app.counters().rx_packets;
         if n != seen {
@@ -292,7 +303,9 @@ fn bench_frame() {
         let stop = Arc::new(AtomicBool::new(false));
         let st = stop.clone();
         let feeder = std::thread::spawn(move || {
-            let Ok(mut c) = TcpStream::connect(addr) else { return };
+            let Ok(mut c) = TcpStream::connect(addr) else {
+                return;
+            };
             let mut i = 0u64;
             while !st.load(Ordering::Relaxed) && i < 100_000 {
                 let _ = c.write_all(format!("live line {i}\n").as_bytes());
@@ -300,11 +313,13 @@ fn bench_frame() {
                 std::thread::sleep(Duration::from_millis(1));
             }
         });
+        let rebuilds = ui.app.line_index().rebuilds();
         let times = ui.frames_until(Duration::from_secs(3), |_| false);
+        let rebuilds = ui.app.line_index().rebuilds() - rebuilds;
         stop.store(true, Ordering::Relaxed);
         let _ = feeder.join();
         println!(
-            "{name:4} view: first frame (index of 1M records) {}; then {} frames: p50 {}, p99 {}, max {}  ({} records)",
+            "{name:4} view: first frame (index of 1M records) {}; then {} frames: p50 {}, p99 {}, max {}  ({} records, {rebuilds} index rebuilds)",
             ms(first),
             times.len(),
             ms(percentile(&times, 0.5)),
@@ -373,7 +388,10 @@ fn bench_memory() {
             rss_kib as f64 / 1024.0 - (cap >> 20) as f64
         );
     } else {
-        println!("child said: {text} {}", String::from_utf8_lossy(&out.stderr));
+        println!(
+            "child said: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -394,7 +412,11 @@ fn clients_child(n: usize, port: u16) {
     for (i, c) in conns.iter_mut().enumerate() {
         let _ = c.write_all(format!("hello from client {i}\n").as_bytes());
     }
-    println!("connected {} in {} ms", conns.len(), start.elapsed().as_millis());
+    println!(
+        "connected {} in {} ms",
+        conns.len(),
+        start.elapsed().as_millis()
+    );
     let _ = std::io::stdout().flush();
     // Hold the connections until the parent closes our stdin.
     let mut buf = [0u8; 1];
@@ -435,7 +457,9 @@ fn bench_scale() {
     let accept_times = ui.frames_until(Duration::from_secs(60), |a| a.clients().len() >= n);
     let accepted_at = start.elapsed();
     let accepted = ui.app.clients().len();
-    let msg_times = ui.frames_until(Duration::from_secs(60), |a| a.counters().rx_packets >= n as u64);
+    let msg_times = ui.frames_until(Duration::from_secs(60), |a| {
+        a.counters().rx_packets >= n as u64
+    });
     let messages_at = start.elapsed();
     let shown = ui.app.counters().rx_packets;
     let list_times = ui.frames_until(Duration::from_secs(2), |_| false);
@@ -474,7 +498,9 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 fn bench_idle() {
     println!("\n## Idle CPU and time to first frame (the real window)");
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        println!("skipped: no display (run under Xvfb: Xvfb :99 & DISPLAY=:99 cargo bench --bench perf -- idle)");
+        println!(
+            "skipped: no display (run under Xvfb: Xvfb :99 & DISPLAY=:99 cargo bench --bench perf -- idle)"
+        );
         return;
     }
     let dir = std::env::temp_dir().join(format!("netpal-bench-{}", std::process::id()));
