@@ -43,6 +43,7 @@ fn a_flood_the_ui_does_not_take_is_paused_not_lost() {
     let (s, addr) = open_server();
     // 96 MiB, more than the worker lets queue up for the UI.
     const TOTAL: usize = 96 << 20;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let sender = std::thread::spawn(move || {
         let mut c = TcpStream::connect(addr).unwrap();
         let chunk: Vec<u8> = (0..65536u32).map(|i| (i % 251) as u8).collect();
@@ -51,6 +52,9 @@ fn a_flood_the_ui_does_not_take_is_paused_not_lost() {
             c.write_all(&chunk).unwrap();
             sent += chunk.len();
         }
+        // Keep the connection open and quiet: the rest must arrive without
+        // any new activity from the peer to wake the worker.
+        let _ = done_rx.recv_timeout(DEADLINE);
     });
     // Take nothing for a while: the worker must stop reading, not grow.
     std::thread::sleep(Duration::from_millis(500));
@@ -77,6 +81,7 @@ fn a_flood_the_ui_does_not_take_is_paused_not_lost() {
         }
         assert!(start.elapsed() < DEADLINE, "got only {got} of {TOTAL}");
     }
+    let _ = done_tx.send(());
     sender.join().unwrap();
 }
 

@@ -110,6 +110,9 @@ fn inflight_cost(bytes: &[u8]) -> usize {
 /// Received bytes queued but not yet taken by the UI above which the worker
 /// stops reading (TCP then pushes back on the peer; nothing is lost).
 const INFLIGHT_HIGH: usize = 32 << 20;
+/// The most a worker queues for the UI: the pause threshold plus one round
+/// of reads on one socket.
+pub const QUEUE_LIMIT: usize = INFLIGHT_HIGH + 16 * (64 * 1024 + 64);
 /// The UI wakes a paused worker when the queue drains below this.
 const INFLIGHT_LOW: usize = 8 << 20;
 
@@ -210,6 +213,12 @@ impl Session {
     /// Events queued and not yet taken.
     pub fn pending_events(&self) -> usize {
         self.events.len()
+    }
+
+    /// Received bytes queued for the caller and not yet taken (with a small
+    /// per-event overhead). The worker stops reading above [`QUEUE_LIMIT`].
+    pub fn queued_bytes(&self) -> usize {
+        self.shared.inflight.load(Ordering::SeqCst)
     }
 
     /// True once the worker thread has ended.

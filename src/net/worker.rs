@@ -225,9 +225,11 @@ impl Worker {
     }
 
     /// How long the poll may sleep: forever when idle (no busy loop).
-    fn timeout(&self) -> Option<Duration> {
-        let has_work = self.can_read_now()
-            && (self.udp_readable || self.conns.iter().flatten().any(|c| c.readable));
+    fn timeout(&mut self) -> Option<Duration> {
+        // With reads pending but the UI behind, `can_read` marks us paused so
+        // the UI wakes us when it has caught up.
+        let pending = self.udp_readable || self.conns.iter().flatten().any(|c| c.readable);
+        let has_work = pending && self.can_read();
         if has_work || (self.accept_pending && self.accept_retry.is_none()) {
             return Some(Duration::ZERO);
         }
@@ -758,9 +760,18 @@ impl Worker {
         let mut got = Vec::new();
         let mut errors = Vec::new();
         if let Some(u) = &self.udp {
+            let queued = self.shared.inflight.load(Ordering::SeqCst);
+            let mut cost = 0;
             for _ in 0..DATAGRAMS_PER_ROUND {
+                // Stay within the queue limit, as for TCP.
+                if queued + cost >= INFLIGHT_HIGH {
+                    break;
+                }
                 match u.recv_from(&mut self.buf) {
-                    Ok((n, peer)) => got.push((peer, self.buf[..n].to_vec())),
+                    Ok((n, peer)) => {
+                        cost += inflight_cost(&self.buf[..n]);
+                        got.push((peer, self.buf[..n].to_vec()));
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         self.udp_readable = false;
                         break;
