@@ -44,10 +44,7 @@ fn connecting_to_a_closed_port_is_refused_in_words() {
         .unwrap()
         .port();
     let mut h = harness();
-    choose(&mut h, "Protocol", "TCP Client");
-    set_field(&mut h, "Remote host", "127.0.0.1");
-    set_field(&mut h, "Remote port", &port.to_string());
-    click(&mut h, "Open");
+    open_client(&mut h, port);
     wait_for_text(&mut h, "Connection refused");
     wait_for_text(&mut h, "● Closed");
     // Open again retries, and works once something listens.

@@ -13,10 +13,7 @@ fn client_sends_text_and_hex_and_shows_a_gbk_reply() {
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
     let mut h = harness();
-    choose(&mut h, "Protocol", "TCP Client");
-    set_field(&mut h, "Remote host", "127.0.0.1");
-    set_field(&mut h, "Remote port", &port.to_string());
-    click(&mut h, "Open");
+    open_client(&mut h, port);
 
     let (mut conn, client_addr) = server.accept().unwrap();
     wait_for_text(&mut h, "Local end:");
@@ -59,10 +56,7 @@ fn invalid_hex_disables_send_and_sends_nothing() {
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
     let mut h = harness();
-    choose(&mut h, "Protocol", "TCP Client");
-    set_field(&mut h, "Remote host", "127.0.0.1");
-    set_field(&mut h, "Remote port", &port.to_string());
-    click(&mut h, "Open");
+    open_client(&mut h, port);
     let (mut conn, _) = server.accept().unwrap();
     wait_for_text(&mut h, "Local end:");
 
@@ -96,10 +90,7 @@ fn peer_close_returns_to_closed_and_open_retries() {
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
     let mut h = harness();
-    choose(&mut h, "Protocol", "TCP Client");
-    set_field(&mut h, "Remote host", "127.0.0.1");
-    set_field(&mut h, "Remote port", &port.to_string());
-    click(&mut h, "Open");
+    open_client(&mut h, port);
     let (conn, _) = server.accept().unwrap();
     wait_for_text(&mut h, "Local end:");
     drop(conn);

@@ -26,14 +26,7 @@ fn recv_while_stepping(
 #[test]
 fn udp_shows_each_source_and_replies_to_the_chosen_peer() {
     let mut h = harness();
-    choose(&mut h, "Protocol", "UDP");
-    choose(&mut h, "Local address", "127.0.0.1");
-    set_field(&mut h, "Local port", "0");
-    set_field(&mut h, "Remote host", "");
-    set_field(&mut h, "Remote port", "");
-    click(&mut h, "Open");
-    wait_for_text(&mut h, "Bound to:");
-    let port = shown_port(&h, "Bound to:");
+    let port = open_udp(&mut h);
 
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -84,13 +77,7 @@ fn udp_shows_each_source_and_replies_to_the_chosen_peer() {
 #[test]
 fn udp_send_without_remote_says_so() {
     let mut h = harness();
-    choose(&mut h, "Protocol", "UDP");
-    choose(&mut h, "Local address", "127.0.0.1");
-    set_field(&mut h, "Local port", "0");
-    set_field(&mut h, "Remote host", "");
-    set_field(&mut h, "Remote port", "");
-    click(&mut h, "Open");
-    wait_for_text(&mut h, "Bound to:");
+    open_udp(&mut h);
     set_field(&mut h, "Data to send", "x");
     click(&mut h, "Send");
     wait_for_text(&mut h, "Enter the remote host and port");
@@ -99,12 +86,7 @@ fn udp_send_without_remote_says_so() {
 #[test]
 fn echo_switch_sends_datagrams_back() {
     let mut h = harness();
-    choose(&mut h, "Protocol", "UDP");
-    choose(&mut h, "Local address", "127.0.0.1");
-    set_field(&mut h, "Local port", "0");
-    click(&mut h, "Open");
-    wait_for_text(&mut h, "Bound to:");
-    let port = shown_port(&h, "Bound to:");
+    let port = open_udp(&mut h);
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     // Switched on while open: it applies at once.
     h.get_by_label("Echo back what is received").click();

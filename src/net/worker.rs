@@ -665,14 +665,15 @@ impl Worker {
                 }
             }
             for (peer, bytes) in got {
-                if self.spec.echo {
-                    self.queue_conn(idx, bytes.clone());
-                }
+                let echo = self.spec.echo.then(|| bytes.clone());
                 self.emit(Event::Received {
                     at: now(),
                     peer,
                     bytes,
                 });
+                if let Some(b) = echo {
+                    self.queue_conn(idx, b);
+                }
             }
             if let Some(reason) = outcome {
                 self.remove_conn(idx, reason);
@@ -789,14 +790,15 @@ impl Worker {
             }
         }
         for (peer, bytes) in got {
-            if self.spec.echo {
-                self.send_udp(peer, bytes.clone());
-            }
+            let echo = self.spec.echo.then(|| bytes.clone());
             self.emit(Event::Received {
                 at: now(),
                 peer,
                 bytes,
             });
+            if let Some(b) = echo {
+                self.send_udp(peer, b);
+            }
         }
         for e in errors {
             self.error(e);

@@ -125,3 +125,24 @@ pub fn shown_port(h: &Harness<'static, App>, prefix: &str) -> u16 {
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or_else(|| panic!("no port in {text:?}"))
 }
+
+/// Opens a TCP client session to 127.0.0.1:`port` by clicking.
+pub fn open_client(h: &mut Harness<'static, App>, port: u16) {
+    choose(h, "Protocol", "TCP Client");
+    set_field(h, "Remote host", "127.0.0.1");
+    set_field(h, "Remote port", &port.to_string());
+    click(h, "Open");
+}
+
+/// Opens a UDP session on 127.0.0.1 with an OS-chosen port and no remote;
+/// returns the bound port the app shows.
+pub fn open_udp(h: &mut Harness<'static, App>) -> u16 {
+    choose(h, "Protocol", "UDP");
+    choose(h, "Local address", "127.0.0.1");
+    set_field(h, "Local port", "0");
+    set_field(h, "Remote host", "");
+    set_field(h, "Remote port", "");
+    click(h, "Open");
+    wait_for_text(h, "Bound to:");
+    shown_port(h, "Bound to:")
+}
