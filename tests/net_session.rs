@@ -192,3 +192,34 @@ fn client_resolves_host_names_on_the_worker() {
     conn.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"ping");
 }
+
+#[test]
+fn a_server_on_the_ipv6_wildcard_accepts_ipv4_and_ipv6_clients() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("no IPv6 loopback here; nothing to test");
+        return;
+    }
+    let s = Session::open(OpenSpec::parse("tcp-server:[::]:0").unwrap(), no_wake()).unwrap();
+    let ev = wait_event(&s, "Opened", |e| matches!(e, Event::Opened { .. }));
+    let Event::Opened { local, .. } = ev else {
+        unreachable!()
+    };
+    assert!(local.is_ipv6());
+    let v4 = TcpStream::connect(("127.0.0.1", local.port())).unwrap();
+    let v6 = TcpStream::connect(("::1", local.port())).unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        if let Event::Accepted { peer, .. } =
+            wait_event(&s, "Accepted", |e| matches!(e, Event::Accepted { .. }))
+        {
+            seen.push(peer.port());
+        }
+    }
+    seen.sort();
+    let mut want = vec![
+        v4.local_addr().unwrap().port(),
+        v6.local_addr().unwrap().port(),
+    ];
+    want.sort();
+    assert_eq!(seen, want);
+}
