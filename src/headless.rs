@@ -249,8 +249,7 @@ fn stdin_lines() -> Receiver<Vec<u8>> {
             }
         });
     if spawned.is_err() {
-        let (_, never) = crossbeam_channel::bounded(0);
-        return never;
+        return crossbeam_channel::never();
     }
     rx
 }
@@ -291,7 +290,7 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
         Some(ExitAfter::Time(d)) => Some(start + d),
         _ => None,
     };
-    let stdin = if opts.stdin {
+    let mut stdin = if opts.stdin {
         stdin_lines()
     } else {
         crossbeam_channel::never()
@@ -339,15 +338,17 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
                 Err(_) => break,
             },
             recv(stdin) -> line => {
-                if let Ok(line) = line {
-                    match stdin_payload(&line, &opts) {
+                match line {
+                    Ok(line) => match stdin_payload(&line, &opts) {
                         Ok(bytes) if bytes.is_empty() => {}
                         Ok(bytes) => session.command(Command::Send {
                             to: target(&opts.spec, last_udp_peer),
                             bytes,
                         }),
                         Err(e) => eprintln!("netpal: {e}"),
-                    }
+                    },
+                    // End of input: the session goes on; stop watching stdin.
+                    Err(_) => stdin = crossbeam_channel::never(),
                 }
                 None
             },
@@ -356,15 +357,24 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
         let Some(ev) = ev else {
             continue;
         };
-        let _ = writeln!(out, "{}", format_event(&ev, &opts));
-        let _ = out.flush();
+        if writeln!(out, "{}", format_event(&ev, &opts))
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            // Whoever reads our output has gone (e.g. `| head`): stop quietly.
+            break;
+        }
+        let udp = opts.spec.protocol == Protocol::Udp;
         match &ev {
-            Event::Opened { .. } if opts.spec.protocol == Protocol::Udp => ready = true,
+            // A UDP session with a remote can send at once; without one, it
+            // answers the first peer it hears from.
+            Event::Opened { .. } if udp && opts.spec.remote.is_some() => ready = true,
             Event::Connected { .. } | Event::Accepted { .. } => ready = true,
             Event::Received { peer, .. } => {
                 records += 1;
-                if opts.spec.protocol == Protocol::Udp {
+                if udp {
                     last_udp_peer = Some(*peer);
+                    ready = true;
                 }
             }
             Event::Closed { error, .. } => {

@@ -295,3 +295,46 @@ fn headless_needs_open_and_bad_options_exit_2() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+#[test]
+fn udp_without_remote_answers_the_first_peer_it_hears() {
+    let mut run = start(
+        &[
+            "--open",
+            "udp:127.0.0.1:0",
+            "--send",
+            "pong",
+            "--exit-after",
+            "2",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let port = run.port_after("bound to");
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(DEADLINE)).unwrap();
+    peer.send_to(b"ping", ("127.0.0.1", port)).unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"pong");
+    peer.send_to(b"bye", ("127.0.0.1", port)).unwrap();
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn end_of_stdin_does_not_end_the_session() {
+    let mut run = start(&["--open", "udp:127.0.0.1:0", "--exit-after", "1"], true);
+    let port = run.port_after("bound to");
+    drop(run.child.stdin.take()); // EOF
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        run.child.try_wait().unwrap().is_none(),
+        "exited at end of stdin"
+    );
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"still here", ("127.0.0.1", port)).unwrap();
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+    run.line_with("still here");
+}

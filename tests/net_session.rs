@@ -223,3 +223,41 @@ fn a_server_on_the_ipv6_wildcard_accepts_ipv4_and_ipv6_clients() {
     want.sort();
     assert_eq!(seen, want);
 }
+
+#[test]
+fn a_client_that_fails_at_once_reports_it_instead_of_hanging() {
+    // Binding the client's local end to a listening port fails immediately.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut spec = OpenSpec::tcp_client(netpal::net::HostPort::new(
+        "127.0.0.1",
+        target.local_addr().unwrap().port(),
+    ));
+    spec.local = busy.local_addr().unwrap();
+    let s = Session::open(spec, no_wake()).unwrap();
+    let ev = wait_event(&s, "Closed", |e| matches!(e, Event::Closed { .. }));
+    let Event::Closed { error: Some(e), .. } = ev else {
+        panic!("closed without an error: {ev:?}")
+    };
+    assert_eq!(e.kind, netpal::net::NetErrorKind::AddrInUse);
+}
+
+#[test]
+fn udp_sends_to_a_host_name_resolved_off_the_poll_loop() {
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(DEADLINE)).unwrap();
+    let s = Session::open(OpenSpec::parse("udp:127.0.0.1:0").unwrap(), no_wake()).unwrap();
+    wait_event(&s, "Opened", |e| matches!(e, Event::Opened { .. }));
+    let hp = netpal::net::HostPort::new("localhost", peer.local_addr().unwrap().port());
+    for msg in [&b"first"[..], b"second"] {
+        s.command(Command::Send {
+            to: Target::Host(hp.clone()),
+            bytes: msg.to_vec(),
+        });
+    }
+    let mut buf = [0u8; 16];
+    let (n, _) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"first");
+    let (n, _) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"second");
+}

@@ -43,6 +43,27 @@ struct Conn {
     out_bytes: usize,
 }
 
+/// A name being resolved for UDP sends, and the sends waiting for it.
+type UdpResolving = (Receiver<io::Result<Vec<SocketAddr>>>, Vec<Vec<u8>>);
+
+/// Resolves `hp` on a short-lived thread that wakes the poll loop when done.
+fn spawn_resolver(
+    hp: &HostPort,
+    waker: Arc<mio::Waker>,
+) -> Result<Receiver<io::Result<Vec<SocketAddr>>>, NetError> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let target = (hp.host.clone(), hp.port);
+    std::thread::Builder::new()
+        .name("netpal-resolve".into())
+        .spawn(move || {
+            let r = target.to_socket_addrs().map(|a| a.collect());
+            let _ = tx.send(r);
+            let _ = waker.wake();
+        })
+        .map_err(|e| NetError::from_io(&e, "start the resolver"))?;
+    Ok(rx)
+}
+
 enum ClientState {
     Idle,
     Resolving(Receiver<io::Result<Vec<SocketAddr>>>),
@@ -75,6 +96,7 @@ pub(super) struct Worker {
     udp_out: VecDeque<(SocketAddr, Vec<u8>)>,
     udp_out_bytes: usize,
     resolved: HashMap<HostPort, SocketAddr>,
+    udp_resolving: HashMap<HostPort, UdpResolving>,
 
     client: ClientState,
     deadline: Option<Instant>,
@@ -119,6 +141,7 @@ impl Worker {
             udp_out: VecDeque::new(),
             udp_out_bytes: 0,
             resolved: HashMap::new(),
+            udp_resolving: HashMap::new(),
             client: ClientState::Idle,
             deadline: None,
             conns: Vec::new(),
@@ -208,6 +231,7 @@ impl Worker {
                 }
             }
             self.poll_resolver();
+            self.poll_udp_resolvers();
             self.check_deadline();
             if self.accept_pending && self.accept_retry.is_none_or(|t| Instant::now() >= t) {
                 self.accept();
@@ -226,6 +250,9 @@ impl Worker {
 
     /// How long the poll may sleep: forever when idle (no busy loop).
     fn timeout(&mut self) -> Option<Duration> {
+        if self.finished.is_some() {
+            return Some(Duration::ZERO);
+        }
         // With reads pending but the UI behind, `can_read` marks us paused so
         // the UI wakes us when it has caught up.
         let pending = self.udp_readable || self.conns.iter().flatten().any(|c| c.readable);
@@ -337,22 +364,12 @@ impl Worker {
                 let remote = self.spec.remote.clone().ok_or_else(|| {
                     NetError::new(NetErrorKind::InvalidAddress, "connect", "no remote address")
                 })?;
-                self.deadline = Some(Instant::now() + self.spec.connect_timeout);
                 match remote.ip() {
                     Some(ip) => self.connect_next(vec![SocketAddr::new(ip, remote.port)], None),
                     None => {
-                        let (tx, rx) = crossbeam_channel::bounded(1);
-                        let waker = self.waker.clone();
-                        let target = (remote.host.clone(), remote.port);
-                        std::thread::Builder::new()
-                            .name("netpal-resolve".into())
-                            .spawn(move || {
-                                let r = target.to_socket_addrs().map(|a| a.collect());
-                                let _ = tx.send(r);
-                                let _ = waker.wake();
-                            })
-                            .map_err(|e| NetError::from_io(&e, "start the resolver"))?;
+                        let rx = spawn_resolver(&remote, self.waker.clone())?;
                         self.client = ClientState::Resolving(rx);
+                        self.deadline = Some(Instant::now() + self.spec.connect_timeout);
                     }
                 }
             }
@@ -427,7 +444,7 @@ impl Worker {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 #[cfg(unix)]
-                Err(e) if e.raw_os_error() == Some(libc_einprogress()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
                 Err(e) => return Err(e),
             }
             let mut stream = TcpStream::from_std(sock.into());
@@ -440,6 +457,9 @@ impl Worker {
         })();
         match started {
             Ok(stream) => {
+                // Each address gets the whole timeout: a black-holed first
+                // address (often IPv6) must not use up the time of the others.
+                self.deadline = Some(Instant::now() + self.spec.connect_timeout);
                 self.emit(Event::Connecting {
                     at: now(),
                     remote: addr,
@@ -507,21 +527,38 @@ impl Worker {
         if Instant::now() < deadline {
             return;
         }
-        let target = match &self.client {
-            ClientState::Connecting { addr, .. } => addr.to_string(),
-            _ => self
-                .spec
-                .remote
-                .as_ref()
-                .map(|r| r.to_string())
-                .unwrap_or_default(),
-        };
+        self.deadline = None;
         let secs = self.spec.connect_timeout.as_secs_f32();
-        self.fail_client(NetError::new(
-            NetErrorKind::TimedOut,
-            format!("connect to {target}"),
-            format!("no answer within {secs:.0} s"),
-        ));
+        match std::mem::replace(&mut self.client, ClientState::Idle) {
+            ClientState::Connecting {
+                mut stream,
+                addr,
+                rest,
+                ..
+            } => {
+                let _ = self.poll.registry().deregister(&mut stream);
+                let err = NetError::new(
+                    NetErrorKind::TimedOut,
+                    format!("connect to {addr}"),
+                    format!("no answer within {secs:.0} s"),
+                );
+                self.connect_next(rest, Some(err));
+            }
+            ClientState::Resolving(_) => {
+                let host = self
+                    .spec
+                    .remote
+                    .as_ref()
+                    .map(|r| r.to_string())
+                    .unwrap_or_default();
+                self.fail_client(NetError::new(
+                    NetErrorKind::DnsFailure,
+                    format!("resolve {host}"),
+                    format!("no answer within {secs:.0} s"),
+                ));
+            }
+            other => self.client = other,
+        }
     }
 
     // ---- connections ----------------------------------------------------------
@@ -551,7 +588,33 @@ impl Worker {
         Some(idx)
     }
 
+    /// Reads what a closing connection still holds, so a peer's last words
+    /// are reported even when a failed write is what noticed the close.
+    fn drain_reads(&mut self, idx: usize) {
+        let mut got = Vec::new();
+        if let Some(Some(c)) = self.conns.get_mut(idx) {
+            for _ in 0..64 {
+                match c.stream.read(&mut self.buf) {
+                    Ok(0) => break,
+                    Ok(n) => got.push((c.peer, self.buf[..n].to_vec())),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        for (peer, bytes) in got {
+            self.emit(Event::Received {
+                at: now(),
+                peer,
+                bytes,
+            });
+        }
+    }
+
     fn remove_conn(&mut self, idx: usize, reason: CloseReason) {
+        if reason != CloseReason::ByUser {
+            self.drain_reads(idx);
+        }
         let Some(slot) = self.conns.get_mut(idx) else {
             return;
         };
@@ -569,6 +632,13 @@ impl Worker {
             peer: c.peer,
             reason: reason.clone(),
         });
+        if c.out_bytes > 0 {
+            self.error(NetError::new(
+                NetErrorKind::BrokenPipe,
+                format!("send to {}", c.peer),
+                format!("{} bytes were not sent: the connection closed", c.out_bytes),
+            ));
+        }
         if self.spec.protocol == Protocol::TcpClient {
             // A client session ends with its connection.
             let err = match reason {
@@ -593,6 +663,7 @@ impl Worker {
             };
             match l.accept() {
                 Ok((stream, peer)) => {
+                    let peer = canonical(peer);
                     let _ = stream.set_nodelay(true);
                     if self.add_conn(stream, peer).is_some() {
                         self.emit(Event::Accepted { at: now(), peer });
@@ -771,7 +842,7 @@ impl Worker {
                 match u.recv_from(&mut self.buf) {
                     Ok((n, peer)) => {
                         cost += inflight_cost(&self.buf[..n]);
-                        got.push((peer, self.buf[..n].to_vec()));
+                        got.push((canonical(peer), self.buf[..n].to_vec()));
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         self.udp_readable = false;
@@ -805,30 +876,77 @@ impl Worker {
         }
     }
 
-    fn resolve_udp(&mut self, hp: &HostPort) -> Result<SocketAddr, NetError> {
+    /// Sends to a host name or IP. Names are resolved on a helper thread
+    /// (the poll loop never blocks on DNS); sends wait for the answer.
+    fn send_udp_host(&mut self, hp: HostPort, bytes: Vec<u8>) {
         if let Some(ip) = hp.ip() {
-            return Ok(SocketAddr::new(ip, hp.port));
+            self.send_udp(SocketAddr::new(ip, hp.port), bytes);
+            return;
         }
-        if let Some(a) = self.resolved.get(hp) {
-            return Ok(*a);
+        if let Some(a) = self.resolved.get(&hp) {
+            let a = *a;
+            self.send_udp(a, bytes);
+            return;
         }
-        let ctx = format!("resolve {hp}");
-        let addrs: Vec<SocketAddr> = (hp.host.as_str(), hp.port)
-            .to_socket_addrs()
-            .map_err(|e| NetError::new(NetErrorKind::DnsFailure, &ctx, e.to_string()))?
-            .collect();
-        let local_v4 = self.spec.local.is_ipv4();
-        let pick = addrs
+        if let Some((_, waiting)) = self.udp_resolving.get_mut(&hp) {
+            waiting.push(bytes);
+            return;
+        }
+        match spawn_resolver(&hp, self.waker.clone()) {
+            Ok(rx) => {
+                self.udp_resolving.insert(hp, (rx, vec![bytes]));
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn poll_udp_resolvers(&mut self) {
+        if self.udp_resolving.is_empty() {
+            return;
+        }
+        let done: Vec<(HostPort, io::Result<Vec<SocketAddr>>)> = self
+            .udp_resolving
             .iter()
-            .find(|a| a.is_ipv4() == local_v4)
-            .or(addrs.first())
-            .copied()
-            .ok_or_else(|| NetError::new(NetErrorKind::DnsFailure, &ctx, "no address found"))?;
-        self.resolved.insert(hp.clone(), pick);
-        Ok(pick)
+            .filter_map(|(hp, (rx, _))| rx.try_recv().ok().map(|r| (hp.clone(), r)))
+            .collect();
+        for (hp, result) in done {
+            let Some((_, waiting)) = self.udp_resolving.remove(&hp) else {
+                continue;
+            };
+            let ctx = format!("resolve {hp}");
+            let local_v4 = self.spec.local.is_ipv4();
+            let pick = match result {
+                Ok(addrs) => addrs
+                    .iter()
+                    .find(|a| a.is_ipv4() == local_v4)
+                    .or(addrs.first())
+                    .copied()
+                    .ok_or_else(|| {
+                        NetError::new(NetErrorKind::DnsFailure, &ctx, "no address found")
+                    }),
+                Err(e) => Err(NetError::new(NetErrorKind::DnsFailure, &ctx, e.to_string())),
+            };
+            match pick {
+                Ok(a) => {
+                    self.resolved.insert(hp, a);
+                    for bytes in waiting {
+                        self.send_udp(a, bytes);
+                    }
+                }
+                Err(e) => self.error(e),
+            }
+        }
     }
 
     fn send_udp(&mut self, to: SocketAddr, bytes: Vec<u8>) {
+        // An IPv6 (dual-stack) socket reaches IPv4 peers through mapped
+        // addresses; Windows and macOS refuse a plain IPv4 one.
+        let to = match (self.spec.local, to) {
+            (SocketAddr::V6(_), SocketAddr::V4(v4)) => {
+                SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port())
+            }
+            _ => to,
+        };
         if bytes.len() > 65507 {
             self.error(NetError::new(
                 NetErrorKind::Other,
@@ -862,7 +980,7 @@ impl Worker {
                     Ok(_) => {
                         if let Some((to, data)) = self.udp_out.pop_front() {
                             self.udp_out_bytes -= data.len();
-                            sent.push((to, data));
+                            sent.push((canonical(to), data));
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -903,35 +1021,23 @@ impl Worker {
             }
             Command::Send { to, bytes } => {
                 if self.udp.is_some() {
-                    let dests: Vec<SocketAddr> = match to {
-                        Target::Peers(p) => p,
-                        Target::Host(hp) => match self.resolve_udp(&hp) {
-                            Ok(a) => vec![a],
-                            Err(e) => {
-                                self.error(e);
-                                return;
+                    match to {
+                        Target::Peers(p) if !p.is_empty() => {
+                            for d in p {
+                                self.send_udp(d, bytes.clone());
                             }
-                        },
-                        Target::All => match self.spec.remote.clone() {
-                            Some(hp) => match self.resolve_udp(&hp) {
-                                Ok(a) => vec![a],
-                                Err(e) => {
-                                    self.error(e);
-                                    return;
-                                }
-                            },
-                            None => vec![],
-                        },
-                    };
-                    if dests.is_empty() {
-                        self.error(NetError::new(
+                        }
+                        Target::Host(hp) => self.send_udp_host(hp, bytes),
+                        Target::All if self.spec.remote.is_some() => {
+                            if let Some(hp) = self.spec.remote.clone() {
+                                self.send_udp_host(hp, bytes);
+                            }
+                        }
+                        _ => self.error(NetError::new(
                             NetErrorKind::NoPeer,
                             "send",
                             "no remote address",
-                        ));
-                    }
-                    for d in dests {
-                        self.send_udp(d, bytes.clone());
+                        )),
                     }
                     return;
                 }
@@ -975,10 +1081,10 @@ fn c_out(w: &Worker, idx: usize) -> usize {
         .map_or(0, |c| c.out_bytes)
 }
 
-#[cfg(unix)]
-fn libc_einprogress() -> i32 {
-    // EINPROGRESS: 115 on Linux, 36 on the BSDs and macOS.
-    if cfg!(target_os = "linux") { 115 } else { 36 }
+/// IPv4 peers of a dual-stack socket arrive as `::ffff:a.b.c.d`; users know
+/// them as `a.b.c.d`.
+fn canonical(a: SocketAddr) -> SocketAddr {
+    SocketAddr::new(a.ip().to_canonical(), a.port())
 }
 
 /// A socket for `addr`'s family; `::` accepts IPv4 too (dual stack).
