@@ -96,3 +96,78 @@ fn echo_switch_sends_datagrams_back() {
     assert_eq!(recv_while_stepping(&mut h, &peer), b"ping");
     wait_for_text(&mut h, &format!("TX → {}", peer.local_addr().unwrap()));
 }
+
+#[test]
+fn a_log_record_can_make_its_peer_the_remote() {
+    let mut h = harness();
+    let port = open_udp(&mut h);
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let peer_addr = peer.local_addr().unwrap();
+    peer.send_to(b"hi", ("127.0.0.1", port)).unwrap();
+    let header = format!("RX ← {peer_addr}");
+    wait_for_text(&mut h, &header);
+    h.get_all_by_label_contains(&header)
+        .next()
+        .unwrap()
+        .click_secondary();
+    h.step();
+    h.step();
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Use as remote")
+        .click();
+    h.step();
+    h.step();
+    let remote_port = h
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Remote port")
+        .value();
+    assert_eq!(
+        remote_port.as_deref(),
+        Some(peer_addr.port().to_string().as_str())
+    );
+    set_field(&mut h, "Data to send", "back");
+    click(&mut h, "Send");
+    assert_eq!(recv_while_stepping(&mut h, &peer), b"back");
+}
+
+#[test]
+fn scrolling_up_pauses_auto_scroll_and_the_bottom_resumes_it() {
+    let mut h = harness();
+    let port = open_udp(&mut h);
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..200 {
+        peer.send_to(format!("msg {i:03}").as_bytes(), ("127.0.0.1", port))
+            .unwrap();
+    }
+    wait_for_text(&mut h, "RX 1,400 bytes / 200 packets");
+    // Auto-scroll keeps the newest record in view; only visible rows exist.
+    wait_for_text(&mut h, "msg 199");
+    assert!(h.query_all_by_label_contains("msg 000").next().is_none());
+    for _ in 0..10 {
+        h.get_all_by_label_contains("msg 1")
+            .next()
+            .unwrap()
+            .scroll_up();
+        h.step();
+    }
+    h.step();
+    peer.send_to(b"newest", ("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, "RX 1,406 bytes / 201 packets");
+    h.step();
+    assert!(
+        h.query_all_by_label_contains("newest").next().is_none(),
+        "did not pause"
+    );
+    // Back at the bottom, it follows again.
+    for _ in 0..40 {
+        if h.query_all_by_label_contains("newest").next().is_some() {
+            break;
+        }
+        h.get_all_by_label_contains("msg ")
+            .next()
+            .unwrap()
+            .scroll_down();
+        h.step();
+    }
+    wait_for_text(&mut h, "newest");
+    peer.send_to(b"after", ("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, "after");
+}
