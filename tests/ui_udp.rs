@@ -171,3 +171,29 @@ fn scrolling_up_pauses_auto_scroll_and_the_bottom_resumes_it() {
     peer.send_to(b"after", ("127.0.0.1", port)).unwrap();
     wait_for_text(&mut h, "after");
 }
+
+#[test]
+fn copy_log_puts_the_records_on_the_clipboard_as_shown() {
+    let mut h = harness();
+    let port = open_udp(&mut h);
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"first line\nsecond line", ("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, "second line");
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Copy log").click();
+    h.step();
+    let copied: Vec<String> = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    let text = copied.first().expect("something was copied");
+    let peer_addr = peer.local_addr().unwrap();
+    assert!(text.contains(&format!("RX ← {peer_addr}")), "{text}");
+    assert!(text.contains("first line\nsecond line\n"), "{text}");
+    assert!(text.contains("Bound to 127.0.0.1:"), "{text}");
+}
