@@ -177,9 +177,11 @@ fn copy_log_puts_the_records_on_the_clipboard_as_shown() {
     let mut h = harness();
     let port = open_udp(&mut h);
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.send_to(b"first line\nsecond line", ("127.0.0.1", port)).unwrap();
+    peer.send_to(b"first line\nsecond line", ("127.0.0.1", port))
+        .unwrap();
     wait_for_text(&mut h, "second line");
-    h.get_by_role_and_label(egui::accesskit::Role::Button, "Copy log").click();
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Copy log")
+        .click();
     h.step();
     let copied: Vec<String> = h
         .output()

@@ -39,10 +39,12 @@ pub fn install_fonts(ctx: &egui::Context) {
 /// and UDP), the log in the centre, the send box below it, a status bar.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::bottom("status_bar").show(ui, |ui| status::show(app, ui));
+    // Side columns give way on a narrow window so the log keeps its room.
+    let width = ui.available_width();
     egui::Panel::left("settings")
         .resizable(true)
-        .default_size(240.0)
-        .min_size(200.0)
+        .default_size(230.0)
+        .size_range(170.0..=(width * 0.35).max(170.0))
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("settings_scroll")
@@ -51,8 +53,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     if app.settings.protocol != crate::net::Protocol::TcpClient {
         egui::Panel::right("peers")
             .resizable(true)
-            .default_size(280.0)
-            .min_size(200.0)
+            .default_size(270.0)
+            .size_range(150.0..=(width * 0.3).max(150.0))
             .show(ui, |ui| peers::show(app, ui));
     }
     egui::Panel::bottom("send")

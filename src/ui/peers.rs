@@ -49,14 +49,17 @@ fn clients(app: &mut App, ui: &mut egui::Ui) {
             for p in &mut app.clients.items_mut()[range] {
                 ui.horizontal(|ui| {
                     ui.checkbox(&mut p.selected, p.addr.to_string());
-                    ui.weak(clock(p.since)).on_hover_text(tr.connected_at);
-                    ui.label(format!(
-                        "{} {} / {} {}",
+                    let stats = format!(
+                        "{}  {} {} / {} {}",
+                        clock(p.since),
                         tr.rx,
                         human_bytes(p.rx_bytes),
                         tr.tx,
                         human_bytes(p.tx_bytes)
-                    ));
+                    );
+                    // Truncated, so a long row never widens the column.
+                    ui.add(egui::Label::new(egui::RichText::new(&stats).weak()).truncate())
+                        .on_hover_text(format!("{}: {stats}", tr.connected_at));
                 });
             }
         });
@@ -88,13 +91,15 @@ fn udp_peers(app: &mut App, ui: &mut egui::Ui) {
                         use_as = Some(p.addr);
                     }
                     ui.label(&addr);
-                    ui.weak(format!(
+                    let stats = format!(
                         "{} {} / {} {}",
                         tr.rx,
                         human_bytes(p.rx_bytes),
                         tr.tx,
                         human_bytes(p.tx_bytes)
-                    ));
+                    );
+                    ui.add(egui::Label::new(egui::RichText::new(&stats).weak()).truncate())
+                        .on_hover_text(stats);
                 });
             }
         });

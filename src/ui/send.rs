@@ -1,8 +1,14 @@
 //! The send box: text or hex, target, Send (also Ctrl+Enter).
+//!
+//! Layout: an options row, then the text box with the Send button to its
+//! right, then one line reserved for errors, so nothing moves under the
+//! pointer when an error appears or goes.
 
 use crate::app::{Action, App};
 use crate::net::Protocol;
-use egui::{Key, Modifiers, TextEdit};
+use egui::{Key, Modifiers, RichText, TextEdit};
+
+const BUTTON_W: f32 = 84.0;
 
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let tr = app.tr();
@@ -13,7 +19,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let can_send = active && payload.is_ok();
 
     ui.add_space(4.0);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut app.settings.send_hex, tr.send_as_hex);
         if app.settings.protocol == Protocol::TcpServer {
             ui.separator();
@@ -22,40 +28,49 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             let n = app.clients().selected().len();
             ui.radio_value(&mut app.settings.send_to_all, false, tr.selected_count(n));
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let send = ui.add_enabled(
-                can_send,
-                egui::Button::new(tr.send).min_size(egui::vec2(80.0, 24.0)),
-            );
-            if send.clicked() {
-                app.actions.push(Action::Send);
-            }
-            // Errors go on this line, so the text box never jumps under the cursor.
-            let err_color = ui.visuals().error_fg_color;
-            let err = match &payload {
-                Err(e) if !app.send_text.is_empty() => Some(e.as_str()),
-                _ => app.send_error.as_deref(),
-            };
-            if let Some(e) = err {
-                ui.add(egui::Label::new(egui::RichText::new(e).color(err_color)).truncate())
-                    .on_hover_text(e);
-            }
-        });
     });
     if ctrl_enter && can_send {
         app.actions.push(Action::Send);
     }
-    egui::ScrollArea::vertical()
-        .id_salt("send_scroll")
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            ui.add(
-                TextEdit::multiline(&mut app.send_text)
-                    .hint_text(tr.send_box_hint)
-                    .font(egui::TextStyle::Monospace)
-                    .desired_width(f32::INFINITY)
-                    .desired_rows(4),
-            )
-            .accessible_name(tr.send_box);
+
+    let line = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
+    let box_h = (ui.available_height() - line).max(40.0);
+    let box_w = (ui.available_width() - BUTTON_W - ui.spacing().item_spacing.x).max(80.0);
+    ui.horizontal(|ui| {
+        ui.allocate_ui(egui::vec2(box_w, box_h), |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("send_scroll")
+                .auto_shrink([false, false])
+                .max_height(box_h)
+                .show(ui, |ui| {
+                    ui.add(
+                        TextEdit::multiline(&mut app.send_text)
+                            .hint_text(tr.send_box_hint)
+                            .font(egui::TextStyle::Monospace)
+                            .desired_width(f32::INFINITY)
+                            .desired_rows(4),
+                    )
+                    .accessible_name(tr.send_box);
+                });
         });
+        ui.vertical(|ui| {
+            let send = ui.add_enabled(
+                can_send,
+                egui::Button::new(RichText::new(tr.send).strong())
+                    .min_size(egui::vec2(BUTTON_W, 40.0)),
+            );
+            if send.clicked() {
+                app.actions.push(Action::Send);
+            }
+        });
+    });
+
+    // The error line is always there, empty or not.
+    let err = match &payload {
+        Err(e) if !app.send_text.is_empty() => Some(e.as_str()),
+        _ => app.send_error.as_deref(),
+    };
+    let color = ui.visuals().error_fg_color;
+    ui.add(egui::Label::new(RichText::new(err.unwrap_or(" ")).color(color)).truncate())
+        .on_hover_text(err.unwrap_or_default());
 }
