@@ -36,7 +36,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let line = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
     let box_h = (ui.available_height() - line).max(40.0);
     let box_w = (ui.available_width() - BUTTON_W - ui.spacing().item_spacing.x).max(80.0);
-    ui.horizontal(|ui| {
+    let mono = ui.text_style_height(&egui::TextStyle::Monospace);
+    let rows = (((box_h - 8.0) / mono).floor() as usize).max(2);
+    ui.horizontal_top(|ui| {
         ui.allocate_ui(egui::vec2(box_w, box_h), |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("send_scroll")
@@ -48,7 +50,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                             .hint_text(tr.send_box_hint)
                             .font(egui::TextStyle::Monospace)
                             .desired_width(f32::INFINITY)
-                            .desired_rows(4),
+                            .desired_rows(rows),
                     )
                     .accessible_name(tr.send_box);
                 });
