@@ -99,7 +99,17 @@ const MAX_UDP_PEERS: usize = 65_536;
 impl PeerList {
     pub fn add(&mut self, addr: SocketAddr, since: SystemTime) -> &mut PeerInfo {
         if let Some(&i) = self.index.get(&addr) {
-            self.items[i].removed = false;
+            if self.items[i].removed {
+                // The same address again is a new connection: a fresh row.
+                self.items[i] = PeerInfo {
+                    addr,
+                    since,
+                    rx_bytes: 0,
+                    tx_bytes: 0,
+                    selected: false,
+                    removed: false,
+                };
+            }
             return &mut self.items[i];
         }
         self.index.insert(addr, self.items.len());
@@ -172,11 +182,15 @@ impl PeerList {
             .collect()
     }
 
+    /// Drops the oldest tenth of the list at once, so a flood of new
+    /// addresses costs one compaction per thousands of peers, not per datagram.
     fn drop_oldest(&mut self) {
-        if let Some(first) = self.items.first().map(|p| p.addr) {
-            self.remove(&first);
-            self.compact();
+        let n = (self.items.len() / 10).max(1);
+        for p in self.items.iter_mut().take(n) {
+            p.removed = true;
         }
+        self.dirty = true;
+        self.compact();
     }
 }
 
@@ -234,6 +248,11 @@ pub struct App {
     pub(crate) copy_request: Option<String>,
     /// Set by NETPAL_TRACE_STARTUP: print a line when the first frame is shown.
     trace_first_frame: bool,
+    /// Settings as loaded, and as they were after the command line applied
+    /// its overrides: what the user did not change since is saved as loaded,
+    /// so `--lang` or `--open` never rewrite the saved defaults.
+    loaded: Settings,
+    started: Settings,
 }
 
 impl App {
@@ -251,6 +270,7 @@ impl App {
 
     /// Builds the app state without a window (tests, benchmarks).
     pub fn with_settings(mut settings: Settings, wake: Wake, opts: StartOptions) -> Self {
+        let loaded = settings.clone();
         if let Some(lang) = opts.lang {
             settings.lang = lang;
         }
@@ -275,12 +295,41 @@ impl App {
             wake,
             copy_request: None,
             trace_first_frame: std::env::var_os("NETPAL_TRACE_STARTUP").is_some(),
+            loaded: loaded.clone(),
+            started: loaded,
         };
         if let Some(spec) = opts.open {
             app.apply_spec(&spec);
-            app.run_action(Action::Open);
+            app.open_spec(spec);
         }
+        app.started = app.settings.clone();
         app
+    }
+
+    /// The settings to save: the user's changes since start, over what was loaded.
+    pub fn settings_to_save(&self) -> Settings {
+        let (l, s, c) = (&self.loaded, &self.started, &self.settings);
+        macro_rules! pick {
+            ($($f:ident),*) => {
+                Settings { $($f: if c.$f == s.$f { l.$f.clone() } else { c.$f.clone() }),* }
+            };
+        }
+        pick!(
+            protocol,
+            local_ip,
+            local_port,
+            remote_host,
+            remote_port,
+            view,
+            encoding,
+            auto_scroll,
+            wrap,
+            send_hex,
+            send_to_all,
+            echo,
+            lang,
+            log_cap_mib
+        )
     }
 
     pub fn tr(&self) -> &'static Tr {
@@ -331,9 +380,16 @@ impl App {
             Protocol::TcpServer | Protocol::Udp => {
                 s.local_ip = spec.local.ip().to_string();
                 s.local_port = spec.local.port().to_string();
-                if let Some(r) = &spec.remote {
-                    s.remote_host = r.host.clone();
-                    s.remote_port = r.port.to_string();
+                match &spec.remote {
+                    Some(r) => {
+                        s.remote_host = r.host.clone();
+                        s.remote_port = r.port.to_string();
+                    }
+                    None if spec.protocol == Protocol::Udp => {
+                        s.remote_host.clear();
+                        s.remote_port.clear();
+                    }
+                    None => {}
                 }
             }
         }
@@ -433,17 +489,22 @@ impl App {
             return;
         }
         self.form_error = None;
-        self.session_error = None;
-        let spec = match self.spec_from_form() {
+        match self.spec_from_form() {
             Ok(mut s) => {
                 s.echo = self.settings.echo;
-                s
+                self.open_spec(s);
             }
-            Err(e) => {
-                self.form_error = Some(e);
-                return;
-            }
-        };
+            Err(e) => self.form_error = Some(e),
+        }
+    }
+
+    /// Opens a session for `spec` (from the form or the command line).
+    fn open_spec(&mut self, spec: OpenSpec) {
+        if self.session.is_some() {
+            return;
+        }
+        self.session_error = None;
+        self.send_error = None;
         self.counters = Counters::default();
         self.clients.clear();
         self.udp_peers.clear();
@@ -474,6 +535,7 @@ impl App {
 
     fn end_session(&mut self) {
         self.session = None;
+        self.send_error = None;
         self.phase = Phase::Closed;
         self.peer = None;
         self.clients.clear();
@@ -598,7 +660,15 @@ impl App {
                 self.note(at, Some(peer), Note::Disconnected { peer, reason });
             }
             Event::Error { at, error } => {
-                self.send_error = Some(self.error_text(&error));
+                // Errors about sending also show by the send box; all go to the log.
+                let about_send = matches!(
+                    error.kind,
+                    net::NetErrorKind::NoPeer | net::NetErrorKind::SendQueueFull
+                ) || error.context.starts_with("send")
+                    || error.context.starts_with("resolve");
+                if about_send {
+                    self.send_error = Some(self.error_text(&error));
+                }
                 self.note(at, None, Note::Error(error));
             }
             Event::Closed { at, error } => {
@@ -670,10 +740,50 @@ impl eframe::App for App {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings_to_save());
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reconnect_from_the_same_address_is_a_fresh_row() {
+        let mut list = PeerList::default();
+        let a: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let p = list.add(a, SystemTime::now());
+        p.selected = true;
+        p.rx_bytes = 10;
+        list.remove(&a);
+        // Back before the removal was compacted.
+        let p = list.add(a, SystemTime::now());
+        assert!(!p.selected);
+        assert_eq!(p.rx_bytes, 0);
+        list.compact();
+        assert_eq!(list.len(), 1);
+    }
+
+    #[test]
+    fn a_full_udp_peer_list_drops_its_oldest_tenth() {
+        let mut list = PeerList::default();
+        for port in 0..100u16 {
+            list.add(SocketAddr::from(([127, 0, 0, 1], port)), SystemTime::now());
+        }
+        list.drop_oldest();
+        assert_eq!(list.len(), 90);
+        assert_eq!(list.items()[0].addr.port(), 10);
+        assert!(
+            list.get_mut(&SocketAddr::from(([127, 0, 0, 1], 99)))
+                .is_some()
+        );
+        assert!(
+            list.get_mut(&SocketAddr::from(([127, 0, 0, 1], 5)))
+                .is_none()
+        );
     }
 }

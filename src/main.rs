@@ -26,7 +26,7 @@ enum ViewArg {
 #[command(name = "netpal", version, about, long_about = None, after_help = SPEC_HELP)]
 struct Cli {
     /// User interface language (default: the system locale's).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "headless")]
     lang: Option<LangArg>,
 
     /// Open a session at startup. SPEC is one of:
@@ -37,7 +37,7 @@ struct Cli {
     open: Option<OpenSpec>,
 
     /// Send everything received back to its sender (TCP connection or UDP source).
-    #[arg(long)]
+    #[arg(long, requires = "open")]
     echo: bool,
 
     /// Run without a window: print every record to stdout, send stdin lines.
@@ -49,18 +49,18 @@ struct Cli {
     #[arg(long, requires = "headless", help_heading = "Headless mode")]
     json: bool,
 
-    /// How payloads are printed.
+    /// How payloads are printed [default: text].
     #[arg(
         long,
         value_enum,
-        default_value = "text",
+        requires = "headless",
         help_heading = "Headless mode"
     )]
-    view: ViewArg,
+    view: Option<ViewArg>,
 
     /// Text encoding for printing and for sending text (utf-8, gbk, gb18030, big5...).
-    #[arg(long, value_name = "NAME", default_value = "utf-8", value_parser = parse_encoding, help_heading = "Headless mode")]
-    encoding: &'static encoding_rs::Encoding,
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding, requires = "headless", help_heading = "Headless mode")]
+    encoding: Option<&'static encoding_rs::Encoding>,
 
     /// Send PAYLOAD once the session is ready (connected, or the first client).
     #[arg(
@@ -84,6 +84,7 @@ struct Cli {
         long,
         value_name = "N",
         requires = "send",
+        value_parser = clap::value_parser!(u64).range(1..),
         help_heading = "Headless mode"
     )]
     count: Option<u64>,
@@ -103,11 +104,18 @@ fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    headless::parse_duration(s)
+    match headless::parse_duration(s)? {
+        d if d.is_zero() => Err("the interval must be more than 0".into()),
+        d => Ok(d),
+    }
 }
 
 fn parse_exit_after(s: &str) -> Result<ExitAfter, String> {
-    headless::parse_exit_after(s)
+    match headless::parse_exit_after(s)? {
+        ExitAfter::Records(0) => Err("0 records would end before anything happens".into()),
+        ExitAfter::Time(d) if d.is_zero() => Err("a time of 0 would end at once".into()),
+        e => Ok(e),
+    }
 }
 
 const SPEC_HELP: &str = "\
@@ -127,10 +135,9 @@ fn parse_spec(s: &str) -> Result<OpenSpec, String> {
     OpenSpec::parse(s).map_err(|e| e.to_string())
 }
 
-fn main() -> eframe::Result {
+fn main() {
     // clap exits with status 2 and a clear message on bad arguments.
-    let cli = Cli::parse();
-    let mut cli = cli;
+    let mut cli = Cli::parse();
     if let Some(spec) = cli.open.as_mut() {
         spec.echo = cli.echo;
     }
@@ -147,11 +154,11 @@ fn main() -> eframe::Result {
             spec,
             json: cli.json,
             view: match cli.view {
-                ViewArg::Text => ViewMode::Text,
-                ViewArg::Hex => ViewMode::Hex,
-                ViewArg::Both => ViewMode::Both,
+                None | Some(ViewArg::Text) => ViewMode::Text,
+                Some(ViewArg::Hex) => ViewMode::Hex,
+                Some(ViewArg::Both) => ViewMode::Both,
             },
-            encoding: cli.encoding,
+            encoding: cli.encoding.unwrap_or(encoding_rs::UTF_8),
             send_hex: cli.send_hex,
             send: cli.send.clone(),
             interval: cli.interval,
@@ -177,9 +184,22 @@ fn main() -> eframe::Result {
             .with_min_inner_size([720.0, 480.0]),
         ..Default::default()
     };
-    eframe::run_native(
+    let result = eframe::run_native(
         "NetPal",
         native,
         Box::new(move |cc| Ok(Box::new(App::new(cc, opts)))),
-    )
+    );
+    if let Err(e) = result {
+        let no_display =
+            std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
+        if cfg!(target_os = "linux") && no_display {
+            eprintln!(
+                "netpal: no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n\
+                 Run it in a desktop session, or use `netpal --headless --open SPEC` in a terminal."
+            );
+        } else {
+            eprintln!("netpal: cannot open a window: {e}");
+        }
+        std::process::exit(1);
+    }
 }

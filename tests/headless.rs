@@ -22,6 +22,24 @@ impl Drop for Run {
     }
 }
 
+/// Accepts one connection, failing after the deadline instead of hanging.
+fn accept_within(l: &TcpListener) -> TcpStream {
+    l.set_nonblocking(true).unwrap();
+    let start = Instant::now();
+    loop {
+        match l.accept() {
+            Ok((c, _)) => {
+                c.set_nonblocking(false).unwrap();
+                return c;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("accept: {e}"),
+        }
+        assert!(start.elapsed() < DEADLINE, "netpal never connected");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 fn start(args: &[&str], stdin: bool) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_netpal"))
         .arg("--headless")
@@ -165,7 +183,7 @@ fn tcp_client_sends_hex_from_stdin() {
     let port = l.local_addr().unwrap().port().to_string();
     let spec = format!("tcp-client:127.0.0.1:{port}");
     let mut run = start(&["--open", &spec, "--send-hex"], true);
-    let (mut conn, _) = l.accept().unwrap();
+    let mut conn = accept_within(&l);
     run.line_with("connected to");
     run.stdin().write_all(b"48 65 6C 6C 6F\n0x21\n").unwrap();
     run.stdin().write_all(b"zz\n").unwrap(); // invalid: reported, not sent
@@ -242,11 +260,27 @@ fn gbk_output_and_periodic_send() {
         ],
         false,
     );
-    let (mut conn, _) = l.accept().unwrap();
+    let mut conn = accept_within(&l);
     conn.set_read_timeout(Some(DEADLINE)).unwrap();
-    let mut got = [0u8; 12];
-    conn.read_exact(&mut got).unwrap();
-    assert_eq!(got, [0xC4, 0xE3, 0xBA, 0xC3].repeat(3)[..]);
+    let mut first = [0u8; 4];
+    conn.read_exact(&mut first).unwrap();
+    let t0 = Instant::now();
+    let mut rest = [0u8; 8];
+    conn.read_exact(&mut rest).unwrap();
+    assert_eq!(
+        [&first[..], &rest[..]].concat(),
+        [0xC4, 0xE3, 0xBA, 0xC3].repeat(3)
+    );
+    // Three sends 20 ms apart: the last comes at least 40 ms after the first
+    // (minus scheduling slack), and there is no fourth.
+    assert!(
+        t0.elapsed() >= Duration::from_millis(30),
+        "sent without the interval"
+    );
+    conn.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut more = [0u8; 4];
+    assert!(conn.read(&mut more).is_err(), "more than --count sends");
     conn.write_all(&[0xCA, 0xC0, 0xBD, 0xE7]).unwrap(); // 世界
     run.line_with("世界");
 }
@@ -285,14 +319,10 @@ fn headless_needs_open_and_bad_options_exit_2() {
         vec!["--open", "udp:127.0.0.1:0", "--exit-after", "soon"],
         vec!["--open", "udp:127.0.0.1:0", "--encoding", "klingon"],
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_netpal"))
-            .arg("--headless")
-            .args(&args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(!out.stderr.is_empty());
+        let mut run = start(&args, false);
+        let (code, err) = run.finish();
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(!err.is_empty());
     }
 }
 

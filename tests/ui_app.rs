@@ -107,15 +107,34 @@ fn open_option_starts_a_session() {
         lang: Some(Lang::En),
         open: Some(spec),
     });
-    let (_conn, seen) = l.accept().unwrap();
+    let (_conn, seen) = accept_within(&mut h, &l);
     wait_for_text(&mut h, "● Connected");
     assert_eq!(shown_port(&h, "Local end:"), seen.port());
 }
 
+/// Runs netpal with `args`, killing it if it has not exited by the deadline.
+fn run_bounded(args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netpal"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("netpal {args:?} did not exit");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn command_line_help_and_bad_arguments() {
-    let exe = env!("CARGO_BIN_EXE_netpal");
-    let out = Command::new(exe).arg("--help").output().unwrap();
+    let out = run_bounded(&["--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for needle in [
@@ -128,15 +147,81 @@ fn command_line_help_and_bad_arguments() {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
     for bad in [
+        vec!["--view", "hex"],
+        vec!["--echo"],
+        vec![
+            "--headless",
+            "--open",
+            "udp:127.0.0.1:0",
+            "--send",
+            "x",
+            "--interval",
+            "0",
+        ],
+        vec![
+            "--headless",
+            "--open",
+            "udp:127.0.0.1:0",
+            "--send",
+            "x",
+            "--count",
+            "0",
+        ],
+        vec![
+            "--headless",
+            "--open",
+            "udp:127.0.0.1:0",
+            "--exit-after",
+            "0",
+        ],
+        vec!["--headless", "--lang", "en", "--open", "udp:127.0.0.1:0"],
         vec!["--open", "tcp:1.2.3.4:5"],
         vec!["--open", "udp:127.0.0.1:99999"],
         vec!["--open", "tcp-server:localhost:80"],
         vec!["--lang", "fr"],
         vec!["--bogus"],
     ] {
-        let out = Command::new(exe).args(&bad).output().unwrap();
+        let out = run_bounded(&bad);
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("error"), "{bad:?}: {err}");
     }
+}
+
+#[test]
+fn command_line_choices_are_not_saved_as_defaults() {
+    // Saved: Chinese, UDP on 9123, echo on.
+    let mut saved = netpal::app::Settings {
+        lang: Lang::Zh,
+        protocol: netpal::net::Protocol::Udp,
+        local_port: "9123".into(),
+        echo: true,
+        ..Default::default()
+    };
+    saved.remote_host = "127.0.0.1".into();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = OpenSpec::parse(&format!(
+        "tcp-client:127.0.0.1:{}",
+        l.local_addr().unwrap().port()
+    ))
+    .unwrap();
+    let mut app = App::with_settings(
+        saved.clone(),
+        std::sync::Arc::new(|| {}),
+        StartOptions {
+            lang: Some(Lang::En),
+            open: Some(spec),
+        },
+    );
+    assert_eq!(app.settings.lang, Lang::En);
+    assert_eq!(app.settings.protocol, netpal::net::Protocol::TcpClient);
+    // What the command line set goes back to what was saved ...
+    assert_eq!(app.settings_to_save(), saved);
+    // ... but what the user changes afterwards is saved.
+    app.settings.encoding = "GBK".into();
+    app.settings.lang = Lang::Zh;
+    let to_save = app.settings_to_save();
+    assert_eq!(to_save.encoding, "GBK");
+    assert_eq!(to_save.lang, Lang::Zh);
+    assert_eq!(to_save.protocol, netpal::net::Protocol::Udp);
 }

@@ -48,12 +48,10 @@ fn connecting_to_a_closed_port_is_refused_in_words() {
     wait_for_text(&mut h, "Connection refused");
     wait_for_text(&mut h, "● Closed");
     // Open again retries, and works once something listens.
-    let l = TcpListener::bind(("127.0.0.1", port));
-    if let Ok(l) = l {
-        click(&mut h, "Open");
-        let (_conn, _) = l.accept().unwrap();
-        wait_for_text(&mut h, "● Connected");
-    }
+    let l = TcpListener::bind(("127.0.0.1", port)).expect("the port is still free");
+    click(&mut h, "Open");
+    let _conn = accept_within(&mut h, &l);
+    wait_for_text(&mut h, "● Connected");
 }
 
 #[test]

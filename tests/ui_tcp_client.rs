@@ -15,7 +15,7 @@ fn client_sends_text_and_hex_and_shows_a_gbk_reply() {
     let mut h = harness();
     open_client(&mut h, port);
 
-    let (mut conn, client_addr) = server.accept().unwrap();
+    let (mut conn, client_addr) = accept_within(&mut h, &server);
     wait_for_text(&mut h, "Local end:");
     // The local port the app shows is the one the server saw.
     assert_eq!(shown_port(&h, "Local end:"), client_addr.port());
@@ -57,7 +57,7 @@ fn invalid_hex_disables_send_and_sends_nothing() {
     let port = server.local_addr().unwrap().port();
     let mut h = harness();
     open_client(&mut h, port);
-    let (mut conn, _) = server.accept().unwrap();
+    let (mut conn, _) = accept_within(&mut h, &server);
     wait_for_text(&mut h, "Local end:");
 
     h.get_by_label("Send as hex").click();
@@ -91,12 +91,12 @@ fn peer_close_returns_to_closed_and_open_retries() {
     let port = server.local_addr().unwrap().port();
     let mut h = harness();
     open_client(&mut h, port);
-    let (conn, _) = server.accept().unwrap();
+    let (conn, _) = accept_within(&mut h, &server);
     wait_for_text(&mut h, "Local end:");
     drop(conn);
     wait_for_text(&mut h, "closed by the peer");
     wait_for_text(&mut h, "● Closed");
     click(&mut h, "Open");
-    let (_conn2, _) = server.accept().unwrap();
+    let (_conn2, _) = accept_within(&mut h, &server);
     wait_for_text(&mut h, "● Connected");
 }

@@ -87,6 +87,8 @@ fn server_lists_clients_sends_to_one_or_all_and_disconnects_one() {
     clients[2].write_all(b"from two").unwrap();
     wait_for_text(&mut h, &format!("RX ← {}", addrs[2]));
     wait_for_text(&mut h, "from two");
+    // ... and counted in its row of the client list (only client 2 has RX 8 B / TX 8 B).
+    wait_for_text(&mut h, "RX 8 B / TX 8 B");
 
     // Disconnect the selected (second) client: it sees EOF, the others stay.
     click(&mut h, "Disconnect selected");

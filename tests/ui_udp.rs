@@ -88,6 +88,13 @@ fn echo_switch_sends_datagrams_back() {
     let mut h = harness();
     let port = open_udp(&mut h);
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // Off by default: a datagram is logged and not sent back.
+    peer.send_to(b"quiet", ("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, "quiet");
+    peer.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 16];
+    assert!(peer.recv_from(&mut buf).is_err(), "echoed while off");
+    peer.set_nonblocking(false).unwrap();
     // Switched on while open: it applies at once.
     h.get_by_label("Echo back what is received").click();
     h.step();

@@ -146,3 +146,26 @@ pub fn open_udp(h: &mut Harness<'static, App>) -> u16 {
     wait_for_text(h, "Bound to:");
     shown_port(h, "Bound to:")
 }
+
+/// Accepts one connection while stepping the UI, failing after a deadline
+/// instead of hanging.
+pub fn accept_within(
+    h: &mut Harness<'static, App>,
+    l: &std::net::TcpListener,
+) -> (std::net::TcpStream, std::net::SocketAddr) {
+    l.set_nonblocking(true).expect("nonblocking");
+    let start = Instant::now();
+    loop {
+        h.step();
+        match l.accept() {
+            Ok((c, a)) => {
+                c.set_nonblocking(false).expect("blocking");
+                return (c, a);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("accept: {e}"),
+        }
+        assert!(start.elapsed() < DEADLINE, "the app never connected");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}

@@ -1,0 +1,75 @@
+//! Closing sessions leaves nothing behind. In a binary of its own, so no
+//! other test opens threads or sockets while it counts them.
+
+use netpal::net::{Event, OpenSpec, Session};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+#[cfg(target_os = "linux")]
+fn session_threads() -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    dir.filter_map(Result::ok)
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with("netpal-"))
+        })
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn closing_sessions_leaves_no_thread_or_descriptor_behind() {
+    let fds_before = open_fds();
+    for _ in 0..20 {
+        let mut s = Session::open(
+            OpenSpec::tcp_server("127.0.0.1:0".parse().unwrap()),
+            Arc::new(|| {}),
+        )
+        .unwrap();
+        let start = Instant::now();
+        let addr = loop {
+            if let Some(Event::Opened { local, .. }) = s.try_event() {
+                break local;
+            }
+            assert!(start.elapsed() < DEADLINE, "not opened");
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        let clients: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        let mut accepted = 0;
+        while accepted < 5 {
+            match s.try_event() {
+                Some(Event::Accepted { .. }) => accepted += 1,
+                Some(_) => {}
+                None => std::thread::sleep(Duration::from_millis(1)),
+            }
+            assert!(start.elapsed() < DEADLINE, "not accepted");
+        }
+        assert_eq!(session_threads(), 1);
+        let t = Instant::now();
+        s.close();
+        // Generous: closing takes about a millisecond; a second is the promise.
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "close took {:?}",
+            t.elapsed()
+        );
+        assert!(s.is_finished());
+        assert_eq!(session_threads(), 0, "a session thread outlived close");
+        drop(clients);
+    }
+    // Every socket and poll descriptor of the 20 sessions is closed.
+    assert!(
+        open_fds() <= fds_before,
+        "descriptors {fds_before} -> {}",
+        open_fds()
+    );
+}
