@@ -423,6 +423,12 @@ fn clients_child(n: usize, port: u16) {
     let _ = std::io::stdin().read(&mut buf);
 }
 
+#[cfg(not(unix))]
+fn raise_fd_limit() -> u64 {
+    0
+}
+
+#[cfg(unix)]
 fn raise_fd_limit() -> u64 {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
