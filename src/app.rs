@@ -593,12 +593,7 @@ impl App {
 
     /// A worker error in the user's words.
     pub fn error_text(&self, e: &net::NetError) -> String {
-        format!(
-            "{} — {} ({})",
-            self.tr().error_kind(e.kind),
-            e.context,
-            e.detail
-        )
+        self.tr().net_error(e)
     }
 
     /// Applies one worker event to the state and the log.
@@ -661,12 +656,7 @@ impl App {
             }
             Event::Error { at, error } => {
                 // Errors about sending also show by the send box; all go to the log.
-                let about_send = matches!(
-                    error.kind,
-                    net::NetErrorKind::NoPeer | net::NetErrorKind::SendQueueFull
-                ) || error.context.starts_with("send")
-                    || error.context.starts_with("resolve");
-                if about_send {
+                if error.is_about_sending() {
                     self.send_error = Some(self.error_text(&error));
                 }
                 self.note(at, None, Note::Error(error));

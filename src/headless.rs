@@ -109,12 +109,7 @@ fn one_line_text(bytes: &[u8], enc: &'static Encoding) -> String {
 
 /// An error in words, as the desktop app's English UI says it.
 fn error_text(e: &NetError) -> String {
-    format!(
-        "{} — {} ({})",
-        crate::ui::i18n::EN.error_kind(e.kind),
-        e.context,
-        e.detail
-    )
+    crate::ui::i18n::EN.net_error(e)
 }
 
 fn reason_text(r: &CloseReason) -> String {
@@ -127,11 +122,12 @@ fn reason_text(r: &CloseReason) -> String {
 }
 
 fn error_json(e: &NetError) -> serde_json::Value {
+    let en = &crate::ui::i18n::EN;
     serde_json::json!({
         "kind": format!("{:?}", e.kind),
-        "message": crate::ui::i18n::EN.error_kind(e.kind),
-        "context": e.context,
-        "detail": e.detail,
+        "message": en.error_kind(e.kind),
+        "context": en.op(&e.op),
+        "detail": en.detail(&e.detail),
     })
 }
 

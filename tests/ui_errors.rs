@@ -68,3 +68,17 @@ fn bad_form_input_is_explained_and_nothing_opens() {
     click(&mut h, "Open");
     wait_for_text(&mut h, "Not a host name or IP address");
 }
+
+#[test]
+fn errors_read_in_chinese_in_the_chinese_ui() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let spec = netpal::net::OpenSpec::parse(&format!("tcp-server:127.0.0.1:{port}")).unwrap();
+    let mut h = harness_with(netpal::StartOptions {
+        lang: Some(netpal::ui::i18n::Lang::Zh),
+        open: Some(spec),
+    });
+    // What failed and while doing what are both in Chinese; only the
+    // system's own detail stays as the system wrote it.
+    wait_for_text(&mut h, &format!("端口已被占用——监听 127.0.0.1:{port}"));
+}

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::net::SocketAddr;
 
 /// What went wrong, as a user would name it. The UI translates these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,33 +27,91 @@ pub enum NetErrorKind {
     Other,
 }
 
-/// An error with its kind and the operating system's own text.
+/// What the worker was doing when an error happened. The UI words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Listening on this address (TCP server).
+    Listen(SocketAddr),
+    /// Binding this UDP address.
+    BindUdp(SocketAddr),
+    /// Connecting to this address.
+    Connect(SocketAddr),
+    /// Connecting to a host and port not yet resolved.
+    ConnectTo(String),
+    /// Resolving this host name (with its port).
+    Resolve(String),
+    /// Sending to this peer.
+    Send(SocketAddr),
+    /// Sending, with nobody to send to.
+    SendNowhere,
+    /// Reading from this peer.
+    Read(SocketAddr),
+    /// Accepting a client.
+    Accept,
+    /// Receiving UDP datagrams.
+    UdpReceive,
+    /// Starting the session (poll loop, threads).
+    Start,
+}
+
+/// The detail of an error: the system's own message, or one of ours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// The operating system's message (in its own language).
+    Os(String),
+    NoAddress,
+    NoAnswer {
+        secs: u64,
+    },
+    /// This many bytes wait for a peer that does not read.
+    PeerNotReading {
+        queued: usize,
+    },
+    /// A datagram of this size cannot be sent.
+    TooBigForUdp {
+        len: usize,
+    },
+    QueueFull,
+    NoRemote,
+    NotConnected,
+    /// This many bytes were queued when the connection closed.
+    Unsent {
+        bytes: usize,
+    },
+    ResetByPeer,
+}
+
+/// An error with its kind, what was being done, and the detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetError {
     pub kind: NetErrorKind,
-    /// What was being done, e.g. "bind 0.0.0.0:8080".
-    pub context: String,
-    /// The system's message (English), for detail.
-    pub detail: String,
+    pub op: Op,
+    pub detail: Detail,
 }
 
 impl NetError {
-    pub fn new(kind: NetErrorKind, context: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            kind,
-            context: context.into(),
-            detail: detail.into(),
-        }
+    pub fn new(kind: NetErrorKind, op: Op, detail: Detail) -> Self {
+        Self { kind, op, detail }
     }
 
-    pub fn from_io(err: &io::Error, context: impl Into<String>) -> Self {
-        Self::new(kind_of(err), context, err.to_string())
+    pub fn from_io(err: &io::Error, op: Op) -> Self {
+        Self::new(kind_of(err), op, Detail::Os(err.to_string()))
+    }
+
+    /// Whether the error is about a send (shown by the send box too).
+    pub fn is_about_sending(&self) -> bool {
+        matches!(self.op, Op::Send(_) | Op::SendNowhere | Op::Resolve(_))
+            || matches!(
+                self.kind,
+                NetErrorKind::NoPeer | NetErrorKind::SendQueueFull
+            )
     }
 }
 
 impl fmt::Display for NetError {
+    /// For logs and debugging only; the UI words errors through its strings.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {:?} ({})", self.context, self.kind, self.detail)
+        write!(f, "{:?}: {:?} ({:?})", self.kind, self.op, self.detail)
     }
 }
 
@@ -88,7 +147,10 @@ mod tests {
     #[test]
     fn io_errors_map_to_user_kinds() {
         let e = io::Error::from(io::ErrorKind::AddrInUse);
-        assert_eq!(NetError::from_io(&e, "bind").kind, NetErrorKind::AddrInUse);
+        assert_eq!(
+            NetError::from_io(&e, Op::Accept).kind,
+            NetErrorKind::AddrInUse
+        );
         let e = io::Error::from(io::ErrorKind::ConnectionRefused);
         assert_eq!(kind_of(&e), NetErrorKind::ConnectionRefused);
         let e = io::Error::from_raw_os_error(24);

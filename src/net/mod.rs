@@ -8,7 +8,7 @@ pub mod interfaces;
 pub mod spec;
 mod worker;
 
-pub use error::{NetError, NetErrorKind, kind_of};
+pub use error::{Detail, NetError, NetErrorKind, Op, kind_of};
 pub use spec::{HostPort, OpenSpec, Protocol, SpecError, parse_host_port, parse_ip, parse_port};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -136,10 +136,10 @@ impl Session {
     /// Starts a worker for `spec`. Binding, resolving and connecting happen on
     /// the worker; their outcome arrives as events.
     pub fn open(spec: OpenSpec, wake: Wake) -> Result<Session, NetError> {
-        let poll = mio::Poll::new().map_err(|e| NetError::from_io(&e, "create the poll loop"))?;
+        let poll = mio::Poll::new().map_err(|e| NetError::from_io(&e, Op::Start))?;
         let waker = Arc::new(
             mio::Waker::new(poll.registry(), worker::WAKER)
-                .map_err(|e| NetError::from_io(&e, "create the poll waker"))?,
+                .map_err(|e| NetError::from_io(&e, Op::Start))?,
         );
         let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
         let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
@@ -156,7 +156,7 @@ impl Session {
         let thread = std::thread::Builder::new()
             .name("netpal-session".into())
             .spawn(move || w.run())
-            .map_err(|e| NetError::from_io(&e, "start the session thread"))?;
+            .map_err(|e| NetError::from_io(&e, Op::Start))?;
         Ok(Session {
             commands: cmd_tx,
             events: ev_rx,

@@ -1,8 +1,8 @@
 //! The poll loop behind a [`Session`](super::Session).
 
 use super::{
-    CloseReason, Command, Event, HostPort, INFLIGHT_HIGH, NetError, NetErrorKind, OpenSpec,
-    Protocol, Shared, Target, Wake, inflight_cost,
+    CloseReason, Command, Detail, Event, HostPort, INFLIGHT_HIGH, NetError, NetErrorKind, Op,
+    OpenSpec, Protocol, Shared, Target, Wake, inflight_cost,
 };
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::net::{TcpListener, TcpStream, UdpSocket};
@@ -60,7 +60,7 @@ fn spawn_resolver(
             let _ = tx.send(r);
             let _ = waker.wake();
         })
-        .map_err(|e| NetError::from_io(&e, "start the resolver"))?;
+        .map_err(|e| NetError::from_io(&e, Op::Start))?;
     Ok(rx)
 }
 
@@ -191,7 +191,7 @@ impl Worker {
             if let Err(e) = self.poll.poll(&mut events, timeout)
                 && e.kind() != io::ErrorKind::Interrupted
             {
-                self.finish(Some(NetError::from_io(&e, "wait for socket events")));
+                self.finish(Some(NetError::from_io(&e, Op::Start)));
                 return;
             }
             for ev in events.iter() {
@@ -308,26 +308,28 @@ impl Worker {
         match self.spec.protocol {
             Protocol::TcpServer => {
                 let local = self.spec.local;
-                let ctx = format!("listen on {local}");
-                let sock =
-                    new_socket(local, Type::STREAM).map_err(|e| NetError::from_io(&e, &ctx))?;
+                let ctx = Op::Listen(local);
+                let sock = new_socket(local, Type::STREAM)
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 // Reopening right after closing must work (TIME_WAIT).
                 // On Windows SO_REUSEADDR would let another program steal the port.
                 #[cfg(unix)]
                 sock.set_reuse_address(true)
-                    .map_err(|e| NetError::from_io(&e, &ctx))?;
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 sock.bind(&local.into())
-                    .map_err(|e| NetError::from_io(&e, &ctx))?;
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 sock.listen(LISTEN_BACKLOG)
-                    .map_err(|e| NetError::from_io(&e, &ctx))?;
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 sock.set_nonblocking(true)
-                    .map_err(|e| NetError::from_io(&e, &ctx))?;
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 let mut l = TcpListener::from_std(sock.into());
-                let bound = l.local_addr().map_err(|e| NetError::from_io(&e, &ctx))?;
+                let bound = l
+                    .local_addr()
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 self.poll
                     .registry()
                     .register(&mut l, LISTENER, Interest::READABLE)
-                    .map_err(|e| NetError::from_io(&e, &ctx))?;
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 self.listener = Some(l);
                 self.accept_pending = true;
                 self.emit(Event::Opened {
@@ -337,22 +339,24 @@ impl Worker {
             }
             Protocol::Udp => {
                 let local = self.spec.local;
-                let ctx = format!("bind UDP {local}");
-                let sock =
-                    new_socket(local, Type::DGRAM).map_err(|e| NetError::from_io(&e, &ctx))?;
+                let ctx = Op::BindUdp(local);
+                let sock = new_socket(local, Type::DGRAM)
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 let _ = sock.set_recv_buffer_size(SOCKET_BUFFER);
                 let _ = sock.set_send_buffer_size(SOCKET_BUFFER);
                 let _ = sock.set_broadcast(true);
                 sock.bind(&local.into())
-                    .map_err(|e| NetError::from_io(&e, &ctx))?;
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 sock.set_nonblocking(true)
-                    .map_err(|e| NetError::from_io(&e, &ctx))?;
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 let mut u = UdpSocket::from_std(sock.into());
-                let bound = u.local_addr().map_err(|e| NetError::from_io(&e, &ctx))?;
+                let bound = u
+                    .local_addr()
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 self.poll
                     .registry()
                     .register(&mut u, UDP, Interest::READABLE | Interest::WRITABLE)
-                    .map_err(|e| NetError::from_io(&e, &ctx))?;
+                    .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
                 self.udp = Some(u);
                 self.udp_readable = true;
                 self.emit(Event::Opened {
@@ -362,7 +366,11 @@ impl Worker {
             }
             Protocol::TcpClient => {
                 let remote = self.spec.remote.clone().ok_or_else(|| {
-                    NetError::new(NetErrorKind::InvalidAddress, "connect", "no remote address")
+                    NetError::new(
+                        NetErrorKind::InvalidAddress,
+                        Op::SendNowhere,
+                        Detail::NoRemote,
+                    )
                 })?;
                 match remote.ip() {
                     Some(ip) => self.connect_next(vec![SocketAddr::new(ip, remote.port)], None),
@@ -394,13 +402,13 @@ impl Worker {
             Ok(addrs) if !addrs.is_empty() => self.connect_next(addrs, None),
             Ok(_) => self.fail_client(NetError::new(
                 NetErrorKind::DnsFailure,
-                format!("resolve {host}"),
-                "no address found",
+                Op::Resolve(host.clone()),
+                Detail::NoAddress,
             )),
             Err(e) => self.fail_client(NetError::new(
                 NetErrorKind::DnsFailure,
-                format!("resolve {host}"),
-                e.to_string(),
+                Op::Resolve(host),
+                Detail::Os(e.to_string()),
             )),
         }
     }
@@ -415,13 +423,23 @@ impl Worker {
     fn connect_next(&mut self, mut addrs: Vec<SocketAddr>, last_error: Option<NetError>) {
         if addrs.is_empty() {
             let err = last_error.unwrap_or_else(|| {
-                NetError::new(NetErrorKind::Other, "connect", "no address to try")
+                NetError::new(
+                    NetErrorKind::DnsFailure,
+                    Op::ConnectTo(
+                        self.spec
+                            .remote
+                            .as_ref()
+                            .map(|r| r.to_string())
+                            .unwrap_or_default(),
+                    ),
+                    Detail::NoAddress,
+                )
             });
             self.fail_client(err);
             return;
         }
         let addr = addrs.remove(0);
-        let ctx = format!("connect to {addr}");
+        let ctx = Op::Connect(addr);
         let started = (|| -> io::Result<TcpStream> {
             let sock = new_socket(addr, Type::STREAM)?;
             sock.set_nonblocking(true)?;
@@ -500,7 +518,7 @@ impl Worker {
         };
         let _ = self.poll.registry().deregister(&mut stream);
         if let Some(e) = failure {
-            let err = NetError::from_io(&e, format!("connect to {addr}"));
+            let err = NetError::from_io(&e, Op::Connect(addr));
             let _ = last_error;
             self.connect_next(rest, Some(err));
             return;
@@ -528,7 +546,7 @@ impl Worker {
             return;
         }
         self.deadline = None;
-        let secs = self.spec.connect_timeout.as_secs_f32();
+        let secs = self.spec.connect_timeout.as_secs();
         match std::mem::replace(&mut self.client, ClientState::Idle) {
             ClientState::Connecting {
                 mut stream,
@@ -539,8 +557,8 @@ impl Worker {
                 let _ = self.poll.registry().deregister(&mut stream);
                 let err = NetError::new(
                     NetErrorKind::TimedOut,
-                    format!("connect to {addr}"),
-                    format!("no answer within {secs:.0} s"),
+                    Op::Connect(addr),
+                    Detail::NoAnswer { secs },
                 );
                 self.connect_next(rest, Some(err));
             }
@@ -553,8 +571,8 @@ impl Worker {
                     .unwrap_or_default();
                 self.fail_client(NetError::new(
                     NetErrorKind::DnsFailure,
-                    format!("resolve {host}"),
-                    format!("no answer within {secs:.0} s"),
+                    Op::Resolve(host),
+                    Detail::NoAnswer { secs },
                 ));
             }
             other => self.client = other,
@@ -574,7 +592,7 @@ impl Worker {
             Interest::READABLE | Interest::WRITABLE,
         ) {
             self.free.push(idx);
-            self.error(NetError::from_io(&e, format!("watch connection {peer}")));
+            self.error(NetError::from_io(&e, Op::Read(peer)));
             return None;
         }
         self.conns[idx] = Some(Conn {
@@ -635,8 +653,8 @@ impl Worker {
         if c.out_bytes > 0 {
             self.error(NetError::new(
                 NetErrorKind::BrokenPipe,
-                format!("send to {}", c.peer),
-                format!("{} bytes were not sent: the connection closed", c.out_bytes),
+                Op::Send(c.peer),
+                Detail::Unsent { bytes: c.out_bytes },
             ));
         }
         if self.spec.protocol == Protocol::TcpClient {
@@ -644,8 +662,8 @@ impl Worker {
             let err = match reason {
                 CloseReason::Reset => Some(NetError::new(
                     NetErrorKind::ConnectionReset,
-                    format!("connection to {}", c.peer),
-                    "reset by peer",
+                    Op::Read(c.peer),
+                    Detail::ResetByPeer,
                 )),
                 CloseReason::Error(e) => Some(e),
                 CloseReason::PeerClosed | CloseReason::ByUser => None,
@@ -687,7 +705,7 @@ impl Worker {
                         .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
                     if report {
                         self.last_accept_error = Some(Instant::now());
-                        self.error(NetError::from_io(&e, "accept a client"));
+                        self.error(NetError::from_io(&e, Op::Accept));
                     }
                     return;
                 }
@@ -725,10 +743,7 @@ impl Worker {
                             outcome = Some(match e.kind() {
                                 io::ErrorKind::ConnectionReset
                                 | io::ErrorKind::ConnectionAborted => CloseReason::Reset,
-                                _ => CloseReason::Error(NetError::from_io(
-                                    &e,
-                                    format!("read from {}", c.peer),
-                                )),
+                                _ => CloseReason::Error(NetError::from_io(&e, Op::Read(c.peer))),
                             });
                             break;
                         }
@@ -777,10 +792,7 @@ impl Worker {
                             io::ErrorKind::ConnectionReset
                             | io::ErrorKind::ConnectionAborted
                             | io::ErrorKind::BrokenPipe => CloseReason::Reset,
-                            _ => CloseReason::Error(NetError::from_io(
-                                &e,
-                                format!("send to {}", c.peer),
-                            )),
+                            _ => CloseReason::Error(NetError::from_io(&e, Op::Send(c.peer))),
                         });
                         break;
                     }
@@ -807,11 +819,10 @@ impl Worker {
             let peer = c.peer;
             self.error(NetError::new(
                 NetErrorKind::SendQueueFull,
-                format!("send to {peer}"),
-                format!(
-                    "{} bytes are waiting: the peer is not reading",
-                    c_out(self, idx)
-                ),
+                Op::Send(peer),
+                Detail::PeerNotReading {
+                    queued: c_out(self, idx),
+                },
             ));
             return;
         }
@@ -852,7 +863,7 @@ impl Worker {
                     Err(e) => {
                         // Windows reports an ICMP "port unreachable" from an
                         // earlier send this way; the socket is still fine.
-                        errors.push(NetError::from_io(&e, "UDP receive"));
+                        errors.push(NetError::from_io(&e, Op::UdpReceive));
                         if errors.len() > 4 {
                             break;
                         }
@@ -913,7 +924,7 @@ impl Worker {
             let Some((_, waiting)) = self.udp_resolving.remove(&hp) else {
                 continue;
             };
-            let ctx = format!("resolve {hp}");
+            let ctx = Op::Resolve(hp.to_string());
             let local_v4 = self.spec.local.is_ipv4();
             let pick = match result {
                 Ok(addrs) => addrs
@@ -922,9 +933,13 @@ impl Worker {
                     .or(addrs.first())
                     .copied()
                     .ok_or_else(|| {
-                        NetError::new(NetErrorKind::DnsFailure, &ctx, "no address found")
+                        NetError::new(NetErrorKind::DnsFailure, ctx.clone(), Detail::NoAddress)
                     }),
-                Err(e) => Err(NetError::new(NetErrorKind::DnsFailure, &ctx, e.to_string())),
+                Err(e) => Err(NetError::new(
+                    NetErrorKind::DnsFailure,
+                    ctx,
+                    Detail::Os(e.to_string()),
+                )),
             };
             match pick {
                 Ok(a) => {
@@ -950,19 +965,16 @@ impl Worker {
         if bytes.len() > 65507 {
             self.error(NetError::new(
                 NetErrorKind::Other,
-                format!("send to {to}"),
-                format!(
-                    "{} bytes is more than one UDP datagram can carry (65507)",
-                    bytes.len()
-                ),
+                Op::Send(to),
+                Detail::TooBigForUdp { len: bytes.len() },
             ));
             return;
         }
         if self.udp_out_bytes + bytes.len() > SEND_QUEUE_CAP {
             self.error(NetError::new(
                 NetErrorKind::SendQueueFull,
-                format!("send to {to}"),
-                "the send queue is full",
+                Op::Send(to),
+                Detail::QueueFull,
             ));
             return;
         }
@@ -986,7 +998,7 @@ impl Worker {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        errors.push(NetError::from_io(&e, format!("send to {to}")));
+                        errors.push(NetError::from_io(&e, Op::Send(canonical(*to))));
                         if let Some((_, data)) = self.udp_out.pop_front() {
                             self.udp_out_bytes -= data.len();
                         }
@@ -1035,8 +1047,8 @@ impl Worker {
                         }
                         _ => self.error(NetError::new(
                             NetErrorKind::NoPeer,
-                            "send",
-                            "no remote address",
+                            Op::SendNowhere,
+                            Detail::NoRemote,
                         )),
                     }
                     return;
@@ -1064,7 +1076,11 @@ impl Worker {
                         .collect(),
                 };
                 if idxs.is_empty() {
-                    self.error(NetError::new(NetErrorKind::NoPeer, "send", "not connected"));
+                    self.error(NetError::new(
+                        NetErrorKind::NoPeer,
+                        Op::SendNowhere,
+                        Detail::NotConnected,
+                    ));
                 }
                 for idx in idxs {
                     self.queue_conn(idx, bytes.clone());

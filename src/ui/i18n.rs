@@ -1,6 +1,6 @@
 //! Every user-facing string, in English and Chinese.
 
-use crate::net::{CloseReason, NetErrorKind, Protocol};
+use crate::net::{CloseReason, Detail, NetError, NetErrorKind, Op, Protocol};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -306,6 +306,90 @@ impl Tr {
         }
     }
 
+    /// What the worker was doing, in words.
+    pub fn op(&self, op: &Op) -> String {
+        let zh = self.is_zh();
+        match (op, zh) {
+            (Op::Listen(a), false) => format!("listening on {a}"),
+            (Op::Listen(a), true) => format!("监听 {a}"),
+            (Op::BindUdp(a), false) => format!("binding UDP {a}"),
+            (Op::BindUdp(a), true) => format!("绑定 UDP {a}"),
+            (Op::Connect(a), false) => format!("connecting to {a}"),
+            (Op::Connect(a), true) => format!("连接 {a}"),
+            (Op::ConnectTo(h), false) => format!("connecting to {h}"),
+            (Op::ConnectTo(h), true) => format!("连接 {h}"),
+            (Op::Resolve(h), false) => format!("looking up {h}"),
+            (Op::Resolve(h), true) => format!("解析 {h}"),
+            (Op::Send(a), false) => format!("sending to {a}"),
+            (Op::Send(a), true) => format!("发送到 {a}"),
+            (Op::SendNowhere, false) => "sending".into(),
+            (Op::SendNowhere, true) => "发送".into(),
+            (Op::Read(a), false) => format!("receiving from {a}"),
+            (Op::Read(a), true) => format!("接收 {a} 的数据"),
+            (Op::Accept, false) => "accepting a client".into(),
+            (Op::Accept, true) => "接受客户端连接".into(),
+            (Op::UdpReceive, false) => "receiving UDP".into(),
+            (Op::UdpReceive, true) => "接收 UDP 数据".into(),
+            (Op::Start, false) => "starting the session".into(),
+            (Op::Start, true) => "启动会话".into(),
+        }
+    }
+
+    /// The detail of an error, in words (the system's own text as it is).
+    pub fn detail(&self, d: &Detail) -> String {
+        let zh = self.is_zh();
+        match (d, zh) {
+            (Detail::Os(s), _) => s.clone(),
+            (Detail::NoAddress, false) => "no address found".into(),
+            (Detail::NoAddress, true) => "找不到地址".into(),
+            (Detail::NoAnswer { secs }, false) => format!("no answer within {secs} s"),
+            (Detail::NoAnswer { secs }, true) => format!("{secs} 秒内无应答"),
+            (Detail::PeerNotReading { queued }, false) => {
+                format!("{queued} bytes are waiting: the peer is not reading")
+            }
+            (Detail::PeerNotReading { queued }, true) => {
+                format!("{queued} 字节待发送：对方没有接收")
+            }
+            (Detail::TooBigForUdp { len }, false) => {
+                format!("{len} bytes is more than one UDP datagram can carry (65507)")
+            }
+            (Detail::TooBigForUdp { len }, true) => {
+                format!("{len} 字节超过了单个 UDP 数据报的上限（65507）")
+            }
+            (Detail::QueueFull, false) => "the send queue is full".into(),
+            (Detail::QueueFull, true) => "发送队列已满".into(),
+            (Detail::NoRemote, false) => "no remote address".into(),
+            (Detail::NoRemote, true) => "没有远程地址".into(),
+            (Detail::NotConnected, false) => "not connected".into(),
+            (Detail::NotConnected, true) => "未连接".into(),
+            (Detail::Unsent { bytes }, false) => {
+                format!("{bytes} bytes were not sent: the connection closed")
+            }
+            (Detail::Unsent { bytes }, true) => format!("{bytes} 字节未发出：连接已关闭"),
+            (Detail::ResetByPeer, false) => "reset by the peer".into(),
+            (Detail::ResetByPeer, true) => "被对方重置".into(),
+        }
+    }
+
+    /// A whole error: what went wrong, while doing what, and the detail.
+    pub fn net_error(&self, e: &NetError) -> String {
+        if self.is_zh() {
+            format!(
+                "{}——{}（{}）",
+                self.error_kind(e.kind),
+                self.op(&e.op),
+                self.detail(&e.detail)
+            )
+        } else {
+            format!(
+                "{} — {} ({})",
+                self.error_kind(e.kind),
+                self.op(&e.op),
+                self.detail(&e.detail)
+            )
+        }
+    }
+
     pub fn close_reason(&self, r: &CloseReason) -> String {
         let zh = self.is_zh();
         match r {
@@ -315,7 +399,9 @@ impl Tr {
             CloseReason::Reset => "reset by the peer".into(),
             CloseReason::ByUser if zh => "已主动断开".into(),
             CloseReason::ByUser => "disconnected by you".into(),
-            CloseReason::Error(e) => format!("{} ({})", self.error_kind(e.kind), e.detail),
+            CloseReason::Error(e) => {
+                format!("{} ({})", self.error_kind(e.kind), self.detail(&e.detail))
+            }
         }
     }
 

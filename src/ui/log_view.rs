@@ -58,19 +58,10 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             tr.note_disconnected(&peer.to_string(), &tr.close_reason(reason)),
             Tone::Info,
         ),
-        Note::Error(e) => (
-            format!("{} — {} ({})", tr.error_kind(e.kind), e.context, e.detail),
-            Tone::Error,
-        ),
+        Note::Error(e) => (tr.net_error(e), Tone::Error),
         Note::Closed { error: None } => (tr.session_closed.to_string(), Tone::Info),
         Note::Closed { error: Some(e) } => (
-            format!(
-                "{}: {} — {} ({})",
-                tr.session_closed,
-                tr.error_kind(e.kind),
-                e.context,
-                e.detail
-            ),
+            format!("{}: {}", tr.session_closed, tr.net_error(e)),
             Tone::Error,
         ),
         Note::Message(m) => (m.clone(), Tone::Info),
