@@ -15,6 +15,10 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let active = app.is_active();
     // Taken before the text box sees it, so Ctrl+Enter sends instead of adding a line.
     let ctrl_enter = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
+    // The panel keeps the height it has (default or dragged by the user):
+    // the content claims all of it and fits inside it.
+    let full = ui.available_height();
+    ui.set_min_height(full);
     let payload = app.send_payload();
     let can_send = active && payload.is_ok();
 
@@ -34,7 +38,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     }
 
     let line = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
-    let box_h = (ui.available_height() - line).max(40.0);
+    // A few pixels of slack: content exactly as tall as the panel makes a
+    // resizable panel creep taller frame after frame.
+    let box_h = (ui.available_height() - line - 6.0).max(40.0);
     let box_w = (ui.available_width() - BUTTON_W - ui.spacing().item_spacing.x).max(80.0);
     let mono = ui.text_style_height(&egui::TextStyle::Monospace);
     let rows = (((box_h - 8.0) / mono).floor() as usize).max(2);
