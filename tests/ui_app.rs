@@ -225,3 +225,16 @@ fn command_line_choices_are_not_saved_as_defaults() {
     assert_eq!(to_save.lang, Lang::Zh);
     assert_eq!(to_save.protocol, netpal::net::Protocol::Udp);
 }
+
+#[test]
+fn the_layout_holds_still_from_frame_to_frame() {
+    let mut h = harness();
+    h.run_steps(5);
+    let rect = |h: &Harness<'static, App>| {
+        h.get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Data to send")
+            .rect()
+    };
+    let first = rect(&h);
+    h.run_steps(100);
+    assert_eq!(rect(&h), first, "the send box moved or grew by itself");
+}
