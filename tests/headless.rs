@@ -22,6 +22,14 @@ impl Drop for Run {
     }
 }
 
+/// Milliseconds since midnight of a line starting `YYYY-MM-DD HH:MM:SS.mmm`.
+fn clock_ms(line: &str) -> f64 {
+    let time = line.split_whitespace().nth(1).unwrap_or_default();
+    let parts: Vec<f64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
+    assert_eq!(parts.len(), 3, "no time in {line:?}");
+    (parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]) * 1000.0
+}
+
 /// Accepts one connection, failing after the deadline instead of hanging.
 fn accept_within(l: &TcpListener) -> TcpStream {
     l.set_nonblocking(true).unwrap();
@@ -83,6 +91,27 @@ impl Run {
                     }
                 }
                 Err(_) => panic!("no line with {needle:?}; got {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Waits for `n` lines containing `needle` and returns them.
+    fn lines_with(&mut self, needle: &str, n: usize) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let found: Vec<String> = self
+                .seen
+                .iter()
+                .filter(|l| l.contains(needle))
+                .cloned()
+                .collect();
+            if found.len() >= n {
+                return found;
+            }
+            let left = DEADLINE.saturating_sub(start.elapsed());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(_) => panic!("fewer than {n} lines with {needle:?}; got {:#?}", self.seen),
             }
         }
     }
@@ -262,20 +291,19 @@ fn gbk_output_and_periodic_send() {
     );
     let mut conn = accept_within(&l);
     conn.set_read_timeout(Some(DEADLINE)).unwrap();
-    let mut first = [0u8; 4];
-    conn.read_exact(&mut first).unwrap();
-    let t0 = Instant::now();
-    let mut rest = [0u8; 8];
-    conn.read_exact(&mut rest).unwrap();
-    assert_eq!(
-        [&first[..], &rest[..]].concat(),
-        [0xC4, 0xE3, 0xBA, 0xC3].repeat(3)
-    );
-    // Three sends 20 ms apart: the last comes at least 40 ms after the first
-    // (minus scheduling slack), and there is no fourth.
+    let mut got = [0u8; 12];
+    conn.read_exact(&mut got).unwrap();
+    assert_eq!(got[..], [0xC4, 0xE3, 0xBA, 0xC3].repeat(3)[..]);
+    // The sends are spaced by the interval: by NetPal's own TX timestamps the
+    // third went out at least one interval after the first (two are due).
+    let tx_ms: Vec<f64> = run
+        .lines_with(" TX ", 3)
+        .iter()
+        .map(|l| clock_ms(l))
+        .collect();
     assert!(
-        t0.elapsed() >= Duration::from_millis(30),
-        "sent without the interval"
+        tx_ms[2] - tx_ms[0] >= 20.0,
+        "sent without the interval: {tx_ms:?}"
     );
     conn.set_read_timeout(Some(Duration::from_millis(300)))
         .unwrap();
