@@ -2,7 +2,7 @@
 //! place where user actions are carried out and worker events applied.
 
 use crate::codec;
-use crate::log::{Body, LineIndex, LogStore, Note, ViewMode};
+use crate::log::{Body, LeadIn, LineIndex, LogStore, Note, ViewMode};
 use crate::net::{
     self, Command, Event, HostPort, OpenSpec, Protocol, Session, Target, Wake, interfaces,
 };
@@ -233,6 +233,8 @@ pub struct App {
     pub(crate) clients: PeerList,
     pub(crate) udp_peers: PeerList,
     pub(crate) counters: Counters,
+    /// The tail of the last read from each TCP connection (see [`LeadIn`]).
+    tails: HashMap<SocketAddr, LeadIn>,
     pub(crate) log: LogStore,
     pub(crate) index: LineIndex,
     pub send_text: String,
@@ -284,6 +286,7 @@ impl App {
             clients: PeerList::default(),
             udp_peers: PeerList::default(),
             counters: Counters::default(),
+            tails: HashMap::new(),
             log: LogStore::new(cap),
             index: LineIndex::default(),
             send_text: String::new(),
@@ -535,6 +538,7 @@ impl App {
 
     fn end_session(&mut self) {
         self.session = None;
+        self.tails.clear();
         self.send_error = None;
         self.phase = Phase::Closed;
         self.peer = None;
@@ -637,7 +641,15 @@ impl App {
                         }
                     }
                 }
-                self.log.push(at, Some(peer), Body::Rx(bytes));
+                if self.settings.protocol == Protocol::Udp {
+                    // Datagrams stand alone: no character spans two.
+                    self.log.push(at, Some(peer), Body::Rx(bytes));
+                } else {
+                    let lead_in = self.tails.get(&peer).copied().unwrap_or_default();
+                    self.tails.insert(peer, LeadIn::tail_of(&bytes));
+                    self.log
+                        .push_after(at, Some(peer), Body::Rx(bytes), lead_in);
+                }
             }
             Event::Sent { at, peer, bytes } => {
                 let n = bytes.len() as u64;
@@ -652,6 +664,7 @@ impl App {
             }
             Event::Disconnected { at, peer, reason } => {
                 self.clients.remove(&peer);
+                self.tails.remove(&peer);
                 self.note(at, Some(peer), Note::Disconnected { peer, reason });
             }
             Event::Error { at, error } => {

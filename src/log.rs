@@ -46,6 +46,32 @@ pub enum Body {
     Note(Note),
 }
 
+/// The last bytes of the previous read from the same TCP connection. A TCP
+/// stream can cut a character in two; with these, a record can show the
+/// character it completes instead of stray continuation bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeadIn {
+    len: u8,
+    bytes: [u8; 3],
+}
+
+impl LeadIn {
+    /// The (up to) last three bytes of `payload`.
+    pub fn tail_of(payload: &[u8]) -> LeadIn {
+        let n = payload.len().min(3);
+        let mut bytes = [0; 3];
+        bytes[..n].copy_from_slice(&payload[payload.len() - n..]);
+        LeadIn {
+            len: n as u8,
+            bytes,
+        }
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     /// Increases by one per record ever pushed; survives dropping.
@@ -53,6 +79,8 @@ pub struct Record {
     pub at: SystemTime,
     pub peer: Option<SocketAddr>,
     pub body: Body,
+    /// The previous read's tail, for received TCP data (empty otherwise).
+    pub lead_in: LeadIn,
 }
 
 impl Record {
@@ -103,11 +131,23 @@ impl LogStore {
     }
 
     pub fn push(&mut self, at: SystemTime, peer: Option<SocketAddr>, body: Body) {
+        self.push_after(at, peer, body, LeadIn::default());
+    }
+
+    /// Pushes a record that continues a stream whose previous read ended with `lead_in`.
+    pub fn push_after(
+        &mut self,
+        at: SystemTime,
+        peer: Option<SocketAddr>,
+        body: Body,
+        lead_in: LeadIn,
+    ) {
         let rec = Record {
             seq: self.next_seq,
             at,
             peer,
             body,
+            lead_in,
         };
         self.next_seq += 1;
         self.bytes += rec.cost();
@@ -317,10 +357,58 @@ pub fn hex_bytes_per_line(view: &View) -> usize {
     }
 }
 
-fn layout_payload(payload: &[u8], view: &View, mut out: Option<&mut Vec<String>>) -> usize {
+/// The bytes of `tail` that begin a UTF-8 character which `payload` completes
+/// (UTF-8 resynchronises at every lead byte, so three bytes of context are
+/// always enough). None when the tail ends on a character boundary, or when
+/// the payload does not continue it.
+fn utf8_carry<'a>(tail: &'a [u8], payload: &[u8]) -> Option<&'a [u8]> {
+    for i in (0..tail.len()).rev() {
+        let b = tail[i];
+        if b & 0xC0 == 0x80 {
+            continue;
+        }
+        let need = match b {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return None,
+        };
+        let have = tail.len() - i;
+        if have >= need {
+            return None;
+        }
+        let missing = need - have;
+        let continues =
+            payload.len() >= missing && payload[..missing].iter().all(|&c| c & 0xC0 == 0x80);
+        return continues.then_some(&tail[i..]);
+    }
+    None
+}
+
+fn layout_payload(payload: &[u8], view: &View, out: Option<&mut Vec<String>>) -> usize {
+    layout_after(&[], payload, view, out)
+}
+
+/// Lays out `payload`; in text views a character that `lead_in` (the end of
+/// the previous read of the same stream) began is shown whole at the start.
+fn layout_after(
+    lead_in: &[u8],
+    payload: &[u8],
+    view: &View,
+    mut out: Option<&mut Vec<String>>,
+) -> usize {
     let mut rows = 0;
     let cols = view.wrap_cols.unwrap_or(MAX_LINE_CHARS).max(8);
     if matches!(view.mode, ViewMode::Text | ViewMode::Both) {
+        let joined;
+        let text_bytes = match utf8_carry(lead_in, payload) {
+            Some(carry) if view.encoding == encoding_rs::UTF_8 => {
+                joined = [carry, payload].concat();
+                &joined[..]
+            }
+            _ => payload,
+        };
+        let payload = text_bytes;
         let fast = if out.is_none() && view.encoding.is_ascii_compatible() {
             ascii_rows(payload, cols)
         } else {
@@ -367,9 +455,21 @@ pub fn payload_line_count(payload: &[u8], view: &View) -> usize {
     layout_payload(payload, view, None)
 }
 
+/// The payload lines of a record, using the tail of the previous read of its
+/// stream (see [`LeadIn`]).
+pub fn record_lines(rec: &Record, view: &View) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(p) = rec.payload() {
+        layout_after(rec.lead_in.as_slice(), p, view, Some(&mut out));
+    }
+    out
+}
+
 /// Display rows of a record: one header row plus its payload lines.
 pub fn record_rows(rec: &Record, view: &View) -> usize {
-    1 + rec.payload().map_or(0, |p| payload_line_count(p, view))
+    1 + rec
+        .payload()
+        .map_or(0, |p| layout_after(rec.lead_in.as_slice(), p, view, None))
 }
 
 /// Row bookkeeping for one view.
@@ -665,6 +765,49 @@ mod tests {
         assert_eq!(idx.rebuilds(), 1);
         let expect: usize = log.iter().map(|r| record_rows(r, &hex)).sum();
         assert_eq!(idx.rows(), expect);
+    }
+
+    #[test]
+    fn a_utf8_character_cut_between_reads_shows_whole_in_the_second() {
+        let v = text_view();
+        let mut log = LogStore::new(1 << 20);
+        let first = b"ab\xE4\xBD".to_vec(); // "ab" + the first two bytes of "你"
+        let second = b"\xA0cd".to_vec(); // the last byte of "你" + "cd"
+        log.push(SystemTime::now(), None, Body::Rx(first.clone()));
+        log.push_after(
+            SystemTime::now(),
+            None,
+            Body::Rx(second),
+            LeadIn::tail_of(&first),
+        );
+        // The first read shows its bytes as they are; the second shows the character.
+        assert_eq!(record_lines(log.get(0).unwrap(), &v), ["ab\\xE4\\xBD"]);
+        assert_eq!(record_lines(log.get(1).unwrap(), &v), ["你cd"]);
+        for r in log.iter() {
+            assert_eq!(record_rows(r, &v), 1 + record_lines(r, &v).len());
+        }
+        // Hex shows each read's own bytes.
+        let hex = View {
+            mode: ViewMode::Hex,
+            ..v
+        };
+        assert_eq!(record_lines(log.get(1).unwrap(), &hex), ["A0 63 64"]);
+        // A lead-in that the next read does not continue changes nothing.
+        let r = Record {
+            seq: 0,
+            at: SystemTime::now(),
+            peer: None,
+            body: Body::Rx(b"xy".to_vec()),
+            lead_in: LeadIn::tail_of(b"\xE4\xBD"),
+        };
+        assert_eq!(record_lines(&r, &v), ["xy"]);
+        // Nor does a complete character, or another encoding.
+        assert_eq!(utf8_carry("你".as_bytes(), b"\xA0"), None);
+        let gbk = View {
+            encoding: encoding_rs::GBK,
+            ..v
+        };
+        assert_eq!(record_lines(log.get(1).unwrap(), &gbk).len(), 1);
     }
 
     #[test]

@@ -100,3 +100,21 @@ fn peer_close_returns_to_closed_and_open_retries() {
     let (_conn2, _) = accept_within(&mut h, &server);
     wait_for_text(&mut h, "● Connected");
 }
+
+#[test]
+fn a_character_cut_between_two_reads_is_shown_whole() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let mut h = harness();
+    open_client(&mut h, port);
+    let (mut conn, _) = accept_within(&mut h, &server);
+    wait_for_text(&mut h, "Local end:");
+    // "ab" and the first two bytes of "你"; the app shows them as they came.
+    conn.write_all(b"ab\xE4\xBD").unwrap();
+    wait_for_text(&mut h, "ab\\xE4\\xBD");
+    // The last byte of "你" arrives in a second read: that record shows "你".
+    conn.write_all(b"\xA0cd").unwrap();
+    wait_for_text(&mut h, "你cd");
+    // The bytes themselves are untouched: 7 received in 2 reads.
+    wait_for_text(&mut h, "RX 7 bytes / 2 packets");
+}

@@ -2,7 +2,7 @@
 
 use crate::app::{Action, App};
 use crate::codec;
-use crate::log::{Body, Note, Record, View, payload_lines};
+use crate::log::{Body, Note, Record, View, record_lines};
 use crate::net::Protocol;
 use crate::ui::i18n::Tr;
 use crate::ui::{clock, human_bytes};
@@ -99,13 +99,13 @@ pub fn log_as_text(app: &App) -> String {
 fn record_text(tr: &Tr, rec: &Record, view: &View, udp: bool) -> String {
     let mut out = note_text_for_udp_bind(tr, rec, udp).unwrap_or_else(|| header(tr, rec).0);
     out.push('\n');
-    if let Some(p) = rec.payload() {
+    if rec.payload().is_some() {
         // Copies keep whole lines, not the display's cut ones.
         let v = View {
             wrap_cols: Some(usize::MAX / 4),
             ..*view
         };
-        for line in payload_lines(p, &v) {
+        for line in record_lines(rec, &v) {
             out.push_str(&line);
             out.push('\n');
         }
@@ -209,10 +209,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                     });
                 } else {
                     if cached.as_ref().is_none_or(|(i, _)| *i != ri) {
-                        let lines = rec
-                            .payload()
-                            .map(|p| payload_lines(p, &view))
-                            .unwrap_or_default();
+                        let lines = record_lines(rec, &view);
                         cached = Some((ri, lines));
                     }
                     let text = cached
