@@ -85,6 +85,19 @@ pub struct PeerInfo {
     removed: bool,
 }
 
+impl PeerInfo {
+    fn new(addr: SocketAddr, since: SystemTime) -> Self {
+        PeerInfo {
+            addr,
+            since,
+            rx_bytes: 0,
+            tx_bytes: 0,
+            selected: false,
+            removed: false,
+        }
+    }
+}
+
 /// Peers in arrival order with lookup by address; removal is batched per frame.
 #[derive(Default)]
 pub struct PeerList {
@@ -101,26 +114,12 @@ impl PeerList {
         if let Some(&i) = self.index.get(&addr) {
             if self.items[i].removed {
                 // The same address again is a new connection: a fresh row.
-                self.items[i] = PeerInfo {
-                    addr,
-                    since,
-                    rx_bytes: 0,
-                    tx_bytes: 0,
-                    selected: false,
-                    removed: false,
-                };
+                self.items[i] = PeerInfo::new(addr, since);
             }
             return &mut self.items[i];
         }
         self.index.insert(addr, self.items.len());
-        self.items.push(PeerInfo {
-            addr,
-            since,
-            rx_bytes: 0,
-            tx_bytes: 0,
-            selected: false,
-            removed: false,
-        });
+        self.items.push(PeerInfo::new(addr, since));
         let last = self.items.len() - 1;
         &mut self.items[last]
     }

@@ -385,6 +385,15 @@ impl Worker {
         Ok(())
     }
 
+    /// The remote as the user gave it, for error messages.
+    fn remote_text(&self) -> String {
+        self.spec
+            .remote
+            .as_ref()
+            .map(|r| r.to_string())
+            .unwrap_or_default()
+    }
+
     fn poll_resolver(&mut self) {
         let ClientState::Resolving(rx) = &self.client else {
             return;
@@ -392,12 +401,7 @@ impl Worker {
         let Ok(result) = rx.try_recv() else {
             return;
         };
-        let host = self
-            .spec
-            .remote
-            .as_ref()
-            .map(|r| r.to_string())
-            .unwrap_or_default();
+        let host = self.remote_text();
         match result {
             Ok(addrs) if !addrs.is_empty() => self.connect_next(addrs, None),
             Ok(_) => self.fail_client(NetError::new(
@@ -425,13 +429,7 @@ impl Worker {
             let err = last_error.unwrap_or_else(|| {
                 NetError::new(
                     NetErrorKind::DnsFailure,
-                    Op::ConnectTo(
-                        self.spec
-                            .remote
-                            .as_ref()
-                            .map(|r| r.to_string())
-                            .unwrap_or_default(),
-                    ),
+                    Op::ConnectTo(self.remote_text()),
                     Detail::NoAddress,
                 )
             });
@@ -563,12 +561,7 @@ impl Worker {
                 self.connect_next(rest, Some(err));
             }
             ClientState::Resolving(_) => {
-                let host = self
-                    .spec
-                    .remote
-                    .as_ref()
-                    .map(|r| r.to_string())
-                    .unwrap_or_default();
+                let host = self.remote_text();
                 self.fail_client(NetError::new(
                     NetErrorKind::DnsFailure,
                     Op::Resolve(host),
