@@ -9,7 +9,7 @@ use crate::net::{
 use crate::ui::i18n::{Lang, Tr};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -721,11 +721,6 @@ impl App {
     /// Whether the session is running (Open pressed and not yet closed).
     pub fn is_active(&self) -> bool {
         self.session.is_some()
-    }
-
-    /// The default local address for a fresh form.
-    pub fn default_local() -> IpAddr {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     }
 }
 

@@ -210,11 +210,6 @@ impl Session {
         ev
     }
 
-    /// Events queued and not yet taken.
-    pub fn pending_events(&self) -> usize {
-        self.events.len()
-    }
-
     /// Received bytes queued for the caller and not yet taken (with a small
     /// per-event overhead). The worker stops reading above [`QUEUE_LIMIT`].
     pub fn queued_bytes(&self) -> usize {

@@ -18,7 +18,8 @@ enum Tone {
 }
 
 /// The header line of a record: time, direction, peer, size or event.
-fn header(tr: &Tr, rec: &Record) -> (String, Tone) {
+/// `udp`: the session is a UDP one, whose socket is bound, not listening.
+fn header(tr: &Tr, rec: &Record, udp: bool) -> (String, Tone) {
     let time = clock(rec.at);
     let peer = rec.peer.map(|p| p.to_string()).unwrap_or_default();
     match &rec.body {
@@ -39,14 +40,15 @@ fn header(tr: &Tr, rec: &Record) -> (String, Tone) {
             Tone::Tx,
         ),
         Body::Note(n) => {
-            let (msg, tone) = note_text(tr, n);
+            let (msg, tone) = note_text(tr, n, udp);
             (format!("[{time}] {msg}"), tone)
         }
     }
 }
 
-fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
+fn note_text(tr: &Tr, n: &Note, udp: bool) -> (String, Tone) {
     match n {
+        Note::Opened { local } if udp => (tr.note_bound(&local.to_string()), Tone::Info),
         Note::Opened { local } => (tr.note_listening(&local.to_string()), Tone::Info),
         Note::Connecting { remote } => (tr.note_connecting(&remote.to_string()), Tone::Info),
         Note::Connected { local, peer } => (
@@ -68,18 +70,6 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
     }
 }
 
-fn note_text_for_udp_bind(tr: &Tr, rec: &Record, udp: bool) -> Option<String> {
-    // A UDP socket is bound, not listening.
-    if let (true, Body::Note(Note::Opened { local })) = (udp, &rec.body) {
-        return Some(format!(
-            "[{}] {}",
-            clock(rec.at),
-            tr.note_bound(&local.to_string())
-        ));
-    }
-    None
-}
-
 /// The whole log as plain text, as shown (for Copy log).
 pub fn log_as_text(app: &App) -> String {
     let tr = app.tr();
@@ -97,7 +87,7 @@ pub fn log_as_text(app: &App) -> String {
 }
 
 fn record_text(tr: &Tr, rec: &Record, view: &View, udp: bool) -> String {
-    let mut out = note_text_for_udp_bind(tr, rec, udp).unwrap_or_else(|| header(tr, rec).0);
+    let mut out = header(tr, rec, udp).0;
     out.push('\n');
     if rec.payload().is_some() {
         // Copies keep whole lines, not the display's cut ones.
@@ -189,8 +179,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                     break;
                 };
                 if line == 0 {
-                    let (text, tone) = header(tr, rec);
-                    let text = note_text_for_udp_bind(tr, rec, udp).unwrap_or(text);
+                    let (text, tone) = header(tr, rec, udp);
                     let r = ui.add(
                         Label::new(RichText::new(text).monospace().color(color(tone)))
                             .wrap_mode(TextWrapMode::Extend),
