@@ -71,8 +71,15 @@ impl Ui {
         let start = Instant::now();
         let mut times = Vec::new();
         let mut next = Instant::now();
-        while !done(&self.app) && start.elapsed() < limit {
+        if done(&self.app) {
+            return times;
+        }
+        while start.elapsed() < limit {
             times.push(self.frame());
+            // Checked right after the frame, so `done` sees the time it happened.
+            if done(&self.app) {
+                break;
+            }
             next += FRAME;
             let now = Instant::now();
             if next > now {
@@ -238,26 +245,15 @@ fn netpal_udp(size: usize, count: u64) -> (u64, u64, Duration) {
     let start = Instant::now();
     let mut last = start;
     let mut seen = 0;
-    let mut quiet_since = Instant::now();
-    let mut next = Instant::now();
-    while quiet_since.elapsed() < Duration::from_millis(300)
-        && start.elapsed() < Duration::from_secs(30)
-    {
-        ui.frame();
-        let n = ui.app.counters().rx_packets;
+    // Until 300 ms pass with no new datagram.
+    ui.frames_until(Duration::from_secs(30), |app| {
+        let n = app.counters().rx_packets;
         if n != seen {
             seen = n;
             last = Instant::now();
-            quiet_since = last;
         }
-        next += FRAME;
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        } else {
-            next = now;
-        }
-    }
+        last.elapsed() >= Duration::from_millis(300)
+    });
     let sent = sender.join().unwrap_or(0);
     (seen, sent, last - start)
 }
