@@ -11,10 +11,7 @@ fn port_in_use_is_reported_and_the_app_stays_usable() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let mut h = harness();
-    choose(&mut h, "Protocol", "TCP Server");
-    choose(&mut h, "Local address", "127.0.0.1");
-    set_field(&mut h, "Local port", &port.to_string());
-    click(&mut h, "Open");
+    open_local(&mut h, "TCP Server", &port.to_string());
     wait_for_text(&mut h, "The port is already in use");
     wait_for_text(&mut h, "● Closed");
     // Still usable: another port opens.
@@ -28,10 +25,7 @@ fn udp_port_in_use_is_reported() {
     let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let mut h = harness();
-    choose(&mut h, "Protocol", "UDP");
-    choose(&mut h, "Local address", "127.0.0.1");
-    set_field(&mut h, "Local port", &port.to_string());
-    click(&mut h, "Open");
+    open_local(&mut h, "UDP", &port.to_string());
     wait_for_text(&mut h, "The port is already in use");
 }
 

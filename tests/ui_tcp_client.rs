@@ -10,13 +10,8 @@ use std::time::Duration;
 
 #[test]
 fn client_sends_text_and_hex_and_shows_a_gbk_reply() {
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
-    let mut h = harness();
-    open_client(&mut h, port);
-
-    let (mut conn, client_addr) = accept_within(&mut h, &server);
-    wait_for_text(&mut h, "Local end:");
+    let (mut h, mut conn, client_addr) = connected_client();
+    let port = conn.local_addr().unwrap().port();
     // The local port the app shows is the one the server saw.
     assert_eq!(shown_port(&h, "Local end:"), client_addr.port());
 
@@ -53,12 +48,7 @@ fn client_sends_text_and_hex_and_shows_a_gbk_reply() {
 
 #[test]
 fn invalid_hex_disables_send_and_sends_nothing() {
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
-    let mut h = harness();
-    open_client(&mut h, port);
-    let (mut conn, _) = accept_within(&mut h, &server);
-    wait_for_text(&mut h, "Local end:");
+    let (mut h, mut conn, _) = connected_client();
 
     h.get_by_label("Send as hex").click();
     h.step();
@@ -103,12 +93,7 @@ fn peer_close_returns_to_closed_and_open_retries() {
 
 #[test]
 fn a_character_cut_between_two_reads_is_shown_whole() {
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
-    let mut h = harness();
-    open_client(&mut h, port);
-    let (mut conn, _) = accept_within(&mut h, &server);
-    wait_for_text(&mut h, "Local end:");
+    let (mut h, mut conn, _) = connected_client();
     // "ab" and the first two bytes of "你"; the app shows them as they came.
     conn.write_all(b"ab\xE4\xBD").unwrap();
     wait_for_text(&mut h, "ab\\xE4\\xBD");

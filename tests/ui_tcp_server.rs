@@ -9,15 +9,6 @@ use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-fn open_server(h: &mut egui_kittest::Harness<'static, netpal::App>) -> u16 {
-    choose(h, "Protocol", "TCP Server");
-    choose(h, "Local address", "127.0.0.1");
-    set_field(h, "Local port", "0");
-    click(h, "Open");
-    wait_for_text(h, "Bound to:");
-    shown_port(h, "Bound to:")
-}
-
 /// Waits for EOF on `s` while stepping the UI.
 fn wait_eof(h: &mut egui_kittest::Harness<'static, netpal::App>, s: &mut TcpStream) {
     let start = Instant::now();

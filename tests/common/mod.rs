@@ -134,17 +134,47 @@ pub fn open_client(h: &mut Harness<'static, App>, port: u16) {
     click(h, "Open");
 }
 
+/// Chooses `protocol` on 127.0.0.1 with local port `port` and clicks Open.
+pub fn open_local(h: &mut Harness<'static, App>, protocol: &str, port: &str) {
+    choose(h, "Protocol", protocol);
+    choose(h, "Local address", "127.0.0.1");
+    set_field(h, "Local port", port);
+    click(h, "Open");
+}
+
+/// Opens a TCP server on 127.0.0.1 with an OS-chosen port; returns the
+/// bound port the app shows.
+pub fn open_server(h: &mut Harness<'static, App>) -> u16 {
+    open_local(h, "TCP Server", "0");
+    wait_for_text(h, "Bound to:");
+    shown_port(h, "Bound to:")
+}
+
 /// Opens a UDP session on 127.0.0.1 with an OS-chosen port and no remote;
 /// returns the bound port the app shows.
 pub fn open_udp(h: &mut Harness<'static, App>) -> u16 {
     choose(h, "Protocol", "UDP");
-    choose(h, "Local address", "127.0.0.1");
-    set_field(h, "Local port", "0");
     set_field(h, "Remote host", "");
     set_field(h, "Remote port", "");
-    click(h, "Open");
+    open_local(h, "UDP", "0");
     wait_for_text(h, "Bound to:");
     shown_port(h, "Bound to:")
+}
+
+/// A harness whose TCP client is connected to a test server on 127.0.0.1;
+/// returns the server's end of the connection too.
+pub fn connected_client() -> (
+    Harness<'static, App>,
+    std::net::TcpStream,
+    std::net::SocketAddr,
+) {
+    let server = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = server.local_addr().expect("addr").port();
+    let mut h = harness();
+    open_client(&mut h, port);
+    let (conn, client) = accept_within(&mut h, &server);
+    wait_for_text(&mut h, "Local end:");
+    (h, conn, client)
 }
 
 /// Accepts one connection while stepping the UI, failing after a deadline
