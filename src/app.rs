@@ -173,6 +173,14 @@ impl PeerList {
         &mut self.items
     }
 
+    /// How many rows are selected (each frame, without building a list).
+    pub fn selected_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|p| p.selected && !p.removed)
+            .count()
+    }
+
     pub fn selected(&self) -> Vec<SocketAddr> {
         self.items
             .iter()

@@ -29,7 +29,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             ui.separator();
             ui.label(tr.send_to);
             ui.radio_value(&mut app.settings.send_to_all, true, tr.all_clients);
-            let n = app.clients().selected().len();
+            let n = app.clients().selected_count();
             ui.radio_value(&mut app.settings.send_to_all, false, tr.selected_count(n));
         }
     });
