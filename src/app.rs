@@ -1,220 +1,82 @@
-//! Application state: settings, the running session, the log, and the one
-//! place where user actions are carried out and worker events applied.
+//! The workspace: the set of sessions, their layout (tabs and splits), the
+//! global settings, and the one place where actions are routed to the
+//! session they name and worker events are drained fairly.
 
-use crate::codec;
-use crate::log::{Body, LeadIn, LineIndex, LogStore, Note, ViewMode};
-use crate::net::{
-    self, Command, Event, HostPort, OpenSpec, Protocol, Session, Target, Wake, interfaces,
-};
+use crate::net::{OpenSpec, Wake, interfaces};
+use crate::session::{Session, SessionAction, SessionId, SessionSettings};
 use crate::ui::i18n::{Lang, Tr};
+use egui_tiles::{Container, Tile, TileId, Tiles, Tree};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-/// What survives a restart. Sockets and buffers are runtime state, not here.
+/// Settings of the whole window (each session has its own, see
+/// [`SessionSettings`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    pub protocol: Protocol,
-    pub local_ip: String,
-    pub local_port: String,
-    pub remote_host: String,
-    pub remote_port: String,
-    pub view: ViewMode,
-    pub encoding: String,
-    pub auto_scroll: bool,
-    pub wrap: bool,
-    pub send_hex: bool,
-    pub send_to_all: bool,
-    /// Everything received goes straight back to its sender.
-    pub echo: bool,
     pub lang: Lang,
-    pub log_cap_mib: u32,
+    /// A cap over all sessions' logs together; each also has its own.
+    pub total_log_cap_mib: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            protocol: Protocol::TcpClient,
-            local_ip: "0.0.0.0".into(),
-            local_port: "8080".into(),
-            remote_host: "127.0.0.1".into(),
-            remote_port: "8080".into(),
-            view: ViewMode::Text,
-            encoding: "UTF-8".into(),
-            auto_scroll: true,
-            wrap: true,
-            send_hex: false,
-            send_to_all: true,
-            echo: false,
             lang: Lang::from_system(),
-            log_cap_mib: (crate::log::DEFAULT_CAP_BYTES >> 20) as u32,
+            total_log_cap_mib: 512,
         }
     }
 }
 
-/// Where the session is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    Closed,
-    Opening,
-    Connecting(SocketAddr),
-    /// Listening (server), connected (client) or bound (UDP).
-    Open,
-}
-
-/// Byte and packet counters. Exact, whatever the log drops.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counters {
-    pub rx_bytes: u64,
-    pub rx_packets: u64,
-    pub tx_bytes: u64,
-    pub tx_packets: u64,
-}
-
-/// A TCP server's client, or a UDP peer seen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PeerInfo {
-    pub addr: SocketAddr,
-    pub since: SystemTime,
-    pub rx_bytes: u64,
-    pub tx_bytes: u64,
-    pub selected: bool,
-    removed: bool,
-}
-
-impl PeerInfo {
-    fn new(addr: SocketAddr, since: SystemTime) -> Self {
-        PeerInfo {
-            addr,
-            since,
-            rx_bytes: 0,
-            tx_bytes: 0,
-            selected: false,
-            removed: false,
-        }
+impl Settings {
+    pub fn total_log_cap(&self) -> usize {
+        (self.total_log_cap_mib.max(1) as usize) << 20
     }
 }
 
-/// Peers in arrival order with lookup by address; removal is batched per frame.
-#[derive(Default)]
-pub struct PeerList {
-    items: Vec<PeerInfo>,
-    index: HashMap<SocketAddr, usize>,
-    dirty: bool,
+/// One saved session: its id (the layout refers to it) and its form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SavedSession {
+    pub id: SessionId,
+    pub settings: SessionSettings,
 }
 
-/// A UDP peer list is capped so a spoofed flood cannot grow it without end.
-const MAX_UDP_PEERS: usize = 65_536;
-
-impl PeerList {
-    pub fn add(&mut self, addr: SocketAddr, since: SystemTime) -> &mut PeerInfo {
-        if let Some(&i) = self.index.get(&addr) {
-            if self.items[i].removed {
-                // The same address again is a new connection: a fresh row.
-                self.items[i] = PeerInfo::new(addr, since);
-            }
-            return &mut self.items[i];
-        }
-        self.index.insert(addr, self.items.len());
-        self.items.push(PeerInfo::new(addr, since));
-        let last = self.items.len() - 1;
-        &mut self.items[last]
-    }
-
-    pub fn get_mut(&mut self, addr: &SocketAddr) -> Option<&mut PeerInfo> {
-        let i = *self.index.get(addr)?;
-        self.items.get_mut(i).filter(|p| !p.removed)
-    }
-
-    pub fn remove(&mut self, addr: &SocketAddr) {
-        if let Some(&i) = self.index.get(addr) {
-            self.items[i].removed = true;
-            self.dirty = true;
-        }
-    }
-
-    /// Applies removals (once per frame, so thousands of disconnects stay cheap).
-    pub fn compact(&mut self) {
-        if !self.dirty {
-            return;
-        }
-        self.dirty = false;
-        self.items.retain(|p| !p.removed);
-        self.index = self
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.addr, i))
-            .collect();
-    }
-
-    pub fn clear(&mut self) {
-        self.items.clear();
-        self.index.clear();
-        self.dirty = false;
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    pub fn items(&self) -> &[PeerInfo] {
-        &self.items
-    }
-
-    pub fn items_mut(&mut self) -> &mut [PeerInfo] {
-        &mut self.items
-    }
-
-    /// How many rows are selected (each frame, without building a list).
-    pub fn selected_count(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|p| p.selected && !p.removed)
-            .count()
-    }
-
-    pub fn selected(&self) -> Vec<SocketAddr> {
-        self.items
-            .iter()
-            .filter(|p| p.selected && !p.removed)
-            .map(|p| p.addr)
-            .collect()
-    }
-
-    /// Drops the oldest tenth of the list at once, so a flood of new
-    /// addresses costs one compaction per thousands of peers, not per datagram.
-    fn drop_oldest(&mut self) {
-        let n = (self.items.len() / 10).max(1);
-        for p in self.items.iter_mut().take(n) {
-            p.removed = true;
-        }
-        self.dirty = true;
-        self.compact();
-    }
-}
+/// Storage keys, one per part, so a damaged part loses only itself.
+const KEY_SETTINGS: &str = "netpal.settings";
+const KEY_SESSIONS: &str = "netpal.sessions";
+const KEY_LAYOUT: &str = "netpal.layout";
+const KEY_FOCUSED: &str = "netpal.focused";
 
 /// What the panels ask for; [`App::run_action`] carries it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Open,
-    Close,
-    Send,
-    Disconnect(Vec<SocketAddr>),
-    ClearLog,
-    CopyLog,
-    ResetCounters,
+    /// Something for one session, by id.
+    Session(SessionId, SessionAction),
+    /// A new session in a new tab beside the focused one.
+    NewSession,
+    /// A new session in a new tab of this tab group.
+    NewSessionIn(TileId),
+    /// A new closed session with the same form as this one.
+    Duplicate(SessionId),
+    /// Close the session and its tab.
+    CloseSession(SessionId),
+    StartRename(SessionId),
+    Rename(SessionId, String),
+    Focus(SessionId),
+    /// Lays all sessions out anew: as tabs, side by side, or in a grid.
+    Arrange(Arrangement),
     RefreshAddresses,
-    UseAsRemote(SocketAddr),
-    /// Echo was switched on or off.
-    SetEcho,
+}
+
+/// Ways to lay out all sessions at once (dragging tabs makes any other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrangement {
+    Tabs,
+    SideBySide,
+    Grid,
 }
 
 /// How the app starts.
@@ -222,497 +84,510 @@ pub enum Action {
 pub struct StartOptions {
     /// Overrides the saved or system language.
     pub lang: Option<Lang>,
-    /// A session to open at once.
-    pub open: Option<OpenSpec>,
+    /// Sessions to open at once, each in a tab of its own.
+    pub open: Vec<OpenSpec>,
 }
 
-/// Per-frame event drain budget: the frame stays responsive under a flood.
+/// Per-frame event drain budget shared by all sessions: the frame stays
+/// responsive under a flood.
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+/// Events one session may apply before the next session's turn.
+const DRAIN_TURN: usize = 256;
 
 pub struct App {
     pub settings: Settings,
-    pub(crate) session: Option<Session>,
-    pub(crate) phase: Phase,
-    /// The real bound address (server, UDP) or local end (client).
-    pub(crate) local: Option<SocketAddr>,
-    /// A TCP client's server.
-    pub(crate) peer: Option<SocketAddr>,
-    pub(crate) clients: PeerList,
-    pub(crate) udp_peers: PeerList,
-    pub(crate) counters: Counters,
-    /// The tail of the last read from each TCP connection (see [`LeadIn`]).
-    tails: HashMap<SocketAddr, LeadIn>,
-    pub(crate) log: LogStore,
-    pub(crate) index: LineIndex,
-    pub send_text: String,
-    /// Why the last Open failed or the session ended, shown under Open.
-    pub(crate) session_error: Option<String>,
-    /// Why the form cannot be used (bad port...), shown under Open.
-    pub(crate) form_error: Option<String>,
-    pub(crate) send_error: Option<String>,
+    pub(crate) sessions: BTreeMap<SessionId, Session>,
+    pub(crate) tree: Tree<SessionId>,
+    /// The session the user works in: the status bar, Ctrl+W and Duplicate
+    /// apply to it.
+    pub(crate) focused: Option<SessionId>,
+    next_id: u64,
     pub(crate) addresses: Vec<interfaces::LocalAddr>,
     pub(crate) actions: Vec<Action>,
+    /// The tab being renamed and the name typed so far.
+    pub(crate) renaming: Option<(SessionId, String)>,
     wake: Wake,
-    /// Text to put on the clipboard this frame.
-    pub(crate) copy_request: Option<String>,
+    /// Which session drains first next frame (turns rotate).
+    drain_first: usize,
+    /// Sessions opened from the command line: shown, but not saved.
+    transient: HashSet<SessionId>,
     /// Set by NETPAL_TRACE_STARTUP: print a line when the first frame is shown.
     trace_first_frame: bool,
-    /// Settings as loaded, and as they were after the command line applied
-    /// its overrides: what the user did not change since is saved as loaded,
-    /// so `--lang` or `--open` never rewrite the saved defaults.
+    /// Global settings as loaded, and as they were after the command line
+    /// applied its overrides: what the user did not change since is saved as
+    /// loaded, so `--lang` never rewrites the saved default.
     loaded: Settings,
     started: Settings,
 }
 
+/// What a restart brings back.
+#[derive(Default)]
+pub struct Restored {
+    pub settings: Settings,
+    pub sessions: Vec<SavedSession>,
+    pub layout: Option<Tree<SessionId>>,
+    pub focused: Option<SessionId>,
+}
+
+impl Restored {
+    /// Reads what `save` wrote. Each part that cannot be read is left out,
+    /// so a damaged layout still brings back the sessions.
+    pub fn load(storage: &dyn eframe::Storage) -> Restored {
+        let settings = eframe::get_value(storage, KEY_SETTINGS);
+        let sessions: Option<Vec<SavedSession>> = eframe::get_value(storage, KEY_SESSIONS);
+        if settings.is_none() && sessions.is_none() {
+            // An older NetPal kept one session's form and the language
+            // together under the app key; both read from it.
+            let old: Option<SessionSettings> = eframe::get_value(storage, eframe::APP_KEY);
+            let settings: Option<Settings> = eframe::get_value(storage, eframe::APP_KEY);
+            return Restored {
+                settings: settings.unwrap_or_default(),
+                sessions: old
+                    .map(|s| {
+                        vec![SavedSession {
+                            id: SessionId(1),
+                            settings: s,
+                        }]
+                    })
+                    .unwrap_or_default(),
+                layout: None,
+                focused: None,
+            };
+        }
+        Restored {
+            settings: settings.unwrap_or_default(),
+            sessions: sessions.unwrap_or_default(),
+            layout: eframe::get_value(storage, KEY_LAYOUT),
+            focused: eframe::get_value(storage, KEY_FOCUSED),
+        }
+    }
+}
+
 impl App {
-    /// Builds the app for eframe: fonts, saved settings, start options.
+    /// Builds the app for eframe: fonts, the restored workspace, start options.
     pub fn new(cc: &eframe::CreationContext<'_>, opts: StartOptions) -> Self {
         crate::ui::install_fonts(&cc.egui_ctx);
-        let settings: Settings = cc
-            .storage
-            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
-            .unwrap_or_default();
+        let restored = cc.storage.map(Restored::load).unwrap_or_default();
         let ctx = cc.egui_ctx.clone();
         let wake: Wake = Arc::new(move || ctx.request_repaint());
-        Self::with_settings(settings, wake, opts)
+        Self::restore(restored, wake, opts)
     }
 
-    /// Builds the app state without a window (tests, benchmarks).
-    pub fn with_settings(mut settings: Settings, wake: Wake, opts: StartOptions) -> Self {
+    /// Builds the app state without a window (tests, benchmarks), with one
+    /// session of `session` settings unless `opts` opens some.
+    pub fn with_settings(settings: Settings, session: SessionSettings, wake: Wake) -> Self {
+        Self::restore(
+            Restored {
+                settings,
+                sessions: vec![SavedSession {
+                    id: SessionId(1),
+                    settings: session,
+                }],
+                layout: None,
+                focused: None,
+            },
+            wake,
+            StartOptions::default(),
+        )
+    }
+
+    /// Builds the workspace from what was saved, then applies the start
+    /// options. Restored sessions start closed.
+    pub fn restore(restored: Restored, wake: Wake, opts: StartOptions) -> Self {
+        let mut settings = restored.settings;
         let loaded = settings.clone();
         if let Some(lang) = opts.lang {
             settings.lang = lang;
         }
-        let cap = (settings.log_cap_mib.max(1) as usize) << 20;
         let mut app = App {
             settings,
-            session: None,
-            phase: Phase::Closed,
-            local: None,
-            peer: None,
-            clients: PeerList::default(),
-            udp_peers: PeerList::default(),
-            counters: Counters::default(),
-            tails: HashMap::new(),
-            log: LogStore::new(cap),
-            index: LineIndex::default(),
-            send_text: String::new(),
-            session_error: None,
-            form_error: None,
-            send_error: None,
+            sessions: BTreeMap::new(),
+            tree: Tree::empty(tree_id()),
+            focused: None,
+            next_id: 1,
             addresses: interfaces::local_addresses(),
             actions: Vec::new(),
+            renaming: None,
             wake,
-            copy_request: None,
+            drain_first: 0,
+            transient: HashSet::new(),
             trace_first_frame: std::env::var_os("NETPAL_TRACE_STARTUP").is_some(),
             loaded: loaded.clone(),
             started: loaded,
         };
-        if let Some(spec) = opts.open {
-            app.apply_spec(&spec);
-            app.open_spec(spec);
+        for s in restored.sessions {
+            if app.sessions.contains_key(&s.id) {
+                continue;
+            }
+            app.next_id = app.next_id.max(s.id.0 + 1);
+            let session = Session::new(s.id, s.settings, app.wake.clone());
+            app.sessions.insert(s.id, session);
+        }
+        app.tree = restored.layout.unwrap_or_else(|| Tree::empty(tree_id()));
+        app.repair_layout();
+        app.focused = restored
+            .focused
+            .filter(|id| app.sessions.contains_key(id))
+            .or_else(|| app.sessions.keys().next().copied());
+        let mut first_opened = None;
+        for spec in opts.open {
+            let mut s = SessionSettings::default();
+            s.apply_spec(&spec);
+            let id = app.add_session(s, None);
+            app.transient.insert(id);
+            let local_only = spec.protocol != crate::net::Protocol::TcpClient;
+            if let Some(session) = app.sessions.get_mut(&id) {
+                session.open_spec(spec);
+                // Binding is quick and local: done before the next spec starts.
+                if local_only {
+                    session.wait_ready(Duration::from_millis(500));
+                }
+            }
+            first_opened.get_or_insert(id);
+        }
+        if app.sessions.is_empty() {
+            app.add_session(SessionSettings::default(), None);
+        }
+        if let Some(id) = first_opened {
+            app.focus(id);
         }
         app.started = app.settings.clone();
         app
     }
 
-    /// The settings to save: the user's changes since start, over what was loaded.
-    pub fn settings_to_save(&self) -> Settings {
-        let (l, s, c) = (&self.loaded, &self.started, &self.settings);
-        macro_rules! pick {
-            ($($f:ident),*) => {
-                Settings { $($f: if c.$f == s.$f { l.$f.clone() } else { c.$f.clone() }),* }
-            };
+    /// Makes the layout hold each session exactly once: panes of sessions
+    /// that no longer exist (or repeated ones) go, missing sessions get tabs.
+    fn repair_layout(&mut self) {
+        let mut seen = HashSet::new();
+        let bad: Vec<TileId> = self
+            .tree
+            .tiles
+            .iter()
+            .filter_map(|(tid, tile)| match tile {
+                Tile::Pane(id) if !self.sessions.contains_key(id) || !seen.insert(*id) => {
+                    Some(*tid)
+                }
+                _ => None,
+            })
+            .collect();
+        for t in bad {
+            self.tree.remove_recursively(t);
         }
-        pick!(
-            protocol,
-            local_ip,
-            local_port,
-            remote_host,
-            remote_port,
-            view,
-            encoding,
-            auto_scroll,
-            wrap,
-            send_hex,
-            send_to_all,
-            echo,
-            lang,
-            log_cap_mib
-        )
+        // Containers that refer to tiles that do not exist are dropped too.
+        let known: HashSet<TileId> = self.tree.tiles.tile_ids().collect();
+        let dangling: Vec<TileId> = self
+            .tree
+            .tiles
+            .iter()
+            .filter_map(|(tid, tile)| match tile {
+                Tile::Container(c) if c.children().any(|ch| !known.contains(ch)) => Some(*tid),
+                _ => None,
+            })
+            .collect();
+        for t in dangling {
+            if let Some(Tile::Container(c)) = self.tree.tiles.get_mut(t) {
+                c.retain(|ch| known.contains(&ch));
+            }
+        }
+        if self
+            .tree
+            .root()
+            .is_some_and(|r| self.tree.tiles.get(r).is_none())
+        {
+            self.tree = Tree::empty(tree_id());
+        }
+        self.tree.tiles.recompute_next_tile_id();
+        let missing: Vec<SessionId> = self
+            .sessions
+            .keys()
+            .filter(|id| !seen.contains(*id))
+            .copied()
+            .collect();
+        for id in missing {
+            self.insert_pane(id, None);
+        }
+        self.tree.simplify(&crate::ui::workspace::SIMPLIFY);
+    }
+
+    /// Puts a tab for `id` into the tab group `into`, or the focused
+    /// session's group, or the root.
+    fn insert_pane(&mut self, id: SessionId, into: Option<TileId>) {
+        let pane = self.tree.tiles.insert_pane(id);
+        let group = into
+            .filter(|t| {
+                matches!(
+                    self.tree.tiles.get(*t),
+                    Some(Tile::Container(Container::Tabs(_)))
+                )
+            })
+            .or_else(|| {
+                let focused = self.focused?;
+                let tile = self.tree.tiles.find_pane(&focused)?;
+                self.tree.tiles.parent_of(tile)
+            })
+            .or(self.tree.root());
+        match group.and_then(|g| self.tree.tiles.get_mut(g)) {
+            Some(Tile::Container(c)) => {
+                c.add_child(pane);
+                if let Container::Tabs(tabs) = c {
+                    tabs.set_active(pane);
+                }
+            }
+            _ => {
+                // No layout yet (or the root is a lone pane): a tab group
+                // holding what was there and the new tab.
+                let mut children: Vec<TileId> = self.tree.root().into_iter().collect();
+                children.push(pane);
+                let root = self.tree.tiles.insert_tab_tile(children);
+                if let Some(Tile::Container(Container::Tabs(tabs))) = self.tree.tiles.get_mut(root)
+                {
+                    tabs.set_active(pane);
+                }
+                self.tree.root = Some(root);
+            }
+        }
+    }
+
+    /// Adds a closed session with `settings` in a new tab and focuses it.
+    fn add_session(&mut self, settings: SessionSettings, into: Option<TileId>) -> SessionId {
+        let id = SessionId(self.next_id);
+        self.next_id += 1;
+        self.sessions
+            .insert(id, Session::new(id, settings, self.wake.clone()));
+        self.insert_pane(id, into);
+        self.focus(id);
+        id
+    }
+
+    /// Lays every session out anew, in the order of their tabs today.
+    fn arrange(&mut self, how: Arrangement) {
+        let mut order: Vec<SessionId> = Vec::new();
+        if let Some(root) = self.tree.root() {
+            collect_panes(&self.tree.tiles, root, &mut order);
+        }
+        for id in self.sessions.keys() {
+            if !order.contains(id) {
+                order.push(*id);
+            }
+        }
+        let panes = order
+            .into_iter()
+            .filter(|id| self.sessions.contains_key(id));
+        let panes: Vec<SessionId> = panes.collect();
+        self.tree = match how {
+            Arrangement::Tabs => Tree::new_tabs(tree_id(), panes),
+            Arrangement::SideBySide => Tree::new_horizontal(tree_id(), panes),
+            Arrangement::Grid => Tree::new_grid(tree_id(), panes),
+        };
+        self.tree.simplify(&crate::ui::workspace::SIMPLIFY);
+        if let Some(f) = self.focused {
+            self.focus(f);
+        }
+    }
+
+    /// Makes `id` the focused session and its tab the shown one.
+    fn focus(&mut self, id: SessionId) {
+        if !self.sessions.contains_key(&id) {
+            return;
+        }
+        self.focused = Some(id);
+        self.tree
+            .make_active(|_, tile| matches!(tile, Tile::Pane(p) if *p == id));
+    }
+
+    /// Removes the session and its tab. Its worker is told to close and
+    /// ends by itself: a busy session never blocks the UI.
+    fn close_session(&mut self, id: SessionId) {
+        if let Some(tile) = self.tree.tiles.find_pane(&id) {
+            self.tree.remove_recursively(tile);
+        }
+        if self
+            .tree
+            .root()
+            .is_some_and(|r| self.tree.tiles.get(r).is_none())
+        {
+            self.tree.root = None;
+        }
+        if let Some(mut s) = self.sessions.remove(&id) {
+            s.close_in_background();
+        }
+        self.transient.remove(&id);
+        if self.renaming.as_ref().is_some_and(|(r, _)| *r == id) {
+            self.renaming = None;
+        }
+        if self.focused == Some(id) {
+            self.focused = self.tree.active_tiles().iter().find_map(|t| {
+                self.tree
+                    .tiles
+                    .get_pane(t)
+                    .copied()
+                    .filter(|p| self.sessions.contains_key(p))
+            });
+            if self.focused.is_none() {
+                self.focused = self.sessions.keys().next().copied();
+            }
+        }
+        if let Some(f) = self.focused {
+            self.focus(f);
+        }
     }
 
     pub fn tr(&self) -> &'static Tr {
         self.settings.lang.tr()
     }
 
-    pub fn phase(&self) -> Phase {
-        self.phase
+    /// The sessions, in the order they were made.
+    pub fn sessions(&self) -> impl Iterator<Item = &Session> {
+        self.sessions.values()
     }
 
-    pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.local
+    pub fn session(&self, id: SessionId) -> Option<&Session> {
+        self.sessions.get(&id)
     }
 
-    pub fn counters(&self) -> Counters {
-        self.counters
+    pub fn session_mut(&mut self, id: SessionId) -> Option<&mut Session> {
+        self.sessions.get_mut(&id)
     }
 
-    pub fn log(&self) -> &LogStore {
-        &self.log
+    /// The session the user works in.
+    pub fn focused(&self) -> Option<&Session> {
+        self.focused.and_then(|id| self.sessions.get(&id))
     }
 
-    pub fn clients(&self) -> &PeerList {
-        &self.clients
+    pub fn focused_mut(&mut self) -> Option<&mut Session> {
+        self.focused.and_then(|id| self.sessions.get_mut(&id))
     }
 
-    /// The log's line index (how many rows, how often rebuilt).
-    pub fn line_index(&self) -> &LineIndex {
-        &self.index
+    pub fn focused_id(&self) -> Option<SessionId> {
+        self.focused
     }
 
-    pub fn udp_peers(&self) -> &PeerList {
-        &self.udp_peers
+    /// How many sessions have a running worker.
+    pub fn open_count(&self) -> usize {
+        self.sessions.values().filter(|s| s.is_active()).count()
     }
 
-    /// Fills the form from an `--open` spec.
-    fn apply_spec(&mut self, spec: &OpenSpec) {
-        let s = &mut self.settings;
-        s.protocol = spec.protocol;
-        s.echo = spec.echo;
-        match spec.protocol {
-            Protocol::TcpClient => {
-                if let Some(r) = &spec.remote {
-                    s.remote_host = r.host.clone();
-                    s.remote_port = r.port.to_string();
-                }
-            }
-            Protocol::TcpServer | Protocol::Udp => {
-                s.local_ip = spec.local.ip().to_string();
-                s.local_port = spec.local.port().to_string();
-                match &spec.remote {
-                    Some(r) => {
-                        s.remote_host = r.host.clone();
-                        s.remote_port = r.port.to_string();
-                    }
-                    None if spec.protocol == Protocol::Udp => {
-                        s.remote_host.clear();
-                        s.remote_port.clear();
-                    }
-                    None => {}
-                }
-            }
-        }
+    /// The tab layout.
+    pub fn layout(&self) -> &Tree<SessionId> {
+        &self.tree
     }
 
-    fn note(&mut self, at: SystemTime, peer: Option<SocketAddr>, note: Note) {
-        self.log.push(at, peer, Body::Note(note));
-    }
-
-    /// Reads the form into a spec, or says what is wrong with it.
-    pub fn spec_from_form(&self) -> Result<OpenSpec, String> {
-        let tr = self.tr();
-        let s = &self.settings;
-        // A TCP client lets the system choose its local end.
-        let local = || -> Result<SocketAddr, String> {
-            let port = net::parse_port(&s.local_port)
-                .map_err(|_| format!("{}: {}", tr.local_port, tr.bad_port))?;
-            let ip: IpAddr = net::parse_ip(&s.local_ip)
-                .ok_or_else(|| format!("{}: {}", tr.local_addr, tr.bad_local_addr))?;
-            Ok(SocketAddr::new(ip, port))
-        };
-        let remote = || -> Result<HostPort, String> {
-            if s.remote_host.trim().is_empty() || s.remote_port.trim().is_empty() {
-                return Err(tr.remote_needed.to_string());
-            }
-            let host = net::spec::parse_host(&s.remote_host)
-                .map_err(|_| format!("{}: {}", tr.remote_host, tr.bad_host))?;
-            let port = net::parse_port(&s.remote_port)
-                .map_err(|_| format!("{}: {}", tr.remote_port, tr.bad_port))?;
-            Ok(HostPort::new(host, port))
-        };
-        Ok(match s.protocol {
-            Protocol::TcpServer => OpenSpec::tcp_server(local()?),
-            Protocol::TcpClient => OpenSpec::tcp_client(remote()?),
-            Protocol::Udp => {
-                let r = if s.remote_host.trim().is_empty() && s.remote_port.trim().is_empty() {
-                    None
-                } else {
-                    Some(remote()?)
-                };
-                OpenSpec::udp(local()?, r)
-            }
-        })
-    }
-
-    /// The bytes the send box holds, or why it cannot be sent.
-    pub fn send_payload(&self) -> Result<Vec<u8>, String> {
-        let tr = self.tr();
-        if self.settings.send_hex {
-            codec::parse_hex(&self.send_text).map_err(|e| format!("{}: {e}", tr.invalid_hex))
-        } else {
-            let enc = codec::encoding_by_name(&self.settings.encoding);
-            codec::encode_text(&self.send_text, enc)
-                .map_err(|e| format!("{}: {e}", tr.cannot_encode))
-        }
-    }
-
-    /// Carries out one user action.
+    /// Carries out one action.
     pub fn run_action(&mut self, action: Action) {
-        match action {
-            Action::Open => self.open(),
-            Action::Close => self.close(),
-            Action::Send => self.send(),
-            Action::Disconnect(peers) => {
-                if let Some(s) = &self.session {
-                    s.command(Command::Disconnect(peers));
-                }
-            }
-            Action::ClearLog => self.log.clear(),
-            Action::CopyLog => self.copy_request = Some(crate::ui::log_view::log_as_text(self)),
-            Action::ResetCounters => {
-                self.counters = Counters::default();
-                for p in self.clients.items_mut() {
-                    p.rx_bytes = 0;
-                    p.tx_bytes = 0;
-                }
-                for p in self.udp_peers.items_mut() {
-                    p.rx_bytes = 0;
-                    p.tx_bytes = 0;
-                }
-            }
-            Action::RefreshAddresses => self.addresses = interfaces::local_addresses(),
-            Action::SetEcho => {
-                if let Some(s) = &self.session {
-                    s.command(Command::SetEcho(self.settings.echo));
-                }
-            }
-            Action::UseAsRemote(addr) => {
-                self.settings.remote_host = addr.ip().to_string();
-                self.settings.remote_port = addr.port().to_string();
-            }
-        }
-    }
-
-    fn open(&mut self) {
-        if self.session.is_some() {
-            return;
-        }
-        self.form_error = None;
-        match self.spec_from_form() {
-            Ok(mut s) => {
-                s.echo = self.settings.echo;
-                self.open_spec(s);
-            }
-            Err(e) => self.form_error = Some(e),
-        }
-    }
-
-    /// Opens a session for `spec` (from the form or the command line).
-    fn open_spec(&mut self, spec: OpenSpec) {
-        if self.session.is_some() {
-            return;
-        }
-        self.session_error = None;
-        self.send_error = None;
-        self.counters = Counters::default();
-        self.clients.clear();
-        self.udp_peers.clear();
-        self.local = None;
-        self.peer = None;
-        match Session::open(spec, self.wake.clone()) {
-            Ok(s) => {
-                self.session = Some(s);
-                self.phase = Phase::Opening;
-            }
-            Err(e) => {
-                let msg = self.error_text(&e);
-                self.session_error = Some(msg);
-                self.note(SystemTime::now(), None, Note::Error(e));
-            }
-        }
-    }
-
-    fn close(&mut self) {
-        if let Some(mut s) = self.session.take() {
-            s.close();
-            while let Some(ev) = s.try_event() {
-                self.apply(ev);
-            }
-        }
-        self.end_session();
-    }
-
-    fn end_session(&mut self) {
-        self.session = None;
-        self.tails.clear();
-        self.send_error = None;
-        self.phase = Phase::Closed;
-        self.peer = None;
-        self.clients.clear();
-    }
-
-    fn send(&mut self) {
-        self.send_error = None;
-        let Some(session) = &self.session else {
-            return;
-        };
-        let bytes = match self.send_payload() {
-            Ok(b) => b,
-            Err(e) => {
-                self.send_error = Some(e);
-                return;
-            }
-        };
         let tr = self.tr();
-        let to = match self.settings.protocol {
-            Protocol::TcpClient => Target::All,
-            Protocol::TcpServer => {
-                if self.settings.send_to_all {
-                    Target::All
-                } else {
-                    let sel = self.clients.selected();
-                    if sel.is_empty() {
-                        self.send_error = Some(tr.no_client_selected.to_string());
-                        return;
-                    }
-                    Target::Peers(sel)
+        match action {
+            Action::Session(id, a) => {
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.run_action(a, tr);
                 }
             }
-            Protocol::Udp => {
-                let host = net::spec::parse_host(&self.settings.remote_host);
-                let port = net::parse_port(&self.settings.remote_port);
-                match (host, port) {
-                    (Ok(h), Ok(p)) => Target::Host(HostPort::new(h, p)),
-                    (Err(_), _) if self.settings.remote_host.trim().is_empty() => {
-                        self.send_error = Some(tr.remote_needed.to_string());
-                        return;
-                    }
-                    (Err(_), _) => {
-                        self.send_error = Some(format!("{}: {}", tr.remote_host, tr.bad_host));
-                        return;
-                    }
-                    (_, Err(_)) => {
-                        self.send_error = Some(format!("{}: {}", tr.remote_port, tr.bad_port));
-                        return;
-                    }
+            Action::NewSession => {
+                self.add_session(SessionSettings::default(), None);
+            }
+            Action::NewSessionIn(group) => {
+                self.add_session(SessionSettings::default(), Some(group));
+            }
+            Action::Duplicate(id) => {
+                if let Some(s) = self.sessions.get(&id) {
+                    let settings = SessionSettings {
+                        name: if s.settings.name.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{} (2)", s.settings.name)
+                        },
+                        ..s.settings.clone()
+                    };
+                    self.focused = Some(id);
+                    self.add_session(settings, None);
                 }
             }
-        };
-        session.command(Command::Send { to, bytes });
-    }
-
-    /// A worker error in the user's words.
-    pub fn error_text(&self, e: &net::NetError) -> String {
-        self.tr().net_error(e)
-    }
-
-    /// Applies one worker event to the state and the log.
-    pub fn apply(&mut self, ev: Event) {
-        match ev {
-            Event::Opened { at, local } => {
-                self.phase = Phase::Open;
-                self.local = Some(local);
-                self.note(at, None, Note::Opened { local });
-            }
-            Event::Connecting { at, remote } => {
-                self.phase = Phase::Connecting(remote);
-                self.note(at, Some(remote), Note::Connecting { remote });
-            }
-            Event::Connected { at, local, peer } => {
-                self.phase = Phase::Open;
-                self.local = Some(local);
-                self.peer = Some(peer);
-                self.note(at, Some(peer), Note::Connected { local, peer });
-            }
-            Event::Accepted { at, peer } => {
-                self.clients.add(peer, at);
-                self.note(at, Some(peer), Note::Accepted { peer });
-            }
-            Event::Received { at, peer, bytes } => {
-                let n = bytes.len() as u64;
-                self.counters.rx_bytes += n;
-                self.counters.rx_packets += 1;
-                match self.settings.protocol {
-                    Protocol::Udp => {
-                        if self.udp_peers.get_mut(&peer).is_none()
-                            && self.udp_peers.len() >= MAX_UDP_PEERS
-                        {
-                            self.udp_peers.drop_oldest();
-                        }
-                        self.udp_peers.add(peer, at).rx_bytes += n;
-                    }
-                    _ => {
-                        if let Some(c) = self.clients.get_mut(&peer) {
-                            c.rx_bytes += n;
-                        }
-                    }
-                }
-                if self.settings.protocol == Protocol::Udp {
-                    // Datagrams stand alone: no character spans two.
-                    self.log.push(at, Some(peer), Body::Rx(bytes));
-                } else {
-                    let lead_in = self.tails.get(&peer).copied().unwrap_or_default();
-                    self.tails.insert(peer, LeadIn::tail_of(&bytes));
-                    self.log
-                        .push_after(at, Some(peer), Body::Rx(bytes), lead_in);
+            Action::CloseSession(id) => self.close_session(id),
+            Action::StartRename(id) => {
+                if let Some(s) = self.sessions.get(&id) {
+                    let current = crate::ui::workspace::tab_title(s, tr);
+                    self.renaming = Some((id, current));
                 }
             }
-            Event::Sent { at, peer, bytes } => {
-                let n = bytes.len() as u64;
-                self.counters.tx_bytes += n;
-                self.counters.tx_packets += 1;
-                if let Some(c) = self.clients.get_mut(&peer) {
-                    c.tx_bytes += n;
-                } else if let Some(p) = self.udp_peers.get_mut(&peer) {
-                    p.tx_bytes += n;
+            Action::Rename(id, name) => {
+                self.renaming = None;
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    let automatic = crate::ui::workspace::automatic_title(s, tr);
+                    let name = name.trim();
+                    // Confirming the automatic title keeps it automatic.
+                    s.settings.name = if name == automatic {
+                        String::new()
+                    } else {
+                        name.to_string()
+                    };
                 }
-                self.log.push(at, Some(peer), Body::Tx(bytes));
             }
-            Event::Disconnected { at, peer, reason } => {
-                self.clients.remove(&peer);
-                self.tails.remove(&peer);
-                self.note(at, Some(peer), Note::Disconnected { peer, reason });
-            }
-            Event::Error { at, error } => {
-                // Errors about sending also show by the send box; all go to the log.
-                if error.is_about_sending() {
-                    self.send_error = Some(self.error_text(&error));
-                }
-                self.note(at, None, Note::Error(error));
-            }
-            Event::Closed { at, error } => {
-                if let Some(e) = &error {
-                    self.session_error = Some(self.error_text(e));
-                }
-                self.note(at, None, Note::Closed { error });
-                self.end_session();
-            }
+            Action::Focus(id) => self.focus(id),
+            Action::Arrange(how) => self.arrange(how),
+            Action::RefreshAddresses => self.addresses = interfaces::local_addresses(),
         }
     }
 
-    /// Takes worker events for up to a time budget; asks for another frame
-    /// when some are left. Returns how many were applied.
+    /// Takes worker events from every session within one shared time
+    /// budget. Sessions take turns of [`DRAIN_TURN`] events, starting with a
+    /// different one each frame, so a flood in one cannot starve the others.
+    /// Asks for another frame when events are left. Returns how many were
+    /// applied.
     pub fn drain_events(&mut self, ctx: Option<&egui::Context>) -> usize {
         let deadline = Instant::now() + DRAIN_BUDGET;
-        let mut n = 0;
-        while let Some(ev) = self.session.as_ref().and_then(Session::try_event) {
-            self.apply(ev);
-            n += 1;
-            if n % 256 == 0 && Instant::now() >= deadline {
-                if let Some(ctx) = ctx {
-                    ctx.request_repaint();
+        let ids: Vec<SessionId> = self.sessions.keys().copied().collect();
+        let mut total = 0;
+        let mut left = false;
+        if !ids.is_empty() {
+            let first = self.drain_first % ids.len();
+            self.drain_first = self.drain_first.wrapping_add(1);
+            let mut busy: Vec<SessionId> =
+                ids[first..].iter().chain(&ids[..first]).copied().collect();
+            while !busy.is_empty() {
+                let mut still = Vec::new();
+                for id in &busy {
+                    let Some(s) = self.sessions.get_mut(id) else {
+                        continue;
+                    };
+                    let (n, more) = s.drain(DRAIN_TURN, deadline);
+                    total += n;
+                    if more {
+                        still.push(*id);
+                    }
                 }
-                break;
+                busy = still;
+                if Instant::now() >= deadline {
+                    left = !busy.is_empty();
+                    break;
+                }
             }
         }
-        self.clients.compact();
-        self.udp_peers.compact();
-        let cap = (self.settings.log_cap_mib.max(1) as usize) << 20;
-        if cap != self.log.cap() {
-            self.log.set_cap(cap);
+        for s in self.sessions.values_mut() {
+            s.tidy();
         }
-        n
+        self.apply_total_cap();
+        if left && let Some(ctx) = ctx {
+            ctx.request_repaint();
+        }
+        total
+    }
+
+    /// Keeps all logs together under the total cap: the largest log gives
+    /// way first, so one flooded session does not erase the quiet ones.
+    fn apply_total_cap(&mut self) {
+        let cap = self.settings.total_log_cap();
+        let mut total: usize = self.sessions.values().map(|s| s.log.bytes()).sum();
+        while total > cap {
+            let Some(big) = self.sessions.values_mut().max_by_key(|s| s.log.bytes()) else {
+                return;
+            };
+            let before = big.log.bytes();
+            big.log.shrink_to(before.saturating_sub(total - cap));
+            let after = big.log.bytes();
+            if after >= before {
+                return;
+            }
+            total -= before - after;
+        }
     }
 
     /// Shows the whole window in `ui` and carries out what was clicked.
@@ -721,14 +596,62 @@ impl App {
         for a in std::mem::take(&mut self.actions) {
             self.run_action(a);
         }
-        if let Some(text) = self.copy_request.take() {
-            ui.ctx().copy_text(text);
+        for s in self.sessions.values_mut() {
+            if let Some(text) = s.copy_request.take() {
+                ui.ctx().copy_text(text);
+            }
         }
     }
 
-    /// Whether the session is running (Open pressed and not yet closed).
-    pub fn is_active(&self) -> bool {
-        self.session.is_some()
+    /// What to save: the global settings (command-line overrides left out),
+    /// every session's form but those the command line opened, the layout.
+    pub fn to_save(&self) -> (Settings, Vec<SavedSession>, Tree<SessionId>) {
+        let mut settings = self.settings.clone();
+        if settings.lang == self.started.lang {
+            settings.lang = self.loaded.lang;
+        }
+        let sessions = self
+            .sessions
+            .values()
+            .filter(|s| !self.transient.contains(&s.id))
+            .map(|s| SavedSession {
+                id: s.id,
+                settings: s.settings.clone(),
+            })
+            .collect();
+        let mut tree = self.tree.clone();
+        for id in &self.transient {
+            if let Some(t) = tree.tiles.find_pane(id) {
+                tree.remove_recursively(t);
+            }
+        }
+        (settings, sessions, tree)
+    }
+
+    /// Closes every session (the window is closing).
+    pub fn close_all(&mut self) {
+        for s in self.sessions.values_mut() {
+            s.close();
+        }
+    }
+}
+
+/// The layout's id (the same across restarts, so egui's memory of it holds).
+fn tree_id() -> egui::Id {
+    egui::Id::unique("netpal_tiles")
+}
+
+/// The sessions under `tile`, in the order their tabs show them.
+fn collect_panes(tiles: &Tiles<SessionId>, tile: TileId, out: &mut Vec<SessionId>) {
+    match tiles.get(tile) {
+        Some(Tile::Pane(id)) if !out.contains(id) => out.push(*id),
+        Some(Tile::Pane(_)) => {}
+        Some(Tile::Container(c)) => {
+            for child in c.children() {
+                collect_panes(tiles, *child, out);
+            }
+        }
+        None => {}
     }
 }
 
@@ -745,50 +668,14 @@ impl eframe::App for App {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.settings_to_save());
+        let (settings, sessions, tree) = self.to_save();
+        eframe::set_value(storage, KEY_SETTINGS, &settings);
+        eframe::set_value(storage, KEY_SESSIONS, &sessions);
+        eframe::set_value(storage, KEY_LAYOUT, &tree);
+        eframe::set_value(storage, KEY_FOCUSED, &self.focused);
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        self.close();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_reconnect_from_the_same_address_is_a_fresh_row() {
-        let mut list = PeerList::default();
-        let a: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let p = list.add(a, SystemTime::now());
-        p.selected = true;
-        p.rx_bytes = 10;
-        list.remove(&a);
-        // Back before the removal was compacted.
-        let p = list.add(a, SystemTime::now());
-        assert!(!p.selected);
-        assert_eq!(p.rx_bytes, 0);
-        list.compact();
-        assert_eq!(list.len(), 1);
-    }
-
-    #[test]
-    fn a_full_udp_peer_list_drops_its_oldest_tenth() {
-        let mut list = PeerList::default();
-        for port in 0..100u16 {
-            list.add(SocketAddr::from(([127, 0, 0, 1], port)), SystemTime::now());
-        }
-        list.drop_oldest();
-        assert_eq!(list.len(), 90);
-        assert_eq!(list.items()[0].addr.port(), 10);
-        assert!(
-            list.get_mut(&SocketAddr::from(([127, 0, 0, 1], 99)))
-                .is_some()
-        );
-        assert!(
-            list.get_mut(&SocketAddr::from(([127, 0, 0, 1], 5)))
-                .is_none()
-        );
+        self.close_all();
     }
 }

@@ -14,7 +14,12 @@ use std::time::{Instant, SystemTime};
 /// A session event worth a line in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
-    Opened {
+    /// A TCP server is listening here.
+    Listening {
+        local: SocketAddr,
+    },
+    /// A UDP socket is bound here.
+    Bound {
         local: SocketAddr,
     },
     Connecting {
@@ -152,23 +157,27 @@ impl LogStore {
         self.next_seq += 1;
         self.bytes += rec.cost();
         self.records.push_back(rec);
-        while self.bytes > self.cap && self.records.len() > 1 {
-            if let Some(old) = self.records.pop_front() {
-                self.bytes -= old.cost();
-                self.dropped_records += 1;
-                self.dropped_bytes += old.payload().map_or(0, |p| p.len() as u64);
-            }
-        }
+        self.shrink_to(self.cap);
     }
 
     pub fn set_cap(&mut self, cap_bytes: usize) {
         self.cap = cap_bytes.max(RECORD_OVERHEAD * 2);
-        while self.bytes > self.cap && self.records.len() > 1 {
-            if let Some(old) = self.records.pop_front() {
-                self.bytes -= old.cost();
-                self.dropped_records += 1;
-                self.dropped_bytes += old.payload().map_or(0, |p| p.len() as u64);
-            }
+        self.shrink_to(self.cap);
+    }
+
+    /// Drops the oldest records until at most `bytes` are counted (the
+    /// newest record always stays), e.g. to keep all logs under a total cap.
+    pub fn shrink_to(&mut self, bytes: usize) {
+        while self.bytes > bytes && self.records.len() > 1 {
+            self.drop_oldest();
+        }
+    }
+
+    fn drop_oldest(&mut self) {
+        if let Some(old) = self.records.pop_front() {
+            self.bytes -= old.cost();
+            self.dropped_records += 1;
+            self.dropped_bytes += old.payload().map_or(0, |p| p.len() as u64);
         }
     }
 
@@ -245,6 +254,35 @@ pub struct View {
     /// Columns per line when wrapping; `None` = no wrap (long lines are still
     /// cut at [`MAX_LINE_CHARS`] so one line never gets huge).
     pub wrap_cols: Option<usize>,
+    /// Which wording record headers use (the UI's language). Wrapped headers
+    /// take as many rows as their words need, so a change re-lays them out.
+    pub labels: u8,
+}
+
+/// Rows a record's header takes under a view (at least one); given by the
+/// UI, which words the headers.
+pub type HeaderRows = fn(&Record, &View) -> usize;
+
+/// Splits `text` into pieces of at most `cols` display columns (wide
+/// characters take two), for wrapping a header line.
+pub fn split_cols(text: &str, cols: usize) -> Vec<&str> {
+    let cols = cols.max(2);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        let w = char_cols(c);
+        if used + w > cols && i > start {
+            out.push(&text[start..i]);
+            start = i;
+            used = 0;
+        }
+        used += w;
+    }
+    if start < text.len() || out.is_empty() {
+        out.push(&text[start..]);
+    }
+    out
 }
 
 /// Longest display line without wrapping.
@@ -494,7 +532,12 @@ impl Rows {
 
     /// Drops what the store dropped and indexes new records, until done or
     /// past `deadline`. Returns true when every record of the store is indexed.
-    fn catch_up(&mut self, store: &LogStore, deadline: Option<Instant>) -> bool {
+    fn catch_up(
+        &mut self,
+        store: &LogStore,
+        deadline: Option<Instant>,
+        header_rows: Option<HeaderRows>,
+    ) -> bool {
         if store.first_seq() < self.first_seq {
             *self = Rows::new(self.view, store);
         }
@@ -513,7 +556,8 @@ impl Rows {
         let mut end = self.ends.back().copied().unwrap_or(self.base);
         for i in start..store.len() {
             if let Some(rec) = store.get(i) {
-                end += record_rows(rec, &self.view) as u64;
+                let header = header_rows.map_or(1, |f| f(rec, &self.view).max(1));
+                end += (record_rows(rec, &self.view) - 1 + header) as u64;
                 self.ends.push_back(end);
             }
             if (i - start) % 4096 == 4095 && deadline.is_some_and(|d| Instant::now() >= d) {
@@ -535,9 +579,15 @@ pub struct LineIndex {
     active: Option<Rows>,
     pending: Option<Rows>,
     rebuilds: u64,
+    header_rows: Option<HeaderRows>,
 }
 
 impl LineIndex {
+    /// How many rows each record's header takes (one each when not set).
+    pub fn set_header_rows(&mut self, f: HeaderRows) {
+        self.header_rows = Some(f);
+    }
+
     /// Brings the index in step with `store` under `view`, whatever it takes.
     pub fn sync(&mut self, store: &LogStore, view: &View) {
         while !self.sync_within(store, view, None) {}
@@ -556,11 +606,11 @@ impl LineIndex {
         let Some(active) = self.active.as_mut() else {
             // The first index is built at once.
             let mut rows = Rows::new(*view, store);
-            rows.catch_up(store, None);
+            rows.catch_up(store, None, self.header_rows);
             self.active = Some(rows);
             return true;
         };
-        active.catch_up(store, None);
+        active.catch_up(store, None, self.header_rows);
         if active.view == *view {
             self.pending = None;
             return true;
@@ -569,7 +619,7 @@ impl LineIndex {
             Some(p) if p.view == *view => p,
             _ => self.pending.insert(Rows::new(*view, store)),
         };
-        if pending.catch_up(store, deadline) {
+        if pending.catch_up(store, deadline, self.header_rows) {
             self.active = self.pending.take();
             self.rebuilds += 1;
             return true;
@@ -625,6 +675,7 @@ mod tests {
             mode: ViewMode::Text,
             encoding: encoding_rs::UTF_8,
             wrap_cols: Some(10),
+            labels: 0,
         }
     }
 
@@ -706,6 +757,7 @@ mod tests {
                         mode,
                         encoding: enc,
                         wrap_cols: wrap,
+                        labels: 0,
                     };
                     for s in &samples {
                         assert_eq!(
@@ -843,5 +895,37 @@ mod tests {
         log.push(SystemTime::now(), None, rx(b"e"));
         idx.sync(&log, &hex);
         assert_eq!(idx.rows(), 3);
+    }
+
+    #[test]
+    fn headers_wrap_by_display_columns() {
+        assert_eq!(split_cols("abcdefg", 3), ["abc", "def", "g"]);
+        assert_eq!(split_cols("", 3), [""]);
+        // Wide characters take two columns each.
+        assert_eq!(split_cols("网络调试x", 4), ["网络", "调试", "x"]);
+    }
+
+    #[test]
+    fn a_wrapped_header_takes_the_rows_it_needs() {
+        fn long_notes(rec: &Record, _: &View) -> usize {
+            if matches!(rec.body, Body::Note(_)) {
+                3
+            } else {
+                1
+            }
+        }
+        let mut log = LogStore::default();
+        log.push(
+            SystemTime::now(),
+            None,
+            Body::Note(Note::Message("x".into())),
+        );
+        log.push(SystemTime::now(), None, rx(b"hi"));
+        let mut idx = LineIndex::default();
+        idx.set_header_rows(long_notes);
+        idx.sync(&log, &text_view());
+        assert_eq!(idx.rows(), 3 + 2);
+        assert_eq!(idx.locate(2), Some((0, 2)));
+        assert_eq!(idx.locate(3), Some((1, 0)));
     }
 }

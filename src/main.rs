@@ -29,12 +29,13 @@ struct Cli {
     #[arg(long, value_enum, conflicts_with = "headless")]
     lang: Option<LangArg>,
 
-    /// Open a session at startup. SPEC is one of:
+    /// Open a session at startup, each in a tab of its own (may be given
+    /// several times). SPEC is one of:
     ///   tcp-server:HOST:PORT
     ///   tcp-client:HOST:PORT
     ///   udp:HOST:PORT[,remote=HOST:PORT]
     #[arg(long, value_name = "SPEC", value_parser = parse_spec, verbatim_doc_comment)]
-    open: Option<OpenSpec>,
+    open: Vec<OpenSpec>,
 
     /// Send everything received back to its sender (TCP connection or UDP source).
     #[arg(long, requires = "open")]
@@ -125,6 +126,8 @@ SPEC examples:
   netpal --open tcp-client:example.com:80   host names are resolved
   netpal --open udp:[::1]:9000              IPv6 hosts go in brackets
   netpal --open udp:0.0.0.0:8080,remote=127.0.0.1:9000
+  netpal --open tcp-server:127.0.0.1:9000 --open tcp-client:127.0.0.1:9000
+                                            a server and its client, in two tabs
   netpal --headless --open tcp-server:127.0.0.1:9000 --exit-after 10
   netpal --headless --open udp:127.0.0.1:0 --echo --json
   echo 48656C6C6F | netpal --headless --open tcp-client:127.0.0.1:9000 --send-hex
@@ -138,17 +141,25 @@ fn parse_spec(s: &str) -> Result<OpenSpec, String> {
 fn main() {
     // clap exits with status 2 and a clear message on bad arguments.
     let mut cli = Cli::parse();
-    if let Some(spec) = cli.open.as_mut() {
+    for spec in cli.open.iter_mut() {
         spec.echo = cli.echo;
     }
     if cli.headless {
-        let Some(spec) = cli.open.clone() else {
-            Cli::command()
+        // Headless mode is one session per process.
+        let spec = match cli.open.as_slice() {
+            [one] => one.clone(),
+            [] => Cli::command()
                 .error(
                     clap::error::ErrorKind::MissingRequiredArgument,
                     "--headless needs --open SPEC",
                 )
-                .exit();
+                .exit(),
+            _ => Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--headless runs one session: give --open once (run one netpal per session)",
+                )
+                .exit(),
         };
         let opts = headless::Options {
             spec,

@@ -240,3 +240,50 @@ fn udp_sends_to_a_host_name_resolved_off_the_poll_loop() {
     let (n, _) = peer.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"second");
 }
+
+#[test]
+fn a_busy_session_closed_in_the_background_lets_go_of_its_sockets() {
+    let (s, addr) = open_server();
+    // Eight clients flood the server, which is never drained: its worker is
+    // paused with a full queue when it is told to close.
+    let flooders: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = TcpStream::connect(addr).unwrap();
+                c.set_write_timeout(Some(Duration::from_millis(200)))
+                    .unwrap();
+                let chunk = vec![7u8; 64 * 1024];
+                let start = Instant::now();
+                // Until the server end goes away (or the deadline).
+                while start.elapsed() < DEADLINE {
+                    match c.write(&chunk) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                        Err(_) => return true,
+                    }
+                }
+                false
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    while s.queued_bytes() < netpal::net::INFLIGHT_HIGH {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the flood never filled the queue"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Does not wait for the worker; the worker closes every socket by itself.
+    s.close_detached();
+    for f in flooders {
+        assert!(f.join().unwrap(), "a client's connection stayed open");
+    }
+    // The port is free again moments later.
+    let start = Instant::now();
+    while std::net::TcpListener::bind(addr).is_err() {
+        assert!(start.elapsed() < DEADLINE, "the port stayed taken");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

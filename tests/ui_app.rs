@@ -3,30 +3,12 @@
 mod common;
 
 use common::*;
-use eframe::App as _;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use netpal::net::OpenSpec;
 use netpal::ui::i18n::Lang;
 use netpal::{App, StartOptions};
-use std::collections::HashMap;
 use std::process::Command;
-
-#[derive(Default)]
-struct MemStorage(HashMap<String, String>);
-
-impl eframe::Storage for MemStorage {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_string(), value);
-    }
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-    fn flush(&mut self) {}
-}
 
 #[test]
 fn language_switches_at_run_time_and_chinese_renders() {
@@ -59,18 +41,10 @@ fn settings_survive_a_restart() {
     h.get_by_label("Send as hex").click();
     h.step();
     choose(&mut h, "Language", "中文");
-    let mut storage = MemStorage::default();
-    h.state_mut().save(&mut storage);
+    let storage = save(&mut h);
     drop(h);
 
-    let storage: &'static MemStorage = Box::leak(Box::new(storage));
-    let mut h2 = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| {
-            cc.storage = Some(storage);
-            App::new(cc, StartOptions::default())
-        });
-    h2.step();
+    let mut h2 = restart(storage, StartOptions::default());
     wait_for_text(&mut h2, "网络设置");
     assert_eq!(
         h2.get_by_role_and_label(egui::accesskit::Role::TextInput, "本地端口")
@@ -105,7 +79,7 @@ fn open_option_starts_a_session() {
     let spec = OpenSpec::parse(&format!("tcp-client:127.0.0.1:{port}")).unwrap();
     let mut h = harness_with(StartOptions {
         lang: Some(Lang::En),
-        open: Some(spec),
+        open: vec![spec],
     });
     let (_conn, seen) = accept_within(&mut h, &l);
     wait_for_text(&mut h, "● Connected");
@@ -190,40 +164,43 @@ fn command_line_help_and_bad_arguments() {
 
 #[test]
 fn command_line_choices_are_not_saved_as_defaults() {
-    // Saved: Chinese, UDP on 9123, echo on.
-    let mut saved = netpal::app::Settings {
-        lang: Lang::Zh,
-        protocol: netpal::net::Protocol::Udp,
-        local_port: "9123".into(),
-        echo: true,
-        ..Default::default()
-    };
-    saved.remote_host = "127.0.0.1".into();
+    // Saved: Chinese (chosen in the window), one UDP session on 9123.
+    let mut h = harness();
+    choose(&mut h, "Language", "中文");
+    choose(&mut h, "协议类型", "UDP");
+    set_field(&mut h, "本地端口", "9123");
+    let saved = save(&mut h);
+    drop(h);
+
+    // Started in English with a TCP client from the command line.
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let spec = OpenSpec::parse(&format!(
         "tcp-client:127.0.0.1:{}",
         l.local_addr().unwrap().port()
     ))
     .unwrap();
-    let mut app = App::with_settings(
-        saved.clone(),
-        std::sync::Arc::new(|| {}),
+    let mut h = restart(
+        saved,
         StartOptions {
             lang: Some(Lang::En),
-            open: Some(spec),
+            open: vec![spec],
         },
     );
-    assert_eq!(app.settings.lang, Lang::En);
-    assert_eq!(app.settings.protocol, netpal::net::Protocol::TcpClient);
-    // What the command line set goes back to what was saved ...
-    assert_eq!(app.settings_to_save(), saved);
-    // ... but what the user changes afterwards is saved.
-    app.settings.encoding = "GBK".into();
-    app.settings.lang = Lang::Zh;
-    let to_save = app.settings_to_save();
-    assert_eq!(to_save.encoding, "GBK");
-    assert_eq!(to_save.lang, Lang::Zh);
-    assert_eq!(to_save.protocol, netpal::net::Protocol::Udp);
+    let _conn = accept_within(&mut h, &l);
+    wait_for_text(&mut h, "1 of 2 sessions open");
+    // Neither the language nor the command line's session is saved ...
+    let mut h = restart(save(&mut h), StartOptions::default());
+    wait_for_text(&mut h, "会话 0/1 已打开");
+    assert_eq!(
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, "本地端口")
+            .value()
+            .as_deref(),
+        Some("9123")
+    );
+    // ... but what the user changes afterwards is.
+    choose(&mut h, "语言", "English");
+    let mut h = restart(save(&mut h), StartOptions::default());
+    wait_for_text(&mut h, "0 of 1 sessions open");
 }
 
 #[test]

@@ -70,7 +70,7 @@ fn errors_read_in_chinese_in_the_chinese_ui() {
     let spec = netpal::net::OpenSpec::parse(&format!("tcp-server:127.0.0.1:{port}")).unwrap();
     let mut h = harness_with(netpal::StartOptions {
         lang: Some(netpal::ui::i18n::Lang::Zh),
-        open: Some(spec),
+        open: vec![spec],
     });
     // What failed and while doing what are both in Chinese; only the
     // system's own detail stays as the system wrote it.

@@ -5,26 +5,9 @@ mod common;
 use common::*;
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
-
-/// Waits for EOF on `s` while stepping the UI.
-fn wait_eof(h: &mut egui_kittest::Harness<'static, netpal::App>, s: &mut TcpStream) {
-    let start = Instant::now();
-    let mut buf = [0u8; 64];
-    loop {
-        h.step();
-        match s.read(&mut buf) {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => return,
-            Err(e) => panic!("unexpected error {e}"),
-        }
-        assert!(start.elapsed() < DEADLINE, "no EOF");
-    }
-}
+use std::time::Duration;
 
 #[test]
 fn server_lists_clients_sends_to_one_or_all_and_disconnects_one() {

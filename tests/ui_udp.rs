@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
@@ -110,10 +110,10 @@ fn a_log_record_can_make_its_peer_the_remote() {
     let port = open_udp(&mut h);
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     let peer_addr = peer.local_addr().unwrap();
-    peer.send_to(b"hi", ("127.0.0.1", port)).unwrap();
-    let header = format!("RX ← {peer_addr}");
-    wait_for_text(&mut h, &header);
-    h.get_all_by_label_contains(&header)
+    peer.send_to(b"remote me", ("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, &format!("RX ← {peer_addr}"));
+    // Any line of the record opens its menu, not only the header.
+    h.get_all_by_label_contains("remote me")
         .next()
         .unwrap()
         .click_secondary();
@@ -163,6 +163,11 @@ fn scrolling_up_pauses_auto_scroll_and_the_bottom_resumes_it() {
         h.query_all_by_label_contains("newest").next().is_none(),
         "did not pause"
     );
+    // The checkbox says so.
+    assert_eq!(
+        h.get_by_label("Auto-scroll").accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::False)
+    );
     // Back at the bottom, it follows again.
     for _ in 0..40 {
         if h.query_all_by_label_contains("newest").next().is_some() {
@@ -175,6 +180,11 @@ fn scrolling_up_pauses_auto_scroll_and_the_bottom_resumes_it() {
         h.step();
     }
     wait_for_text(&mut h, "newest");
+    h.step();
+    assert_eq!(
+        h.get_by_label("Auto-scroll").accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::True)
+    );
     peer.send_to(b"after", ("127.0.0.1", port)).unwrap();
     wait_for_text(&mut h, "after");
 }

@@ -210,6 +210,20 @@ impl Session {
         ev
     }
 
+    /// Whether events wait to be taken.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Tells the worker to close everything and end, without waiting for
+    /// it: it closes its sockets on its own, moments later.
+    pub fn close_detached(mut self) {
+        let _ = self.commands.send(Command::Close);
+        let _ = self.waker.wake();
+        // Dropping the handle detaches the thread instead of joining it.
+        self.thread = None;
+    }
+
     /// Received bytes queued for the caller and not yet taken (with a small
     /// per-event overhead). The worker stops reading above [`QUEUE_LIMIT`].
     pub fn queued_bytes(&self) -> usize {

@@ -106,6 +106,18 @@ pub struct Tr {
     pub bound_to: &'static str,
     pub local_end: &'static str,
     pub records: &'static str,
+    pub new_session: &'static str,
+    pub arrange_tabs: &'static str,
+    pub arrange_side_by_side: &'static str,
+    pub arrange_grid: &'static str,
+    pub new_session_hint: &'static str,
+    pub duplicate: &'static str,
+    pub rename: &'static str,
+    pub close_tab: &'static str,
+    pub tab_name: &'static str,
+    pub split_hint: &'static str,
+    pub total_log_limit_mib: &'static str,
+    pub no_sessions: &'static str,
 }
 
 pub static EN: Tr = Tr {
@@ -178,6 +190,18 @@ pub static EN: Tr = Tr {
     bound_to: "Bound to",
     local_end: "Local end",
     records: "records",
+    new_session: "New session",
+    new_session_hint: "New session (Ctrl+T)",
+    duplicate: "Duplicate",
+    rename: "Rename",
+    close_tab: "Close tab",
+    tab_name: "Tab name",
+    split_hint: "Drag a tab to a side of another session to see both at once",
+    total_log_limit_mib: "All logs limit (MiB)",
+    no_sessions: "No session. Click “New session” or press Ctrl+T.",
+    arrange_tabs: "All as tabs",
+    arrange_side_by_side: "Side by side",
+    arrange_grid: "Grid",
 };
 
 pub static ZH: Tr = Tr {
@@ -250,6 +274,18 @@ pub static ZH: Tr = Tr {
     bound_to: "已绑定",
     local_end: "本地端",
     records: "条记录",
+    new_session: "新建会话",
+    new_session_hint: "新建会话 (Ctrl+T)",
+    duplicate: "复制会话",
+    rename: "重命名",
+    close_tab: "关闭标签",
+    tab_name: "标签名称",
+    split_hint: "将标签拖到另一会话的边缘即可并排查看",
+    total_log_limit_mib: "日志总上限 (MiB)",
+    no_sessions: "没有会话。点击“新建会话”或按 Ctrl+T。",
+    arrange_tabs: "全部为标签",
+    arrange_side_by_side: "并排",
+    arrange_grid: "网格",
 };
 
 impl Tr {
@@ -476,6 +512,63 @@ impl Tr {
             format!("将 {peer} 设为远程")
         } else {
             format!("Use {peer} as remote")
+        }
+    }
+
+    pub fn hex_error(&self, e: &crate::codec::HexError) -> String {
+        use crate::codec::HexError;
+        match (e, self.is_zh()) {
+            (HexError::InvalidChar { at, ch }, true) => {
+                format!("第 {} 个字符 '{ch}' 不是十六进制数字", at + 1)
+            }
+            (HexError::OddDigits { at, len }, true) => {
+                format!(
+                    "从第 {} 个字符开始的一组有奇数个十六进制数字 ({len})",
+                    at + 1
+                )
+            }
+            (e, false) => e.to_string(),
+        }
+    }
+
+    pub fn encode_error(&self, e: &crate::codec::EncodeError) -> String {
+        if self.is_zh() {
+            format!(
+                "第 {} 个字符 '{}' 无法用 {} 编码",
+                e.at + 1,
+                e.ch,
+                e.encoding
+            )
+        } else {
+            e.to_string()
+        }
+    }
+
+    pub fn note_listening_or_bound(&self, udp: bool, a: &str) -> String {
+        if udp {
+            self.note_bound(a)
+        } else {
+            self.note_listening(a)
+        }
+    }
+
+    pub fn open_sessions(&self, open: usize, all: usize) -> String {
+        if self.is_zh() {
+            format!("会话 {open}/{all} 已打开")
+        } else {
+            format!("{open} of {all} sessions open")
+        }
+    }
+
+    pub fn close_tab_named(&self, name: &str) -> String {
+        format!("{} {name}", self.close_tab)
+    }
+
+    pub fn unread_count(&self, n: u64) -> String {
+        if self.is_zh() {
+            format!("{n} 条新记录")
+        } else {
+            format!("{n} new")
         }
     }
 }

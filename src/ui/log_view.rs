@@ -1,12 +1,12 @@
 //! The log in the centre: only the visible rows are formatted and laid out.
 
-use crate::app::{Action, App};
 use crate::codec;
-use crate::log::{Body, Note, Record, View, record_lines};
+use crate::log::{Body, Note, Record, View, record_lines, split_cols};
 use crate::net::Protocol;
-use crate::ui::i18n::Tr;
-use crate::ui::{clock, human_bytes};
-use egui::{Color32, Label, RichText, TextStyle, TextWrapMode};
+use crate::session::{Session, SessionAction};
+use crate::ui::i18n::{Lang, Tr};
+use crate::ui::{Cx, clock, human_bytes};
+use egui::{Color32, Label, RichText, Sense, TextStyle, TextWrapMode};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -18,8 +18,7 @@ enum Tone {
 }
 
 /// The header line of a record: time, direction, peer, size or event.
-/// `udp`: the session is a UDP one, whose socket is bound, not listening.
-fn header(tr: &Tr, rec: &Record, udp: bool) -> (String, Tone) {
+fn header(tr: &Tr, rec: &Record) -> (String, Tone) {
     let time = clock(rec.at);
     let peer = rec.peer.map(|p| p.to_string()).unwrap_or_default();
     match &rec.body {
@@ -40,16 +39,16 @@ fn header(tr: &Tr, rec: &Record, udp: bool) -> (String, Tone) {
             Tone::Tx,
         ),
         Body::Note(n) => {
-            let (msg, tone) = note_text(tr, n, udp);
+            let (msg, tone) = note_text(tr, n);
             (format!("[{time}] {msg}"), tone)
         }
     }
 }
 
-fn note_text(tr: &Tr, n: &Note, udp: bool) -> (String, Tone) {
+fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
     match n {
-        Note::Opened { local } if udp => (tr.note_bound(&local.to_string()), Tone::Info),
-        Note::Opened { local } => (tr.note_listening(&local.to_string()), Tone::Info),
+        Note::Bound { local } => (tr.note_bound(&local.to_string()), Tone::Info),
+        Note::Listening { local } => (tr.note_listening(&local.to_string()), Tone::Info),
         Note::Connecting { remote } => (tr.note_connecting(&remote.to_string()), Tone::Info),
         Note::Connected { local, peer } => (
             tr.note_connected(&peer.to_string(), &local.to_string()),
@@ -70,24 +69,55 @@ fn note_text(tr: &Tr, n: &Note, udp: bool) -> (String, Tone) {
     }
 }
 
+/// The language a view's headers are worded in.
+fn labels_lang(view: &View) -> Lang {
+    if view.labels == Lang::Zh as u8 {
+        Lang::Zh
+    } else {
+        Lang::En
+    }
+}
+
+/// Rows a record's header takes when wrapped (see [`LineIndex::set_header_rows`]).
+///
+/// [`LineIndex::set_header_rows`]: crate::log::LineIndex::set_header_rows
+fn header_rows(rec: &Record, view: &View) -> usize {
+    match view.wrap_cols {
+        // Data headers are short: no need to word them to count their rows
+        // (this runs for every record while a flood is indexed).
+        Some(cols) if rec.payload().is_some() && cols >= data_header_max_cols(rec) => 1,
+        Some(cols) => split_cols(&header(labels_lang(view).tr(), rec).0, cols).len(),
+        None => 1,
+    }
+}
+
+/// The widest a data record's header can be: time and direction (24
+/// columns), the peer with its port, and the size (14).
+fn data_header_max_cols(rec: &Record) -> usize {
+    let peer = match rec.peer {
+        Some(std::net::SocketAddr::V4(_)) => 21,
+        _ => 56,
+    };
+    24 + peer + 14
+}
+
 /// The whole log as plain text, as shown (for Copy log).
-pub fn log_as_text(app: &App) -> String {
-    let tr = app.tr();
+pub fn log_as_text(app: &Session, tr: &Tr) -> String {
     let view = View {
         mode: app.settings.view,
         encoding: codec::encoding_by_name(&app.settings.encoding),
         wrap_cols: None,
+        labels: 0,
     };
-    let udp = app.settings.protocol == Protocol::Udp;
     let mut out = String::new();
     for rec in app.log().iter() {
-        out.push_str(&record_text(tr, rec, &view, udp));
+        out.push_str(&record_text(tr, rec, &view));
     }
     out
 }
 
-fn record_text(tr: &Tr, rec: &Record, view: &View, udp: bool) -> String {
-    let mut out = header(tr, rec, udp).0;
+fn record_text(tr: &Tr, rec: &Record, view: &View) -> String {
+    let mut out = header(tr, rec).0;
     out.push('\n');
     if rec.payload().is_some() {
         // Copies keep whole lines, not the display's cut ones.
@@ -103,8 +133,8 @@ fn record_text(tr: &Tr, rec: &Record, view: &View, udp: bool) -> String {
     out
 }
 
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    let tr = app.tr();
+pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
     if app.log().dropped_records() > 0 {
         let msg = tr.dropped_notice(
             app.log().dropped_records(),
@@ -128,7 +158,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         mode: app.settings.view,
         encoding: codec::encoding_by_name(&app.settings.encoding),
         wrap_cols: app.settings.wrap.then_some(cols.saturating_sub(2)),
+        labels: if tr.is_zh() { Lang::Zh } else { Lang::En } as u8,
     };
+    app.index.set_header_rows(header_rows);
     // A changed view is re-indexed within a few milliseconds per frame; until
     // it is whole, rows are laid out with the view the index still describes.
     let budget = Instant::now() + Duration::from_millis(3);
@@ -137,7 +169,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     }
     let view = app.index.view().unwrap_or(view);
     let rows = app.index.rows();
-    let udp = app.settings.protocol == Protocol::Udp;
+    let udp = app.protocol() == Protocol::Udp;
     let visuals = ui.visuals().clone();
     let color = |t: Tone| match t {
         Tone::Rx => {
@@ -164,13 +196,13 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     };
     let mut actions = Vec::new();
     let mut copy = None;
-    scroll
+    let out = scroll
         .id_salt("log_scroll")
         .auto_shrink([false, false])
         .stick_to_bottom(app.settings.auto_scroll)
         .show_rows(ui, row_h, rows, |ui, range| {
             ui.spacing_mut().item_spacing.y = 0.0;
-            let mut cached: Option<(usize, Vec<String>)> = None;
+            let mut cached: Option<(usize, Vec<String>, Vec<String>)> = None;
             for row in range {
                 let Some((ri, line)) = app.index.locate(row) else {
                     break;
@@ -178,42 +210,63 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                 let Some(rec) = app.log.get(ri) else {
                     break;
                 };
-                if line == 0 {
-                    let (text, tone) = header(tr, rec, udp);
-                    let r = ui.add(
-                        Label::new(RichText::new(text).monospace().color(color(tone)))
-                            .wrap_mode(TextWrapMode::Extend),
-                    );
-                    r.context_menu(|ui| {
-                        if ui.button(tr.copy).clicked() {
-                            copy = Some(record_text(tr, rec, &view, udp));
-                            ui.close();
-                        }
-                        if let (true, Some(peer)) = (udp, rec.peer)
-                            && ui.button(tr.use_as_remote).clicked()
-                        {
-                            actions.push(Action::UseAsRemote(peer));
-                            ui.close();
-                        }
-                    });
-                } else {
-                    if cached.as_ref().is_none_or(|(i, _)| *i != ri) {
-                        let lines = record_lines(rec, &view);
-                        cached = Some((ri, lines));
-                    }
-                    let text = cached
-                        .as_ref()
-                        .and_then(|(_, l)| l.get(line - 1))
-                        .map(String::as_str)
-                        .unwrap_or("");
-                    ui.add(
-                        Label::new(RichText::new(format!("  {text}")).monospace())
-                            .wrap_mode(TextWrapMode::Extend),
-                    );
+                if cached.as_ref().is_none_or(|(i, _, _)| *i != ri) {
+                    let (head, _) = header(tr, rec);
+                    let heads = match view.wrap_cols {
+                        Some(cols) => split_cols(&head, cols)
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect(),
+                        None => vec![head],
+                    };
+                    cached = Some((ri, heads, record_lines(rec, &view)));
                 }
+                let Some((_, heads, lines)) = cached.as_ref() else {
+                    break;
+                };
+                let text = if line < heads.len() {
+                    let tone = header(tr, rec).1;
+                    let indent = if line == 0 { "" } else { "  " };
+                    RichText::new(format!("{indent}{}", heads[line]))
+                        .monospace()
+                        .color(color(tone))
+                } else {
+                    let t = lines.get(line - heads.len()).map_or("", String::as_str);
+                    RichText::new(format!("  {t}")).monospace()
+                };
+                // Any line of a record opens the record's menu.
+                let r = ui.add(
+                    Label::new(text)
+                        .wrap_mode(TextWrapMode::Extend)
+                        .sense(Sense::click()),
+                );
+                r.context_menu(|ui| {
+                    if ui.button(tr.copy).clicked() {
+                        copy = Some(record_text(tr, rec, &view));
+                        ui.close();
+                    }
+                    if let (true, Some(peer)) = (udp, rec.peer)
+                        && ui.button(tr.use_as_remote).clicked()
+                    {
+                        actions.push(SessionAction::UseAsRemote(peer));
+                        ui.close();
+                    }
+                });
             }
         });
-    app.actions.extend(actions);
+    // The checkbox tells the truth: scrolling away from the end unticks
+    // it, coming back to the end ticks it again.
+    let max_y = (out.content_size.y - out.inner_rect.height()).max(0.0);
+    let at_bottom = out.state.clamped_offset().y >= max_y - row_h * 0.5;
+    if app.was_at_bottom && !at_bottom && app.settings.auto_scroll {
+        app.settings.auto_scroll = false;
+    } else if !app.was_at_bottom && at_bottom && !app.settings.auto_scroll {
+        app.settings.auto_scroll = true;
+    }
+    app.was_at_bottom = at_bottom;
+    for a in actions {
+        cx.act(app.id, a);
+    }
     if let Some(c) = copy {
         app.copy_request = Some(c);
     }

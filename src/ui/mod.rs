@@ -7,10 +7,15 @@ mod peers;
 mod send;
 mod settings;
 mod status;
+pub mod workspace;
 
-use crate::app::App;
+use crate::app::{Action, App};
+use crate::net::interfaces::LocalAddr;
+use crate::session::{Session, SessionAction, SessionId};
 use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
 use egui::{FontData, FontFamily};
+use egui::{Key, Modifiers};
+use i18n::Tr;
 
 /// The bundled CJK font (Noto Sans CJK SC subset to GB2312, OFL; see assets/fonts/OFL.txt).
 pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-GB2312.otf");
@@ -35,11 +40,43 @@ pub fn install_fonts(ctx: &egui::Context) {
     });
 }
 
-/// Shows the whole window: settings on the left, peers on the right (server
-/// and UDP), the log in the centre, the send box below it, a status bar.
+/// What a session's panels need besides the session: the words, where to
+/// queue actions, the machine's addresses.
+pub struct Cx<'a> {
+    pub tr: &'static Tr,
+    pub actions: &'a mut Vec<Action>,
+    pub addresses: &'a [LocalAddr],
+}
+
+impl Cx<'_> {
+    /// Queues an action for session `id`.
+    pub fn act(&mut self, id: SessionId, a: SessionAction) {
+        self.actions.push(Action::Session(id, a));
+    }
+}
+
+/// Shows the whole window: a toolbar, the sessions' tabs and splits, and a
+/// status bar for the focused session.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    let new_tab = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::T));
+    let close_tab = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::W));
+    if new_tab {
+        app.actions.push(Action::NewSession);
+    }
+    if let (true, Some(id)) = (close_tab, app.focused) {
+        app.actions.push(Action::CloseSession(id));
+    }
+    egui::Panel::top("toolbar").show(ui, |ui| workspace::toolbar(app, ui));
     egui::Panel::bottom("status_bar").show(ui, |ui| status::show(app, ui));
-    // Side columns give way on a narrow window so the log keeps its room.
+    egui::CentralPanel::default()
+        .frame(egui::Frame::NONE)
+        .show(ui, |ui| workspace::tiles(app, ui));
+}
+
+/// One session's panels inside its tab: settings on the left, peers on the
+/// right (server and UDP), the log in the centre, the send box below it.
+pub fn session_view(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    // Side columns give way on a narrow pane so the log keeps its room.
     let width = ui.available_width();
     egui::Panel::left("settings")
         .resizable(true)
@@ -48,21 +85,21 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("settings_scroll")
-                .show(ui, |ui| settings::show(app, ui));
+                .show(ui, |ui| settings::show(s, cx, ui));
         });
-    if app.settings.protocol != crate::net::Protocol::TcpClient {
+    if s.protocol() != crate::net::Protocol::TcpClient {
         egui::Panel::right("peers")
             .resizable(true)
-            .default_size(270.0)
-            .size_range(150.0..=(width * 0.3).max(150.0))
-            .show(ui, |ui| peers::show(app, ui));
+            .default_size(300.0)
+            .size_range(150.0..=(width * 0.35).max(150.0))
+            .show(ui, |ui| peers::show(s, cx, ui));
     }
     egui::Panel::bottom("send")
         .resizable(true)
         .default_size(150.0)
         .min_size(110.0)
-        .show(ui, |ui| send::show(app, ui));
-    egui::CentralPanel::default().show(ui, |ui| log_view::show(app, ui));
+        .show(ui, |ui| send::show(s, cx, ui));
+    egui::CentralPanel::default().show(ui, |ui| log_view::show(s, cx, ui));
 }
 
 /// `1234567` → `1,234,567`.

@@ -1,20 +1,41 @@
 //! The right column: a TCP server's clients, or the UDP peers seen.
-//! Rows are virtualised, so ten thousand clients scroll smoothly.
+//! Rows are virtualised, so ten thousand clients scroll smoothly. Each row
+//! has two lines, the address and then its time and counters, so nothing is
+//! cut at the column's default width.
 
-use crate::app::{Action, App};
 use crate::net::Protocol;
-use crate::ui::{clock, human_bytes};
+use crate::session::{PeerInfo, Session, SessionAction};
+use crate::ui::i18n::Tr;
+use crate::ui::{Cx, clock, human_bytes};
+use egui::{Label, RichText};
 
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    match app.settings.protocol {
-        Protocol::TcpServer => clients(app, ui),
-        Protocol::Udp => udp_peers(app, ui),
+pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    match app.protocol() {
+        Protocol::TcpServer => clients(app, cx, ui),
+        Protocol::Udp => udp_peers(app, cx, ui),
         Protocol::TcpClient => {}
     }
 }
 
-fn clients(app: &mut App, ui: &mut egui::Ui) {
-    let tr = app.tr();
+/// A row's second line: since when, and bytes each way.
+fn stats(tr: &Tr, p: &PeerInfo) -> String {
+    format!(
+        "{}  {} {} / {} {}",
+        clock(p.since),
+        tr.rx,
+        human_bytes(p.rx_bytes),
+        tr.tx,
+        human_bytes(p.tx_bytes)
+    )
+}
+
+/// Height of a two-line row.
+fn row_height(ui: &egui::Ui) -> f32 {
+    ui.spacing().interact_size.y + ui.text_style_height(&egui::TextStyle::Small) + 4.0
+}
+
+fn clients(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
     ui.heading(tr.clients_title(app.clients.len()));
     ui.horizontal_wrapped(|ui| {
         if ui.button(tr.select_all).clicked() {
@@ -32,7 +53,7 @@ fn clients(app: &mut App, ui: &mut egui::Ui) {
             .add_enabled(!sel.is_empty(), egui::Button::new(tr.disconnect_selected))
             .clicked()
         {
-            app.actions.push(Action::Disconnect(sel));
+            cx.act(app.id, SessionAction::Disconnect(sel));
         }
     });
     ui.separator();
@@ -40,40 +61,35 @@ fn clients(app: &mut App, ui: &mut egui::Ui) {
         ui.weak(tr.no_clients);
         return;
     }
-    let row_h = ui.spacing().interact_size.y;
+    let row_h = row_height(ui);
     let n = app.clients.len();
     egui::ScrollArea::vertical()
         .id_salt("clients_scroll")
         .auto_shrink([false, false])
         .show_rows(ui, row_h, n, |ui, range| {
             for p in &mut app.clients.items_mut()[range] {
-                ui.horizontal(|ui| {
-                    ui.checkbox(&mut p.selected, p.addr.to_string());
-                    let stats = format!(
-                        "{}  {} {} / {} {}",
-                        clock(p.since),
-                        tr.rx,
-                        human_bytes(p.rx_bytes),
-                        tr.tx,
-                        human_bytes(p.tx_bytes)
-                    );
-                    // Truncated, so a long row never widens the column.
-                    ui.add(egui::Label::new(egui::RichText::new(&stats).weak()).truncate())
-                        .on_hover_text(format!("{}: {stats}", tr.connected_at));
+                ui.allocate_ui(egui::vec2(ui.available_width(), row_h), |ui| {
+                    ui.vertical(|ui| {
+                        ui.spacing_mut().item_spacing.y = 0.0;
+                        ui.checkbox(&mut p.selected, p.addr.to_string());
+                        let text = stats(tr, p);
+                        ui.add(Label::new(RichText::new(&text).small().weak()).truncate())
+                            .on_hover_text(format!("{}: {text}", tr.connected_at));
+                    });
                 });
             }
         });
 }
 
-fn udp_peers(app: &mut App, ui: &mut egui::Ui) {
-    let tr = app.tr();
+fn udp_peers(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
     ui.heading(format!("{} ({})", tr.peers, app.udp_peers.len()));
     ui.separator();
     if app.udp_peers.is_empty() {
         ui.weak(tr.no_peers);
         return;
     }
-    let row_h = ui.spacing().interact_size.y;
+    let row_h = row_height(ui);
     let n = app.udp_peers.len();
     let mut use_as = None;
     egui::ScrollArea::vertical()
@@ -81,29 +97,28 @@ fn udp_peers(app: &mut App, ui: &mut egui::Ui) {
         .auto_shrink([false, false])
         .show_rows(ui, row_h, n, |ui, range| {
             for p in &app.udp_peers.items()[range] {
-                ui.horizontal(|ui| {
-                    let addr = p.addr.to_string();
-                    if ui
-                        .small_button(tr.use_as_remote)
-                        .accessible_name(tr.use_peer_as_remote(&addr))
-                        .clicked()
-                    {
-                        use_as = Some(p.addr);
-                    }
-                    ui.label(&addr);
-                    let stats = format!(
-                        "{} {} / {} {}",
-                        tr.rx,
-                        human_bytes(p.rx_bytes),
-                        tr.tx,
-                        human_bytes(p.tx_bytes)
-                    );
-                    ui.add(egui::Label::new(egui::RichText::new(&stats).weak()).truncate())
-                        .on_hover_text(stats);
+                ui.allocate_ui(egui::vec2(ui.available_width(), row_h), |ui| {
+                    ui.vertical(|ui| {
+                        ui.spacing_mut().item_spacing.y = 0.0;
+                        ui.horizontal(|ui| {
+                            let addr = p.addr.to_string();
+                            if ui
+                                .small_button(tr.use_as_remote)
+                                .accessible_name(tr.use_peer_as_remote(&addr))
+                                .clicked()
+                            {
+                                use_as = Some(p.addr);
+                            }
+                            ui.label(&addr);
+                        });
+                        let text = stats(tr, p);
+                        ui.add(Label::new(RichText::new(&text).small().weak()).truncate())
+                            .on_hover_text(text);
+                    });
                 });
             }
         });
     if let Some(a) = use_as {
-        app.actions.push(Action::UseAsRemote(a));
+        cx.act(app.id, SessionAction::UseAsRemote(a));
     }
 }

@@ -1,14 +1,16 @@
 //! The settings column: protocol, addresses, Open/Close, receive options.
 
-use crate::app::{Action, App, Phase};
+use crate::app::Action;
 use crate::codec;
 use crate::log::ViewMode;
 use crate::net::Protocol;
-use crate::ui::i18n::Lang;
+use crate::session::{Phase, Session, SessionAction};
+use crate::ui::Cx;
 use egui::{ComboBox, RichText, TextEdit};
 
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    let tr = app.tr();
+pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let id = app.id;
     let active = app.is_active();
     ui.heading(tr.net_settings);
     ui.add_space(4.0);
@@ -33,7 +35,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                     .selected_text(app.settings.local_ip.clone())
                     .width(ui.available_width() - 70.0)
                     .show_ui(ui, |ui| {
-                        for a in &app.addresses {
+                        for a in cx.addresses {
                             let ip = a.ip.to_string();
                             let text = if a.interface.is_empty() {
                                 ip.clone()
@@ -46,7 +48,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                     .response
                     .labelled_by(label.id);
                 if ui.button(tr.refresh_addrs).clicked() {
-                    app.actions.push(Action::RefreshAddresses);
+                    cx.actions.push(Action::RefreshAddresses);
                 }
             });
             let label = ui.label(tr.local_port);
@@ -86,21 +88,21 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
 
     ui.add_space(6.0);
     let (text, action) = if active {
-        (tr.close, Action::Close)
+        (tr.close, SessionAction::Close)
     } else {
-        (tr.open, Action::Open)
+        (tr.open, SessionAction::Open)
     };
     let button = egui::Button::new(RichText::new(text).strong())
         .min_size(egui::vec2(ui.available_width(), 28.0));
     if ui.add(button).clicked() {
-        app.actions.push(action);
+        cx.act(id, action);
     }
     let err_color = ui.visuals().error_fg_color;
     if let Some(e) = &app.form_error {
         ui.colored_label(err_color, e);
     }
     if let Some(e) = &app.session_error {
-        ui.colored_label(err_color, e);
+        ui.colored_label(err_color, tr.net_error(e));
     }
 
     ui.separator();
@@ -140,7 +142,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.checkbox(&mut app.settings.auto_scroll, tr.auto_scroll);
     ui.checkbox(&mut app.settings.wrap, tr.word_wrap);
     if ui.checkbox(&mut app.settings.echo, tr.echo).changed() {
-        app.actions.push(Action::SetEcho);
+        cx.act(id, SessionAction::SetEcho);
     }
     ui.horizontal(|ui| {
         let label = ui.label(tr.log_limit_mib);
@@ -149,22 +151,10 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     });
     ui.horizontal(|ui| {
         if ui.button(tr.clear_log).clicked() {
-            app.actions.push(Action::ClearLog);
+            cx.act(id, SessionAction::ClearLog);
         }
         if ui.button(tr.copy_log).clicked() {
-            app.actions.push(Action::CopyLog);
+            cx.act(id, SessionAction::CopyLog);
         }
     });
-
-    ui.separator();
-    let label = ui.label(tr.language);
-    ComboBox::from_id_salt("language")
-        .selected_text(app.settings.lang.name())
-        .show_ui(ui, |ui| {
-            for l in [Lang::Zh, Lang::En] {
-                ui.selectable_value(&mut app.settings.lang, l, l.name());
-            }
-        })
-        .response
-        .labelled_by(label.id);
 }

@@ -1,65 +1,93 @@
-//! The status bar: state, bound address, RX/TX counters.
+//! The status bar: the focused session's state, address and RX/TX counters,
+//! and how many sessions are open.
 
-use crate::app::{Action, App, Phase};
+use crate::app::{Action, App};
 use crate::net::Protocol;
+use crate::session::{Phase, Session, SessionAction};
+use crate::ui::i18n::Tr;
 use crate::ui::thousands;
+use egui::Color32;
+
+/// The colour of a session's state (the dot in its tab and here).
+pub fn state_color(s: &Session, visuals: &egui::Visuals) -> Color32 {
+    match s.phase() {
+        Phase::Closed if s.session_error.is_some() => visuals.error_fg_color,
+        Phase::Closed => visuals.weak_text_color(),
+        Phase::Opening | Phase::Connecting(_) => visuals.warn_fg_color,
+        Phase::Open => Color32::from_rgb(0x2e, 0xa0, 0x43),
+    }
+}
+
+/// A session's state in words, with its addresses.
+pub fn state_text(s: &Session, tr: &Tr) -> String {
+    match s.phase() {
+        Phase::Closed => tr.state_closed.to_string(),
+        Phase::Opening => tr.state_opening.to_string(),
+        Phase::Connecting(a) => format!("{} {a}", tr.state_connecting),
+        Phase::Open => {
+            let mut text = match s.protocol() {
+                Protocol::TcpServer => tr.state_listening,
+                Protocol::TcpClient => tr.state_connected,
+                Protocol::Udp => tr.state_bound,
+            }
+            .to_string();
+            if let Some(l) = s.local_addr() {
+                text.push(' ');
+                text.push_str(&l.to_string());
+            }
+            if let Some(p) = s.remote_peer() {
+                text.push_str(" → ");
+                text.push_str(&p.to_string());
+            }
+            text
+        }
+    }
+}
 
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let tr = app.tr();
+    let (open, all) = (app.open_count(), app.sessions.len());
+    let mut reset = None;
     ui.horizontal(|ui| {
-        let (state, color) = match app.phase() {
-            Phase::Closed => (tr.state_closed.to_string(), ui.visuals().weak_text_color()),
-            Phase::Opening => (tr.state_opening.to_string(), ui.visuals().warn_fg_color),
-            Phase::Connecting(a) => (
-                format!("{} {a}", tr.state_connecting),
-                ui.visuals().warn_fg_color,
-            ),
-            Phase::Open => {
-                let s = match app.settings.protocol {
-                    Protocol::TcpServer => tr.state_listening,
-                    Protocol::TcpClient => tr.state_connected,
-                    Protocol::Udp => tr.state_bound,
-                };
-                let mut s = s.to_string();
-                if let Some(l) = app.local_addr() {
-                    s.push(' ');
-                    s.push_str(&l.to_string());
-                }
-                if let Some(p) = app.peer {
-                    s.push_str(" → ");
-                    s.push_str(&p.to_string());
-                }
-                (s, egui::Color32::from_rgb(0x2e, 0xa0, 0x43))
+        if let Some(s) = app.focused() {
+            ui.colored_label(
+                state_color(s, ui.visuals()),
+                format!("● {}", state_text(s, tr)),
+            );
+            ui.separator();
+            let c = s.counters();
+            ui.label(format!(
+                "{} {} {} / {} {}",
+                tr.rx,
+                thousands(c.rx_bytes),
+                tr.bytes,
+                thousands(c.rx_packets),
+                tr.packets
+            ));
+            ui.separator();
+            ui.label(format!(
+                "{} {} {} / {} {}",
+                tr.tx,
+                thousands(c.tx_bytes),
+                tr.bytes,
+                thousands(c.tx_packets),
+                tr.packets
+            ));
+            if ui.small_button(tr.reset_counters).clicked() {
+                reset = Some(s.id);
             }
-        };
-        ui.colored_label(color, format!("● {state}"));
-        ui.separator();
-        let c = app.counters();
-        ui.label(format!(
-            "{} {} {} / {} {}",
-            tr.rx,
-            thousands(c.rx_bytes),
-            tr.bytes,
-            thousands(c.rx_packets),
-            tr.packets
-        ));
-        ui.separator();
-        ui.label(format!(
-            "{} {} {} / {} {}",
-            tr.tx,
-            thousands(c.tx_bytes),
-            tr.bytes,
-            thousands(c.tx_packets),
-            tr.packets
-        ));
-        if ui.small_button(tr.reset_counters).clicked() {
-            app.actions.push(Action::ResetCounters);
+            ui.separator();
+            ui.weak(format!(
+                "{} {}",
+                thousands(s.log().len() as u64),
+                tr.records
+            ));
+            ui.separator();
         }
-        ui.separator();
-        ui.weak(format!(
-            "{} {}",
-            thousands(app.log().len() as u64),
-            tr.records
-        ));
+        ui.label(tr.open_sessions(open, all));
     });
+    if let Some(id) = reset {
+        app.actions
+            .push(Action::Session(id, SessionAction::ResetCounters));
+    }
 }

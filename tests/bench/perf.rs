@@ -1,15 +1,16 @@
 //! NetPal's performance, measured against raw sockets in the same run.
 //!
 //! `cargo bench --bench perf` runs everything; `cargo bench --bench perf -- NAME`
-//! runs one of: tcp, udp, frame, memory, scale, idle. Every figure is printed;
+//! runs one of: tcp, udp, frame, memory, scale, idle, sessions. Every figure is printed;
 //! nothing is asserted. All traffic stays on 127.0.0.1, and every loop is
 //! bounded in count and time.
 
+use netpal::App;
 use netpal::app::Settings;
 use netpal::log::ViewMode;
 use netpal::net::{Event, Protocol};
+use netpal::session::{Session, SessionAction, SessionSettings};
 use netpal::ui::i18n::Lang;
-use netpal::{App, StartOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Command, Stdio};
@@ -29,17 +30,14 @@ struct Ui {
 }
 
 impl Ui {
-    fn new(settings: Settings) -> Ui {
+    fn new(session: SessionSettings) -> Ui {
         let ctx = egui::Context::default();
         netpal::ui::install_fonts(&ctx);
-        let app = App::with_settings(
-            settings,
-            Arc::new(|| {}),
-            StartOptions {
-                lang: Some(Lang::En),
-                open: None,
-            },
-        );
+        let settings = Settings {
+            lang: Lang::En,
+            ..Settings::default()
+        };
+        let app = App::with_settings(settings, session, Arc::new(|| {}));
         Ui {
             ctx,
             app,
@@ -62,52 +60,68 @@ impl Ui {
         t.elapsed()
     }
 
+    /// The session shown (the only one, unless a benchmark adds more).
+    fn s(&self) -> &Session {
+        self.app.focused().expect("a session")
+    }
+
+    fn s_mut(&mut self) -> &mut Session {
+        self.app.focused_mut().expect("a session")
+    }
+
     /// Runs frames at 60 Hz until `done` or `limit`; returns the frame times.
     fn frames_until(
         &mut self,
         limit: Duration,
-        mut done: impl FnMut(&App) -> bool,
+        mut done: impl FnMut(&Session) -> bool,
     ) -> Vec<Duration> {
         let start = Instant::now();
         let mut times = Vec::new();
         let mut next = Instant::now();
-        if done(&self.app) {
+        if done(self.s()) {
             return times;
         }
         while start.elapsed() < limit {
             times.push(self.frame());
             // Checked right after the frame, so `done` sees the time it happened.
-            if done(&self.app) {
+            if done(self.s()) {
                 break;
             }
-            next += FRAME;
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
-            } else {
-                next = now;
-            }
+            pace(&mut next);
         }
         times
     }
 
     fn open(&mut self, protocol: Protocol) -> SocketAddr {
-        self.app.settings.protocol = protocol;
-        self.app.settings.local_ip = "127.0.0.1".into();
-        self.app.settings.local_port = "0".into();
-        self.app.settings.remote_host.clear();
-        self.app.settings.remote_port.clear();
-        self.app.run_action(netpal::app::Action::Open);
+        let s = self.s_mut();
+        s.settings.protocol = protocol;
+        s.settings.local_ip = "127.0.0.1".into();
+        s.settings.local_port = "0".into();
+        s.settings.remote_host.clear();
+        s.settings.remote_port.clear();
+        let id = s.id;
+        self.app
+            .run_action(netpal::app::Action::Session(id, SessionAction::Open));
         self.frames_until(Duration::from_secs(5), |a| a.local_addr().is_some());
-        self.app.local_addr().expect("session opened")
+        self.s().local_addr().expect("session opened")
     }
 }
 
-fn settings(view: ViewMode) -> Settings {
-    Settings {
+/// Sleeps until the next 60 Hz frame is due (`next`), or catches up when late.
+fn pace(next: &mut Instant) {
+    *next += FRAME;
+    let now = Instant::now();
+    if *next > now {
+        std::thread::sleep(*next - now);
+    } else {
+        *next = now;
+    }
+}
+
+fn settings(view: ViewMode) -> SessionSettings {
+    SessionSettings {
         view,
-        lang: Lang::En,
-        ..Settings::default()
+        ..SessionSettings::default()
     }
 }
 
@@ -177,7 +191,7 @@ fn netpal_tcp(secs: Duration, view: ViewMode) -> (f64, Duration, Duration) {
     let sent = sender.join().unwrap_or(0);
     times.extend(ui.frames_until(Duration::from_secs(30), |a| a.counters().rx_bytes >= sent));
     let el = start.elapsed();
-    let got = ui.app.counters().rx_bytes;
+    let got = ui.s().counters().rx_bytes;
     (
         mbs(got, el),
         percentile(&times, 0.5),
@@ -288,7 +302,7 @@ fn bench_frame() {
         let peer: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
         let at = SystemTime::now();
         for i in 0..1_000_000u32 {
-            ui.app.apply(Event::Received {
+            ui.s_mut().apply(Event::Received {
                 at,
                 peer,
                 bytes: format!("record {i:07}: temperature=21.5 humidity=40%\n").into_bytes(),
@@ -309,9 +323,9 @@ fn bench_frame() {
                 std::thread::sleep(Duration::from_millis(1));
             }
         });
-        let rebuilds = ui.app.line_index().rebuilds();
+        let rebuilds = ui.s().line_index().rebuilds();
         let times = ui.frames_until(Duration::from_secs(3), |_| false);
-        let rebuilds = ui.app.line_index().rebuilds() - rebuilds;
+        let rebuilds = ui.s().line_index().rebuilds() - rebuilds;
         stop.store(true, Ordering::Relaxed);
         let _ = feeder.join();
         println!(
@@ -321,7 +335,7 @@ fn bench_frame() {
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 0.99)),
             ms(percentile(&times, 1.0)),
-            ui.app.log().len()
+            ui.s().log().len()
         );
     }
 }
@@ -350,10 +364,10 @@ fn memory_child(gib: u64) {
     let _ = sender.join();
     println!(
         "{} {} {} {}",
-        ui.app.counters().rx_bytes,
+        ui.s().counters().rx_bytes,
         el.as_millis(),
         peak_rss_kib(),
-        ui.app.log().cap()
+        ui.s().log().cap()
     );
 }
 
@@ -458,12 +472,12 @@ fn bench_scale() {
     let start = Instant::now();
     let accept_times = ui.frames_until(Duration::from_secs(60), |a| a.clients().len() >= n);
     let accepted_at = start.elapsed();
-    let accepted = ui.app.clients().len();
+    let accepted = ui.s().clients().len();
     let msg_times = ui.frames_until(Duration::from_secs(60), |a| {
         a.counters().rx_packets >= n as u64
     });
     let messages_at = start.elapsed();
-    let shown = ui.app.counters().rx_packets;
+    let shown = ui.s().counters().rx_packets;
     let list_times = ui.frames_until(Duration::from_secs(2), |_| false);
     let mut line = String::new();
     if let Some(out) = child.stdout.take() {
@@ -556,6 +570,110 @@ fn bench_idle() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+// ---- many sessions, one flooded -------------------------------------------------------
+
+/// 16 sessions in a grid, all on screen: one TCP server flooded at line
+/// rate, fifteen UDP sockets each getting a datagram every 50 ms. Measures
+/// how soon each quiet session shows its datagram, the frame times, and the
+/// flooded session's ingest against a raw reader in the same run.
+fn bench_sessions() {
+    const QUIET: usize = 15;
+    println!("\n## 16 sessions on screen (grid), one flooded with 64 KiB writes, 15 quiet (3 s)");
+    let secs = Duration::from_secs(3);
+    let raw = raw_tcp(secs);
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    let flood_addr = ui.open(Protocol::TcpServer);
+    let flooded = ui.app.focused_id().expect("a session");
+    let mut quiet = Vec::new();
+    for _ in 0..QUIET {
+        ui.app.run_action(netpal::app::Action::NewSession);
+        let addr = ui.open(Protocol::Udp);
+        quiet.push((ui.app.focused_id().expect("a session"), addr));
+    }
+    ui.app
+        .run_action(netpal::app::Action::Arrange(netpal::app::Arrangement::Grid));
+    ui.app.run_action(netpal::app::Action::Focus(flooded));
+    ui.frame();
+
+    // Each quiet session gets a datagram every 50 ms; the time each round
+    // was sent is kept so the UI side can tell how late the first datagram
+    // it had not shown yet showed (loopback keeps them in order).
+    const ROUNDS: usize = 1000;
+    let start = Instant::now();
+    let sent_at: Arc<Vec<AtomicU64>> = Arc::new((0..ROUNDS).map(|_| AtomicU64::new(0)).collect());
+    let stop = Arc::new(AtomicBool::new(false));
+    let (sa, st) = (sent_at.clone(), stop.clone());
+    let targets: Vec<SocketAddr> = quiet.iter().map(|q| q.1).collect();
+    let ticker = std::thread::spawn(move || {
+        let Ok(sock) = UdpSocket::bind("127.0.0.1:0") else {
+            return;
+        };
+        let mut n = 0usize;
+        while !st.load(Ordering::Relaxed) && n < ROUNDS {
+            sa[n].store(start.elapsed().as_micros() as u64, Ordering::SeqCst);
+            for to in &targets {
+                let _ = sock.send_to(&n.to_be_bytes(), to);
+            }
+            n += 1;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let sender = flood_tcp(flood_addr, secs, u64::MAX);
+    let t0 = Instant::now();
+    let mut seen = [0u64; QUIET];
+    let mut delays: Vec<Duration> = Vec::new();
+    let mut times = Vec::new();
+    let mut next = Instant::now();
+    while t0.elapsed() < secs + Duration::from_millis(50) {
+        times.push(ui.frame());
+        let now = start.elapsed().as_micros() as u64;
+        for (i, (id, _)) in quiet.iter().enumerate() {
+            let n = ui.app.session(*id).map_or(0, |s| s.counters().rx_packets);
+            if n > seen[i] {
+                let first_new = (seen[i] as usize).min(ROUNDS - 1);
+                let at = sent_at[first_new].load(Ordering::SeqCst);
+                delays.push(Duration::from_micros(now.saturating_sub(at)));
+                seen[i] = n;
+            }
+        }
+        pace(&mut next);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = ticker.join();
+    let flooded_sent = sender.join().unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline
+        && ui
+            .app
+            .session(flooded)
+            .is_some_and(|s| s.counters().rx_bytes < flooded_sent)
+    {
+        times.push(ui.frame());
+    }
+    let el = t0.elapsed();
+    let got = ui.app.session(flooded).map_or(0, |s| s.counters().rx_bytes);
+    let rate = mbs(got, el);
+    println!("raw reader (discards):            {raw:8.0} MB/s");
+    println!(
+        "flooded session:                  {rate:8.0} MB/s  = {:5.1}% of raw",
+        rate / raw * 100.0
+    );
+    println!(
+        "quiet sessions: {} datagrams shown, delay p50 {}, p99 {}, max {}",
+        delays.len(),
+        ms(percentile(&delays, 0.5)),
+        ms(percentile(&delays, 0.99)),
+        ms(percentile(&delays, 1.0)),
+    );
+    println!(
+        "frames: {} , p50 {}, p99 {}, max {}",
+        times.len(),
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        ms(percentile(&times, 1.0)),
+    );
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -599,6 +717,7 @@ fn main() {
         ("memory", bench_memory),
         ("scale", bench_scale),
         ("idle", bench_idle),
+        ("sessions", bench_sessions),
     ] {
         if run(name) {
             f();
@@ -606,6 +725,8 @@ fn main() {
         }
     }
     if counter.load(Ordering::Relaxed) == 0 {
-        println!("no benchmark named {only:?}: use tcp, udp, frame, memory, scale or idle");
+        println!(
+            "no benchmark named {only:?}: use tcp, udp, frame, memory, scale, idle or sessions"
+        );
     }
 }

@@ -13,7 +13,7 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 pub fn harness() -> Harness<'static, App> {
     harness_with(StartOptions {
         lang: Some(Lang::En),
-        open: None,
+        open: Vec::new(),
     })
 }
 
@@ -37,9 +37,25 @@ pub fn wait_for(
             h.step();
             return;
         }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
+        if start.elapsed() >= DEADLINE {
+            panic!(
+                "timed out waiting for: {what}\nshown: {:?}",
+                shown_labels(h)
+            );
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Every label and value shown, for failure messages.
+pub fn shown_labels(h: &Harness<'static, App>) -> Vec<String> {
+    h.query_all_by(|_| true)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .filter(|l| !l.trim().is_empty())
+        .collect()
 }
 
 /// Waits until a widget or text containing `text` is shown.
@@ -77,7 +93,10 @@ pub fn read_n(h: &mut Harness<'static, App>, conn: &mut impl std::io::Read, n: u
 
 /// Replaces the content of the text field named `label`.
 pub fn set_field(h: &mut Harness<'static, App>, label: &str, text: &str) {
-    let role = if label == "Data to send" {
+    let role = if h
+        .query_by_role_and_label(Role::MultilineTextInput, label)
+        .is_some()
+    {
         Role::MultilineTextInput
     } else {
         Role::TextInput
@@ -100,6 +119,62 @@ pub fn choose(h: &mut Harness<'static, App>, combo: &str, item: &str) {
     h.step();
     h.get_by_role_and_label(Role::Button, item).click();
     h.step();
+    h.step();
+}
+
+/// Storage in memory, for saving and restoring the app.
+#[derive(Default)]
+pub struct MemStorage(pub std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// Saves `h`'s app, as eframe does when the window closes.
+pub fn save(h: &mut Harness<'static, App>) -> MemStorage {
+    use eframe::App as _;
+    let mut storage = MemStorage::default();
+    h.state_mut().save(&mut storage);
+    storage
+}
+
+/// A new app started from `storage`, as at the next start.
+pub fn restart(storage: MemStorage, opts: StartOptions) -> Harness<'static, App> {
+    let storage: &'static MemStorage = Box::leak(Box::new(storage));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| {
+            cc.storage = Some(storage);
+            App::new(cc, opts)
+        });
+    h.step();
+    h
+}
+
+/// Clicks the tab whose title contains `title`.
+pub fn click_tab(h: &mut Harness<'static, App>, title: &str) {
+    h.get_by(|n| {
+        n.role() == Role::Button
+            && n.label()
+                .is_some_and(|l| l.starts_with("● ") && l.contains(title))
+    })
+    .click();
+    h.step();
+    h.step();
+}
+
+/// Adds a session in a new tab with the toolbar's button.
+pub fn new_tab(h: &mut Harness<'static, App>) {
+    click(h, "+ New session");
     h.step();
 }
 
@@ -197,5 +272,26 @@ pub fn accept_within(
         }
         assert!(start.elapsed() < DEADLINE, "the app never connected");
         std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Waits for EOF on `s` while stepping the UI.
+pub fn wait_eof(h: &mut Harness<'static, App>, s: &mut std::net::TcpStream) {
+    let start = Instant::now();
+    let mut buf = [0u8; 64];
+    loop {
+        h.step();
+        match std::io::Read::read(s, &mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return,
+            Err(e) => panic!("unexpected error {e}"),
+        }
+        assert!(start.elapsed() < DEADLINE, "no EOF");
     }
 }

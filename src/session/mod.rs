@@ -1,0 +1,617 @@
+//! One session: what a user sets and sees about one connection (its form,
+//! the worker handle, log, line index, peers, counters, send state), and
+//! how the worker's events change it. The workspace ([`crate::app`]) holds
+//! many of these; nothing here knows about tabs or other sessions.
+
+mod peers;
+
+pub use peers::{MAX_UDP_PEERS, PeerInfo, PeerList};
+
+use crate::codec;
+use crate::log::{Body, LeadIn, LineIndex, LogStore, Note, ViewMode};
+use crate::net::{
+    self, Command, Event, HostPort, NetError, OpenSpec, Protocol, Session as NetSession, Target,
+    Wake,
+};
+use crate::ui::i18n::Tr;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Instant, SystemTime};
+
+/// Names a session for as long as the workspace keeps it (also across restarts).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+pub struct SessionId(pub u64);
+
+/// What survives a restart for one session. Sockets and buffers are runtime
+/// state, not here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionSettings {
+    /// The name the user gave the tab; empty for the automatic title.
+    pub name: String,
+    pub protocol: Protocol,
+    pub local_ip: String,
+    pub local_port: String,
+    pub remote_host: String,
+    pub remote_port: String,
+    pub view: ViewMode,
+    pub encoding: String,
+    pub auto_scroll: bool,
+    pub wrap: bool,
+    pub send_hex: bool,
+    pub send_to_all: bool,
+    /// Everything received goes straight back to its sender.
+    pub echo: bool,
+    pub log_cap_mib: u32,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            name: String::new(),
+            protocol: Protocol::TcpClient,
+            local_ip: "0.0.0.0".into(),
+            local_port: "8080".into(),
+            remote_host: "127.0.0.1".into(),
+            remote_port: "8080".into(),
+            view: ViewMode::Text,
+            encoding: "UTF-8".into(),
+            auto_scroll: true,
+            wrap: true,
+            send_hex: false,
+            send_to_all: true,
+            echo: false,
+            log_cap_mib: (crate::log::DEFAULT_CAP_BYTES >> 20) as u32,
+        }
+    }
+}
+
+impl SessionSettings {
+    /// Fills the form from an `--open` spec.
+    pub fn apply_spec(&mut self, spec: &OpenSpec) {
+        self.protocol = spec.protocol;
+        self.echo = spec.echo;
+        match spec.protocol {
+            Protocol::TcpClient => {
+                if let Some(r) = &spec.remote {
+                    self.remote_host = r.host.clone();
+                    self.remote_port = r.port.to_string();
+                }
+            }
+            Protocol::TcpServer | Protocol::Udp => {
+                self.local_ip = spec.local.ip().to_string();
+                self.local_port = spec.local.port().to_string();
+                match &spec.remote {
+                    Some(r) => {
+                        self.remote_host = r.host.clone();
+                        self.remote_port = r.port.to_string();
+                    }
+                    None if spec.protocol == Protocol::Udp => {
+                        self.remote_host.clear();
+                        self.remote_port.clear();
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// The log cap in bytes.
+    pub fn log_cap(&self) -> usize {
+        (self.log_cap_mib.max(1) as usize) << 20
+    }
+}
+
+/// Where the session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Closed,
+    Opening,
+    Connecting(SocketAddr),
+    /// Listening (server), connected (client) or bound (UDP).
+    Open,
+}
+
+/// Byte and packet counters. Exact, whatever the log drops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+}
+
+/// What a session's panels ask of it; the workspace routes it here by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionAction {
+    Open,
+    Close,
+    Send,
+    Disconnect(Vec<SocketAddr>),
+    ClearLog,
+    CopyLog,
+    ResetCounters,
+    UseAsRemote(SocketAddr),
+    /// Echo was switched on or off.
+    SetEcho,
+}
+
+/// Why the send box cannot send, or why the last send failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendProblem {
+    Net(NetError),
+    Text(String),
+}
+
+pub struct Session {
+    pub id: SessionId,
+    pub settings: SessionSettings,
+    net: Option<NetSession>,
+    /// The protocol of the running (or last run) worker; the form may differ.
+    running: Option<Protocol>,
+    pub(crate) phase: Phase,
+    /// The real bound address (server, UDP) or local end (client).
+    pub(crate) local: Option<SocketAddr>,
+    /// A TCP client's server.
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) clients: PeerList,
+    pub(crate) udp_peers: PeerList,
+    pub(crate) counters: Counters,
+    /// The tail of the last read from each TCP connection (see [`LeadIn`]).
+    tails: HashMap<SocketAddr, LeadIn>,
+    pub(crate) log: LogStore,
+    pub(crate) index: LineIndex,
+    pub send_text: String,
+    /// Why the last Open failed or the session ended, shown under Open.
+    pub(crate) session_error: Option<NetError>,
+    /// Why the form cannot be used (bad port...), shown under Open.
+    pub(crate) form_error: Option<String>,
+    pub(crate) send_error: Option<SendProblem>,
+    /// Records that arrived while the session was not on screen.
+    pub(crate) unread: u64,
+    /// Whether the session was on screen in the last frame.
+    pub(crate) shown: bool,
+    /// Whether the log was scrolled to its end in the last frame.
+    pub(crate) was_at_bottom: bool,
+    /// Text to put on the clipboard this frame.
+    pub(crate) copy_request: Option<String>,
+    wake: Wake,
+}
+
+impl Session {
+    pub fn new(id: SessionId, settings: SessionSettings, wake: Wake) -> Self {
+        let cap = settings.log_cap();
+        Session {
+            id,
+            settings,
+            net: None,
+            running: None,
+            phase: Phase::Closed,
+            local: None,
+            peer: None,
+            clients: PeerList::default(),
+            udp_peers: PeerList::default(),
+            counters: Counters::default(),
+            tails: HashMap::new(),
+            log: LogStore::new(cap),
+            index: LineIndex::default(),
+            send_text: String::new(),
+            session_error: None,
+            form_error: None,
+            send_error: None,
+            unread: 0,
+            shown: false,
+            was_at_bottom: true,
+            copy_request: None,
+            wake,
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local
+    }
+
+    /// A TCP client's server, once connected.
+    pub fn remote_peer(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    pub fn log(&self) -> &LogStore {
+        &self.log
+    }
+
+    pub fn clients(&self) -> &PeerList {
+        &self.clients
+    }
+
+    pub fn udp_peers(&self) -> &PeerList {
+        &self.udp_peers
+    }
+
+    /// The log's line index (how many rows, how often rebuilt).
+    pub fn line_index(&self) -> &LineIndex {
+        &self.index
+    }
+
+    /// Records that arrived while the session was not shown.
+    pub fn unread(&self) -> u64 {
+        self.unread
+    }
+
+    /// Whether the worker is running (Open pressed and not yet closed).
+    pub fn is_active(&self) -> bool {
+        self.net.is_some()
+    }
+
+    /// The protocol the worker runs, or the form's when closed.
+    pub fn protocol(&self) -> Protocol {
+        match (self.net.is_some(), self.running) {
+            (true, Some(p)) => p,
+            _ => self.settings.protocol,
+        }
+    }
+
+    /// Received bytes the worker has queued for this session and the UI has
+    /// not taken yet.
+    pub fn queued_bytes(&self) -> usize {
+        self.net.as_ref().map_or(0, NetSession::queued_bytes)
+    }
+
+    fn note(&mut self, at: SystemTime, peer: Option<SocketAddr>, note: Note) {
+        self.log.push(at, peer, Body::Note(note));
+        self.mark_unread();
+    }
+
+    fn mark_unread(&mut self) {
+        if !self.shown {
+            self.unread += 1;
+        }
+    }
+
+    /// Reads the form into a spec, or says what is wrong with it.
+    pub fn spec_from_form(&self, tr: &Tr) -> Result<OpenSpec, String> {
+        let s = &self.settings;
+        // A TCP client lets the system choose its local end.
+        let local = || -> Result<SocketAddr, String> {
+            let port = net::parse_port(&s.local_port)
+                .map_err(|_| format!("{}: {}", tr.local_port, tr.bad_port))?;
+            let ip: IpAddr = net::parse_ip(&s.local_ip)
+                .ok_or_else(|| format!("{}: {}", tr.local_addr, tr.bad_local_addr))?;
+            Ok(SocketAddr::new(ip, port))
+        };
+        let remote = || -> Result<HostPort, String> {
+            if s.remote_host.trim().is_empty() || s.remote_port.trim().is_empty() {
+                return Err(tr.remote_needed.to_string());
+            }
+            let host = net::spec::parse_host(&s.remote_host)
+                .map_err(|_| format!("{}: {}", tr.remote_host, tr.bad_host))?;
+            let port = net::parse_port(&s.remote_port)
+                .map_err(|_| format!("{}: {}", tr.remote_port, tr.bad_port))?;
+            Ok(HostPort::new(host, port))
+        };
+        Ok(match s.protocol {
+            Protocol::TcpServer => OpenSpec::tcp_server(local()?),
+            Protocol::TcpClient => OpenSpec::tcp_client(remote()?),
+            Protocol::Udp => {
+                let r = if s.remote_host.trim().is_empty() && s.remote_port.trim().is_empty() {
+                    None
+                } else {
+                    Some(remote()?)
+                };
+                OpenSpec::udp(local()?, r)
+            }
+        })
+    }
+
+    /// The bytes the send box holds, or why it cannot be sent.
+    pub fn send_payload(&self, tr: &Tr) -> Result<Vec<u8>, String> {
+        if self.settings.send_hex {
+            codec::parse_hex(&self.send_text)
+                .map_err(|e| format!("{}: {}", tr.invalid_hex, tr.hex_error(&e)))
+        } else {
+            let enc = codec::encoding_by_name(&self.settings.encoding);
+            codec::encode_text(&self.send_text, enc)
+                .map_err(|e| format!("{}: {}", tr.cannot_encode, tr.encode_error(&e)))
+        }
+    }
+
+    /// Carries out one action of this session's panels.
+    pub fn run_action(&mut self, action: SessionAction, tr: &Tr) {
+        match action {
+            SessionAction::Open => self.open(tr),
+            SessionAction::Close => self.close(),
+            SessionAction::Send => self.send(tr),
+            SessionAction::Disconnect(peers) => {
+                if let Some(s) = &self.net {
+                    s.command(Command::Disconnect(peers));
+                }
+            }
+            SessionAction::ClearLog => self.log.clear(),
+            SessionAction::CopyLog => {
+                self.copy_request = Some(crate::ui::log_view::log_as_text(self, tr));
+            }
+            SessionAction::ResetCounters => {
+                self.counters = Counters::default();
+                for p in self.clients.items_mut() {
+                    p.rx_bytes = 0;
+                    p.tx_bytes = 0;
+                }
+                for p in self.udp_peers.items_mut() {
+                    p.rx_bytes = 0;
+                    p.tx_bytes = 0;
+                }
+            }
+            SessionAction::SetEcho => {
+                if let Some(s) = &self.net {
+                    s.command(Command::SetEcho(self.settings.echo));
+                }
+            }
+            SessionAction::UseAsRemote(addr) => {
+                self.settings.remote_host = addr.ip().to_string();
+                self.settings.remote_port = addr.port().to_string();
+            }
+        }
+    }
+
+    fn open(&mut self, tr: &Tr) {
+        if self.net.is_some() {
+            return;
+        }
+        self.form_error = None;
+        match self.spec_from_form(tr) {
+            Ok(mut s) => {
+                s.echo = self.settings.echo;
+                self.open_spec(s);
+            }
+            Err(e) => self.form_error = Some(e),
+        }
+    }
+
+    /// Opens the worker for `spec` (from the form or the command line).
+    pub fn open_spec(&mut self, spec: OpenSpec) {
+        if self.net.is_some() {
+            return;
+        }
+        self.session_error = None;
+        self.send_error = None;
+        self.counters = Counters::default();
+        self.clients.clear();
+        self.udp_peers.clear();
+        self.local = None;
+        self.peer = None;
+        let protocol = spec.protocol;
+        match NetSession::open(spec, self.wake.clone()) {
+            Ok(s) => {
+                self.net = Some(s);
+                self.running = Some(protocol);
+                self.phase = Phase::Opening;
+            }
+            Err(e) => {
+                self.session_error = Some(e.clone());
+                self.note(SystemTime::now(), None, Note::Error(e));
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the worker's first word (bound, or why
+    /// not), so a server opened from the command line listens before the
+    /// client opened after it tries to connect.
+    pub fn wait_ready(&mut self, timeout: std::time::Duration) {
+        let first = self.net.as_ref().and_then(|n| n.wait_event(timeout));
+        if let Some(ev) = first {
+            self.apply(ev);
+        }
+    }
+
+    /// Stops the worker and closes its sockets; what it still had to say is
+    /// applied first.
+    pub fn close(&mut self) {
+        if let Some(mut s) = self.net.take() {
+            s.close();
+            while let Some(ev) = s.try_event() {
+                self.apply(ev);
+            }
+        }
+        self.end_session();
+    }
+
+    /// Stops the worker without waiting for it (closing a tab): the worker
+    /// closes its sockets and ends on its own, and the UI never blocks.
+    pub fn close_in_background(&mut self) {
+        if let Some(s) = self.net.take() {
+            s.close_detached();
+        }
+        self.end_session();
+    }
+
+    fn end_session(&mut self) {
+        self.net = None;
+        self.tails.clear();
+        self.send_error = None;
+        self.phase = Phase::Closed;
+        self.peer = None;
+        self.clients.clear();
+    }
+
+    fn send(&mut self, tr: &Tr) {
+        self.send_error = None;
+        let Some(session) = &self.net else {
+            return;
+        };
+        let bytes = match self.send_payload(tr) {
+            Ok(b) => b,
+            Err(e) => {
+                self.send_error = Some(SendProblem::Text(e));
+                return;
+            }
+        };
+        let problem = |t: String| Some(SendProblem::Text(t));
+        let to = match self.protocol() {
+            Protocol::TcpClient => Target::All,
+            Protocol::TcpServer => {
+                if self.settings.send_to_all {
+                    Target::All
+                } else {
+                    let sel = self.clients.selected();
+                    if sel.is_empty() {
+                        self.send_error = problem(tr.no_client_selected.to_string());
+                        return;
+                    }
+                    Target::Peers(sel)
+                }
+            }
+            Protocol::Udp => {
+                let host = net::spec::parse_host(&self.settings.remote_host);
+                let port = net::parse_port(&self.settings.remote_port);
+                match (host, port) {
+                    (Ok(h), Ok(p)) => Target::Host(HostPort::new(h, p)),
+                    (Err(_), _) if self.settings.remote_host.trim().is_empty() => {
+                        self.send_error = problem(tr.remote_needed.to_string());
+                        return;
+                    }
+                    (Err(_), _) => {
+                        self.send_error = problem(format!("{}: {}", tr.remote_host, tr.bad_host));
+                        return;
+                    }
+                    (_, Err(_)) => {
+                        self.send_error = problem(format!("{}: {}", tr.remote_port, tr.bad_port));
+                        return;
+                    }
+                }
+            }
+        };
+        session.command(Command::Send { to, bytes });
+    }
+
+    /// Applies one worker event to the state and the log.
+    pub fn apply(&mut self, ev: Event) {
+        match ev {
+            Event::Opened { at, local } => {
+                self.phase = Phase::Open;
+                self.local = Some(local);
+                // The note says what happened then, whatever the form shows later.
+                let note = if self.running == Some(Protocol::Udp) {
+                    Note::Bound { local }
+                } else {
+                    Note::Listening { local }
+                };
+                self.note(at, None, note);
+            }
+            Event::Connecting { at, remote } => {
+                self.phase = Phase::Connecting(remote);
+                self.note(at, Some(remote), Note::Connecting { remote });
+            }
+            Event::Connected { at, local, peer } => {
+                self.phase = Phase::Open;
+                self.local = Some(local);
+                self.peer = Some(peer);
+                self.note(at, Some(peer), Note::Connected { local, peer });
+            }
+            Event::Accepted { at, peer } => {
+                self.clients.add(peer, at);
+                self.note(at, Some(peer), Note::Accepted { peer });
+            }
+            Event::Received { at, peer, bytes } => {
+                let n = bytes.len() as u64;
+                self.counters.rx_bytes += n;
+                self.counters.rx_packets += 1;
+                if self.running == Some(Protocol::Udp) {
+                    if self.udp_peers.get_mut(&peer).is_none()
+                        && self.udp_peers.len() >= MAX_UDP_PEERS
+                    {
+                        self.udp_peers.drop_oldest();
+                    }
+                    self.udp_peers.add(peer, at).rx_bytes += n;
+                    // Datagrams stand alone: no character spans two.
+                    self.log.push(at, Some(peer), Body::Rx(bytes));
+                } else {
+                    if let Some(c) = self.clients.get_mut(&peer) {
+                        c.rx_bytes += n;
+                    }
+                    let lead_in = self.tails.get(&peer).copied().unwrap_or_default();
+                    self.tails.insert(peer, LeadIn::tail_of(&bytes));
+                    self.log
+                        .push_after(at, Some(peer), Body::Rx(bytes), lead_in);
+                }
+                self.mark_unread();
+            }
+            Event::Sent { at, peer, bytes } => {
+                let n = bytes.len() as u64;
+                self.counters.tx_bytes += n;
+                self.counters.tx_packets += 1;
+                if let Some(c) = self.clients.get_mut(&peer) {
+                    c.tx_bytes += n;
+                } else if let Some(p) = self.udp_peers.get_mut(&peer) {
+                    p.tx_bytes += n;
+                }
+                self.log.push(at, Some(peer), Body::Tx(bytes));
+                self.mark_unread();
+            }
+            Event::Disconnected { at, peer, reason } => {
+                self.clients.remove(&peer);
+                self.tails.remove(&peer);
+                self.note(at, Some(peer), Note::Disconnected { peer, reason });
+            }
+            Event::Error { at, error } => {
+                // Errors about sending also show by the send box; all go to the log.
+                if error.is_about_sending() {
+                    self.send_error = Some(SendProblem::Net(error.clone()));
+                }
+                self.note(at, None, Note::Error(error));
+            }
+            Event::Closed { at, error } => {
+                if let Some(e) = &error {
+                    self.session_error = Some(e.clone());
+                }
+                self.note(at, None, Note::Closed { error });
+                self.end_session();
+            }
+        }
+    }
+
+    /// Applies up to `max` queued worker events, stopping early at
+    /// `deadline`. Returns how many were applied and whether more wait.
+    pub fn drain(&mut self, max: usize, deadline: Instant) -> (usize, bool) {
+        let mut n = 0;
+        while n < max {
+            let Some(ev) = self.net.as_ref().and_then(NetSession::try_event) else {
+                return (n, false);
+            };
+            self.apply(ev);
+            n += 1;
+            if n % 64 == 0 && Instant::now() >= deadline {
+                break;
+            }
+        }
+        (n, self.net.as_ref().is_some_and(NetSession::has_events))
+    }
+
+    /// Once per frame after draining: batched list removals, the log cap.
+    pub fn tidy(&mut self) {
+        self.clients.compact();
+        self.udp_peers.compact();
+        let cap = self.settings.log_cap();
+        if cap != self.log.cap() {
+            self.log.set_cap(cap);
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(s) = self.net.take() {
+            s.close_detached();
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! Many sessions in one window: tabs, each with its own socket and log;
+//! closing, renaming, saving and restoring them; several `--open`.
+
+mod common;
+
+use common::*;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use netpal::net::OpenSpec;
+use netpal::ui::i18n::Lang;
+use netpal::{App, StartOptions};
+use std::net::TcpListener;
+use std::time::Duration;
+
+/// Whether any shown text contains `text`.
+fn shows(h: &Harness<'static, App>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+/// Types `text` into the shown session's send box and clicks Send.
+fn send(h: &mut Harness<'static, App>, text: &str) {
+    set_field(h, "Data to send", text);
+    click(h, "Send");
+}
+
+/// Opens a TCP client in a new tab, connected to the server tab on `port`.
+fn client_tab(h: &mut Harness<'static, App>, port: u16) {
+    new_tab(h);
+    open_client(h, port);
+    wait_for_text(h, "● Connected");
+}
+
+#[test]
+fn a_server_tab_and_a_client_tab_talk_and_keep_their_own_logs() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    client_tab(&mut h, port);
+    wait_for_text(&mut h, "2 of 2 sessions open");
+    send(&mut h, "hello from the client tab");
+    wait_for_text(&mut h, "TX 25 bytes / 1 packets");
+
+    // The server tab got it; the client's own notes are not in its log.
+    let server_tab = format!("TCP Server 127.0.0.1:{port}");
+    click_tab(&mut h, &server_tab);
+    wait_for_text(&mut h, "hello from the client tab");
+    wait_for_text(&mut h, "Clients (1)");
+    assert!(!shows(&h, "Connected to 127.0.0.1"), "a client note leaked");
+    send(&mut h, "hello from the server tab");
+    wait_for_text(&mut h, "TX 25 bytes / 1 packets");
+
+    // While the server tab is shown, the client tab counts what it missed.
+    wait_for(&mut h, "the client tab counts unseen records", |h| {
+        shows(h, "→ 127.0.0.1:") && shows(h, "new)")
+    });
+    click_tab(&mut h, &format!("→ 127.0.0.1:{port}"));
+    wait_for_text(&mut h, "hello from the server tab");
+    assert!(!shows(&h, "Client connected:"), "a server note leaked");
+    assert!(!shows(&h, "new)"), "seen records still counted as new");
+}
+
+#[test]
+fn three_client_tabs_are_served_by_one_server_tab() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    for i in 0..3 {
+        client_tab(&mut h, port);
+        send(&mut h, &format!("client number {i}"));
+        wait_for_text(&mut h, "TX 15 bytes / 1 packets");
+    }
+    wait_for_text(&mut h, "4 of 4 sessions open");
+    click_tab(&mut h, &format!("TCP Server 127.0.0.1:{port}"));
+    wait_for_text(&mut h, "Clients (3)");
+    for i in 0..3 {
+        wait_for_text(&mut h, &format!("client number {i}"));
+    }
+    send(&mut h, "to all three");
+    wait_for_text(&mut h, "TX 36 bytes / 3 packets");
+    // Each client tab shows the reply in its own log.
+    let titles: Vec<String> = h
+        .get_all_by_role(Role::Button)
+        .filter_map(|n| n.accesskit_node().label())
+        .filter(|l| l.starts_with("● TCP Client"))
+        .collect();
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    for t in titles {
+        let title = t
+            .trim_start_matches("● ")
+            .split("  (")
+            .next()
+            .unwrap_or("")
+            .to_string();
+        click_tab(&mut h, &title);
+        wait_for_text(&mut h, "to all three");
+        wait_for_text(&mut h, "RX 12 bytes / 1 packets");
+    }
+}
+
+#[test]
+fn closing_a_tab_closes_its_socket() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let mut h = harness();
+    new_tab(&mut h);
+    open_client(&mut h, port);
+    let (mut conn, _) = accept_within(&mut h, &l);
+    wait_for_text(&mut h, "● Connected");
+    wait_for_text(&mut h, "1 of 2 sessions open");
+    let to = format!("→ 127.0.0.1:{port}");
+    let close = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
+        n.label()
+            .is_some_and(|l| l.starts_with("Close tab TCP Client :") && l.ends_with(&to))
+    };
+    h.get_by(close).click();
+    h.step();
+    // The peer sees the connection end, and the UI did not wait for it.
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    wait_eof(&mut h, &mut conn);
+    wait_for_text(&mut h, "0 of 1 sessions open");
+    assert!(h.query_by(close).is_none());
+}
+
+#[test]
+fn ctrl_t_adds_a_tab_and_ctrl_w_closes_the_focused_one() {
+    let mut h = harness();
+    wait_for_text(&mut h, "0 of 1 sessions open");
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::T]);
+    h.step();
+    wait_for_text(&mut h, "0 of 2 sessions open");
+    choose(&mut h, "Protocol", "UDP");
+    wait_for_text(&mut h, "● UDP 0.0.0.0:8080");
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::W]);
+    h.step();
+    wait_for_text(&mut h, "0 of 1 sessions open");
+    assert!(
+        !shows(&h, "● UDP"),
+        "the focused tab was not the one closed"
+    );
+}
+
+#[test]
+fn tabs_names_layout_and_settings_come_back_closed() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    // Rename the server tab from its menu (a double-click does the same).
+    let tab = format!("● TCP Server 127.0.0.1:{port}");
+    h.get_by_label_contains(&tab).click_secondary();
+    h.step();
+    h.step();
+    click(&mut h, "Rename");
+    h.step();
+    set_field(&mut h, "Tab name", "Device under test");
+    h.key_press(egui::Key::Enter);
+    h.step();
+    wait_for_text(&mut h, "● Device under test");
+    // A second tab: a UDP socket on its own port.
+    new_tab(&mut h);
+    choose(&mut h, "Protocol", "UDP");
+    set_field(&mut h, "Local port", "9555");
+    // Duplicate it: the copy has the same form.
+    click(&mut h, "Duplicate");
+    wait_for_text(&mut h, "1 of 3 sessions open");
+
+    let mut h = restart(
+        save(&mut h),
+        StartOptions {
+            lang: Some(Lang::En),
+            open: Vec::new(),
+        },
+    );
+    wait_for_text(&mut h, "0 of 3 sessions open");
+    wait_for_text(&mut h, "● Device under test");
+    let udp_tabs = h
+        .get_all_by_role(Role::Button)
+        .filter_map(|n| n.accesskit_node().label())
+        .filter(|l| l == "● UDP 0.0.0.0:9555")
+        .count();
+    assert_eq!(udp_tabs, 2);
+    click_tab(&mut h, "Device under test");
+    wait_for_text(&mut h, "● Closed");
+    assert_eq!(
+        h.get_by_role_and_label(Role::TextInput, "Local port")
+            .value()
+            .as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn a_damaged_saved_layout_keeps_the_sessions() {
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Server");
+    set_field(&mut h, "Local port", "9777");
+    let mut storage = save(&mut h);
+    storage
+        .0
+        .insert("netpal.layout".into(), "(this is not a layout".into());
+    let mut h = restart(storage, StartOptions::default());
+    wait_for_text(&mut h, "TCP Server 0.0.0.0:9777");
+
+    // Nothing readable at all: a fresh start with one session.
+    let mut storage = MemStorage::default();
+    for key in ["netpal.settings", "netpal.sessions", "netpal.layout"] {
+        storage.0.insert(key.into(), "\u{0}garbage".into());
+    }
+    let mut h = restart(storage, StartOptions::default());
+    h.run_steps(2);
+    assert_eq!(h.state().sessions().count(), 1);
+}
+
+#[test]
+fn two_open_options_give_two_live_sessions() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = OpenSpec::parse(&format!("tcp-server:127.0.0.1:{port}")).unwrap();
+    let client = OpenSpec::parse(&format!("tcp-client:127.0.0.1:{port}")).unwrap();
+    let mut h = harness_with(StartOptions {
+        lang: Some(Lang::En),
+        open: vec![server, client],
+    });
+    // The server listens before the client tries: a connected pair.
+    wait_for_text(&mut h, "2 of 2 sessions open");
+    wait_for_text(&mut h, "● TCP Client :");
+    click_tab(&mut h, &format!("TCP Server 127.0.0.1:{port}"));
+    wait_for_text(&mut h, "Clients (1)");
+    click_tab(&mut h, &format!("→ 127.0.0.1:{port}"));
+    wait_for_text(&mut h, "● Connected");
+}
+
+#[test]
+fn a_note_keeps_its_words_when_the_form_changes() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    wait_for_text(&mut h, &format!("Listening on 127.0.0.1:{port}"));
+    click(&mut h, "Close");
+    wait_for_text(&mut h, "● Closed");
+    choose(&mut h, "Protocol", "UDP");
+    h.run_steps(2);
+    assert!(shows(&h, &format!("Listening on 127.0.0.1:{port}")));
+    assert!(!shows(&h, &format!("Bound to 127.0.0.1:{port}")));
+}
+
+#[test]
+fn send_box_errors_read_in_chinese_in_the_chinese_ui() {
+    let mut h = harness_with(StartOptions {
+        lang: Some(Lang::Zh),
+        open: Vec::new(),
+    });
+    h.get_by_label("按十六进制发送").click();
+    h.step();
+    set_field(&mut h, "发送数据", "41 4G");
+    wait_for_text(&mut h, "十六进制格式错误: 第 5 个字符 'G' 不是十六进制数字");
+    h.get_by_label("按十六进制发送").click();
+    h.step();
+    choose(&mut h, "字符编码", "GBK");
+    set_field(&mut h, "发送数据", "abő");
+    wait_for_text(&mut h, "无法编码: 第 3 个字符 'ő' 无法用 GBK 编码");
+}
