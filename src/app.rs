@@ -642,7 +642,7 @@ fn tree_id() -> egui::Id {
 }
 
 /// The sessions under `tile`, in the order their tabs show them.
-fn collect_panes(tiles: &Tiles<SessionId>, tile: TileId, out: &mut Vec<SessionId>) {
+pub(crate) fn collect_panes(tiles: &Tiles<SessionId>, tile: TileId, out: &mut Vec<SessionId>) {
     match tiles.get(tile) {
         Some(Tile::Pane(id)) if !out.contains(id) => out.push(*id),
         Some(Tile::Pane(_)) => {}

@@ -107,6 +107,7 @@ pub struct Tr {
     pub local_end: &'static str,
     pub records: &'static str,
     pub new_session: &'static str,
+    pub split_group: &'static str,
     pub arrange_tabs: &'static str,
     pub arrange_side_by_side: &'static str,
     pub arrange_grid: &'static str,
@@ -202,6 +203,7 @@ pub static EN: Tr = Tr {
     arrange_tabs: "All as tabs",
     arrange_side_by_side: "Side by side",
     arrange_grid: "Grid",
+    split_group: "Split",
 };
 
 pub static ZH: Tr = Tr {
@@ -286,6 +288,7 @@ pub static ZH: Tr = Tr {
     arrange_tabs: "全部为标签",
     arrange_side_by_side: "并排",
     arrange_grid: "网格",
+    split_group: "分屏",
 };
 
 impl Tr {
@@ -566,7 +569,7 @@ impl Tr {
 
     pub fn unread_count(&self, n: u64) -> String {
         if self.is_zh() {
-            format!("{n} 条新记录")
+            format!("{n} 新")
         } else {
             format!("{n} new")
         }

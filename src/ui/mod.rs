@@ -81,7 +81,7 @@ pub fn session_view(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     egui::Panel::left("settings")
         .resizable(true)
         .default_size(230.0)
-        .size_range(170.0..=(width * 0.35).max(170.0))
+        .size_range(150.0..=(width * 0.3).max(150.0))
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt("settings_scroll")
@@ -90,8 +90,8 @@ pub fn session_view(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     if s.protocol() != crate::net::Protocol::TcpClient {
         egui::Panel::right("peers")
             .resizable(true)
-            .default_size(300.0)
-            .size_range(150.0..=(width * 0.35).max(150.0))
+            .default_size(280.0)
+            .size_range(130.0..=(width * 0.28).max(130.0))
             .show(ui, |ui| peers::show(s, cx, ui));
     }
     egui::Panel::bottom("send")

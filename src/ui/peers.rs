@@ -31,7 +31,7 @@ fn stats(tr: &Tr, p: &PeerInfo) -> String {
 
 /// Height of a two-line row.
 fn row_height(ui: &egui::Ui) -> f32 {
-    ui.spacing().interact_size.y + ui.text_style_height(&egui::TextStyle::Small) + 4.0
+    ui.spacing().interact_size.y + ui.text_style_height(&egui::TextStyle::Body) + 6.0
 }
 
 fn clients(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
@@ -73,7 +73,7 @@ fn clients(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                         ui.spacing_mut().item_spacing.y = 0.0;
                         ui.checkbox(&mut p.selected, p.addr.to_string());
                         let text = stats(tr, p);
-                        ui.add(Label::new(RichText::new(&text).small().weak()).truncate())
+                        ui.add(Label::new(RichText::new(&text).weak()).truncate())
                             .on_hover_text(format!("{}: {text}", tr.connected_at));
                     });
                 });
@@ -112,7 +112,7 @@ fn udp_peers(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                             ui.label(&addr);
                         });
                         let text = stats(tr, p);
-                        ui.add(Label::new(RichText::new(&text).small().weak()).truncate())
+                        ui.add(Label::new(RichText::new(&text).weak()).truncate())
                             .on_hover_text(text);
                     });
                 });

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 pub const SIMPLIFY: SimplificationOptions = SimplificationOptions {
     prune_empty_tabs: true,
     prune_empty_containers: true,
-    prune_single_child_tabs: false,
+    prune_single_child_tabs: true,
     prune_single_child_containers: true,
     all_panes_must_have_tabs: true,
     join_nested_linear_containers: true,
@@ -118,6 +118,7 @@ pub fn tiles(app: &mut App, ui: &mut egui::Ui) {
         ui.centered_and_justified(|ui| ui.weak(tr.no_sessions));
         return;
     }
+    let panes_shown_before = app.sessions.values().filter(|s| s.shown).count();
     let mut behavior = Workspace {
         sessions: &mut app.sessions,
         actions: &mut app.actions,
@@ -126,6 +127,7 @@ pub fn tiles(app: &mut App, ui: &mut egui::Ui) {
         focused: app.focused,
         tr,
         shown: Vec::new(),
+        panes_shown_before,
     };
     app.tree.ui(&mut behavior, ui);
     let shown = std::mem::take(&mut behavior.shown);
@@ -146,6 +148,9 @@ struct Workspace<'a> {
     tr: &'static Tr,
     /// Sessions whose pane was shown this frame.
     shown: Vec<SessionId>,
+    /// How many panes the last frame showed (the focused one is marked
+    /// only when there are several).
+    panes_shown_before: usize,
 }
 
 impl Workspace<'_> {
@@ -183,7 +188,7 @@ impl egui_tiles::Behavior<SessionId> for Workspace<'_> {
             addresses: self.addresses,
         };
         ui.push_id(id, |ui| session_view(s, &mut cx, ui));
-        if self.focused == Some(id) && self.sessions.len() > 1 {
+        if self.focused == Some(id) && self.panes_shown_before > 1 {
             // A thin accent line marks the focused one of several panes.
             let stroke = Stroke::new(1.5, ui.visuals().selection.stroke.color);
             ui.painter()
@@ -194,6 +199,24 @@ impl egui_tiles::Behavior<SessionId> for Workspace<'_> {
 
     fn tab_title_for_pane(&mut self, id: &SessionId) -> egui::WidgetText {
         self.title(*id).into()
+    }
+
+    /// A tab that holds a split (a tab dragged onto a tab bar with its
+    /// neighbours) says so, and how many sessions it holds.
+    fn tab_title_for_tile(
+        &mut self,
+        tiles: &Tiles<SessionId>,
+        tile_id: TileId,
+    ) -> egui::WidgetText {
+        match tiles.get(tile_id) {
+            Some(egui_tiles::Tile::Pane(id)) => self.title(*id).into(),
+            Some(egui_tiles::Tile::Container(_)) => {
+                let mut n = Vec::new();
+                crate::app::collect_panes(tiles, tile_id, &mut n);
+                format!("{} ({})", self.tr.split_group, n.len()).into()
+            }
+            None => String::new().into(),
+        }
     }
 
     fn tab_ui(
