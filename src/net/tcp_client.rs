@@ -31,15 +31,6 @@ pub(super) struct TcpClient {
     deadline: Option<Instant>,
 }
 
-impl TcpClient {
-    pub(super) fn new() -> Self {
-        TcpClient {
-            state: ClientState::Idle,
-            deadline: None,
-        }
-    }
-}
-
 /// How the session ends when its connection closes: with an error unless
 /// the peer or the user closed it.
 fn session_end(peer: SocketAddr, reason: CloseReason) -> Option<NetError> {
@@ -102,6 +93,13 @@ impl Kind for TcpClient {
 }
 
 impl TcpClient {
+    pub(super) fn new() -> Self {
+        TcpClient {
+            state: ClientState::Idle,
+            deadline: None,
+        }
+    }
+
     /// The remote as the user gave it, for error messages.
     fn remote_text(core: &Core) -> String {
         core.spec
