@@ -3,9 +3,13 @@
 //! The UI talks to it with [`Command`]s and hears back through [`Event`]s;
 //! this module knows nothing of egui, only a wake-up hook.
 
+mod conn;
 mod error;
 pub mod interfaces;
 pub mod spec;
+mod tcp_client;
+mod tcp_server;
+mod udp;
 mod worker;
 
 pub use error::{Detail, NetError, NetErrorKind, Op, kind_of};

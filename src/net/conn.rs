@@ -1,0 +1,464 @@
+//! What every session kind shares: its poll, events to the UI with flow
+//! control and wake batching, and the table of TCP connections with their
+//! reads and write queues.
+
+use super::{
+    CloseReason, Command, Detail, Event, HostPort, INFLIGHT_HIGH, NetError, NetErrorKind, Op,
+    OpenSpec, Shared, Target, Wake, inflight_cost,
+};
+use crossbeam_channel::{Receiver, Sender};
+use mio::net::TcpStream;
+use mio::{Interest, Poll, Token};
+use socket2::{Domain, Socket, Type};
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+/// Tokens from here up are connections (slot = token - FIRST_CONN); those
+/// below are the waker and a kind's own sockets.
+pub(super) const FIRST_CONN: usize = 16;
+
+/// Size of one read: one TCP read or the largest UDP datagram.
+const READ_BUF: usize = 64 * 1024;
+/// Reads per socket per round, so one flooding peer cannot starve the others
+/// or the command queue.
+const READS_PER_ROUND: usize = 16;
+/// Bytes queued for a peer that does not read, beyond which sends are refused.
+pub(super) const SEND_QUEUE_CAP: usize = 64 << 20;
+
+/// One TCP connection and what is waiting to be written to it.
+struct Conn {
+    stream: TcpStream,
+    peer: SocketAddr,
+    /// Readable and not yet drained to WouldBlock.
+    readable: bool,
+    out: VecDeque<(Vec<u8>, usize)>,
+    out_bytes: usize,
+}
+
+/// How a session ends when its connection closes, for kinds whose session
+/// is that one connection.
+pub(super) type EndsWith = fn(SocketAddr, CloseReason) -> Option<NetError>;
+
+/// The state every kind works on; the kind itself holds only its own sockets.
+pub(super) struct Core {
+    pub(super) poll: Poll,
+    pub(super) waker: Arc<mio::Waker>,
+    pub(super) spec: OpenSpec,
+    events: Sender<Event>,
+    wake: Wake,
+    shared: Arc<Shared>,
+    need_wake: bool,
+
+    conns: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    by_peer: HashMap<SocketAddr, usize>,
+    /// One read's worth, reused for every read.
+    pub(super) buf: Vec<u8>,
+    /// Set when the session must end after this round.
+    pub(super) finished: Option<Option<NetError>>,
+    /// Set when a closing connection ends the session (TCP client).
+    pub(super) ends_with: Option<EndsWith>,
+}
+
+pub(super) fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+impl Core {
+    pub(super) fn new(
+        poll: Poll,
+        waker: Arc<mio::Waker>,
+        spec: OpenSpec,
+        events: Sender<Event>,
+        wake: Wake,
+        shared: Arc<Shared>,
+    ) -> Self {
+        Core {
+            poll,
+            waker,
+            spec,
+            events,
+            wake,
+            shared,
+            need_wake: false,
+            conns: Vec::new(),
+            free: Vec::new(),
+            by_peer: HashMap::new(),
+            buf: vec![0; READ_BUF],
+            finished: None,
+            ends_with: None,
+        }
+    }
+
+    pub(super) fn emit(&mut self, ev: Event) {
+        if let Event::Received { bytes, .. } = &ev {
+            self.shared
+                .inflight
+                .fetch_add(inflight_cost(bytes), Ordering::SeqCst);
+        }
+        // The receiver only goes away when the session handle is dropped,
+        // and then a Close command ends this loop.
+        let _ = self.events.send(ev);
+        self.need_wake = true;
+    }
+
+    /// Wakes the UI once for all events of a round.
+    pub(super) fn flush_wake(&mut self) {
+        if self.need_wake {
+            self.need_wake = false;
+            (self.wake)();
+        }
+    }
+
+    pub(super) fn error(&mut self, error: NetError) {
+        self.emit(Event::Error { at: now(), error });
+    }
+
+    /// Reports the end of the session; the last event.
+    pub(super) fn closed(&mut self, error: Option<NetError>) {
+        self.emit(Event::Closed { at: now(), error });
+        self.flush_wake();
+    }
+
+    /// Received bytes queued for the UI and not yet taken.
+    pub(super) fn inflight(&self) -> usize {
+        self.shared.inflight.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn can_read_now(&self) -> bool {
+        self.inflight() < INFLIGHT_HIGH
+    }
+
+    /// Flow control: pause reading while the UI has not taken enough of what
+    /// we gave it. The handle wakes us when it has.
+    pub(super) fn can_read(&mut self) -> bool {
+        if self.can_read_now() {
+            return true;
+        }
+        self.shared.paused.store(true, Ordering::SeqCst);
+        if self.can_read_now() {
+            self.shared.paused.store(false, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
+    // ---- connections ----------------------------------------------------------
+
+    /// Some connection has reads left from an earlier round.
+    pub(super) fn conns_readable(&self) -> bool {
+        self.conns.iter().flatten().any(|c| c.readable)
+    }
+
+    /// A readiness event for the connection in slot `idx`.
+    pub(super) fn conn_event(&mut self, idx: usize, ev: &mio::event::Event) {
+        if let Some(Some(c)) = self.conns.get_mut(idx) {
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                c.readable = true;
+            }
+            if ev.is_writable() {
+                self.flush_conn(idx);
+            }
+        }
+    }
+
+    /// Shuts every connection down, at the end of the session.
+    pub(super) fn close_conns(&mut self) {
+        for c in self.conns.iter_mut().flatten() {
+            let _ = c.stream.shutdown(std::net::Shutdown::Both);
+        }
+        self.conns.clear();
+    }
+
+    pub(super) fn add_conn(&mut self, mut stream: TcpStream, peer: SocketAddr) -> Option<usize> {
+        let idx = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        if let Err(e) = self.poll.registry().register(
+            &mut stream,
+            Token(FIRST_CONN + idx),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            self.free.push(idx);
+            self.error(NetError::from_io(&e, Op::Read(peer)));
+            return None;
+        }
+        self.conns[idx] = Some(Conn {
+            stream,
+            peer,
+            readable: true,
+            out: VecDeque::new(),
+            out_bytes: 0,
+        });
+        self.by_peer.insert(peer, idx);
+        Some(idx)
+    }
+
+    /// Reads what a closing connection still holds, so a peer's last words
+    /// are reported even when a failed write is what noticed the close.
+    fn drain_reads(&mut self, idx: usize) {
+        let mut got = Vec::new();
+        if let Some(Some(c)) = self.conns.get_mut(idx) {
+            for _ in 0..64 {
+                match c.stream.read(&mut self.buf) {
+                    Ok(0) => break,
+                    Ok(n) => got.push((c.peer, self.buf[..n].to_vec())),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        for (peer, bytes) in got {
+            self.emit(Event::Received {
+                at: now(),
+                peer,
+                bytes,
+            });
+        }
+    }
+
+    fn remove_conn(&mut self, idx: usize, reason: CloseReason) {
+        if reason != CloseReason::ByUser {
+            self.drain_reads(idx);
+        }
+        let Some(slot) = self.conns.get_mut(idx) else {
+            return;
+        };
+        let Some(mut c) = slot.take() else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        if reason == CloseReason::ByUser {
+            let _ = c.stream.shutdown(std::net::Shutdown::Both);
+        }
+        self.by_peer.remove(&c.peer);
+        self.free.push(idx);
+        self.emit(Event::Disconnected {
+            at: now(),
+            peer: c.peer,
+            reason: reason.clone(),
+        });
+        if c.out_bytes > 0 {
+            self.error(NetError::new(
+                NetErrorKind::BrokenPipe,
+                Op::Send(c.peer),
+                Detail::Unsent { bytes: c.out_bytes },
+            ));
+        }
+        if let Some(ends_with) = self.ends_with {
+            self.finished = Some(ends_with(c.peer, reason));
+        }
+    }
+
+    /// Reads every readable connection up to READS_PER_ROUND times, while
+    /// the UI keeps up.
+    pub(super) fn read_conns(&mut self) {
+        for idx in 0..self.conns.len() {
+            if !self.can_read_now() {
+                return;
+            }
+            let mut outcome = None;
+            let mut got: Vec<(SocketAddr, Vec<u8>)> = Vec::new();
+            {
+                let Some(Some(c)) = self.conns.get_mut(idx) else {
+                    continue;
+                };
+                if !c.readable {
+                    continue;
+                }
+                for _ in 0..READS_PER_ROUND {
+                    match c.stream.read(&mut self.buf) {
+                        Ok(0) => {
+                            outcome = Some(CloseReason::PeerClosed);
+                            break;
+                        }
+                        Ok(n) => got.push((c.peer, self.buf[..n].to_vec())),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            c.readable = false;
+                            break;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            outcome = Some(match e.kind() {
+                                io::ErrorKind::ConnectionReset
+                                | io::ErrorKind::ConnectionAborted => CloseReason::Reset,
+                                _ => CloseReason::Error(NetError::from_io(&e, Op::Read(c.peer))),
+                            });
+                            break;
+                        }
+                    }
+                }
+            }
+            for (peer, bytes) in got {
+                let echo = self.spec.echo.then(|| bytes.clone());
+                self.emit(Event::Received {
+                    at: now(),
+                    peer,
+                    bytes,
+                });
+                if let Some(b) = echo {
+                    self.queue_conn(idx, b);
+                }
+            }
+            if let Some(reason) = outcome {
+                self.remove_conn(idx, reason);
+            }
+        }
+    }
+
+    fn flush_conn(&mut self, idx: usize) {
+        let mut sent = Vec::new();
+        let mut failed = None;
+        {
+            let Some(Some(c)) = self.conns.get_mut(idx) else {
+                return;
+            };
+            while let Some((data, off)) = c.out.front_mut() {
+                match c.stream.write(&data[*off..]) {
+                    Ok(n) => {
+                        *off += n;
+                        c.out_bytes -= n;
+                        if *off == data.len()
+                            && let Some((data, _)) = c.out.pop_front()
+                        {
+                            sent.push((c.peer, data));
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        failed = Some(match e.kind() {
+                            io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::ConnectionAborted
+                            | io::ErrorKind::BrokenPipe => CloseReason::Reset,
+                            _ => CloseReason::Error(NetError::from_io(&e, Op::Send(c.peer))),
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+        for (peer, bytes) in sent {
+            self.emit(Event::Sent {
+                at: now(),
+                peer,
+                bytes,
+            });
+        }
+        if let Some(reason) = failed {
+            self.remove_conn(idx, reason);
+        }
+    }
+
+    fn queue_conn(&mut self, idx: usize, bytes: Vec<u8>) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        if c.out_bytes + bytes.len() > SEND_QUEUE_CAP {
+            let (peer, queued) = (c.peer, c.out_bytes);
+            self.error(NetError::new(
+                NetErrorKind::SendQueueFull,
+                Op::Send(peer),
+                Detail::PeerNotReading { queued },
+            ));
+            return;
+        }
+        if bytes.is_empty() {
+            return;
+        }
+        c.out_bytes += bytes.len();
+        c.out.push_back((bytes, 0));
+        self.flush_conn(idx);
+    }
+
+    /// Carries out a send or disconnect on the connection table (both TCP
+    /// kinds); a TCP client's one connection is its "all".
+    pub(super) fn conns_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Send { to, bytes } => self.send_conns(to, bytes),
+            Command::Disconnect(peers) => {
+                for p in peers {
+                    if let Some(&idx) = self.by_peer.get(&p) {
+                        self.remove_conn(idx, CloseReason::ByUser);
+                    }
+                }
+            }
+            Command::SetEcho(_) | Command::Close => {}
+        }
+    }
+
+    fn send_conns(&mut self, to: Target, bytes: Vec<u8>) {
+        let idxs: Vec<usize> = match to {
+            Target::All => self
+                .conns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.as_ref().map(|_| i))
+                .collect(),
+            Target::Peers(p) => p
+                .iter()
+                .filter_map(|a| self.by_peer.get(a).copied())
+                .collect(),
+            Target::Host(hp) => self
+                .conns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    c.as_ref()
+                        .filter(|c| HostPort::from(c.peer) == hp)
+                        .map(|_| i)
+                })
+                .collect(),
+        };
+        if idxs.is_empty() {
+            self.error(NetError::new(
+                NetErrorKind::NoPeer,
+                Op::SendNowhere,
+                Detail::NotConnected,
+            ));
+        }
+        for idx in idxs {
+            self.queue_conn(idx, bytes.clone());
+        }
+    }
+}
+
+/// The answer of a resolver thread.
+pub(super) type Resolved = Receiver<io::Result<Vec<SocketAddr>>>;
+
+/// Resolves `hp` on a short-lived thread that wakes the poll loop when done.
+pub(super) fn spawn_resolver(hp: &HostPort, waker: Arc<mio::Waker>) -> Result<Resolved, NetError> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let target = (hp.host.clone(), hp.port);
+    std::thread::Builder::new()
+        .name("netpal-resolve".into())
+        .spawn(move || {
+            let r = target.to_socket_addrs().map(|a| a.collect());
+            let _ = tx.send(r);
+            let _ = waker.wake();
+        })
+        .map_err(|e| NetError::from_io(&e, Op::Start))?;
+    Ok(rx)
+}
+
+/// IPv4 peers of a dual-stack socket arrive as `::ffff:a.b.c.d`; users know
+/// them as `a.b.c.d`.
+pub(super) fn canonical(a: SocketAddr) -> SocketAddr {
+    SocketAddr::new(a.ip().to_canonical(), a.port())
+}
+
+/// A socket for `addr`'s family; `::` accepts IPv4 too (dual stack).
+pub(super) fn new_socket(addr: SocketAddr, ty: Type) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::for_address(addr), ty, None)?;
+    if let SocketAddr::V6(v6) = addr
+        && v6.ip().is_unspecified()
+    {
+        let _ = sock.set_only_v6(false);
+    }
+    Ok(sock)
+}

@@ -1,0 +1,292 @@
+//! A UDP socket: datagrams in within the UI's queue limit, datagrams out
+//! through a bounded send queue, host names resolved off the poll loop.
+
+use super::conn::{Core, Resolved, SEND_QUEUE_CAP, canonical, new_socket, now, spawn_resolver};
+use super::worker::Kind;
+use super::{
+    Command, Detail, Event, HostPort, INFLIGHT_HIGH, NetError, NetErrorKind, Op, Target,
+    inflight_cost,
+};
+use mio::net::UdpSocket;
+use mio::{Interest, Token};
+use socket2::Type;
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+const UDP: Token = Token(2);
+/// Datagrams per round.
+const DATAGRAMS_PER_ROUND: usize = 1024;
+/// Kernel buffers asked for (the OS may grant less).
+const SOCKET_BUFFER: usize = 4 << 20;
+
+#[derive(Default)]
+pub(super) struct Udp {
+    socket: Option<UdpSocket>,
+    readable: bool,
+    out: VecDeque<(SocketAddr, Vec<u8>)>,
+    out_bytes: usize,
+    resolved: HashMap<HostPort, SocketAddr>,
+    /// Names being resolved, and the sends waiting for them.
+    resolving: HashMap<HostPort, (Resolved, Vec<Vec<u8>>)>,
+}
+
+impl Kind for Udp {
+    fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
+        let local = core.spec.local;
+        let ctx = Op::BindUdp(local);
+        let sock =
+            new_socket(local, Type::DGRAM).map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        let _ = sock.set_recv_buffer_size(SOCKET_BUFFER);
+        let _ = sock.set_send_buffer_size(SOCKET_BUFFER);
+        let _ = sock.set_broadcast(true);
+        sock.bind(&local.into())
+            .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        sock.set_nonblocking(true)
+            .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        let mut u = UdpSocket::from_std(sock.into());
+        let bound = u
+            .local_addr()
+            .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        core.poll
+            .registry()
+            .register(&mut u, UDP, Interest::READABLE | Interest::WRITABLE)
+            .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        self.socket = Some(u);
+        self.readable = true;
+        core.emit(Event::Opened {
+            at: now(),
+            local: bound,
+        });
+        Ok(())
+    }
+
+    fn on_event(&mut self, core: &mut Core, token: Token, ev: &mio::event::Event) {
+        if token != UDP {
+            return;
+        }
+        if ev.is_readable() || ev.is_error() {
+            self.readable = true;
+        }
+        if ev.is_writable() {
+            self.flush(core);
+        }
+    }
+
+    fn handle(&mut self, core: &mut Core, cmd: Command) {
+        let Command::Send { to, bytes } = cmd else {
+            // No connections to disconnect; Close and SetEcho are the loop's.
+            return;
+        };
+        match to {
+            Target::Peers(p) if !p.is_empty() => {
+                for d in p {
+                    self.send(core, d, bytes.clone());
+                }
+            }
+            Target::Host(hp) => self.send_host(core, hp, bytes),
+            Target::All if core.spec.remote.is_some() => {
+                if let Some(hp) = core.spec.remote.clone() {
+                    self.send_host(core, hp, bytes);
+                }
+            }
+            _ => core.error(NetError::new(
+                NetErrorKind::NoPeer,
+                Op::SendNowhere,
+                Detail::NoRemote,
+            )),
+        }
+    }
+
+    fn do_work(&mut self, core: &mut Core) {
+        self.poll_resolvers(core);
+    }
+
+    fn read(&mut self, core: &mut Core) {
+        if !self.readable {
+            return;
+        }
+        let mut got = Vec::new();
+        let mut errors = Vec::new();
+        if let Some(u) = &self.socket {
+            let queued = core.inflight();
+            let mut cost = 0;
+            for _ in 0..DATAGRAMS_PER_ROUND {
+                // Stay within the queue limit, as for TCP.
+                if queued + cost >= INFLIGHT_HIGH {
+                    break;
+                }
+                match u.recv_from(&mut core.buf) {
+                    Ok((n, peer)) => {
+                        cost += inflight_cost(&core.buf[..n]);
+                        got.push((canonical(peer), core.buf[..n].to_vec()));
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.readable = false;
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        // Windows reports an ICMP "port unreachable" from an
+                        // earlier send this way; the socket is still fine.
+                        errors.push(NetError::from_io(&e, Op::UdpReceive));
+                        if errors.len() > 4 {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        for (peer, bytes) in got {
+            let echo = core.spec.echo.then(|| bytes.clone());
+            core.emit(Event::Received {
+                at: now(),
+                peer,
+                bytes,
+            });
+            if let Some(b) = echo {
+                self.send(core, peer, b);
+            }
+        }
+        for e in errors {
+            core.error(e);
+        }
+    }
+
+    fn pending_reads(&self) -> bool {
+        self.readable
+    }
+}
+
+impl Udp {
+    /// Sends to a host name or IP. Names are resolved on a helper thread
+    /// (the poll loop never blocks on DNS); sends wait for the answer.
+    fn send_host(&mut self, core: &mut Core, hp: HostPort, bytes: Vec<u8>) {
+        if let Some(ip) = hp.ip() {
+            self.send(core, SocketAddr::new(ip, hp.port), bytes);
+            return;
+        }
+        if let Some(a) = self.resolved.get(&hp) {
+            let a = *a;
+            self.send(core, a, bytes);
+            return;
+        }
+        if let Some((_, waiting)) = self.resolving.get_mut(&hp) {
+            waiting.push(bytes);
+            return;
+        }
+        match spawn_resolver(&hp, core.waker.clone()) {
+            Ok(rx) => {
+                self.resolving.insert(hp, (rx, vec![bytes]));
+            }
+            Err(e) => core.error(e),
+        }
+    }
+
+    fn poll_resolvers(&mut self, core: &mut Core) {
+        if self.resolving.is_empty() {
+            return;
+        }
+        let done: Vec<(HostPort, io::Result<Vec<SocketAddr>>)> = self
+            .resolving
+            .iter()
+            .filter_map(|(hp, (rx, _))| rx.try_recv().ok().map(|r| (hp.clone(), r)))
+            .collect();
+        for (hp, result) in done {
+            let Some((_, waiting)) = self.resolving.remove(&hp) else {
+                continue;
+            };
+            let ctx = Op::Resolve(hp.to_string());
+            let local_v4 = core.spec.local.is_ipv4();
+            let pick = match result {
+                Ok(addrs) => addrs
+                    .iter()
+                    .find(|a| a.is_ipv4() == local_v4)
+                    .or(addrs.first())
+                    .copied()
+                    .ok_or_else(|| {
+                        NetError::new(NetErrorKind::DnsFailure, ctx.clone(), Detail::NoAddress)
+                    }),
+                Err(e) => Err(NetError::new(
+                    NetErrorKind::DnsFailure,
+                    ctx,
+                    Detail::Os(e.to_string()),
+                )),
+            };
+            match pick {
+                Ok(a) => {
+                    self.resolved.insert(hp, a);
+                    for bytes in waiting {
+                        self.send(core, a, bytes);
+                    }
+                }
+                Err(e) => core.error(e),
+            }
+        }
+    }
+
+    fn send(&mut self, core: &mut Core, to: SocketAddr, bytes: Vec<u8>) {
+        // An IPv6 (dual-stack) socket reaches IPv4 peers through mapped
+        // addresses; Windows and macOS refuse a plain IPv4 one.
+        let to = match (core.spec.local, to) {
+            (SocketAddr::V6(_), SocketAddr::V4(v4)) => {
+                SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port())
+            }
+            _ => to,
+        };
+        if bytes.len() > 65507 {
+            core.error(NetError::new(
+                NetErrorKind::Other,
+                Op::Send(to),
+                Detail::TooBigForUdp { len: bytes.len() },
+            ));
+            return;
+        }
+        if self.out_bytes + bytes.len() > SEND_QUEUE_CAP {
+            core.error(NetError::new(
+                NetErrorKind::SendQueueFull,
+                Op::Send(to),
+                Detail::QueueFull,
+            ));
+            return;
+        }
+        self.out_bytes += bytes.len();
+        self.out.push_back((to, bytes));
+        self.flush(core);
+    }
+
+    fn flush(&mut self, core: &mut Core) {
+        let mut sent = Vec::new();
+        let mut errors = Vec::new();
+        if let Some(u) = &self.socket {
+            while let Some((to, data)) = self.out.front() {
+                match u.send_to(data, *to) {
+                    Ok(_) => {
+                        if let Some((to, data)) = self.out.pop_front() {
+                            self.out_bytes -= data.len();
+                            sent.push((canonical(to), data));
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        errors.push(NetError::from_io(&e, Op::Send(canonical(*to))));
+                        if let Some((_, data)) = self.out.pop_front() {
+                            self.out_bytes -= data.len();
+                        }
+                    }
+                }
+            }
+        }
+        for (peer, bytes) in sent {
+            core.emit(Event::Sent {
+                at: now(),
+                peer,
+                bytes,
+            });
+        }
+        for e in errors {
+            core.error(e);
+        }
+    }
+}
