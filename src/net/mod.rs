@@ -113,12 +113,12 @@ fn inflight_cost(bytes: &[u8]) -> usize {
 
 /// Received bytes queued but not yet taken by the UI above which the worker
 /// stops reading (TCP then pushes back on the peer; nothing is lost).
-pub const INFLIGHT_HIGH: usize = 32 << 20;
+pub const INFLIGHT_HIGH: usize = 64 << 20;
 /// The most a worker queues for the UI: the pause threshold plus one round
 /// of reads on one socket.
 pub const QUEUE_LIMIT: usize = INFLIGHT_HIGH + 16 * (64 * 1024 + 64);
 /// The UI wakes a paused worker when the queue drains below this.
-const INFLIGHT_LOW: usize = 8 << 20;
+const INFLIGHT_LOW: usize = 16 << 20;
 
 /// Flow-control state shared by a worker and its handle.
 #[derive(Default)]

@@ -226,6 +226,10 @@ impl TcpClient {
                 local,
                 peer: addr,
             });
+        } else {
+            // The connection could not be watched (the error is reported):
+            // the session ends instead of looking connected with nothing.
+            core.finished = Some(None);
         }
     }
 

@@ -131,6 +131,9 @@ impl Kind for Udp {
                         // earlier send this way; the socket is still fine.
                         errors.push(NetError::from_io(&e, Op::UdpReceive));
                         if errors.len() > 4 {
+                            // A socket that keeps failing waits for its next
+                            // event instead of spinning on errors.
+                            self.readable = false;
                             break;
                         }
                     }

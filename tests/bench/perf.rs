@@ -27,6 +27,31 @@ struct Ui {
     ctx: egui::Context,
     app: App,
     size: egui::Vec2,
+    /// How long each frame's event drain took (part of the frame time).
+    drains: Vec<Duration>,
+    /// CPU time the UI thread spent on each frame (wall time minus the
+    /// time other threads and the kernel's network work took the core).
+    cpu: Vec<Duration>,
+}
+
+/// CPU time used by the calling thread so far.
+#[cfg(unix)]
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we pass and nothing else.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+#[cfg(not(unix))]
+fn thread_cpu() -> Duration {
+    Duration::ZERO
 }
 
 impl Ui {
@@ -42,13 +67,17 @@ impl Ui {
             ctx,
             app,
             size: egui::vec2(1280.0, 800.0),
+            drains: Vec::new(),
+            cpu: Vec::new(),
         }
     }
 
     /// One whole frame: event drain, layout of the whole UI, tessellation.
     fn frame(&mut self) -> Duration {
         let t = Instant::now();
+        let cpu = thread_cpu();
         self.app.drain_events(Some(&self.ctx));
+        self.drains.push(t.elapsed());
         let input = egui::RawInput {
             screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, self.size)),
             ..Default::default()
@@ -57,6 +86,7 @@ impl Ui {
         let out = self.ctx.run_ui(input, |ui| app.show(ui));
         let prims = self.ctx.tessellate(out.shapes, out.pixels_per_point);
         std::hint::black_box(prims);
+        self.cpu.push(thread_cpu().saturating_sub(cpu));
         t.elapsed()
     }
 
@@ -620,6 +650,7 @@ fn bench_sessions() {
     });
     let sender = flood_tcp(flood_addr, secs, u64::MAX);
     let t0 = Instant::now();
+    let first_frame = ui.drains.len();
     let mut seen = [0u64; QUIET];
     let mut delays: Vec<Duration> = Vec::new();
     let mut times = Vec::new();
@@ -665,12 +696,17 @@ fn bench_sessions() {
         ms(percentile(&delays, 0.99)),
         ms(percentile(&delays, 1.0)),
     );
+    let (drains, cpu) = (&ui.drains[first_frame..], &ui.cpu[first_frame..]);
     println!(
-        "frames: {} , p50 {}, p99 {}, max {}",
+        "frames: {}, wall p50 {}, p99 {}, max {}; UI thread CPU p50 {}, p99 {}; event drain p50 {}, p99 {}",
         times.len(),
         ms(percentile(&times, 0.5)),
         ms(percentile(&times, 0.99)),
         ms(percentile(&times, 1.0)),
+        ms(percentile(cpu, 0.5)),
+        ms(percentile(cpu, 0.99)),
+        ms(percentile(drains, 0.5)),
+        ms(percentile(drains, 0.99)),
     );
 }
 
