@@ -408,6 +408,8 @@ impl App {
         {
             self.tree.root = None;
         }
+        // Empty tab groups go at once (the last tab leaves an empty workspace).
+        self.tree.simplify(&crate::ui::workspace::SIMPLIFY);
         if let Some(mut s) = self.sessions.remove(&id) {
             s.close_in_background();
         }
@@ -677,5 +679,95 @@ impl eframe::App for App {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.close_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(id: u64) -> SavedSession {
+        SavedSession {
+            id: SessionId(id),
+            settings: SessionSettings::default(),
+        }
+    }
+
+    fn panes(app: &App) -> Vec<SessionId> {
+        let mut out = Vec::new();
+        if let Some(root) = app.tree.root() {
+            collect_panes(&app.tree.tiles, root, &mut out);
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_saved_layout_is_repaired_to_hold_each_session_once() {
+        // The layout names a session that is gone (9) and one twice (1), and
+        // lacks one that exists (2).
+        let layout =
+            Tree::new_horizontal(tree_id(), vec![SessionId(1), SessionId(9), SessionId(1)]);
+        let app = App::restore(
+            Restored {
+                settings: Settings::default(),
+                sessions: vec![saved(1), saved(2)],
+                layout: Some(layout),
+                focused: Some(SessionId(9)),
+            },
+            Arc::new(|| {}),
+            StartOptions::default(),
+        );
+        assert_eq!(panes(&app), [SessionId(1), SessionId(2)]);
+        assert_eq!(app.sessions().count(), 2);
+        assert!(app.focused().is_some());
+        assert_eq!(app.open_count(), 0, "restored sessions start closed");
+    }
+
+    #[test]
+    fn closing_the_last_tab_leaves_an_empty_workspace_that_takes_a_new_one() {
+        let mut app = App::restore(
+            Restored::default(),
+            Arc::new(|| {}),
+            StartOptions::default(),
+        );
+        let first = app.focused_id().expect("a first session");
+        app.run_action(Action::CloseSession(first));
+        assert_eq!(app.sessions().count(), 0);
+        assert!(app.tree.is_empty());
+        app.run_action(Action::NewSession);
+        assert_eq!(panes(&app).len(), 1);
+        assert!(app.focused().is_some());
+    }
+
+    #[test]
+    fn the_total_cap_takes_from_the_largest_log_first() {
+        let mut app = App::restore(
+            Restored::default(),
+            Arc::new(|| {}),
+            StartOptions::default(),
+        );
+        app.settings.total_log_cap_mib = 8;
+        app.run_action(Action::NewSession);
+        let ids: Vec<SessionId> = app.sessions.keys().copied().collect();
+        let now = std::time::SystemTime::now();
+        let (big, small) = (ids[0], ids[1]);
+        for _ in 0..200 {
+            if let Some(s) = app.sessions.get_mut(&big) {
+                s.log
+                    .push(now, None, crate::log::Body::Rx(vec![0; 64 * 1024]));
+            }
+        }
+        if let Some(s) = app.sessions.get_mut(&small) {
+            s.log.push(now, None, crate::log::Body::Rx(vec![1; 100]));
+        }
+        app.drain_events(None);
+        let total: usize = app.sessions().map(|s| s.log().bytes()).sum();
+        assert!(total <= 8 << 20, "{total} bytes kept");
+        assert_eq!(app.session(small).map(|s| s.log().len()), Some(1));
+        assert!(
+            app.session(big)
+                .is_some_and(|s| s.log().dropped_records() > 0)
+        );
     }
 }
