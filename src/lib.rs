@@ -6,6 +6,7 @@
 pub mod app;
 pub mod codec;
 pub mod headless;
+pub mod icon;
 pub mod log;
 pub mod net;
 pub mod session;

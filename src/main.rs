@@ -191,6 +191,7 @@ fn main() {
         viewport: egui::ViewportBuilder::default()
             .with_title("NetPal 网络调试助手")
             .with_app_id("netpal")
+            .with_icon(netpal::icon::window_icon())
             .with_inner_size([1100.0, 720.0])
             .with_min_inner_size([720.0, 480.0]),
         ..Default::default()
