@@ -137,6 +137,17 @@ impl Ui {
     }
 }
 
+/// Runs a test peer on a thread of its own, named so a profiler tells it
+/// from NetPal's UI thread.
+fn peer_thread<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    std::thread::Builder::new()
+        .name("bench-peer".into())
+        .spawn(f)
+        .expect("a thread for a test peer")
+}
+
 /// Sleeps until the next 60 Hz frame is due (`next`), or catches up when late.
 fn pace(next: &mut Instant) {
     *next += FRAME;
@@ -176,7 +187,7 @@ fn mbs(bytes: u64, d: Duration) -> f64 {
 
 /// Floods `addr` with 64 KiB writes for `secs`; returns bytes written.
 fn flood_tcp(addr: SocketAddr, secs: Duration, max_bytes: u64) -> std::thread::JoinHandle<u64> {
-    std::thread::spawn(move || {
+    peer_thread(move || {
         let Ok(mut s) = TcpStream::connect(addr) else {
             return 0;
         };
@@ -248,7 +259,7 @@ fn bench_tcp() {
 // ---- UDP ingest -------------------------------------------------------------------
 
 fn blast_udp(to: SocketAddr, size: usize, count: u64) -> std::thread::JoinHandle<u64> {
-    std::thread::spawn(move || {
+    peer_thread(move || {
         let Ok(s) = UdpSocket::bind("127.0.0.1:0") else {
             return 0;
         };
@@ -342,7 +353,7 @@ fn bench_frame() {
         // Data keeps arriving: a client sends a line every millisecond.
         let stop = Arc::new(AtomicBool::new(false));
         let st = stop.clone();
-        let feeder = std::thread::spawn(move || {
+        let feeder = peer_thread(move || {
             let Ok(mut c) = TcpStream::connect(addr) else {
                 return;
             };
@@ -565,7 +576,7 @@ fn bench_idle() {
     let mut first = None;
     if let Some(err) = child.stderr.take() {
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        peer_thread(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
                 let _ = tx.send((line, Instant::now()));
             }
@@ -634,7 +645,7 @@ fn bench_sessions() {
     let stop = Arc::new(AtomicBool::new(false));
     let (sa, st) = (sent_at.clone(), stop.clone());
     let targets: Vec<SocketAddr> = quiet.iter().map(|q| q.1).collect();
-    let ticker = std::thread::spawn(move || {
+    let ticker = peer_thread(move || {
         let Ok(sock) = UdpSocket::bind("127.0.0.1:0") else {
             return;
         };
