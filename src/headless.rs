@@ -149,7 +149,9 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
         format!("{} {dir} {peer} {body}", time_text(*at))
     };
     match ev {
-        Event::Received { at, peer, bytes } => data("RX", at, peer, bytes),
+        Event::Received {
+            at, peer, bytes, ..
+        } => data("RX", at, peer, bytes),
         Event::Sent { at, peer, bytes } => data("TX", at, peer, bytes),
         Event::Opened { at, local } => {
             let what = if opts.spec.protocol == Protocol::Udp {
@@ -195,7 +197,9 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         v
     };
     match ev {
-        Event::Received { at, peer, bytes } => data("rx", at, peer, bytes),
+        Event::Received {
+            at, peer, bytes, ..
+        } => data("rx", at, peer, bytes),
         Event::Sent { at, peer, bytes } => data("tx", at, peer, bytes),
         Event::Opened { at, local } => {
             json!({"time": time_json(*at), "event": "opened", "local": local.to_string()})
@@ -429,11 +433,11 @@ mod tests {
             exit_after: None,
             stdin: false,
         };
-        let ev = Event::Received {
-            at: SystemTime::now(),
-            peer: "127.0.0.1:5".parse().unwrap(),
-            bytes: b"a\nb\tc".to_vec(),
-        };
+        let ev = Event::received(
+            SystemTime::now(),
+            "127.0.0.1:5".parse().unwrap(),
+            b"a\nb\tc".to_vec(),
+        );
         let line = format_event(&ev, &opts);
         assert!(
             line.ends_with(" RX 127.0.0.1:5 a\\nb\\tc | 61 0A 62 09 63"),

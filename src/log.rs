@@ -5,6 +5,7 @@
 //! display time, so switching the view re-renders the whole history.
 
 use crate::codec;
+use crate::codec::text::printable_ascii;
 use crate::net::{CloseReason, NetError};
 use encoding_rs::Encoding;
 use std::collections::VecDeque;
@@ -86,6 +87,9 @@ pub struct Record {
     pub body: Body,
     /// The previous read's tail, for received TCP data (empty otherwise).
     pub lead_in: LeadIn,
+    /// The payload is known to be printable ASCII and line feeds (the
+    /// worker checked it while the bytes were hot); false: not known.
+    pub ascii: bool,
 }
 
 impl Record {
@@ -139,6 +143,21 @@ impl LogStore {
         self.push_after(at, peer, body, LeadIn::default());
     }
 
+    /// Pushes received bytes that continue a stream (see [`push_after`]);
+    /// `ascii`: the bytes are known to be printable ASCII and line feeds.
+    ///
+    /// [`push_after`]: LogStore::push_after
+    pub fn push_received(
+        &mut self,
+        at: SystemTime,
+        peer: Option<SocketAddr>,
+        bytes: Vec<u8>,
+        lead_in: LeadIn,
+        ascii: bool,
+    ) {
+        self.push_record(at, peer, Body::Rx(bytes), lead_in, ascii);
+    }
+
     /// Pushes a record that continues a stream whose previous read ended with `lead_in`.
     pub fn push_after(
         &mut self,
@@ -147,12 +166,24 @@ impl LogStore {
         body: Body,
         lead_in: LeadIn,
     ) {
+        self.push_record(at, peer, body, lead_in, false);
+    }
+
+    fn push_record(
+        &mut self,
+        at: SystemTime,
+        peer: Option<SocketAddr>,
+        body: Body,
+        lead_in: LeadIn,
+        ascii: bool,
+    ) {
         let rec = Record {
             seq: self.next_seq,
             at,
             peer,
             body,
             lead_in,
+            ascii,
         };
         self.next_seq += 1;
         self.bytes += rec.cost();
@@ -361,19 +392,10 @@ fn wrap_text(decoded: &str, max_cols: usize, mut out: Option<&mut Vec<String>>) 
     count + 1
 }
 
-/// True when every byte is printable ASCII or a line feed. Written without
-/// early exit per block so the compiler vectorises it.
-fn printable_ascii(payload: &[u8]) -> bool {
-    payload.chunks(512).all(|block| {
-        block.iter().fold(true, |ok, &b| {
-            ok & ((b.wrapping_sub(0x20) < 0x5F) | (b == b'\n'))
-        })
-    })
-}
-
-/// Rows of printable ASCII text without decoding (the common case under load).
-fn ascii_rows(payload: &[u8], max_cols: usize) -> Option<usize> {
-    if !printable_ascii(payload) {
+/// Rows of printable ASCII text without decoding (the common case under
+/// load). `known` says the bytes are already known to be printable ASCII.
+fn ascii_rows(payload: &[u8], max_cols: usize, known: bool) -> Option<usize> {
+    if !known && !printable_ascii(payload) {
         return None;
     }
     let p = payload.strip_suffix(b"\n").unwrap_or(payload);
@@ -424,7 +446,7 @@ fn utf8_carry<'a>(tail: &'a [u8], payload: &[u8]) -> Option<&'a [u8]> {
 }
 
 fn layout_payload(payload: &[u8], view: &View, out: Option<&mut Vec<String>>) -> usize {
-    layout_after(&[], payload, view, out)
+    layout_after(&[], payload, false, view, out)
 }
 
 /// Lays out `payload`; in text views a character that `lead_in` (the end of
@@ -432,6 +454,7 @@ fn layout_payload(payload: &[u8], view: &View, out: Option<&mut Vec<String>>) ->
 fn layout_after(
     lead_in: &[u8],
     payload: &[u8],
+    known_ascii: bool,
     view: &View,
     mut out: Option<&mut Vec<String>>,
 ) -> usize {
@@ -446,9 +469,12 @@ fn layout_after(
             }
             _ => payload,
         };
+        let text_len = payload.len();
         let payload = text_bytes;
         let fast = if out.is_none() && view.encoding.is_ascii_compatible() {
-            ascii_rows(payload, cols)
+            // A carried character is never ASCII, so `known_ascii` holds
+            // for the joined bytes only when nothing was carried.
+            ascii_rows(payload, cols, known_ascii && payload.len() == text_len)
         } else {
             None
         };
@@ -498,16 +524,61 @@ pub fn payload_line_count(payload: &[u8], view: &View) -> usize {
 pub fn record_lines(rec: &Record, view: &View) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(p) = rec.payload() {
-        layout_after(rec.lead_in.as_slice(), p, view, Some(&mut out));
+        layout_after(rec.lead_in.as_slice(), p, rec.ascii, view, Some(&mut out));
+    }
+    out
+}
+
+/// Payload lines `first..first + count` of a record (fewer at its end): what
+/// the screen shows of a large record, without laying out the rest. Text
+/// that is all printable ASCII is cut straight from the bytes.
+pub fn record_lines_window(rec: &Record, view: &View, first: usize, count: usize) -> Vec<String> {
+    let Some(p) = rec.payload() else {
+        return Vec::new();
+    };
+    let plain = view.mode == ViewMode::Text
+        && view.encoding.is_ascii_compatible()
+        && utf8_carry(rec.lead_in.as_slice(), p).is_none()
+        && (rec.ascii || printable_ascii(p));
+    if !plain {
+        let mut all = record_lines(rec, view);
+        let end = first.saturating_add(count).min(all.len());
+        return all.drain(first.min(end)..end).collect();
+    }
+    let cols = view.wrap_cols.unwrap_or(MAX_LINE_CHARS).max(8);
+    let text = p.strip_suffix(b"\n").unwrap_or(p);
+    let mut out = Vec::with_capacity(count.min(256));
+    let mut row = 0;
+    for line in text.split(|&b| b == b'\n') {
+        let rows = line.len().div_ceil(cols).max(1);
+        if row + rows <= first {
+            row += rows;
+            continue;
+        }
+        for k in 0..rows {
+            if row + k < first {
+                continue;
+            }
+            if out.len() == count {
+                return out;
+            }
+            let piece = &line[(k * cols).min(line.len())..((k + 1) * cols).min(line.len())];
+            // Printable ASCII: every byte is its own character.
+            out.push(piece.iter().map(|&b| b as char).collect());
+        }
+        row += rows;
+        if out.len() == count {
+            break;
+        }
     }
     out
 }
 
 /// Display rows of a record: one header row plus its payload lines.
 pub fn record_rows(rec: &Record, view: &View) -> usize {
-    1 + rec
-        .payload()
-        .map_or(0, |p| layout_after(rec.lead_in.as_slice(), p, view, None))
+    1 + rec.payload().map_or(0, |p| {
+        layout_after(rec.lead_in.as_slice(), p, rec.ascii, view, None)
+    })
 }
 
 /// Row bookkeeping for one view.
@@ -851,6 +922,7 @@ mod tests {
             peer: None,
             body: Body::Rx(b"xy".to_vec()),
             lead_in: LeadIn::tail_of(b"\xE4\xBD"),
+            ascii: true,
         };
         assert_eq!(record_lines(&r, &v), ["xy"]);
         // Nor does a complete character, or another encoding.
@@ -927,5 +999,63 @@ mod tests {
         assert_eq!(idx.rows(), 3 + 2);
         assert_eq!(idx.locate(2), Some((0, 2)));
         assert_eq!(idx.locate(3), Some((1, 0)));
+    }
+
+    #[test]
+    fn a_window_of_lines_matches_the_whole_layout() {
+        let mut log = LogStore::default();
+        let samples: [&[u8]; 5] = [
+            b"short",
+            b"a line that wraps over several rows\nand a second one\n\nafter an empty line\n",
+            &[b'x'; 300],
+            "非 ASCII 的文本，也要对得上".as_bytes(),
+            b"tab\there and cr\r\n",
+        ];
+        for s in samples {
+            log.push(SystemTime::now(), None, rx(s));
+        }
+        for mode in [ViewMode::Text, ViewMode::Hex, ViewMode::Both] {
+            let v = View {
+                mode,
+                ..text_view()
+            };
+            for rec in log.iter() {
+                let all = record_lines(rec, &v);
+                for first in 0..all.len() + 2 {
+                    for count in [0, 1, 3, 100] {
+                        let end = (first + count).min(all.len());
+                        let want = &all[first.min(end)..end];
+                        assert_eq!(record_lines_window(rec, &v, first, count), want);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_known_from_the_worker_lays_out_as_if_checked_here() {
+        let text = b"known ascii, wrapped over rows\nand a second line\n".to_vec();
+        let mut log = LogStore::default();
+        log.push_received(
+            SystemTime::now(),
+            None,
+            text.clone(),
+            LeadIn::default(),
+            true,
+        );
+        log.push(SystemTime::now(), None, rx(&text));
+        let (known, checked) = (log.get(0).unwrap(), log.get(1).unwrap());
+        for cols in [Some(8), Some(12), None] {
+            let v = View {
+                wrap_cols: cols,
+                ..text_view()
+            };
+            assert_eq!(record_rows(known, &v), record_rows(checked, &v));
+            assert_eq!(record_lines(known, &v), record_lines(checked, &v));
+            assert_eq!(
+                record_lines_window(known, &v, 1, 2),
+                record_lines_window(checked, &v, 1, 2)
+            );
+        }
     }
 }

@@ -114,6 +114,26 @@ fn push_escape(out: &mut String, b: u8) {
     out.push(HEX[(b & 0xF) as usize] as char);
 }
 
+/// True when every byte is printable ASCII or a line feed: text that every
+/// ASCII-compatible encoding shows byte for byte. Checked in blocks without
+/// an early exit inside them, so the compiler vectorises it.
+pub fn printable_ascii(bytes: &[u8]) -> bool {
+    let mut blocks = bytes.chunks_exact(64);
+    for block in &mut blocks {
+        let mut bad = 0u8;
+        for &b in block {
+            bad |= ((b.wrapping_sub(0x20) >= 0x5F) & (b != b'\n')) as u8;
+        }
+        if bad != 0 {
+            return false;
+        }
+    }
+    blocks
+        .remainder()
+        .iter()
+        .all(|&b| b.wrapping_sub(0x20) < 0x5F || b == b'\n')
+}
+
 /// A character that the chosen encoding cannot represent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodeError {
@@ -273,6 +293,21 @@ mod tests {
         assert_eq!(encoding_by_name("nonsense"), encoding_rs::UTF_8);
         for enc in ENCODINGS {
             assert_eq!(encoding_by_name(enc.name()), *enc);
+        }
+    }
+
+    #[test]
+    fn printable_ascii_is_exact_at_every_position() {
+        let base = vec![b'a'; 200];
+        assert!(printable_ascii(&base));
+        assert!(printable_ascii(b""));
+        assert!(printable_ascii(b"line\n"));
+        for i in 0..base.len() {
+            for bad in [0x00, 0x09, 0x0D, 0x1F, 0x7F, 0x80, 0xE4, 0xFF] {
+                let mut v = base.clone();
+                v[i] = bad;
+                assert!(!printable_ascii(&v), "byte {bad:#x} at {i}");
+            }
         }
     }
 }

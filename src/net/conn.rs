@@ -214,11 +214,7 @@ impl Core {
             }
         }
         for (peer, bytes) in got {
-            self.emit(Event::Received {
-                at: now(),
-                peer,
-                bytes,
-            });
+            self.emit(Event::received(now(), peer, bytes));
         }
     }
 
@@ -296,11 +292,7 @@ impl Core {
             }
             for (peer, bytes) in got {
                 let echo = self.spec.echo.then(|| bytes.clone());
-                self.emit(Event::Received {
-                    at: now(),
-                    peer,
-                    bytes,
-                });
+                self.emit(Event::received(now(), peer, bytes));
                 if let Some(b) = echo {
                     self.queue_conn(idx, b);
                 }

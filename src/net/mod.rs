@@ -84,6 +84,10 @@ pub enum Event {
         at: SystemTime,
         peer: SocketAddr,
         bytes: Vec<u8>,
+        /// Every byte is printable ASCII or a line feed, checked by the
+        /// worker while the bytes were in its cache, so the UI can lay such
+        /// text out without scanning it again.
+        ascii: bool,
     },
     /// Bytes fully handed to the operating system for this peer.
     Sent {
@@ -104,6 +108,19 @@ pub enum Event {
         at: SystemTime,
         error: Option<NetError>,
     },
+}
+
+impl Event {
+    /// A `Received` event for bytes just read, with their ASCII check.
+    pub fn received(at: SystemTime, peer: SocketAddr, bytes: Vec<u8>) -> Event {
+        let ascii = crate::codec::text::printable_ascii(&bytes);
+        Event::Received {
+            at,
+            peer,
+            bytes,
+            ascii,
+        }
+    }
 }
 
 /// Bytes a `Received` event counts for flow control (payload + bookkeeping).

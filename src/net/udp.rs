@@ -142,11 +142,7 @@ impl Kind for Udp {
         }
         for (peer, bytes) in got {
             let echo = core.spec.echo.then(|| bytes.clone());
-            core.emit(Event::Received {
-                at: now(),
-                peer,
-                bytes,
-            });
+            core.emit(Event::received(now(), peer, bytes));
             if let Some(b) = echo {
                 self.send(core, peer, b);
             }

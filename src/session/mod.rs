@@ -522,7 +522,12 @@ impl Session {
                 self.clients.add(peer, at);
                 self.note(at, Some(peer), Note::Accepted { peer });
             }
-            Event::Received { at, peer, bytes } => {
+            Event::Received {
+                at,
+                peer,
+                bytes,
+                ascii,
+            } => {
                 let n = bytes.len() as u64;
                 self.counters.rx_bytes += n;
                 self.counters.rx_packets += 1;
@@ -534,7 +539,8 @@ impl Session {
                     }
                     self.udp_peers.add(peer, at).rx_bytes += n;
                     // Datagrams stand alone: no character spans two.
-                    self.log.push(at, Some(peer), Body::Rx(bytes));
+                    self.log
+                        .push_received(at, Some(peer), bytes, LeadIn::default(), ascii);
                 } else {
                     if let Some(c) = self.clients.get_mut(&peer) {
                         c.rx_bytes += n;
@@ -542,7 +548,7 @@ impl Session {
                     let lead_in = self.tails.get(&peer).copied().unwrap_or_default();
                     self.tails.insert(peer, LeadIn::tail_of(&bytes));
                     self.log
-                        .push_after(at, Some(peer), Body::Rx(bytes), lead_in);
+                        .push_received(at, Some(peer), bytes, lead_in, ascii);
                 }
                 self.mark_unread();
             }

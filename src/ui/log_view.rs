@@ -1,7 +1,7 @@
 //! The log in the centre: only the visible rows are formatted and laid out.
 
 use crate::codec;
-use crate::log::{Body, Note, Record, View, record_lines, split_cols};
+use crate::log::{Body, Note, Record, View, record_lines, record_lines_window, split_cols};
 use crate::net::Protocol;
 use crate::session::{Session, SessionAction};
 use crate::ui::i18n::{Lang, Tr};
@@ -202,7 +202,10 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         .stick_to_bottom(app.settings.auto_scroll)
         .show_rows(ui, row_h, rows, |ui, range| {
             ui.spacing_mut().item_spacing.y = 0.0;
-            let mut cached: Option<(usize, Vec<String>, Vec<String>)> = None;
+            // The record being shown: its header rows, and the window of its
+            // payload lines that the visible rows need (from line `from`).
+            let mut cached: Option<(usize, Vec<String>, usize, Vec<String>)> = None;
+            let end = range.end;
             for row in range {
                 let Some((ri, line)) = app.index.locate(row) else {
                     break;
@@ -210,7 +213,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 let Some(rec) = app.log.get(ri) else {
                     break;
                 };
-                if cached.as_ref().is_none_or(|(i, _, _)| *i != ri) {
+                if cached.as_ref().is_none_or(|(i, ..)| *i != ri) {
                     let (head, _) = header(tr, rec);
                     let heads = match view.wrap_cols {
                         Some(cols) => split_cols(&head, cols)
@@ -219,9 +222,11 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                             .collect(),
                         None => vec![head],
                     };
-                    cached = Some((ri, heads, record_lines(rec, &view)));
+                    let from = line.saturating_sub(heads.len());
+                    let lines = record_lines_window(rec, &view, from, end - row);
+                    cached = Some((ri, heads, from, lines));
                 }
-                let Some((_, heads, lines)) = cached.as_ref() else {
+                let Some((_, heads, from, lines)) = cached.as_ref() else {
                     break;
                 };
                 let text = if line < heads.len() {
@@ -231,7 +236,8 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                         .monospace()
                         .color(color(tone))
                 } else {
-                    let t = lines.get(line - heads.len()).map_or("", String::as_str);
+                    let i = (line - heads.len()).saturating_sub(*from);
+                    let t = lines.get(i).map_or("", String::as_str);
                     RichText::new(format!("  {t}")).monospace()
                 };
                 // Any line of a record opens the record's menu.

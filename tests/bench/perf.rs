@@ -343,11 +343,11 @@ fn bench_frame() {
         let peer: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
         let at = SystemTime::now();
         for i in 0..1_000_000u32 {
-            ui.s_mut().apply(Event::Received {
+            ui.s_mut().apply(Event::received(
                 at,
                 peer,
-                bytes: format!("record {i:07}: temperature=21.5 humidity=40%\n").into_bytes(),
-            });
+                format!("record {i:07}: temperature=21.5 humidity=40%\n").into_bytes(),
+            ));
         }
         let first = ui.frame();
         // Data keeps arriving: a client sends a line every millisecond.
