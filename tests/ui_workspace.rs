@@ -161,6 +161,10 @@ fn tabs_names_layout_and_settings_come_back_closed() {
     // Duplicate it: the copy has the same form.
     click(&mut h, "Duplicate");
     wait_for_text(&mut h, "1 of 3 sessions open");
+    // All three side by side.
+    click(&mut h, "Side by side");
+    h.run_steps(2);
+    assert_eq!(h.get_all_by_role_and_label(Role::Button, "Open").count(), 2);
 
     let mut h = restart(
         save(&mut h),
@@ -177,14 +181,16 @@ fn tabs_names_layout_and_settings_come_back_closed() {
         .filter(|l| l == "● UDP 0.0.0.0:9555")
         .count();
     assert_eq!(udp_tabs, 2);
+    // Still side by side: every session's form is on screen.
+    assert_eq!(h.get_all_by_role_and_label(Role::Button, "Open").count(), 3);
+    let mut ports: Vec<String> = h
+        .get_all_by_role_and_label(Role::TextInput, "Local port")
+        .filter_map(|n| n.value())
+        .collect();
+    ports.sort();
+    assert_eq!(ports, ["0", "9555", "9555"]);
     click_tab(&mut h, "Device under test");
     wait_for_text(&mut h, "● Closed");
-    assert_eq!(
-        h.get_by_role_and_label(Role::TextInput, "Local port")
-            .value()
-            .as_deref(),
-        Some("0")
-    );
 }
 
 #[test]
