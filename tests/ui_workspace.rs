@@ -194,6 +194,35 @@ fn tabs_names_layout_and_settings_come_back_closed() {
 }
 
 #[test]
+fn double_clicking_a_tab_renames_it() {
+    let mut h = harness();
+    let tab = "● TCP Client → 127.0.0.1:8080";
+    wait_for_text(&mut h, tab);
+    // Two clicks 0.1 s apart, at a time far from any earlier click.
+    for t in [100.0, 100.1] {
+        h.get_by_label(tab).click();
+        h.input_mut().time = Some(t);
+        h.step();
+    }
+    h.step();
+    set_field(&mut h, "Tab name", "Renamed by double-click");
+    h.key_press(egui::Key::Enter);
+    h.step();
+    wait_for_text(&mut h, "● Renamed by double-click");
+    // Escape gives up a rename.
+    for t in [200.0, 200.1] {
+        h.get_by_label("● Renamed by double-click").click();
+        h.input_mut().time = Some(t);
+        h.step();
+    }
+    h.step();
+    set_field(&mut h, "Tab name", "Not this");
+    h.key_press(egui::Key::Escape);
+    h.step();
+    wait_for_text(&mut h, "● Renamed by double-click");
+}
+
+#[test]
 fn a_damaged_saved_layout_keeps_the_sessions() {
     let mut h = harness();
     choose(&mut h, "Protocol", "TCP Server");
