@@ -447,10 +447,6 @@ impl App {
         self.sessions.get(&id)
     }
 
-    pub fn session_mut(&mut self, id: SessionId) -> Option<&mut Session> {
-        self.sessions.get_mut(&id)
-    }
-
     /// The session the user works in.
     pub fn focused(&self) -> Option<&Session> {
         self.focused.and_then(|id| self.sessions.get(&id))
@@ -467,11 +463,6 @@ impl App {
     /// How many sessions have a running worker.
     pub fn open_count(&self) -> usize {
         self.sessions.values().filter(|s| s.is_active()).count()
-    }
-
-    /// The tab layout.
-    pub fn layout(&self) -> &Tree<SessionId> {
-        &self.tree
     }
 
     /// Carries out one action.

@@ -547,14 +547,6 @@ impl Tr {
         }
     }
 
-    pub fn note_listening_or_bound(&self, udp: bool, a: &str) -> String {
-        if udp {
-            self.note_bound(a)
-        } else {
-            self.note_listening(a)
-        }
-    }
-
     pub fn open_sessions(&self, open: usize, all: usize) -> String {
         if self.is_zh() {
             format!("会话 {open}/{all} 已打开")
