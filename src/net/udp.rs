@@ -225,6 +225,8 @@ impl Udp {
     }
 
     fn send(&mut self, core: &mut Core, to: SocketAddr, bytes: Vec<u8>) {
+        // Errors name the peer as the user knows it (not IPv4-mapped).
+        let shown = canonical(to);
         // An IPv6 (dual-stack) socket reaches IPv4 peers through mapped
         // addresses; Windows and macOS refuse a plain IPv4 one.
         let to = match (core.spec.local, to) {
@@ -236,7 +238,7 @@ impl Udp {
         if bytes.len() > 65507 {
             core.error(NetError::new(
                 NetErrorKind::Other,
-                Op::Send(to),
+                Op::Send(shown),
                 Detail::TooBigForUdp { len: bytes.len() },
             ));
             return;
@@ -244,7 +246,7 @@ impl Udp {
         if self.out_bytes + bytes.len() > SEND_QUEUE_CAP {
             core.error(NetError::new(
                 NetErrorKind::SendQueueFull,
-                Op::Send(to),
+                Op::Send(shown),
                 Detail::QueueFull,
             ));
             return;
