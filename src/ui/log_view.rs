@@ -168,6 +168,9 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         ui.ctx().request_repaint();
     }
     let view = app.index.view().unwrap_or(view);
+    // Headers are worded as the index counted their rows, so a language
+    // switch re-indexing over a few frames never cuts one short.
+    let htr = labels_lang(&view).tr();
     let rows = app.index.rows();
     let udp = app.protocol() == Protocol::Udp;
     let visuals = ui.visuals().clone();
@@ -214,7 +217,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     break;
                 };
                 if cached.as_ref().is_none_or(|(i, ..)| *i != ri) {
-                    let (head, _) = header(tr, rec);
+                    let (head, _) = header(htr, rec);
                     let heads = match view.wrap_cols {
                         Some(cols) => split_cols(&head, cols)
                             .into_iter()
@@ -230,7 +233,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     break;
                 };
                 let text = if line < heads.len() {
-                    let tone = header(tr, rec).1;
+                    let tone = header(htr, rec).1;
                     let indent = if line == 0 { "" } else { "  " };
                     RichText::new(format!("{indent}{}", heads[line]))
                         .monospace()
