@@ -223,6 +223,51 @@ fn double_clicking_a_tab_renames_it() {
 }
 
 #[test]
+fn dragging_a_tab_to_the_side_splits_the_window() {
+    let mut h = harness();
+    new_tab(&mut h);
+    h.run_steps(2);
+    // Two tabs in one group: one form on screen.
+    assert_eq!(h.get_all_by_role_and_label(Role::Button, "Open").count(), 1);
+    let tab = h
+        .get_all_by_role(Role::Button)
+        .filter(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.starts_with("● TCP Client"))
+        })
+        .last()
+        .expect("the second tab")
+        .rect();
+    let from = tab.center();
+    // The right edge of the window's content, halfway down.
+    let to = egui::pos2(1240.0, 400.0);
+    let press = |pressed| egui::Event::PointerButton {
+        pos: from,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    h.event(egui::Event::PointerMoved(from));
+    h.event(press(true));
+    h.step();
+    for i in 1..=10 {
+        let t = i as f32 / 10.0;
+        h.event(egui::Event::PointerMoved(from + (to - from) * t));
+        h.step();
+    }
+    h.event(egui::Event::PointerButton {
+        pos: to,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(3);
+    // Both forms on screen now: the tab became a pane beside the other.
+    assert_eq!(h.get_all_by_role_and_label(Role::Button, "Open").count(), 2);
+}
+
+#[test]
 fn a_damaged_saved_layout_keeps_the_sessions() {
     let mut h = harness();
     choose(&mut h, "Protocol", "TCP Server");
