@@ -233,8 +233,27 @@ impl App {
         for spec in opts.open {
             let mut s = SessionSettings::default();
             s.apply_spec(&spec);
-            let id = app.add_session(s, None);
-            app.transient.insert(id);
+            // A restored session with the same form is the one asked for: it
+            // opens in its own tab (keeping its name and view). Otherwise the
+            // spec gets a tab of its own, for this run only.
+            let same = app
+                .sessions
+                .values()
+                .find(|r| {
+                    !r.is_active() && r.settings.same_endpoints(&s) && r.settings.echo == s.echo
+                })
+                .map(|r| r.id);
+            let id = match same {
+                Some(id) => {
+                    app.focus(id);
+                    id
+                }
+                None => {
+                    let id = app.add_session(s, None);
+                    app.transient.insert(id);
+                    id
+                }
+            };
             let local_only = spec.protocol != crate::net::Protocol::TcpClient;
             if let Some(session) = app.sessions.get_mut(&id) {
                 session.open_spec(spec);
@@ -760,5 +779,50 @@ mod tests {
             app.session(big)
                 .is_some_and(|s| s.log().dropped_records() > 0)
         );
+    }
+
+    #[test]
+    fn an_open_spec_opens_the_restored_session_with_the_same_form() {
+        let spec = OpenSpec::parse("tcp-server:127.0.0.1:0").expect("spec");
+        let mut named = SessionSettings::default();
+        named.apply_spec(&spec);
+        named.name = "my server".into();
+        let app = App::restore(
+            Restored {
+                sessions: vec![
+                    saved(1),
+                    SavedSession {
+                        id: SessionId(2),
+                        settings: named,
+                    },
+                ],
+                ..Restored::default()
+            },
+            Arc::new(|| {}),
+            StartOptions {
+                lang: None,
+                open: vec![spec],
+            },
+        );
+        // No new tab: the saved one is opened, and stays saved.
+        assert_eq!(app.sessions().count(), 2);
+        assert!(app.session(SessionId(2)).is_some_and(Session::is_active));
+        assert_eq!(app.focused_id(), Some(SessionId(2)));
+        assert_eq!(app.to_save().1.len(), 2);
+        // A spec no saved session matches gets a tab for this run only.
+        let other = OpenSpec::parse("udp:127.0.0.1:0").expect("spec");
+        let app = App::restore(
+            Restored {
+                sessions: vec![saved(1)],
+                ..Restored::default()
+            },
+            Arc::new(|| {}),
+            StartOptions {
+                lang: None,
+                open: vec![other],
+            },
+        );
+        assert_eq!(app.sessions().count(), 2);
+        assert_eq!(app.to_save().1.len(), 1);
     }
 }

@@ -229,16 +229,16 @@ fn dragging_a_tab_to_the_side_splits_the_window() {
     h.run_steps(2);
     // Two tabs in one group: one form on screen.
     assert_eq!(h.get_all_by_role_and_label(Role::Button, "Open").count(), 1);
-    let tab = h
+    let tabs: Vec<egui::Rect> = h
         .get_all_by_role(Role::Button)
         .filter(|n| {
             n.accesskit_node()
                 .label()
                 .is_some_and(|l| l.starts_with("● TCP Client"))
         })
-        .last()
-        .expect("the second tab")
-        .rect();
+        .map(|n| n.rect())
+        .collect();
+    let tab = *tabs.last().expect("the second tab");
     let from = tab.center();
     // The right edge of the window's content, halfway down.
     let to = egui::pos2(1240.0, 400.0);

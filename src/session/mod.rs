@@ -99,6 +99,29 @@ impl SessionSettings {
         }
     }
 
+    /// Whether both forms open the same kind of session on the same
+    /// addresses (what an `--open` spec says), whatever the view or name.
+    pub fn same_endpoints(&self, other: &SessionSettings) -> bool {
+        let remote = |s: &SessionSettings| {
+            (
+                s.remote_host.trim().to_string(),
+                s.remote_port.trim().to_string(),
+            )
+        };
+        let local = |s: &SessionSettings| {
+            (
+                s.local_ip.trim().to_string(),
+                s.local_port.trim().to_string(),
+            )
+        };
+        self.protocol == other.protocol
+            && match self.protocol {
+                Protocol::TcpClient => remote(self) == remote(other),
+                Protocol::TcpServer => local(self) == local(other),
+                Protocol::Udp => local(self) == local(other) && remote(self) == remote(other),
+            }
+    }
+
     /// The log cap in bytes.
     pub fn log_cap(&self) -> usize {
         (self.log_cap_mib.max(1) as usize) << 20
