@@ -635,6 +635,16 @@ fn bench_sessions() {
         .run_action(netpal::app::Action::Arrange(netpal::app::Arrangement::Grid));
     ui.app.run_action(netpal::app::Action::Focus(flooded));
     ui.frame();
+    // The cost of 16 sessions on screen before anything arrives.
+    let quiet_from = ui.cpu.len();
+    let quiet_frames = ui.frames_until(Duration::from_millis(500), |_| false);
+    println!(
+        "16 quiet sessions: {} frames, wall p50 {}, UI thread CPU p50 {}, p99 {}",
+        quiet_frames.len(),
+        ms(percentile(&quiet_frames, 0.5)),
+        ms(percentile(&ui.cpu[quiet_from..], 0.5)),
+        ms(percentile(&ui.cpu[quiet_from..], 0.99)),
+    );
 
     // Each quiet session gets a datagram every 50 ms; the time each round
     // was sent is kept so the UI side can tell how late the first datagram
