@@ -5,7 +5,7 @@
 //! display time, so switching the view re-renders the whole history.
 
 use crate::codec;
-use crate::codec::text::printable_ascii;
+use crate::codec::text::{TextShape, printable_ascii};
 use crate::net::{CloseReason, NetError};
 use encoding_rs::Encoding;
 use std::collections::VecDeque;
@@ -87,9 +87,10 @@ pub struct Record {
     pub body: Body,
     /// The previous read's tail, for received TCP data (empty otherwise).
     pub lead_in: LeadIn,
-    /// The payload is known to be printable ASCII and line feeds (the
-    /// worker checked it while the bytes were hot); false: not known.
-    pub ascii: bool,
+    /// Whether the payload is known to be plain ASCII text, and where its
+    /// lines break (found by the worker while the bytes were hot); the
+    /// default says nothing is known.
+    pub shape: TextShape,
 }
 
 impl Record {
@@ -102,7 +103,7 @@ impl Record {
 
     /// What the record counts against the byte cap.
     fn cost(&self) -> usize {
-        RECORD_OVERHEAD + self.payload().map_or(64, <[u8]>::len)
+        RECORD_OVERHEAD + self.payload().map_or(64, <[u8]>::len) + self.shape.extra_bytes()
     }
 }
 
@@ -143,8 +144,8 @@ impl LogStore {
         self.push_after(at, peer, body, LeadIn::default());
     }
 
-    /// Pushes received bytes that continue a stream (see [`push_after`]);
-    /// `ascii`: the bytes are known to be printable ASCII and line feeds.
+    /// Pushes received bytes that continue a stream (see [`push_after`]),
+    /// with what the worker found out about them as text.
     ///
     /// [`push_after`]: LogStore::push_after
     pub fn push_received(
@@ -153,9 +154,9 @@ impl LogStore {
         peer: Option<SocketAddr>,
         bytes: Vec<u8>,
         lead_in: LeadIn,
-        ascii: bool,
+        shape: TextShape,
     ) {
-        self.push_record(at, peer, Body::Rx(bytes), lead_in, ascii);
+        self.push_record(at, peer, Body::Rx(bytes), lead_in, shape);
     }
 
     /// Pushes a record that continues a stream whose previous read ended with `lead_in`.
@@ -166,7 +167,7 @@ impl LogStore {
         body: Body,
         lead_in: LeadIn,
     ) {
-        self.push_record(at, peer, body, lead_in, false);
+        self.push_record(at, peer, body, lead_in, TextShape::default());
     }
 
     fn push_record(
@@ -175,7 +176,7 @@ impl LogStore {
         peer: Option<SocketAddr>,
         body: Body,
         lead_in: LeadIn,
-        ascii: bool,
+        shape: TextShape,
     ) {
         let rec = Record {
             seq: self.next_seq,
@@ -183,7 +184,7 @@ impl LogStore {
             peer,
             body,
             lead_in,
-            ascii,
+            shape,
         };
         self.next_seq += 1;
         self.bytes += rec.cost();
@@ -393,10 +394,16 @@ fn wrap_text(decoded: &str, max_cols: usize, mut out: Option<&mut Vec<String>>) 
 }
 
 /// Rows of printable ASCII text without decoding (the common case under
-/// load). `known` says the bytes are already known to be printable ASCII.
-fn ascii_rows(payload: &[u8], max_cols: usize, known: bool) -> Option<usize> {
-    if !known && !printable_ascii(payload) {
-        return None;
+/// load). `shape`, when given, is what is known of the bytes already.
+fn ascii_rows(payload: &[u8], max_cols: usize, shape: Option<&TextShape>) -> Option<usize> {
+    match shape {
+        Some(TextShape {
+            ascii: true,
+            breaks: Some(breaks),
+        }) => return Some(rows_between(breaks, payload.len(), max_cols)),
+        Some(TextShape { ascii: true, .. }) => {}
+        _ if printable_ascii(payload) => {}
+        _ => return None,
     }
     let p = payload.strip_suffix(b"\n").unwrap_or(payload);
     let mut rows = 0;
@@ -407,6 +414,26 @@ fn ascii_rows(payload: &[u8], max_cols: usize, known: bool) -> Option<usize> {
     }
     rows += (p.len() - start).div_ceil(max_cols).max(1);
     Some(rows)
+}
+
+/// Rows of plain text of `len` bytes whose line feeds are at `breaks`,
+/// without reading the text (a final line feed ends the last line).
+fn rows_between(breaks: &[u32], len: usize, max_cols: usize) -> usize {
+    let end = match breaks.last() {
+        Some(&b) if b as usize + 1 == len => len - 1,
+        _ => len,
+    };
+    let mut rows = 0;
+    let mut start = 0;
+    for &b in breaks {
+        let b = b as usize;
+        if b >= end {
+            break;
+        }
+        rows += (b - start).div_ceil(max_cols).max(1);
+        start = b + 1;
+    }
+    rows + (end - start).div_ceil(max_cols).max(1)
 }
 
 /// Bytes per hex line for a view.
@@ -446,7 +473,7 @@ fn utf8_carry<'a>(tail: &'a [u8], payload: &[u8]) -> Option<&'a [u8]> {
 }
 
 fn layout_payload(payload: &[u8], view: &View, out: Option<&mut Vec<String>>) -> usize {
-    layout_after(&[], payload, false, view, out)
+    layout_after(&[], payload, &TextShape::default(), view, out)
 }
 
 /// Lays out `payload`; in text views a character that `lead_in` (the end of
@@ -454,7 +481,7 @@ fn layout_payload(payload: &[u8], view: &View, out: Option<&mut Vec<String>>) ->
 fn layout_after(
     lead_in: &[u8],
     payload: &[u8],
-    known_ascii: bool,
+    shape: &TextShape,
     view: &View,
     mut out: Option<&mut Vec<String>>,
 ) -> usize {
@@ -472,9 +499,9 @@ fn layout_after(
         let text_len = payload.len();
         let payload = text_bytes;
         let fast = if out.is_none() && view.encoding.is_ascii_compatible() {
-            // A carried character is never ASCII, so `known_ascii` holds
-            // for the joined bytes only when nothing was carried.
-            ascii_rows(payload, cols, known_ascii && payload.len() == text_len)
+            // A carried character is never ASCII, so the shape describes
+            // the text only when nothing was carried.
+            ascii_rows(payload, cols, (payload.len() == text_len).then_some(shape))
         } else {
             None
         };
@@ -524,7 +551,7 @@ pub fn payload_line_count(payload: &[u8], view: &View) -> usize {
 pub fn record_lines(rec: &Record, view: &View) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(p) = rec.payload() {
-        layout_after(rec.lead_in.as_slice(), p, rec.ascii, view, Some(&mut out));
+        layout_after(rec.lead_in.as_slice(), p, &rec.shape, view, Some(&mut out));
     }
     out
 }
@@ -539,7 +566,7 @@ pub fn record_lines_window(rec: &Record, view: &View, first: usize, count: usize
     let plain = view.mode == ViewMode::Text
         && view.encoding.is_ascii_compatible()
         && utf8_carry(rec.lead_in.as_slice(), p).is_none()
-        && (rec.ascii || printable_ascii(p));
+        && (rec.shape.ascii || printable_ascii(p));
     if !plain {
         let mut all = record_lines(rec, view);
         let end = first.saturating_add(count).min(all.len());
@@ -577,7 +604,7 @@ pub fn record_lines_window(rec: &Record, view: &View, first: usize, count: usize
 /// Display rows of a record: one header row plus its payload lines.
 pub fn record_rows(rec: &Record, view: &View) -> usize {
     1 + rec.payload().map_or(0, |p| {
-        layout_after(rec.lead_in.as_slice(), p, rec.ascii, view, None)
+        layout_after(rec.lead_in.as_slice(), p, &rec.shape, view, None)
     })
 }
 
@@ -922,7 +949,7 @@ mod tests {
             peer: None,
             body: Body::Rx(b"xy".to_vec()),
             lead_in: LeadIn::tail_of(b"\xE4\xBD"),
-            ascii: true,
+            shape: TextShape::of(b"xy"),
         };
         assert_eq!(record_lines(&r, &v), ["xy"]);
         // Nor does a complete character, or another encoding.
@@ -1033,18 +1060,32 @@ mod tests {
     }
 
     #[test]
-    fn ascii_known_from_the_worker_lays_out_as_if_checked_here() {
-        let text = b"known ascii, wrapped over rows\nand a second line\n".to_vec();
-        let mut log = LogStore::default();
-        log.push_received(
-            SystemTime::now(),
-            None,
-            text.clone(),
-            LeadIn::default(),
-            true,
-        );
-        log.push(SystemTime::now(), None, rx(&text));
-        let (known, checked) = (log.get(0).unwrap(), log.get(1).unwrap());
+    fn a_shape_from_the_worker_lays_out_as_if_checked_here() {
+        let samples: [&[u8]; 6] = [
+            b"known ascii, wrapped over rows\nand a second line\n",
+            b"no line feed at all, long enough to wrap a few times",
+            b"\n\n\nonly breaks first",
+            b"",
+            b"\n",
+            b"ends without one\nx",
+        ];
+        for text in samples {
+            let mut log = LogStore::default();
+            let shape = TextShape::of(text);
+            assert!(shape.breaks.is_some());
+            log.push_received(
+                SystemTime::now(),
+                None,
+                text.to_vec(),
+                LeadIn::default(),
+                shape,
+            );
+            log.push(SystemTime::now(), None, rx(text));
+            check_same(log.get(0).unwrap(), log.get(1).unwrap());
+        }
+    }
+
+    fn check_same(known: &Record, checked: &Record) {
         for cols in [Some(8), Some(12), None] {
             let v = View {
                 wrap_cols: cols,

@@ -134,6 +134,48 @@ pub fn printable_ascii(bytes: &[u8]) -> bool {
         .all(|&b| b.wrapping_sub(0x20) < 0x5F || b == b'\n')
 }
 
+/// Most line feeds a [`TextShape`] lists (a 64 KiB read of lines of 32
+/// bytes or more); beyond that the UI finds them itself.
+pub const MAX_BREAKS: usize = 2048;
+
+/// What the UI needs to count the display rows of plain text without reading
+/// it again: found by the worker while the bytes are still in its cache.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextShape {
+    /// Every byte is printable ASCII or a line feed.
+    pub ascii: bool,
+    /// Where the line feeds are, when `ascii` and there are at most
+    /// [`MAX_BREAKS`] of them.
+    pub breaks: Option<Box<[u32]>>,
+}
+
+impl TextShape {
+    pub fn of(bytes: &[u8]) -> TextShape {
+        if !printable_ascii(bytes) {
+            return TextShape::default();
+        }
+        let mut breaks = Vec::new();
+        for i in memchr::memchr_iter(b'\n', bytes) {
+            if breaks.len() == MAX_BREAKS || i > u32::MAX as usize {
+                return TextShape {
+                    ascii: true,
+                    breaks: None,
+                };
+            }
+            breaks.push(i as u32);
+        }
+        TextShape {
+            ascii: true,
+            breaks: Some(breaks.into_boxed_slice()),
+        }
+    }
+
+    /// Memory the shape takes besides itself.
+    pub fn extra_bytes(&self) -> usize {
+        self.breaks.as_ref().map_or(0, |b| b.len() * 4)
+    }
+}
+
 /// A character that the chosen encoding cannot represent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodeError {
@@ -309,5 +351,16 @@ mod tests {
                 assert!(!printable_ascii(&v), "byte {bad:#x} at {i}");
             }
         }
+    }
+
+    #[test]
+    fn a_text_shape_lists_the_line_feeds_of_plain_text() {
+        let s = TextShape::of(b"ab\ncd\n");
+        assert!(s.ascii);
+        assert_eq!(s.breaks.as_deref(), Some(&[2u32, 5][..]));
+        assert_eq!(TextShape::of("不是".as_bytes()), TextShape::default());
+        let many = b"\n".repeat(MAX_BREAKS + 1);
+        let s = TextShape::of(&many);
+        assert!(s.ascii && s.breaks.is_none());
     }
 }

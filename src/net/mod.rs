@@ -15,6 +15,7 @@ mod worker;
 pub use error::{Detail, NetError, NetErrorKind, Op, kind_of};
 pub use spec::{HostPort, OpenSpec, Protocol, SpecError, parse_host_port, parse_ip, parse_port};
 
+use crate::codec::text::TextShape;
 use crossbeam_channel::{Receiver, Sender};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -84,10 +85,10 @@ pub enum Event {
         at: SystemTime,
         peer: SocketAddr,
         bytes: Vec<u8>,
-        /// Every byte is printable ASCII or a line feed, checked by the
-        /// worker while the bytes were in its cache, so the UI can lay such
-        /// text out without scanning it again.
-        ascii: bool,
+        /// Whether the bytes are plain ASCII text and where its lines break,
+        /// found by the worker while the bytes were in its cache, so the UI
+        /// can count rows without reading them again.
+        shape: TextShape,
     },
     /// Bytes fully handed to the operating system for this peer.
     Sent {
@@ -111,14 +112,14 @@ pub enum Event {
 }
 
 impl Event {
-    /// A `Received` event for bytes just read, with their ASCII check.
+    /// A `Received` event for bytes just read, with their text shape.
     pub fn received(at: SystemTime, peer: SocketAddr, bytes: Vec<u8>) -> Event {
-        let ascii = crate::codec::text::printable_ascii(&bytes);
+        let shape = TextShape::of(&bytes);
         Event::Received {
             at,
             peer,
             bytes,
-            ascii,
+            shape,
         }
     }
 }

@@ -549,7 +549,7 @@ impl Session {
                 at,
                 peer,
                 bytes,
-                ascii,
+                shape,
             } => {
                 let n = bytes.len() as u64;
                 self.counters.rx_bytes += n;
@@ -563,7 +563,7 @@ impl Session {
                     self.udp_peers.add(peer, at).rx_bytes += n;
                     // Datagrams stand alone: no character spans two.
                     self.log
-                        .push_received(at, Some(peer), bytes, LeadIn::default(), ascii);
+                        .push_received(at, Some(peer), bytes, LeadIn::default(), shape);
                 } else {
                     if let Some(c) = self.clients.get_mut(&peer) {
                         c.rx_bytes += n;
@@ -571,7 +571,7 @@ impl Session {
                     let lead_in = self.tails.get(&peer).copied().unwrap_or_default();
                     self.tails.insert(peer, LeadIn::tail_of(&bytes));
                     self.log
-                        .push_received(at, Some(peer), bytes, lead_in, ascii);
+                        .push_received(at, Some(peer), bytes, lead_in, shape);
                 }
                 self.mark_unread();
             }
