@@ -187,11 +187,38 @@ fn mbs(bytes: u64, d: Duration) -> f64 {
 
 /// Floods `addr` with 64 KiB writes for `secs`; returns bytes written.
 fn flood_tcp(addr: SocketAddr, secs: Duration, max_bytes: u64) -> std::thread::JoinHandle<u64> {
+    flood_tcp_with(addr, secs, max_bytes, letters())
+}
+
+/// 64 KiB of letters with no line break (one long line per read).
+fn letters() -> Vec<u8> {
+    (0..CHUNK).map(|i| b'A' + (i % 26) as u8).collect()
+}
+
+/// 64 KiB of text lines of about 60 bytes, as a device logging fast sends.
+fn text_lines() -> Vec<u8> {
+    let mut out = Vec::with_capacity(CHUNK + 64);
+    let mut i = 0u32;
+    while out.len() < CHUNK {
+        out.extend_from_slice(
+            format!("{i:06} temperature=21.5 humidity=40% pressure=1013hPa ok\n").as_bytes(),
+        );
+        i += 1;
+    }
+    out.truncate(CHUNK);
+    out
+}
+
+fn flood_tcp_with(
+    addr: SocketAddr,
+    secs: Duration,
+    max_bytes: u64,
+    chunk: Vec<u8>,
+) -> std::thread::JoinHandle<u64> {
     peer_thread(move || {
         let Ok(mut s) = TcpStream::connect(addr) else {
             return 0;
         };
-        let chunk: Vec<u8> = (0..CHUNK).map(|i| b'A' + (i % 26) as u8).collect();
         let start = Instant::now();
         let mut sent = 0u64;
         while start.elapsed() < secs && sent < max_bytes {
@@ -618,8 +645,15 @@ fn bench_idle() {
 /// how soon each quiet session shows its datagram, the frame times, and the
 /// flooded session's ingest against a raw reader in the same run.
 fn bench_sessions() {
+    sessions_run("letters, no line break", letters());
+    sessions_run("text lines of about 60 bytes", text_lines());
+}
+
+fn sessions_run(what: &str, chunk: Vec<u8>) {
     const QUIET: usize = 15;
-    println!("\n## 16 sessions on screen (grid), one flooded with 64 KiB writes, 15 quiet (3 s)");
+    println!(
+        "\n## 16 sessions on screen (grid), one flooded with 64 KiB writes of {what}, 15 quiet (3 s)"
+    );
     let secs = Duration::from_secs(3);
     let raw = raw_tcp(secs);
     let mut ui = Ui::new(settings(ViewMode::Text));
@@ -669,7 +703,7 @@ fn bench_sessions() {
             std::thread::sleep(Duration::from_millis(50));
         }
     });
-    let sender = flood_tcp(flood_addr, secs, u64::MAX);
+    let sender = flood_tcp_with(flood_addr, secs, u64::MAX, chunk);
     let t0 = Instant::now();
     let first_frame = ui.drains.len();
     let mut seen = [0u64; QUIET];
