@@ -219,16 +219,19 @@ impl App {
             if app.sessions.contains_key(&s.id) {
                 continue;
             }
-            app.next_id = app.next_id.max(s.id.0 + 1);
+            app.next_id = app.next_id.max(s.id.0.saturating_add(1));
             let session = Session::new(s.id, s.settings, app.wake.clone());
             app.sessions.insert(s.id, session);
         }
         app.tree = restored.layout.unwrap_or_else(|| Tree::empty(tree_id()));
         app.repair_layout();
-        app.focused = restored
+        let focused = restored
             .focused
             .filter(|id| app.sessions.contains_key(id))
             .or_else(|| app.sessions.keys().next().copied());
+        if let Some(f) = focused {
+            app.focus(f);
+        }
         let mut first_opened = None;
         for spec in opts.open {
             let mut s = SessionSettings::default();
@@ -316,10 +319,29 @@ impl App {
             self.tree = Tree::empty(tree_id());
         }
         self.tree.tiles.recompute_next_tile_id();
+        // Tiles the root cannot reach go (egui_tiles would drop them on the
+        // first frame); sessions without a reachable pane get a tab.
+        self.tree.simplify(&crate::ui::workspace::SIMPLIFY);
+        let mut reachable = Vec::new();
+        if let Some(root) = self.tree.root() {
+            collect_panes(&self.tree.tiles, root, &mut reachable);
+        }
+        let orphans: Vec<TileId> = self
+            .tree
+            .tiles
+            .iter()
+            .filter_map(|(tid, tile)| match tile {
+                Tile::Pane(id) if !reachable.contains(id) => Some(*tid),
+                _ => None,
+            })
+            .collect();
+        for t in orphans {
+            self.tree.tiles.remove(t);
+        }
         let missing: Vec<SessionId> = self
             .sessions
             .keys()
-            .filter(|id| !seen.contains(*id))
+            .filter(|id| !reachable.contains(*id))
             .copied()
             .collect();
         for id in missing {
@@ -370,7 +392,7 @@ impl App {
     /// Adds a closed session with `settings` in a new tab and focuses it.
     fn add_session(&mut self, settings: SessionSettings, into: Option<TileId>) -> SessionId {
         let id = SessionId(self.next_id);
-        self.next_id += 1;
+        self.next_id = self.next_id.saturating_add(1);
         self.sessions
             .insert(id, Session::new(id, settings, self.wake.clone()));
         self.insert_pane(id, into);
@@ -414,9 +436,26 @@ impl App {
             .make_active(|_, tile| matches!(tile, Tile::Pane(p) if *p == id));
     }
 
+    /// The session shown in the tab group `group`, if any.
+    pub(crate) fn shown_in_group(&self, group: Option<TileId>) -> Option<SessionId> {
+        match self.tree.tiles.get(group?) {
+            Some(Tile::Container(Container::Tabs(tabs))) => {
+                self.tree.tiles.get_pane(&tabs.active?).copied()
+            }
+            _ => None,
+        }
+    }
+
+    /// The tab group holding session `id`.
+    pub(crate) fn group_of(&self, id: SessionId) -> Option<TileId> {
+        let tile = self.tree.tiles.find_pane(&id)?;
+        self.tree.tiles.parent_of(tile)
+    }
+
     /// Removes the session and its tab. Its worker is told to close and
     /// ends by itself: a busy session never blocks the UI.
     fn close_session(&mut self, id: SessionId) {
+        let group = self.group_of(id);
         if let Some(tile) = self.tree.tiles.find_pane(&id) {
             self.tree.remove_recursively(tile);
         }
@@ -437,12 +476,23 @@ impl App {
             self.renaming = None;
         }
         if self.focused == Some(id) {
-            self.focused = self.tree.active_tiles().iter().find_map(|t| {
-                self.tree
-                    .tiles
-                    .get_pane(t)
-                    .copied()
-                    .filter(|p| self.sessions.contains_key(p))
+            // The tab that takes the closed one's place, else any shown one.
+            if let Some(g) = group
+                && let Some(mut tile) = self.tree.tiles.remove(g)
+            {
+                if let Tile::Container(Container::Tabs(tabs)) = &mut tile {
+                    tabs.ensure_active(&self.tree.tiles);
+                }
+                self.tree.tiles.insert(g, tile);
+            }
+            self.focused = self.shown_in_group(group).or_else(|| {
+                self.tree.active_tiles().iter().find_map(|t| {
+                    self.tree
+                        .tiles
+                        .get_pane(t)
+                        .copied()
+                        .filter(|p| self.sessions.contains_key(p))
+                })
             });
             if self.focused.is_none() {
                 self.focused = self.sessions.keys().next().copied();
@@ -557,6 +607,10 @@ impl App {
             while !busy.is_empty() {
                 let mut still = Vec::new();
                 for id in &busy {
+                    if Instant::now() >= deadline {
+                        still.push(*id);
+                        continue;
+                    }
                     let Some(s) = self.sessions.get_mut(id) else {
                         continue;
                     };
@@ -588,17 +642,19 @@ impl App {
     fn apply_total_cap(&mut self) {
         let cap = self.settings.total_log_cap();
         let mut total: usize = self.sessions.values().map(|s| s.log.bytes()).sum();
-        while total > cap {
-            let Some(big) = self.sessions.values_mut().max_by_key(|s| s.log.bytes()) else {
-                return;
-            };
-            let before = big.log.bytes();
-            big.log.shrink_to(before.saturating_sub(total - cap));
-            let after = big.log.bytes();
-            if after >= before {
-                return;
+        if total <= cap {
+            return;
+        }
+        let mut by_size: Vec<&mut Session> = self.sessions.values_mut().collect();
+        by_size.sort_by_key(|s| std::cmp::Reverse(s.log.bytes()));
+        // Largest first; a log down to its last record lets the next one give way.
+        for s in by_size {
+            if total <= cap {
+                break;
             }
-            total -= before - after;
+            let before = s.log.bytes();
+            s.log.shrink_to(before.saturating_sub(total - cap));
+            total -= before - s.log.bytes();
         }
     }
 
@@ -703,12 +759,24 @@ mod tests {
         }
     }
 
+    /// Every pane tile of the layout, reachable or not, repeats included.
     fn panes(app: &App) -> Vec<SessionId> {
-        let mut out = Vec::new();
-        if let Some(root) = app.tree.root() {
-            collect_panes(&app.tree.tiles, root, &mut out);
-        }
+        let mut out: Vec<SessionId> = app
+            .tree
+            .tiles
+            .tiles()
+            .filter_map(|t| match t {
+                Tile::Pane(id) => Some(*id),
+                Tile::Container(_) => None,
+            })
+            .collect();
         out.sort();
+        let mut reachable = Vec::new();
+        if let Some(root) = app.tree.root() {
+            collect_panes(&app.tree.tiles, root, &mut reachable);
+        }
+        reachable.sort();
+        assert_eq!(out, reachable, "a pane the root does not reach");
         out
     }
 
@@ -732,6 +800,22 @@ mod tests {
         assert_eq!(app.sessions().count(), 2);
         assert!(app.focused().is_some());
         assert_eq!(app.open_count(), 0, "restored sessions start closed");
+    }
+
+    #[test]
+    fn a_saved_layout_whose_root_is_gone_still_gives_every_session_a_tab() {
+        let mut layout = Tree::new_tabs(tree_id(), vec![SessionId(1), SessionId(2)]);
+        layout.root = Some(TileId::from_u64(999));
+        let app = App::restore(
+            Restored {
+                sessions: vec![saved(1), saved(2)],
+                layout: Some(layout),
+                ..Restored::default()
+            },
+            Arc::new(|| {}),
+            StartOptions::default(),
+        );
+        assert_eq!(panes(&app), [SessionId(1), SessionId(2)]);
     }
 
     #[test]

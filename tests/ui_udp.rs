@@ -163,10 +163,26 @@ fn scrolling_up_pauses_auto_scroll_and_the_bottom_resumes_it() {
         h.query_all_by_label_contains("newest").next().is_none(),
         "did not pause"
     );
-    // The checkbox says so.
+    // The checkbox says so; ticking it again jumps to the end.
     assert_eq!(
         h.get_by_label("Auto-scroll").accesskit_node().toggled(),
         Some(egui::accesskit::Toggled::False)
+    );
+    h.get_by_label("Auto-scroll").click();
+    h.step();
+    wait_for_text(&mut h, "newest");
+    // Scrolled up once more, it pauses again.
+    for _ in 0..10 {
+        h.get_all_by_label_contains("msg 1")
+            .next()
+            .unwrap()
+            .scroll_up();
+        h.step();
+    }
+    h.step();
+    assert!(
+        h.query_all_by_label_contains("newest").next().is_none(),
+        "did not pause"
     );
     // Back at the bottom, it follows again.
     for _ in 0..40 {

@@ -39,6 +39,8 @@ pub struct SessionSettings {
     pub remote_port: String,
     pub view: ViewMode,
     pub encoding: String,
+    /// Not saved: a log scrolled up once still follows at the next start.
+    #[serde(skip, default = "following")]
     pub auto_scroll: bool,
     pub wrap: bool,
     pub send_hex: bool,
@@ -46,6 +48,10 @@ pub struct SessionSettings {
     /// Everything received goes straight back to its sender.
     pub echo: bool,
     pub log_cap_mib: u32,
+}
+
+fn following() -> bool {
+    true
 }
 
 impl Default for SessionSettings {
@@ -199,6 +205,8 @@ pub struct Session {
     pub(crate) shown: bool,
     /// Whether the log was scrolled to its end in the last frame.
     pub(crate) was_at_bottom: bool,
+    /// Whether auto-scroll was on in the last frame.
+    pub(crate) followed: bool,
     /// Text to put on the clipboard this frame.
     pub(crate) copy_request: Option<String>,
     wake: Wake,
@@ -228,6 +236,7 @@ impl Session {
             unread: 0,
             shown: false,
             was_at_bottom: true,
+            followed: true,
             copy_request: None,
             wake,
         }

@@ -158,7 +158,12 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         mode: app.settings.view,
         encoding: codec::encoding_by_name(&app.settings.encoding),
         wrap_cols: app.settings.wrap.then_some(cols.saturating_sub(2)),
-        labels: if tr.is_zh() { Lang::Zh } else { Lang::En } as u8,
+        // Only wrapped headers depend on their wording.
+        labels: if app.settings.wrap && tr.is_zh() {
+            Lang::Zh as u8
+        } else {
+            Lang::En as u8
+        },
     };
     app.index.set_header_rows(header_rows);
     // A changed view is re-indexed within a few milliseconds per frame; until
@@ -192,11 +197,18 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         Tone::Info => visuals.weak_text_color(),
         Tone::Error => visuals.error_fg_color,
     };
-    let scroll = if app.settings.wrap {
+    let mut scroll = if app.settings.wrap {
         egui::ScrollArea::vertical()
     } else {
         egui::ScrollArea::both()
     };
+    // Auto-scroll switched on (by its box, or by scrolling back down): go to
+    // the end now (egui clamps the offset to the end, which makes the area
+    // stick there), so the log follows from here on.
+    if app.settings.auto_scroll && !app.followed {
+        let content = (row_h + ui.spacing().item_spacing.y) * rows as f32;
+        scroll = scroll.vertical_scroll_offset(content);
+    }
     let mut actions = Vec::new();
     let mut copy = None;
     let out = scroll
@@ -273,6 +285,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         app.settings.auto_scroll = true;
     }
     app.was_at_bottom = at_bottom;
+    app.followed = app.settings.auto_scroll;
     for a in actions {
         cx.act(app.id, a);
     }

@@ -131,6 +131,17 @@ pub fn tiles(app: &mut App, ui: &mut egui::Ui) {
     };
     app.tree.ui(&mut behavior, ui);
     let shown = std::mem::take(&mut behavior.shown);
+    // Tabs change by dragging too: the focused session stays one on screen,
+    // preferably the one now shown in its tab group.
+    if let Some(f) = app.focused
+        && !shown.is_empty()
+        && !shown.contains(&f)
+    {
+        let in_group = app.shown_in_group(app.group_of(f));
+        app.focused = in_group
+            .filter(|p| shown.contains(p))
+            .or(shown.first().copied());
+    }
     for s in app.sessions.values_mut() {
         s.shown = shown.contains(&s.id);
         if s.shown {
