@@ -340,3 +340,20 @@ fn send_box_errors_read_in_chinese_in_the_chinese_ui() {
     set_field(&mut h, "发送数据", "abő");
     wait_for_text(&mut h, "无法编码: 第 3 个字符 'ő' 无法用 GBK 编码");
 }
+
+#[test]
+fn the_dropped_records_notice_names_both_limits() {
+    let mut h = harness();
+    let port = open_udp(&mut h);
+    h.state_mut().settings.total_log_cap_mib = 1;
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let big = vec![b'z'; 60_000];
+    for _ in 0..40 {
+        peer.send_to(&big, ("127.0.0.1", port)).unwrap();
+        h.step();
+    }
+    wait_for_text(
+        &mut h,
+        "dropped to keep this log under 64.0 MiB and all logs under 1.0 MiB",
+    );
+}

@@ -492,12 +492,15 @@ impl Tr {
         }
     }
 
-    pub fn dropped_notice(&self, n: u64, bytes: &str, cap: &str) -> String {
+    /// `cap` is this log's limit, `total` the limit of all logs together.
+    pub fn dropped_notice(&self, n: u64, bytes: &str, cap: &str, total: &str) -> String {
         if self.is_zh() {
-            format!("为保持日志上限 {cap}，已丢弃 {n} 条较早的记录（{bytes}）。计数不受影响。")
+            format!(
+                "为保持日志上限（本会话 {cap}，所有会话共 {total}），已丢弃 {n} 条较早的记录（{bytes}）。计数不受影响。"
+            )
         } else {
             format!(
-                "{n} older records ({bytes}) dropped to keep the log under {cap}. Counters are exact."
+                "{n} older records ({bytes}) dropped to keep this log under {cap} and all logs under {total}. Counters are exact."
             )
         }
     }

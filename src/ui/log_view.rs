@@ -140,6 +140,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             app.log().dropped_records(),
             &human_bytes(app.log().dropped_bytes()),
             &human_bytes(app.log().cap() as u64),
+            &human_bytes(cx.total_log_cap as u64),
         );
         ui.colored_label(ui.visuals().warn_fg_color, msg);
     }

@@ -46,6 +46,8 @@ pub struct Cx<'a> {
     pub tr: &'static Tr,
     pub actions: &'a mut Vec<Action>,
     pub addresses: &'a [LocalAddr],
+    /// The limit of all sessions' logs together, in bytes.
+    pub total_log_cap: usize,
 }
 
 impl Cx<'_> {

@@ -128,6 +128,7 @@ pub fn tiles(app: &mut App, ui: &mut egui::Ui) {
         tr,
         shown: Vec::new(),
         panes_shown_before,
+        total_log_cap: app.settings.total_log_cap(),
     };
     app.tree.ui(&mut behavior, ui);
     let shown = std::mem::take(&mut behavior.shown);
@@ -162,6 +163,7 @@ struct Workspace<'a> {
     /// How many panes the last frame showed (the focused one is marked
     /// only when there are several).
     panes_shown_before: usize,
+    total_log_cap: usize,
 }
 
 impl Workspace<'_> {
@@ -197,6 +199,7 @@ impl egui_tiles::Behavior<SessionId> for Workspace<'_> {
             tr: self.tr,
             actions: self.actions,
             addresses: self.addresses,
+            total_log_cap: self.total_log_cap,
         };
         ui.push_id(id, |ui| session_view(s, &mut cx, ui));
         if self.focused == Some(id) && self.panes_shown_before > 1 {
