@@ -909,4 +909,52 @@ mod tests {
         assert_eq!(app.sessions().count(), 2);
         assert_eq!(app.to_save().1.len(), 1);
     }
+
+    #[test]
+    fn close_returns_at_once_and_what_was_queued_still_arrives() {
+        let mut app = App::restore(
+            Restored::default(),
+            Arc::new(|| {}),
+            StartOptions::default(),
+        );
+        let id = app.focused_id().expect("a session");
+        let spec = OpenSpec::parse("udp:127.0.0.1:0").expect("spec");
+        let s = app.sessions.get_mut(&id).expect("the session");
+        s.open_spec(spec);
+        s.wait_ready(std::time::Duration::from_secs(5));
+        let to = s.local_addr().expect("bound");
+        // Datagrams the UI has not taken yet when the user clicks Close.
+        const N: u64 = 2000;
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").expect("peer");
+        for i in 0..N {
+            peer.send_to(&i.to_be_bytes(), to).expect("send");
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while app.session(id).map_or(0, Session::queued_bytes) < (N as usize) * 72 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker never read them"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        app.run_action(Action::Session(id, SessionAction::Close));
+        let s = app.session(id).expect("the session");
+        assert!(!s.is_active());
+        assert_eq!(
+            s.counters().rx_packets,
+            0,
+            "Close applied the backlog at once"
+        );
+        // Frames drain it: every datagram is counted and logged.
+        while app.session(id).is_some_and(|s| s.counters().rx_packets < N) {
+            assert!(std::time::Instant::now() < deadline, "the backlog was lost");
+            app.drain_events(None);
+        }
+        let s = app.session(id).expect("the session");
+        assert_eq!(s.counters().rx_packets, N);
+        assert!(s.log().iter().any(|r| matches!(
+            &r.body,
+            crate::log::Body::Note(crate::log::Note::Closed { .. })
+        )));
+    }
 }

@@ -179,6 +179,8 @@ pub struct Session {
     pub id: SessionId,
     pub settings: SessionSettings,
     net: Option<NetSession>,
+    /// A worker that was closed, while its queued events are still applied.
+    closing: Option<NetSession>,
     /// The protocol of the running (or last run) worker; the form may differ.
     running: Option<Protocol>,
     pub(crate) phase: Phase,
@@ -219,6 +221,7 @@ impl Session {
             id,
             settings,
             net: None,
+            closing: None,
             running: None,
             phase: Phase::Closed,
             local: None,
@@ -415,6 +418,8 @@ impl Session {
         if self.net.is_some() {
             return;
         }
+        // The last run's words come before the new run's.
+        self.finish_closing();
         self.session_error = None;
         self.send_error = None;
         self.counters = Counters::default();
@@ -446,16 +451,25 @@ impl Session {
         }
     }
 
-    /// Stops the worker and closes its sockets; what it still had to say is
-    /// applied first.
+    /// Stops the worker and closes its sockets (it ends at once). What it
+    /// still had queued is applied over the next frames, within their drain
+    /// budget, so a Close under a flood never stalls the window and loses
+    /// nothing.
     pub fn close(&mut self) {
         if let Some(mut s) = self.net.take() {
             s.close();
+            self.closing = Some(s);
+        }
+        self.end_session();
+    }
+
+    /// Applies whatever a closed worker still had queued, at once.
+    fn finish_closing(&mut self) {
+        if let Some(s) = self.closing.take() {
             while let Some(ev) = s.try_event() {
                 self.apply(ev);
             }
         }
-        self.end_session();
     }
 
     /// Stops the worker without waiting for it (closing a tab): the worker
@@ -623,7 +637,16 @@ impl Session {
     pub fn drain(&mut self, max: usize, deadline: Instant) -> (usize, bool) {
         let mut n = 0;
         while n < max {
-            let Some(ev) = self.net.as_ref().and_then(NetSession::try_event) else {
+            // A closed worker's queue first (its thread has ended, so once
+            // empty it stays empty), then the running one's.
+            let ev = match self.closing.as_ref().and_then(NetSession::try_event) {
+                Some(ev) => Some(ev),
+                None => {
+                    self.closing = None;
+                    self.net.as_ref().and_then(NetSession::try_event)
+                }
+            };
+            let Some(ev) = ev else {
                 return (n, false);
             };
             self.apply(ev);
@@ -632,7 +655,8 @@ impl Session {
                 break;
             }
         }
-        (n, self.net.as_ref().is_some_and(NetSession::has_events))
+        let more = |s: &Option<NetSession>| s.as_ref().is_some_and(NetSession::has_events);
+        (n, more(&self.closing) || more(&self.net))
     }
 
     /// Once per frame after draining: batched list removals, the log cap.
