@@ -133,6 +133,16 @@ fn record_text(tr: &Tr, rec: &Record, view: &View) -> String {
     out
 }
 
+/// The record whose rows are being drawn: its header rows, and the window of
+/// its payload lines that the visible rows need (from line `from`).
+struct ShownRecord {
+    index: usize,
+    heads: Vec<String>,
+    tone: Tone,
+    from: usize,
+    lines: Vec<String>,
+}
+
 pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let tr = cx.tr;
     if app.log().dropped_records() > 0 {
@@ -218,9 +228,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         .stick_to_bottom(app.settings.auto_scroll)
         .show_rows(ui, row_h, rows, |ui, range| {
             ui.spacing_mut().item_spacing.y = 0.0;
-            // The record being shown: its header rows, and the window of its
-            // payload lines that the visible rows need (from line `from`).
-            let mut cached: Option<(usize, Vec<String>, usize, Vec<String>)> = None;
+            let mut cached: Option<ShownRecord> = None;
             let end = range.end;
             for row in range {
                 let Some((ri, line)) = app.index.locate(row) else {
@@ -229,8 +237,8 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 let Some(rec) = app.log.get(ri) else {
                     break;
                 };
-                if cached.as_ref().is_none_or(|(i, ..)| *i != ri) {
-                    let (head, _) = header(htr, rec);
+                if cached.as_ref().is_none_or(|c| c.index != ri) {
+                    let (head, tone) = header(htr, rec);
                     let heads = match view.wrap_cols {
                         Some(cols) => split_cols(&head, cols)
                             .into_iter()
@@ -240,17 +248,29 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     };
                     let from = line.saturating_sub(heads.len());
                     let lines = record_lines_window(rec, &view, from, end - row);
-                    cached = Some((ri, heads, from, lines));
+                    cached = Some(ShownRecord {
+                        index: ri,
+                        heads,
+                        tone,
+                        from,
+                        lines,
+                    });
                 }
-                let Some((_, heads, from, lines)) = cached.as_ref() else {
+                let Some(ShownRecord {
+                    heads,
+                    tone,
+                    from,
+                    lines,
+                    ..
+                }) = cached.as_ref()
+                else {
                     break;
                 };
                 let text = if line < heads.len() {
-                    let tone = header(htr, rec).1;
                     let indent = if line == 0 { "" } else { "  " };
                     RichText::new(format!("{indent}{}", heads[line]))
                         .monospace()
-                        .color(color(tone))
+                        .color(color(*tone))
                 } else {
                     let i = (line - heads.len()).saturating_sub(*from);
                     let t = lines.get(i).map_or("", String::as_str);
