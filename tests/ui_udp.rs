@@ -135,6 +135,17 @@ fn a_log_record_can_make_its_peer_the_remote() {
     assert_eq!(recv_while_stepping(&mut h, &peer), b"back");
 }
 
+/// Scrolls the log up ten times over the first line containing `text`.
+fn scroll_up_over(h: &mut egui_kittest::Harness<'static, netpal::App>, text: &str) {
+    for _ in 0..10 {
+        h.get_all_by_label_contains(text)
+            .next()
+            .unwrap()
+            .scroll_up();
+        h.step();
+    }
+}
+
 #[test]
 fn scrolling_up_pauses_auto_scroll_and_the_bottom_resumes_it() {
     let mut h = harness();
@@ -148,13 +159,7 @@ fn scrolling_up_pauses_auto_scroll_and_the_bottom_resumes_it() {
     // Auto-scroll keeps the newest record in view; only visible rows exist.
     wait_for_text(&mut h, "msg 199");
     assert!(h.query_all_by_label_contains("msg 000").next().is_none());
-    for _ in 0..10 {
-        h.get_all_by_label_contains("msg 1")
-            .next()
-            .unwrap()
-            .scroll_up();
-        h.step();
-    }
+    scroll_up_over(&mut h, "msg 1");
     h.step();
     peer.send_to(b"newest", ("127.0.0.1", port)).unwrap();
     wait_for_text(&mut h, "RX 1,406 bytes / 201 packets");
@@ -172,13 +177,7 @@ fn scrolling_up_pauses_auto_scroll_and_the_bottom_resumes_it() {
     h.step();
     wait_for_text(&mut h, "newest");
     // Scrolled up once more, it pauses again.
-    for _ in 0..10 {
-        h.get_all_by_label_contains("msg 1")
-            .next()
-            .unwrap()
-            .scroll_up();
-        h.step();
-    }
+    scroll_up_over(&mut h, "msg 1");
     h.step();
     assert!(
         h.query_all_by_label_contains("newest").next().is_none(),

@@ -193,29 +193,29 @@ fn tabs_names_layout_and_settings_come_back_closed() {
     wait_for_text(&mut h, "● Closed");
 }
 
+/// Two clicks on `label` 0.1 s apart from time `t` (far from any earlier
+/// click, so they make a double and not a triple).
+fn double_click_at(h: &mut Harness<'static, App>, label: &str, t: f64) {
+    for t in [t, t + 0.1] {
+        h.get_by_label(label).click();
+        h.input_mut().time = Some(t);
+        h.step();
+    }
+    h.step();
+}
+
 #[test]
 fn double_clicking_a_tab_renames_it() {
     let mut h = harness();
     let tab = "● TCP Client → 127.0.0.1:8080";
     wait_for_text(&mut h, tab);
-    // Two clicks 0.1 s apart, at a time far from any earlier click.
-    for t in [100.0, 100.1] {
-        h.get_by_label(tab).click();
-        h.input_mut().time = Some(t);
-        h.step();
-    }
-    h.step();
+    double_click_at(&mut h, tab, 100.0);
     set_field(&mut h, "Tab name", "Renamed by double-click");
     h.key_press(egui::Key::Enter);
     h.step();
     wait_for_text(&mut h, "● Renamed by double-click");
     // Escape gives up a rename.
-    for t in [200.0, 200.1] {
-        h.get_by_label("● Renamed by double-click").click();
-        h.input_mut().time = Some(t);
-        h.step();
-    }
-    h.step();
+    double_click_at(&mut h, "● Renamed by double-click", 200.0);
     set_field(&mut h, "Tab name", "Not this");
     h.key_press(egui::Key::Escape);
     h.step();
