@@ -29,8 +29,8 @@ struct Cli {
     #[arg(long, value_enum, conflicts_with = "headless")]
     lang: Option<LangArg>,
 
-    /// Open a session at startup, each in a tab of its own (may be given
-    /// several times). SPEC is one of:
+    /// Open a session at startup (may be given several times): a saved
+    /// session with the same form, or else a new tab. SPEC is one of:
     ///   tcp-server:HOST:PORT
     ///   tcp-client:HOST:PORT
     ///   udp:HOST:PORT[,remote=HOST:PORT]
