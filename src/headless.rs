@@ -1,13 +1,18 @@
 //! Headless mode: one session driven from a terminal or a script, with no
 //! window. It uses the same engine (`net`, `codec`) as the desktop app.
 
-use crate::codec;
+use crate::codec::{self, LineEnd, SendFormat};
 use crate::log::ViewMode;
-use crate::net::{CloseReason, Command, Event, NetError, OpenSpec, Protocol, Session, Target};
+use crate::net::{
+    CloseReason, Command, CommandSender, Event, JobEnd, JobId, JobSpec, NetError, OpenSpec,
+    Protocol, Rate, Session, Target,
+};
 use crossbeam_channel::{Receiver, select};
 use encoding_rs::Encoding;
+use std::collections::HashSet;
 use std::io::{self, BufRead, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,17 +23,57 @@ pub enum ExitAfter {
     Records(u64),
     /// After this long.
     Time(Duration),
+    /// Once everything asked for (--send, --send-file, stdin) is sent.
+    Sent,
 }
 
-/// Parses `10` (records), `5s`, `500ms`, `2m` (time).
+/// Parses `10` (records), `5s`, `500ms`, `2m` (time), `sent`.
 pub fn parse_exit_after(s: &str) -> Result<ExitAfter, String> {
     let t = s.trim();
+    if t.eq_ignore_ascii_case("sent") {
+        return Ok(ExitAfter::Sent);
+    }
     if let Ok(n) = t.parse::<u64>() {
         return Ok(ExitAfter::Records(n));
     }
-    parse_duration(t)
-        .map(ExitAfter::Time)
-        .map_err(|_| format!("'{s}' is neither a record count (10) nor a time (5s, 500ms, 2m)"))
+    parse_duration(t).map(ExitAfter::Time).map_err(|_| {
+        format!("'{s}' is neither a record count (10), a time (5s, 500ms, 2m) nor 'sent'")
+    })
+}
+
+/// Parses a traffic rate: `1000` or `1000pps` (packets per second),
+/// `500B/s`, `64kB/s`, `10MB/s`, `1KiB/s`, `2MiB/s`.
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    let t = s.trim();
+    let bad = || format!("'{s}' is not a rate (1000pps, 500B/s, 64kB/s, 10MB/s)");
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num.parse().map_err(|_| bad())?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "pps" | "p/s" => {
+            let n = v.round() as u64;
+            return if v.is_finite() && n >= 1 {
+                Ok(Rate::PacketsPerSec(n))
+            } else {
+                Err(bad())
+            };
+        }
+        "b/s" | "bps" => 1.0,
+        "kb/s" => 1e3,
+        "mb/s" => 1e6,
+        "gb/s" => 1e9,
+        "kib/s" => 1024.0,
+        "mib/s" => 1024.0 * 1024.0,
+        "gib/s" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(bad()),
+    };
+    let b = (v * scale).round();
+    if !(b.is_finite() && (1.0..1e15).contains(&b)) {
+        return Err(bad());
+    }
+    Ok(Rate::BytesPerSec(b as u64))
 }
 
 /// Parses `500ms`, `1.5s`, `2m`; a bare number is milliseconds.
@@ -60,35 +105,61 @@ pub struct Options {
     pub json: bool,
     pub view: ViewMode,
     pub encoding: &'static Encoding,
-    /// Payloads (from --send and stdin) are hex.
-    pub send_hex: bool,
+    /// How payloads (from --send and stdin) become bytes: hex or text,
+    /// escapes, line ending, checksum.
+    pub format: SendFormat,
     /// Sent once the session is ready.
     pub send: Option<String>,
     pub interval: Option<Duration>,
-    /// How many times to send `send` (None: once, or forever with an interval).
+    /// How many times to send `send` (None: once, or forever with an
+    /// interval, a rate or a duration).
     pub count: Option<u64>,
+    /// Send `send` as traffic at this rate.
+    pub rate: Option<Rate>,
+    /// Send `send` as traffic for this long.
+    pub duration: Option<Duration>,
+    /// Stream this file once the session is ready.
+    pub send_file: Option<PathBuf>,
+    /// UDP file sends: bytes per datagram and the wait between datagrams.
+    pub datagram_size: usize,
+    pub gap: Duration,
     pub exit_after: Option<ExitAfter>,
     /// Read lines from stdin and send them.
     pub stdin: bool,
 }
 
-/// Turns a payload as typed into bytes.
-fn payload(text: &str, hex: bool, enc: &'static Encoding) -> Result<Vec<u8>, String> {
-    if hex {
-        codec::parse_hex(text).map_err(|e| format!("invalid hex: {e}"))
-    } else {
-        codec::encode_text(text, enc).map_err(|e| format!("cannot encode: {e}"))
+impl Options {
+    /// Options for `spec` with nothing to send and every choice at its default.
+    pub fn new(spec: OpenSpec) -> Options {
+        Options {
+            spec,
+            json: false,
+            view: ViewMode::Text,
+            encoding: encoding_rs::UTF_8,
+            format: SendFormat::default(),
+            send: None,
+            interval: None,
+            count: None,
+            rate: None,
+            duration: None,
+            send_file: None,
+            datagram_size: 1024,
+            gap: Duration::ZERO,
+            exit_after: None,
+            stdin: false,
+        }
     }
 }
 
-/// Where a send goes: the server's clients, the client's server, or for
-/// UDP the remote given, else the last peer heard from.
-fn target(spec: &OpenSpec, last_udp_peer: Option<SocketAddr>) -> Target {
-    match (spec.protocol, &spec.remote, last_udp_peer) {
-        (Protocol::Udp, None, Some(p)) => Target::Peers(vec![p]),
-        _ => Target::All,
-    }
+/// Turns a payload as typed into bytes.
+fn payload(text: &str, format: &SendFormat, enc: &'static Encoding) -> Result<Vec<u8>, String> {
+    format.build(text, enc).map_err(|e| e.to_string())
 }
+
+/// Job ids of a headless run.
+const JOB_SEND: JobId = 1;
+const JOB_FILE: JobId = 2;
+const JOB_STDIN: JobId = 3;
 
 fn time_text(t: SystemTime) -> String {
     let dt: chrono::DateTime<chrono::Local> = t.into();
@@ -133,6 +204,16 @@ fn error_json(e: &NetError) -> serde_json::Value {
 
 /// Formats one event as a line (without the newline).
 pub fn format_event(ev: &Event, opts: &Options) -> String {
+    match ev {
+        // stdin's own end is no news; only its failure is.
+        Event::JobEnded {
+            id: JOB_STDIN,
+            end: JobEnd::Done | JobEnd::Stopped,
+            ..
+        } => return String::new(),
+        Event::JobProgress { .. } if !opts.json => return String::new(),
+        _ => {}
+    }
     if opts.json {
         return format_json(ev, opts).to_string();
     }
@@ -171,11 +252,49 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
             time_text(*at),
             reason_text(reason)
         ),
+        Event::JobProgress { .. } => String::new(),
+        Event::JobEnded {
+            id,
+            at,
+            items,
+            bytes,
+            elapsed,
+            end,
+        } => {
+            let secs = elapsed.as_secs_f64();
+            let rate = if secs > 0.0 {
+                *bytes as f64 / secs
+            } else {
+                0.0
+            };
+            let what = format!(
+                "{} {items} sends, {bytes} bytes in {secs:.3} s ({:.0} bytes/s)",
+                job_name(*id),
+                rate
+            );
+            match end {
+                JobEnd::Done => format!("{} -- sent: {what}", time_text(*at)),
+                JobEnd::Stopped => format!("{} -- stopped: {what}", time_text(*at)),
+                JobEnd::Failed(e) => format!(
+                    "{} !! send failed: {what}: {}",
+                    time_text(*at),
+                    error_text(e)
+                ),
+            }
+        }
         Event::Error { at, error } => format!("{} !! error: {}", time_text(*at), error_text(error)),
         Event::Closed { at, error: None } => format!("{} -- closed", time_text(*at)),
         Event::Closed { at, error: Some(e) } => {
             format!("{} !! closed: {}", time_text(*at), error_text(e))
         }
+    }
+}
+
+fn job_name(id: JobId) -> &'static str {
+    match id {
+        JOB_FILE => "file",
+        JOB_STDIN => "stdin",
+        _ => "send",
     }
 }
 
@@ -221,6 +340,36 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         Event::Error { at, error } => {
             json!({"time": time_json(*at), "event": "error", "error": error_json(error)})
         }
+        Event::JobProgress {
+            id,
+            items,
+            bytes,
+            total,
+            stalled,
+        } => json!({
+            "event": "progress", "job": job_name(*id), "sends": items,
+            "bytes": bytes, "total": total, "stalled": stalled,
+        }),
+        Event::JobEnded {
+            id,
+            at,
+            items,
+            bytes,
+            elapsed,
+            end,
+        } => json!({
+            "time": time_json(*at), "event": "sent", "job": job_name(*id),
+            "sends": items, "bytes": bytes, "secs": elapsed.as_secs_f64(),
+            "end": match end {
+                JobEnd::Done => "done",
+                JobEnd::Stopped => "stopped",
+                JobEnd::Failed(_) => "failed",
+            },
+            "error": match end {
+                JobEnd::Failed(e) => Some(error_json(e)),
+                _ => None,
+            },
+        }),
         Event::Closed { at, error } => json!({
             "time": time_json(*at), "event": "closed",
             "error": error.as_ref().map(error_json),
@@ -228,9 +377,13 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
     }
 }
 
-/// Reads stdin lines (bytes, newline included) on a thread of its own.
-fn stdin_lines() -> Receiver<Vec<u8>> {
-    let (tx, rx) = crossbeam_channel::bounded(64);
+/// Reads stdin lines on a thread of its own and turns them into payloads
+/// for a [`JobSpec::Stream`]. The channel is short and the worker takes
+/// from it only while the peer keeps up, so a slow peer stops us reading
+/// stdin (as socat does) instead of refusing lines.
+fn stdin_payloads(opts: &Options, worker: CommandSender) -> Receiver<Vec<u8>> {
+    let (tx, rx) = crossbeam_channel::bounded(16);
+    let opts = opts.clone();
     let spawned = std::thread::Builder::new()
         .name("netpal-stdin".into())
         .spawn(move || {
@@ -240,15 +393,21 @@ fn stdin_lines() -> Receiver<Vec<u8>> {
                 let mut line = Vec::new();
                 match lock.read_until(b'\n', &mut line) {
                     Ok(0) | Err(_) => return,
-                    Ok(_) => {
-                        if tx.send(line).is_err() {
-                            return;
+                    Ok(_) => match stdin_payload(&line, &opts) {
+                        Ok(bytes) if bytes.is_empty() => {}
+                        Ok(bytes) => {
+                            if tx.send(bytes).is_err() {
+                                return;
+                            }
+                            worker.wake();
                         }
-                    }
+                        Err(e) => eprintln!("netpal: {e}"),
+                    },
                 }
             }
         });
     if spawned.is_err() {
+        drop(rx);
         return crossbeam_channel::never();
     }
     rx
@@ -256,21 +415,83 @@ fn stdin_lines() -> Receiver<Vec<u8>> {
 
 /// A stdin line as bytes to send: hex parsed, or text re-encoded from the
 /// terminal's UTF-8 into the chosen encoding (raw bytes if not UTF-8).
+/// With --append, the line's own ending gives way to the chosen one.
 fn stdin_payload(line: &[u8], opts: &Options) -> Result<Vec<u8>, String> {
+    let mut line = line;
+    if opts.format.append != LineEnd::None {
+        line = line.strip_suffix(b"\n").unwrap_or(line);
+        line = line.strip_suffix(b"\r").unwrap_or(line);
+    }
     match std::str::from_utf8(line) {
-        Ok(s) if opts.send_hex => payload(s, true, opts.encoding),
-        Ok(s) => payload(s, false, opts.encoding),
-        Err(_) if opts.send_hex => Err("invalid hex: not text".into()),
-        Err(_) => Ok(line.to_vec()),
+        Ok(s) => payload(s, &opts.format, opts.encoding),
+        Err(_) if opts.format.hex => Err("invalid hex: not text".into()),
+        Err(_) => {
+            let mut raw = line.to_vec();
+            opts.format.finish(&mut raw).map_err(|e| e.to_string())?;
+            Ok(raw)
+        }
     }
 }
 
+/// The jobs a run starts once its session is ready: --send (once, every
+/// interval, or as traffic), --send-file.
+fn ready_jobs(opts: &Options, send: Option<&Vec<u8>>) -> Vec<(JobId, JobSpec)> {
+    let mut jobs = Vec::new();
+    if let Some(bytes) = send {
+        let bytes = bytes.clone();
+        let job = match (opts.interval, opts.rate, opts.duration) {
+            (Some(interval), _, _) => JobSpec::Repeat {
+                bytes,
+                interval,
+                count: opts.count,
+            },
+            // Once or N times back to back, each send printed.
+            (None, None, None) => JobSpec::Repeat {
+                bytes,
+                interval: Duration::ZERO,
+                count: Some(opts.count.unwrap_or(1)),
+            },
+            (None, rate, duration) => JobSpec::Generate {
+                bytes,
+                rate,
+                count: opts.count,
+                duration,
+            },
+        };
+        jobs.push((JOB_SEND, job));
+    }
+    if let Some(path) = &opts.send_file {
+        let udp = opts.spec.protocol == Protocol::Udp;
+        jobs.push((
+            JOB_FILE,
+            JobSpec::File {
+                path: path.clone(),
+                chunk: if udp { opts.datagram_size } else { 64 * 1024 },
+                gap: if udp { opts.gap } else { Duration::ZERO },
+            },
+        ));
+    }
+    jobs
+}
+
 /// Runs a headless session until it ends; returns the process exit status
-/// (0 normal end, 1 session error).
+/// (0 normal end, 1 session or send error).
 pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
     let mut send_once = None;
     if let Some(text) = &opts.send {
-        match payload(text, opts.send_hex, opts.encoding) {
+        match payload(text, &opts.format, opts.encoding) {
+            Ok(b) if b.is_empty() && opts.spec.protocol != Protocol::Udp => {
+                eprintln!("netpal: --send: nothing to send: the payload is empty");
+                return 2;
+            }
+            Ok(b) if b.len() > crate::net::MAX_DATAGRAM && opts.spec.protocol == Protocol::Udp => {
+                eprintln!(
+                    "netpal: --send: {} bytes is more than one UDP datagram can carry ({})",
+                    b.len(),
+                    crate::net::MAX_DATAGRAM
+                );
+                return 2;
+            }
             Ok(b) => send_once = Some(b),
             Err(e) => {
                 eprintln!("netpal: --send: {e}");
@@ -290,81 +511,36 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
         Some(ExitAfter::Time(d)) => Some(start + d),
         _ => None,
     };
-    let mut stdin = if opts.stdin {
-        stdin_lines()
-    } else {
-        crossbeam_channel::never()
-    };
-    let mut sends_left = match (send_once.is_some(), opts.count, opts.interval) {
-        (false, _, _) => 0,
-        (true, Some(n), _) => n,
-        (true, None, Some(_)) => u64::MAX,
-        (true, None, None) => 1,
-    };
-    let mut next_send: Option<Instant> = None;
+    let mut stdin = opts.stdin.then(|| stdin_payloads(&opts, session.sender()));
+    let mut waiting = ready_jobs(&opts, send_once.as_ref());
+    let mut running: HashSet<JobId> = HashSet::new();
     let mut ready = false;
     let mut records = 0u64;
-    let mut last_udp_peer = None;
     let mut status = 0;
 
     loop {
-        let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
-        if let (Some(at), Some(bytes)) = (next_send, &send_once)
-            && now >= at
-            && sends_left > 0
-        {
-            session.command(Command::Send {
-                to: target(&opts.spec, last_udp_peer),
-                bytes: bytes.clone(),
-            });
-            sends_left -= 1;
-            next_send = match (sends_left > 0, opts.interval) {
-                (true, Some(i)) => Some(at + i),
-                (true, None) => Some(now),
-                (false, _) => None,
-            };
-        }
-        let wake_at = [deadline, next_send].into_iter().flatten().min();
-        let timeout = wake_at.map_or(Duration::from_secs(3600), |t| {
+        let timeout = deadline.map_or(Duration::from_secs(3600), |t| {
             t.saturating_duration_since(Instant::now())
         });
         let ev = select! {
             recv(session.events()) -> ev => match ev {
-                Ok(ev) => Some(session.taken(ev)),
+                Ok(ev) => session.taken(ev),
                 // The worker has gone; its Closed event was the last one.
                 Err(_) => break,
             },
-            recv(stdin) -> line => {
-                match line {
-                    Ok(line) => match stdin_payload(&line, &opts) {
-                        Ok(bytes) if bytes.is_empty() => {}
-                        Ok(bytes) => session.command(Command::Send {
-                            to: target(&opts.spec, last_udp_peer),
-                            bytes,
-                        }),
-                        Err(e) => eprintln!("netpal: {e}"),
-                    },
-                    // End of input: the session goes on; stop watching stdin.
-                    Err(_) => stdin = crossbeam_channel::never(),
-                }
-                None
-            },
-            default(timeout) => None,
+            default(timeout) => continue,
         };
-        let Some(ev) = ev else {
-            continue;
-        };
-        if writeln!(out, "{}", format_event(&ev, &opts))
-            .and_then(|()| out.flush())
-            .is_err()
-        {
+        let line = format_event(&ev, &opts);
+        if !line.is_empty() && writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
             // Whoever reads our output has gone (e.g. `| head`): stop quietly.
             break;
         }
         let udp = opts.spec.protocol == Protocol::Udp;
+        // Where sends go: for UDP without a remote, the first peer heard.
+        let mut target = Target::All;
         match &ev {
             // A UDP session with a remote can send at once; without one, it
             // answers the first peer it hears from.
@@ -372,9 +548,17 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
             Event::Connected { .. } | Event::Accepted { .. } => ready = true,
             Event::Received { peer, .. } => {
                 records += 1;
-                if udp {
-                    last_udp_peer = Some(*peer);
+                if udp && opts.spec.remote.is_none() {
+                    target = Target::Peers(vec![*peer]);
                     ready = true;
+                }
+            }
+            Event::JobEnded { id, end, .. } => {
+                running.remove(id);
+                if let JobEnd::Failed(e) = end {
+                    eprintln!("netpal: {}: {}", job_name(*id), error_text(e));
+                    status = 1;
+                    break;
                 }
             }
             Event::Closed { error, .. } => {
@@ -386,11 +570,28 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
             }
             _ => {}
         }
-        if ready && next_send.is_none() && sends_left > 0 {
-            next_send = Some(Instant::now());
+        if ready {
+            for (id, job) in waiting.drain(..) {
+                session.command(Command::StartJob {
+                    id,
+                    to: target.clone(),
+                    job,
+                });
+                running.insert(id);
+            }
+            if let Some(items) = stdin.take() {
+                session.command(Command::StartJob {
+                    id: JOB_STDIN,
+                    to: target.clone(),
+                    job: JobSpec::Stream { items },
+                });
+                running.insert(JOB_STDIN);
+            }
         }
-        if matches!(opts.exit_after, Some(ExitAfter::Records(n)) if records >= n) {
-            break;
+        match opts.exit_after {
+            Some(ExitAfter::Records(n)) if records >= n => break,
+            Some(ExitAfter::Sent) if ready && running.is_empty() && waiting.is_empty() => break,
+            _ => {}
         }
     }
     drop(session);
@@ -420,18 +621,41 @@ mod tests {
     }
 
     #[test]
+    fn rates_parse() {
+        assert_eq!(parse_rate("1000"), Ok(Rate::PacketsPerSec(1000)));
+        assert_eq!(parse_rate("50pps"), Ok(Rate::PacketsPerSec(50)));
+        assert_eq!(parse_rate("500B/s"), Ok(Rate::BytesPerSec(500)));
+        assert_eq!(parse_rate("64kB/s"), Ok(Rate::BytesPerSec(64_000)));
+        assert_eq!(parse_rate("1.5MB/s"), Ok(Rate::BytesPerSec(1_500_000)));
+        assert_eq!(parse_rate("2KiB/s"), Ok(Rate::BytesPerSec(2048)));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("10 furlongs").is_err());
+    }
+
+    #[test]
+    fn stdin_lines_take_the_chosen_ending_and_checksum() {
+        let mut opts = Options::new(OpenSpec::parse("udp:127.0.0.1:0").unwrap());
+        assert_eq!(stdin_payload(b"hi\n", &opts), Ok(b"hi\n".to_vec()));
+        opts.format.append = LineEnd::CrLf;
+        assert_eq!(stdin_payload(b"hi\n", &opts), Ok(b"hi\r\n".to_vec()));
+        assert_eq!(stdin_payload(b"hi\r\n", &opts), Ok(b"hi\r\n".to_vec()));
+        opts.format = SendFormat {
+            hex: true,
+            checksum: codec::Checksum::Crc16Modbus,
+            ..Default::default()
+        };
+        assert_eq!(
+            stdin_payload(b"01 03 00 00 00 0A\n", &opts),
+            Ok(vec![1, 3, 0, 0, 0, 0x0A, 0xC5, 0xCD])
+        );
+    }
+
+    #[test]
     fn lines_are_one_line_each() {
         let opts = Options {
-            spec: OpenSpec::parse("udp:127.0.0.1:0").unwrap(),
-            json: false,
             view: ViewMode::Both,
-            encoding: encoding_rs::UTF_8,
-            send_hex: false,
-            send: None,
-            interval: None,
-            count: None,
-            exit_after: None,
-            stdin: false,
+            ..Options::new(OpenSpec::parse("udp:127.0.0.1:0").unwrap())
         };
         let ev = Event::received(
             SystemTime::now(),

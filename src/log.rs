@@ -43,6 +43,25 @@ pub enum Note {
     },
     /// A line from the app itself (e.g. a send that could not be encoded).
     Message(String),
+    /// A send job ended (periodic send, sequence, file, generator).
+    JobEnded {
+        slot: JobSlot,
+        /// For a file: its name.
+        what: String,
+        items: u64,
+        bytes: u64,
+        millis: u64,
+        end: crate::net::JobEnd,
+    },
+}
+
+/// Which of the sending toolkit's jobs: one of each may run at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobSlot {
+    Periodic,
+    Sequence,
+    File,
+    Generator,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

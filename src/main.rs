@@ -1,11 +1,13 @@
 //! `netpal`: the desktop app.
 
 use clap::{CommandFactory, Parser};
+use netpal::codec::{Checksum, LineEnd, SendFormat};
 use netpal::headless::{self, ExitAfter};
 use netpal::log::ViewMode;
-use netpal::net::OpenSpec;
+use netpal::net::{OpenSpec, Rate};
 use netpal::ui::i18n::Lang;
 use netpal::{App, StartOptions};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -76,6 +78,34 @@ struct Cli {
     #[arg(long, requires = "headless", help_heading = "Headless mode")]
     send_hex: bool,
 
+    /// In text payloads, \r \n \t \\ \0 and \xHH are escapes.
+    #[arg(
+        long,
+        requires = "headless",
+        conflicts_with = "send_hex",
+        help_heading = "Headless mode"
+    )]
+    escapes: bool,
+
+    /// Append to every payload: none, cr, lf or crlf (a stdin line's own
+    /// ending gives way to it).
+    #[arg(long, value_name = "END", value_parser = parse_append, requires = "headless", help_heading = "Headless mode")]
+    append: Option<LineEnd>,
+
+    /// Append a checksum of every payload: sum8, xor8, lrc, crc8,
+    /// crc16-modbus (low byte first), crc16-ccitt-false, crc16-xmodem, crc32.
+    #[arg(long, value_name = "NAME", value_parser = parse_checksum, requires = "headless", help_heading = "Headless mode")]
+    checksum: Option<Checksum>,
+
+    /// The checksum covers the payload from byte N on [default: 0].
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "checksum",
+        help_heading = "Headless mode"
+    )]
+    checksum_from: Option<usize>,
+
     /// Repeat --send every DURATION (500ms, 1s, 2m).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "send", help_heading = "Headless mode")]
     interval: Option<Duration>,
@@ -90,8 +120,36 @@ struct Cli {
     )]
     count: Option<u64>,
 
-    /// Exit after N received records, or after a time (5s, 500ms, 2m).
-    #[arg(long, value_name = "N|DURATION", value_parser = parse_exit_after, requires = "headless", help_heading = "Headless mode")]
+    /// Send --send as traffic at RATE: 1000pps (packets/s), 500B/s, 64kB/s,
+    /// 10MB/s, 2MiB/s (default: as fast as the peer takes it).
+    #[arg(long, value_name = "RATE", value_parser = headless::parse_rate, requires = "send", conflicts_with = "interval", help_heading = "Headless mode")]
+    rate: Option<Rate>,
+
+    /// Send --send as traffic for DURATION (10s, 2m), back to back or at --rate.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "send", conflicts_with = "interval", help_heading = "Headless mode")]
+    duration: Option<Duration>,
+
+    /// Stream a file once the session is ready (for UDP, one datagram per
+    /// --datagram-size bytes).
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "headless",
+        help_heading = "Headless mode"
+    )]
+    send_file: Option<PathBuf>,
+
+    /// UDP file sends: bytes per datagram (1 to 65507) [default: 1024].
+    #[arg(long, value_name = "BYTES", requires = "send_file", value_parser = clap::value_parser!(u64).range(1..=65507), help_heading = "Headless mode")]
+    datagram_size: Option<u64>,
+
+    /// UDP file sends: the wait between datagrams (1ms, 10ms) [default: none].
+    #[arg(long, value_name = "DURATION", requires = "send_file", value_parser = parse_duration, help_heading = "Headless mode")]
+    gap: Option<Duration>,
+
+    /// Exit after N received records, after a time (5s, 500ms, 2m), or
+    /// once everything to send is sent (`sent`).
+    #[arg(long, value_name = "N|DURATION|sent", value_parser = parse_exit_after, requires = "headless", help_heading = "Headless mode")]
     exit_after: Option<ExitAfter>,
 
     /// Do not read stdin (for running in the background).
@@ -102,6 +160,16 @@ struct Cli {
 fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
     encoding_rs::Encoding::for_label_no_replacement(s.trim().as_bytes())
         .ok_or_else(|| format!("unknown encoding '{s}' (try utf-8, gbk, gb18030, big5, shift_jis)"))
+}
+
+fn parse_append(s: &str) -> Result<LineEnd, String> {
+    LineEnd::from_name(s).ok_or_else(|| format!("'{s}' is not one of none, cr, lf, crlf"))
+}
+
+fn parse_checksum(s: &str) -> Result<Checksum, String> {
+    let names: Vec<&str> = Checksum::ALL.iter().map(|c| c.name()).collect();
+    Checksum::from_name(s)
+        .ok_or_else(|| format!("unknown checksum '{s}' (one of {})", names.join(", ")))
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -170,10 +238,21 @@ fn main() {
                 Some(ViewArg::Both) => ViewMode::Both,
             },
             encoding: cli.encoding.unwrap_or(encoding_rs::UTF_8),
-            send_hex: cli.send_hex,
+            format: SendFormat {
+                hex: cli.send_hex,
+                escapes: cli.escapes,
+                append: cli.append.unwrap_or_default(),
+                checksum: cli.checksum.unwrap_or_default(),
+                checksum_from: cli.checksum_from.unwrap_or(0),
+            },
             send: cli.send.clone(),
             interval: cli.interval,
             count: cli.count,
+            rate: cli.rate,
+            duration: cli.duration,
+            send_file: cli.send_file.clone(),
+            datagram_size: cli.datagram_size.unwrap_or(1024) as usize,
+            gap: cli.gap.unwrap_or_default(),
             exit_after: cli.exit_after,
             stdin: !cli.no_stdin,
         };

@@ -1,7 +1,14 @@
-//! Pure functions: hex, text encodings, display formatting. No I/O, no UI.
+//! Pure functions: hex, escapes, checksums, text encodings, display
+//! formatting, building a payload. No I/O, no UI.
 
+pub mod checksum;
+pub mod escape;
 pub mod hex;
+pub mod payload;
 pub mod text;
 
+pub use checksum::Checksum;
+pub use escape::{EscapeError, check_escapes, encode_escaped};
 pub use hex::{HexError, format_hex, parse_hex, push_hex};
+pub use payload::{LineEnd, PayloadError, SendFormat};
 pub use text::{ENCODINGS, EncodeError, decode_for_display, encode_text, encoding_by_name};

@@ -2,9 +2,10 @@
 //! control and wake batching, and the table of TCP connections with their
 //! reads and write queues.
 
+use super::jobs::{Ledger, Tag};
 use super::{
-    CloseReason, Command, Detail, Event, HostPort, INFLIGHT_HIGH, NetError, NetErrorKind, Op,
-    OpenSpec, Shared, Target, Wake, inflight_cost,
+    CloseReason, Command, Detail, Event, HostPort, INFLIGHT_HIGH, JobId, NetError, NetErrorKind,
+    Op, OpenSpec, Shared, Target, Wake, inflight_cost,
 };
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::TcpStream;
@@ -35,8 +36,29 @@ struct Conn {
     peer: SocketAddr,
     /// Readable and not yet drained to WouldBlock.
     readable: bool,
-    out: VecDeque<(Vec<u8>, usize)>,
+    out: VecDeque<Out>,
     out_bytes: usize,
+}
+
+/// Bytes waiting to be written, how many of them are, and whose they are.
+struct Out {
+    data: Vec<u8>,
+    off: usize,
+    tag: Tag,
+}
+
+/// Counts a write of `n` bytes of a job's entry in the job's ledger.
+pub(super) fn ledger_written(ledger: &mut Ledger, tag: Tag, n: usize) {
+    if let Some(id) = tag.job {
+        ledger.entry(id).or_default().written += n as u64;
+    }
+}
+
+/// Counts `n` bytes of a job's entry that will never be written.
+pub(super) fn ledger_dropped(ledger: &mut Ledger, tag: Tag, n: usize) {
+    if let Some(id) = tag.job {
+        ledger.entry(id).or_default().dropped += n as u64;
+    }
 }
 
 /// How a session ends when its connection closes, for kinds whose session
@@ -62,6 +84,8 @@ pub(super) struct Core {
     pub(super) finished: Option<Option<NetError>>,
     /// Set when a closing connection ends the session (TCP client).
     pub(super) ends_with: Option<EndsWith>,
+    /// What the write queues did with each running job's bytes.
+    pub(super) ledger: Ledger,
 }
 
 pub(super) fn now() -> SystemTime {
@@ -91,6 +115,7 @@ impl Core {
             buf: vec![0; READ_BUF],
             finished: None,
             ends_with: None,
+            ledger: Ledger::new(),
         }
     }
 
@@ -234,6 +259,9 @@ impl Core {
         }
         self.by_peer.remove(&c.peer);
         self.free.push(idx);
+        for o in &c.out {
+            ledger_dropped(&mut self.ledger, o.tag, o.data.len() - o.off);
+        }
         self.emit(Event::Disconnected {
             at: now(),
             peer: c.peer,
@@ -310,15 +338,17 @@ impl Core {
             let Some(Some(c)) = self.conns.get_mut(idx) else {
                 return;
             };
-            while let Some((data, off)) = c.out.front_mut() {
-                match c.stream.write(&data[*off..]) {
+            while let Some(o) = c.out.front_mut() {
+                match c.stream.write(&o.data[o.off..]) {
                     Ok(n) => {
-                        *off += n;
+                        o.off += n;
                         c.out_bytes -= n;
-                        if *off == data.len()
-                            && let Some((data, _)) = c.out.pop_front()
+                        ledger_written(&mut self.ledger, o.tag, n);
+                        if o.off == o.data.len()
+                            && let Some(o) = c.out.pop_front()
+                            && !o.tag.quiet
                         {
-                            sent.push((c.peer, data));
+                            sent.push((c.peer, o.data));
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -348,24 +378,93 @@ impl Core {
     }
 
     fn queue_conn(&mut self, idx: usize, bytes: Vec<u8>) {
+        if let Err(e) = self.queue_tagged(idx, bytes, Tag::default()) {
+            self.error(e);
+        }
+    }
+
+    fn queue_tagged(&mut self, idx: usize, bytes: Vec<u8>, tag: Tag) -> Result<(), NetError> {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
-            return;
+            return Ok(());
         };
         if c.out_bytes + bytes.len() > SEND_QUEUE_CAP {
             let (peer, queued) = (c.peer, c.out_bytes);
-            self.error(NetError::new(
+            return Err(NetError::new(
                 NetErrorKind::SendQueueFull,
                 Op::Send(peer),
                 Detail::PeerNotReading { queued },
             ));
-            return;
         }
         if bytes.is_empty() {
-            return;
+            return Ok(());
         }
         c.out_bytes += bytes.len();
-        c.out.push_back((bytes, 0));
+        c.out.push_back(Out {
+            data: bytes,
+            off: 0,
+            tag,
+        });
         self.flush_conn(idx);
+        Ok(())
+    }
+
+    /// Bytes waiting toward the connections `to` names (the longest queue).
+    pub(super) fn conns_backlog(&self, to: &Target) -> usize {
+        self.target_conns(to)
+            .into_iter()
+            .filter_map(|i| self.conns.get(i).and_then(|c| c.as_ref()))
+            .map(|c| c.out_bytes)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Queues a job's item for every connection `to` names; returns the
+    /// bytes queued in all.
+    pub(super) fn conns_job_send(
+        &mut self,
+        to: &Target,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<usize, NetError> {
+        let idxs = self.target_conns(to);
+        if idxs.is_empty() {
+            return Err(NetError::new(
+                NetErrorKind::NoPeer,
+                Op::SendNowhere,
+                Detail::NotConnected,
+            ));
+        }
+        let mut total = 0;
+        let last = idxs.len() - 1;
+        let mut bytes = Some(bytes);
+        for (k, idx) in idxs.into_iter().enumerate() {
+            let b = if k == last {
+                bytes.take().unwrap_or_default()
+            } else {
+                bytes.clone().unwrap_or_default()
+            };
+            total += b.len();
+            self.queue_tagged(idx, b, tag)?;
+        }
+        Ok(total)
+    }
+
+    /// Drops a job's queued entries that no write has begun on.
+    pub(super) fn purge_job(&mut self, id: JobId) {
+        for c in self.conns.iter_mut().flatten() {
+            let before = c.out_bytes;
+            c.out.retain(|o| !(o.tag.job == Some(id) && o.off == 0));
+            c.out_bytes = c.out.iter().map(|o| o.data.len() - o.off).sum();
+            let gone = before - c.out_bytes;
+            ledger_dropped(
+                &mut self.ledger,
+                Tag {
+                    job: Some(id),
+                    quiet: true,
+                },
+                gone,
+            );
+        }
     }
 
     /// Carries out a send or disconnect on the connection table (both TCP
@@ -380,12 +479,30 @@ impl Core {
                     }
                 }
             }
-            Command::SetEcho(_) | Command::Close => {}
+            Command::SetEcho(_)
+            | Command::Close
+            | Command::StartJob { .. }
+            | Command::StopJob(_) => {}
         }
     }
 
     fn send_conns(&mut self, to: Target, bytes: Vec<u8>) {
-        let idxs: Vec<usize> = match to {
+        let idxs = self.target_conns(&to);
+        if idxs.is_empty() {
+            self.error(NetError::new(
+                NetErrorKind::NoPeer,
+                Op::SendNowhere,
+                Detail::NotConnected,
+            ));
+        }
+        for idx in idxs {
+            self.queue_conn(idx, bytes.clone());
+        }
+    }
+
+    /// The slots of the connections `to` names.
+    fn target_conns(&self, to: &Target) -> Vec<usize> {
+        match to {
             Target::All => self
                 .conns
                 .iter()
@@ -402,20 +519,10 @@ impl Core {
                 .enumerate()
                 .filter_map(|(i, c)| {
                     c.as_ref()
-                        .filter(|c| HostPort::from(c.peer) == hp)
+                        .filter(|c| HostPort::from(c.peer) == *hp)
                         .map(|_| i)
                 })
                 .collect(),
-        };
-        if idxs.is_empty() {
-            self.error(NetError::new(
-                NetErrorKind::NoPeer,
-                Op::SendNowhere,
-                Detail::NotConnected,
-            ));
-        }
-        for idx in idxs {
-            self.queue_conn(idx, bytes.clone());
         }
     }
 }

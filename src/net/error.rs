@@ -52,6 +52,8 @@ pub enum Op {
     UdpReceive,
     /// Starting the session (poll loop, threads).
     Start,
+    /// Reading a file to send it.
+    ReadFile(String),
 }
 
 /// The detail of an error: the system's own message, or one of ours.
@@ -79,6 +81,11 @@ pub enum Detail {
         bytes: usize,
     },
     ResetByPeer,
+    /// A file became shorter while it was sent.
+    FileShrank {
+        expected: u64,
+        got: u64,
+    },
 }
 
 /// An error with its kind, what was being done, and the detail.

@@ -6,6 +6,7 @@
 mod conn;
 mod error;
 pub mod interfaces;
+mod jobs;
 pub mod spec;
 mod tcp_client;
 mod tcp_server;
@@ -13,15 +14,17 @@ mod udp;
 mod worker;
 
 pub use error::{Detail, NetError, NetErrorKind, Op, kind_of};
+pub use jobs::{MAX_DATAGRAM, check_datagram_size};
 pub use spec::{HostPort, OpenSpec, Protocol, SpecError, parse_host_port, parse_ip, parse_port};
 
 use crate::codec::text::TextShape;
 use crossbeam_channel::{Receiver, Sender};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// Called by a worker after it has queued events, e.g. `move || ctx.request_repaint()`.
 pub type Wake = Arc<dyn Fn() + Send + Sync>;
@@ -38,7 +41,7 @@ pub enum Target {
 }
 
 /// What the UI asks a worker to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Command {
     Send {
         to: Target,
@@ -48,8 +51,75 @@ pub enum Command {
     Disconnect(Vec<SocketAddr>),
     /// Turn echo (everything received goes back to its sender) on or off.
     SetEcho(bool),
+    /// Start a send job on the worker (periodic send, sequence, file,
+    /// traffic generator). The id is the caller's, to match its events.
+    StartJob {
+        id: JobId,
+        to: Target,
+        job: JobSpec,
+    },
+    /// Stop a job; what it queued and has not begun to write is dropped.
+    StopJob(JobId),
     /// Close everything and end the worker.
     Close,
+}
+
+/// Names a send job within its session.
+pub type JobId = u64;
+
+/// A send that runs on the worker over time.
+#[derive(Debug, Clone)]
+pub enum JobSpec {
+    /// The same bytes every `interval`: the N-th send is due at start + N x
+    /// interval. `count` None: until stopped.
+    Repeat {
+        bytes: Vec<u8>,
+        interval: Duration,
+        count: Option<u64>,
+    },
+    /// Items in order, each followed by its delay; once, or round and round.
+    Sequence {
+        items: Vec<(Vec<u8>, Duration)>,
+        looped: bool,
+    },
+    /// A file, read and sent `chunk` bytes at a time (for UDP, one datagram
+    /// each), `gap` apart (zero: as fast as the socket takes it).
+    File {
+        path: PathBuf,
+        chunk: usize,
+        gap: Duration,
+    },
+    /// The same bytes back to back, or at `rate`, until `count` items or
+    /// `duration` (None and None: until stopped).
+    Generate {
+        bytes: Vec<u8>,
+        rate: Option<Rate>,
+        count: Option<u64>,
+        duration: Option<Duration>,
+    },
+    /// Payloads from a channel (headless stdin), in order, taken only
+    /// while the socket keeps up: the producer blocks on a full channel,
+    /// so nothing is refused and nothing piles up. Whoever sends into the
+    /// channel wakes the worker ([`CommandSender::wake`]); the job ends
+    /// when the channel closes.
+    Stream { items: Receiver<Vec<u8>> },
+}
+
+/// A generator's pace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rate {
+    BytesPerSec(u64),
+    PacketsPerSec(u64),
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEnd {
+    /// Everything was handed to the operating system.
+    Done,
+    /// The user stopped it.
+    Stopped,
+    Failed(NetError),
 }
 
 /// Why a connection ended.
@@ -101,6 +171,25 @@ pub enum Event {
         at: SystemTime,
         peer: SocketAddr,
         reason: CloseReason,
+    },
+    /// How far a send job has got: items issued, bytes handed to the
+    /// operating system (of `total`, for a file), and whether it waits
+    /// for the peer to read.
+    JobProgress {
+        id: JobId,
+        items: u64,
+        bytes: u64,
+        total: Option<u64>,
+        stalled: bool,
+    },
+    /// A send job has ended; `bytes` were handed to the operating system.
+    JobEnded {
+        id: JobId,
+        at: SystemTime,
+        items: u64,
+        bytes: u64,
+        elapsed: Duration,
+        end: JobEnd,
     },
     /// Something failed, but the session goes on (e.g. one send).
     Error { at: SystemTime, error: NetError },
@@ -275,6 +364,11 @@ pub struct CommandSender {
 }
 
 impl CommandSender {
+    /// Wakes the worker (after feeding a [`JobSpec::Stream`]).
+    pub fn wake(&self) {
+        let _ = self.waker.wake();
+    }
+
     /// Queues a command and wakes the worker. Returns false once the session has ended.
     pub fn command(&self, cmd: Command) -> bool {
         let ok = self.commands.send(cmd).is_ok();

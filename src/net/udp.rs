@@ -1,10 +1,14 @@
 //! A UDP socket: datagrams in within the UI's queue limit, datagrams out
 //! through a bounded send queue, host names resolved off the poll loop.
 
-use super::conn::{Core, Resolved, SEND_QUEUE_CAP, canonical, new_socket, now, spawn_resolver};
+use super::conn::{
+    Core, Resolved, SEND_QUEUE_CAP, canonical, ledger_dropped, ledger_written, new_socket, now,
+    spawn_resolver,
+};
+use super::jobs::{MAX_DATAGRAM, Tag};
 use super::worker::Kind;
 use super::{
-    Command, Detail, Event, HostPort, INFLIGHT_HIGH, NetError, NetErrorKind, Op, Target,
+    Command, Detail, Event, HostPort, INFLIGHT_HIGH, JobId, NetError, NetErrorKind, Op, Target,
     inflight_cost,
 };
 use mio::net::UdpSocket;
@@ -20,15 +24,18 @@ const DATAGRAMS_PER_ROUND: usize = 1024;
 /// Kernel buffers asked for (the OS may grant less).
 const SOCKET_BUFFER: usize = 4 << 20;
 
+/// A datagram waiting for its destination's name to resolve.
+type Waiting = (Vec<u8>, Tag);
+
 #[derive(Default)]
 pub(super) struct Udp {
     socket: Option<UdpSocket>,
     readable: bool,
-    out: VecDeque<(SocketAddr, Vec<u8>)>,
+    out: VecDeque<(SocketAddr, Vec<u8>, Tag)>,
     out_bytes: usize,
     resolved: HashMap<HostPort, SocketAddr>,
     /// Names being resolved, and the sends waiting for them.
-    resolving: HashMap<HostPort, (Resolved, Vec<Vec<u8>>)>,
+    resolving: HashMap<HostPort, (Resolved, Vec<Waiting>)>,
 }
 
 impl Kind for Udp {
@@ -78,24 +85,52 @@ impl Kind for Udp {
             // No connections to disconnect; Close and SetEcho are the loop's.
             return;
         };
-        match to {
-            Target::Peers(p) if !p.is_empty() => {
-                for d in p {
-                    self.send(core, d, bytes.clone());
-                }
-            }
-            Target::Host(hp) => self.send_host(core, hp, bytes),
-            Target::All if core.spec.remote.is_some() => {
-                if let Some(hp) = core.spec.remote.clone() {
-                    self.send_host(core, hp, bytes);
-                }
-            }
-            _ => core.error(NetError::new(
-                NetErrorKind::NoPeer,
-                Op::SendNowhere,
-                Detail::NoRemote,
-            )),
+        if let Err(e) = self.send_to_target(core, &to, bytes, Tag::default()) {
+            core.error(e);
         }
+    }
+
+    fn backlog(&self, _core: &Core, _to: &Target) -> usize {
+        self.out_bytes
+    }
+
+    fn job_send(
+        &mut self,
+        core: &mut Core,
+        to: &Target,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<usize, NetError> {
+        self.send_to_target(core, to, bytes, tag)
+    }
+
+    fn purge_job(&mut self, core: &mut Core, id: JobId) {
+        let mut gone = 0;
+        self.out.retain(|(_, data, tag)| {
+            let keep = tag.job != Some(id);
+            if !keep {
+                gone += data.len();
+            }
+            keep
+        });
+        self.out_bytes -= gone;
+        for (_, waiting) in self.resolving.values_mut() {
+            waiting.retain(|(data, tag)| {
+                let keep = tag.job != Some(id);
+                if !keep {
+                    gone += data.len();
+                }
+                keep
+            });
+        }
+        ledger_dropped(
+            &mut core.ledger,
+            Tag {
+                job: Some(id),
+                quiet: true,
+            },
+            gone,
+        );
     }
 
     fn do_work(&mut self, core: &mut Core) {
@@ -143,8 +178,10 @@ impl Kind for Udp {
         for (peer, bytes) in got {
             let echo = core.spec.echo.then(|| bytes.clone());
             core.emit(Event::received(now(), peer, bytes));
-            if let Some(b) = echo {
-                self.send(core, peer, b);
+            if let Some(b) = echo
+                && let Err(e) = self.send(core, peer, b, Tag::default())
+            {
+                core.error(e);
             }
         }
         for e in errors {
@@ -158,27 +195,73 @@ impl Kind for Udp {
 }
 
 impl Udp {
+    /// Queues a datagram for every destination `to` names; returns the
+    /// bytes queued in all. With a tag, a refused datagram is an error
+    /// for the job rather than a note in the log.
+    fn send_to_target(
+        &mut self,
+        core: &mut Core,
+        to: &Target,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<usize, NetError> {
+        match to {
+            Target::Peers(p) if !p.is_empty() => {
+                for d in p {
+                    self.send(core, *d, bytes.clone(), tag)?;
+                }
+                Ok(bytes.len() * p.len())
+            }
+            Target::Host(hp) => {
+                let n = bytes.len();
+                self.send_host(core, hp.clone(), bytes, tag)?;
+                Ok(n)
+            }
+            Target::All if core.spec.remote.is_some() => {
+                let n = bytes.len();
+                if let Some(hp) = core.spec.remote.clone() {
+                    self.send_host(core, hp, bytes, tag)?;
+                }
+                Ok(n)
+            }
+            _ => Err(NetError::new(
+                NetErrorKind::NoPeer,
+                Op::SendNowhere,
+                Detail::NoRemote,
+            )),
+        }
+    }
+
     /// Sends to a host name or IP. Names are resolved on a helper thread
     /// (the poll loop never blocks on DNS); sends wait for the answer.
-    fn send_host(&mut self, core: &mut Core, hp: HostPort, bytes: Vec<u8>) {
+    fn send_host(
+        &mut self,
+        core: &mut Core,
+        hp: HostPort,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<(), NetError> {
         if let Some(ip) = hp.ip() {
-            self.send(core, SocketAddr::new(ip, hp.port), bytes);
-            return;
+            return self.send(core, SocketAddr::new(ip, hp.port), bytes, tag);
         }
         if let Some(a) = self.resolved.get(&hp) {
             let a = *a;
-            self.send(core, a, bytes);
-            return;
+            return self.send(core, a, bytes, tag);
         }
+        self.out_bytes += bytes.len();
         if let Some((_, waiting)) = self.resolving.get_mut(&hp) {
-            waiting.push(bytes);
-            return;
+            waiting.push((bytes, tag));
+            return Ok(());
         }
         match spawn_resolver(&hp, core.waker.clone()) {
             Ok(rx) => {
-                self.resolving.insert(hp, (rx, vec![bytes]));
+                self.resolving.insert(hp, (rx, vec![(bytes, tag)]));
+                Ok(())
             }
-            Err(e) => core.error(e),
+            Err(e) => {
+                self.out_bytes -= bytes.len();
+                Err(e)
+            }
         }
     }
 
@@ -212,19 +295,35 @@ impl Udp {
                     Detail::Os(e.to_string()),
                 )),
             };
+            for (bytes, _) in &waiting {
+                self.out_bytes -= bytes.len();
+            }
             match pick {
                 Ok(a) => {
                     self.resolved.insert(hp, a);
-                    for bytes in waiting {
-                        self.send(core, a, bytes);
+                    for (bytes, tag) in waiting {
+                        if let Err(e) = self.send(core, a, bytes, tag) {
+                            core.error(e);
+                        }
                     }
                 }
-                Err(e) => core.error(e),
+                Err(e) => {
+                    for (bytes, tag) in &waiting {
+                        ledger_dropped(&mut core.ledger, *tag, bytes.len());
+                    }
+                    core.error(e);
+                }
             }
         }
     }
 
-    fn send(&mut self, core: &mut Core, to: SocketAddr, bytes: Vec<u8>) {
+    fn send(
+        &mut self,
+        core: &mut Core,
+        to: SocketAddr,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<(), NetError> {
         // Errors name the peer as the user knows it (not IPv4-mapped).
         let shown = canonical(to);
         // An IPv6 (dual-stack) socket reaches IPv4 peers through mapped
@@ -235,45 +334,48 @@ impl Udp {
             }
             _ => to,
         };
-        if bytes.len() > 65507 {
-            core.error(NetError::new(
+        if bytes.len() > MAX_DATAGRAM {
+            return Err(NetError::new(
                 NetErrorKind::Other,
                 Op::Send(shown),
                 Detail::TooBigForUdp { len: bytes.len() },
             ));
-            return;
         }
         if self.out_bytes + bytes.len() > SEND_QUEUE_CAP {
-            core.error(NetError::new(
+            return Err(NetError::new(
                 NetErrorKind::SendQueueFull,
                 Op::Send(shown),
                 Detail::QueueFull,
             ));
-            return;
         }
         self.out_bytes += bytes.len();
-        self.out.push_back((to, bytes));
+        self.out.push_back((to, bytes, tag));
         self.flush(core);
+        Ok(())
     }
 
     fn flush(&mut self, core: &mut Core) {
         let mut sent = Vec::new();
         let mut errors = Vec::new();
         if let Some(u) = &self.socket {
-            while let Some((to, data)) = self.out.front() {
+            while let Some((to, data, _)) = self.out.front() {
                 match u.send_to(data, *to) {
                     Ok(_) => {
-                        if let Some((to, data)) = self.out.pop_front() {
+                        if let Some((to, data, tag)) = self.out.pop_front() {
                             self.out_bytes -= data.len();
-                            sent.push((canonical(to), data));
+                            ledger_written(&mut core.ledger, tag, data.len());
+                            if !tag.quiet {
+                                sent.push((canonical(to), data));
+                            }
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         errors.push(NetError::from_io(&e, Op::Send(canonical(*to))));
-                        if let Some((_, data)) = self.out.pop_front() {
+                        if let Some((_, data, tag)) = self.out.pop_front() {
                             self.out_bytes -= data.len();
+                            ledger_dropped(&mut core.ledger, tag, data.len());
                         }
                     }
                 }

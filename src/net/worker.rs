@@ -2,15 +2,16 @@
 //! every kind of session; what differs is a [`Kind`], one per file.
 
 use super::conn::{Core, FIRST_CONN};
+use super::jobs::{Jobs, Tag};
 use super::tcp_client::TcpClient;
 use super::tcp_server::TcpServer;
 use super::udp::Udp;
-use super::{Command, Event, NetError, Op, OpenSpec, Protocol, Shared, Wake};
+use super::{Command, Event, JobId, NetError, Op, OpenSpec, Protocol, Shared, Target, Wake};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::{Events, Poll, Token};
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub(super) const WAKER: Token = Token(0);
 
@@ -37,11 +38,29 @@ pub(super) trait Kind {
     fn timeout(&self) -> Option<Duration> {
         None
     }
+    /// Bytes waiting to be written toward `to` (a job waits while there
+    /// are many).
+    fn backlog(&self, core: &Core, to: &Target) -> usize {
+        core.conns_backlog(to)
+    }
+    /// Queues one item of a job; returns the bytes queued (for all peers).
+    fn job_send(
+        &mut self,
+        core: &mut Core,
+        to: &Target,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<usize, NetError> {
+        core.conns_job_send(to, bytes, tag)
+    }
+    /// Drops what a stopped job left in the kind's own queues.
+    fn purge_job(&mut self, _core: &mut Core, _id: JobId) {}
 }
 
 pub(super) struct Worker {
     core: Core,
     commands: Receiver<Command>,
+    jobs: Jobs,
 }
 
 impl Worker {
@@ -57,6 +76,7 @@ impl Worker {
         Worker {
             core: Core::new(poll, waker, spec, events, wake, shared),
             commands,
+            jobs: Jobs::default(),
         }
     }
 
@@ -85,9 +105,11 @@ impl Worker {
     /// Runs until Close or the session ends; returns why it ended.
     fn rounds<K: Kind>(&mut self, kind: &mut K) -> Option<NetError> {
         let core = &mut self.core;
+        let jobs = &mut self.jobs;
         let mut events = Events::with_capacity(1024);
+        let mut job_due: Option<Instant> = None;
         loop {
-            let timeout = Self::timeout(core, kind);
+            let timeout = Self::timeout(core, kind, job_due);
             if let Err(e) = core.poll.poll(&mut events, timeout)
                 && e.kind() != io::ErrorKind::Interrupted
             {
@@ -104,11 +126,18 @@ impl Worker {
                 match self.commands.try_recv() {
                     Ok(Command::Close) | Err(TryRecvError::Disconnected) => return None,
                     Ok(Command::SetEcho(on)) => core.spec.echo = on,
+                    Ok(Command::StartJob { id, to, job }) => jobs.start(core, id, to, job),
+                    Ok(Command::StopJob(id)) => jobs.stop(core, kind, id),
                     Ok(cmd) => kind.handle(core, cmd),
                     Err(TryRecvError::Empty) => break,
                 }
             }
             kind.do_work(core);
+            job_due = if jobs.is_empty() {
+                None
+            } else {
+                jobs.run(core, kind)
+            };
             if core.can_read() {
                 core.read_conns();
                 kind.read(core);
@@ -121,7 +150,7 @@ impl Worker {
     }
 
     /// How long the poll may sleep: forever when idle (no busy loop).
-    fn timeout<K: Kind>(core: &mut Core, kind: &K) -> Option<Duration> {
+    fn timeout<K: Kind>(core: &mut Core, kind: &K, job_due: Option<Instant>) -> Option<Duration> {
         if core.finished.is_some() {
             return Some(Duration::ZERO);
         }
@@ -131,6 +160,19 @@ impl Worker {
         if pending && core.can_read() {
             return Some(Duration::ZERO);
         }
-        kind.timeout()
+        let Some(due) = job_due else {
+            return kind.timeout();
+        };
+        let left = due.saturating_duration_since(Instant::now());
+        // The poll sleeps in whole milliseconds (rounded up); a job's
+        // item less than a millisecond away is waited for exactly, so
+        // periodic sends keep their time.
+        let left = if left < Duration::from_millis(1) {
+            std::thread::sleep(left);
+            Duration::ZERO
+        } else {
+            Duration::from_millis(left.as_millis() as u64)
+        };
+        Some(kind.timeout().map_or(left, |t| t.min(left)))
     }
 }

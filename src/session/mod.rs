@@ -4,20 +4,26 @@
 //! many of these; nothing here knows about tabs or other sessions.
 
 mod peers;
+mod send;
 
 pub use peers::{MAX_UDP_PEERS, PeerInfo, PeerList};
+pub use send::{
+    HISTORY_LEN, HistoryItem, JobResult, JobSlot, JobView, QuickCommand, QuickFile, RateUnit,
+    SendTools,
+};
 
-use crate::codec;
+use crate::codec::{self, Checksum, LineEnd, PayloadError, SendFormat};
 use crate::log::{Body, LeadIn, LineIndex, LogStore, Note, ViewMode};
 use crate::net::{
-    self, Command, Event, HostPort, NetError, OpenSpec, Protocol, Session as NetSession, Target,
-    Wake,
+    self, Command, Event, HostPort, JobEnd, JobId, JobSpec, NetError, OpenSpec, Protocol, Rate,
+    Session as NetSession, Target, Wake,
 };
 use crate::ui::i18n::Tr;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Instant, SystemTime};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
 
 /// Names a session for as long as the workspace keeps it (also across restarts).
 #[derive(
@@ -44,10 +50,18 @@ pub struct SessionSettings {
     pub auto_scroll: bool,
     pub wrap: bool,
     pub send_hex: bool,
+    /// In text mode, `\r \n \t \\ \0 \xHH` are escapes.
+    pub escapes: bool,
+    pub append: LineEnd,
+    pub checksum: Checksum,
+    /// The checksum covers the payload from this byte on.
+    pub checksum_from: u32,
     pub send_to_all: bool,
     /// Everything received goes straight back to its sender.
     pub echo: bool,
     pub log_cap_mib: u32,
+    /// Periodic send, quick commands, history, file send, generator.
+    pub tools: SendTools,
 }
 
 fn following() -> bool {
@@ -68,9 +82,14 @@ impl Default for SessionSettings {
             auto_scroll: true,
             wrap: true,
             send_hex: false,
+            escapes: false,
+            append: LineEnd::None,
+            checksum: Checksum::None,
+            checksum_from: 0,
             send_to_all: true,
             echo: false,
             log_cap_mib: (crate::log::DEFAULT_CAP_BYTES >> 20) as u32,
+            tools: SendTools::default(),
         }
     }
 }
@@ -128,6 +147,17 @@ impl SessionSettings {
             }
     }
 
+    /// How the send box's text becomes bytes.
+    pub fn send_format(&self) -> SendFormat {
+        SendFormat {
+            hex: self.send_hex,
+            escapes: self.escapes,
+            append: self.append,
+            checksum: self.checksum,
+            checksum_from: self.checksum_from as usize,
+        }
+    }
+
     /// The log cap in bytes.
     pub fn log_cap(&self) -> usize {
         (self.log_cap_mib.max(1) as usize) << 20
@@ -166,6 +196,35 @@ pub enum SessionAction {
     UseAsRemote(SocketAddr),
     /// Echo was switched on or off.
     SetEcho,
+    /// Send the send box every interval, on the worker.
+    StartPeriodic,
+    /// Send quick command N once.
+    SendQuick(usize),
+    /// Run the quick commands in order, with their delays.
+    StartSequence,
+    /// Stream the file named in the file form.
+    SendFile,
+    /// Send the send box's payload as traffic.
+    StartGenerator,
+    StopJob(JobSlot),
+    /// Send these bytes again (a TX record of the log).
+    Resend(Vec<u8>),
+    /// This file is the one to send (picked or dropped on the window).
+    ChooseFile(PathBuf),
+}
+
+/// What a file dialog answered (the dialog's thread reads or writes a
+/// quick-command file itself, so the UI never waits on a disk).
+#[derive(Debug)]
+pub enum FilePick {
+    /// A file to send.
+    SendFile(PathBuf),
+    /// A quick-command list read from this file, or why not.
+    Imported(PathBuf, Result<Vec<QuickCommand>, String>),
+    /// The quick-command list written to this file, or why not.
+    Exported(PathBuf, Result<(), String>),
+    /// The user closed the dialog.
+    Nothing,
 }
 
 /// Why the send box cannot send, or why the last send failed.
@@ -201,6 +260,21 @@ pub struct Session {
     /// Why the form cannot be used (bad port...), shown under Open.
     pub(crate) form_error: Option<String>,
     pub(crate) send_error: Option<SendProblem>,
+    /// The jobs running on the worker.
+    pub(crate) jobs: Vec<JobView>,
+    /// How the last job of each slot ended, or why it could not start.
+    pub(crate) job_results: HashMap<JobSlot, Result<JobResult, String>>,
+    next_job: JobId,
+    /// Where Up/Down in the send box is in the history.
+    pub(crate) history_pos: Option<usize>,
+    /// A file dialog running on its own thread, and what it answers.
+    pub(crate) file_pick: Option<crossbeam_channel::Receiver<FilePick>>,
+    /// The quick command whose editor is open.
+    pub(crate) quick_editing: Option<usize>,
+    /// The outcome of the last import or export of quick commands.
+    pub(crate) quick_status: Option<Result<String, String>>,
+    /// Open the file section next frame (a file was chosen or dropped).
+    pub(crate) reveal_file: Option<bool>,
     /// Records that arrived while the session was not on screen.
     pub(crate) unread: u64,
     /// Whether the session was on screen in the last frame.
@@ -236,6 +310,14 @@ impl Session {
             session_error: None,
             form_error: None,
             send_error: None,
+            jobs: Vec::new(),
+            job_results: HashMap::new(),
+            next_job: 1,
+            history_pos: None,
+            file_pick: None,
+            quick_editing: None,
+            quick_status: None,
+            reveal_file: None,
             unread: 0,
             shown: false,
             was_at_bottom: true,
@@ -349,16 +431,27 @@ impl Session {
         })
     }
 
-    /// The bytes the send box holds, or why it cannot be sent.
+    /// The bytes the send box holds (with its line ending and checksum),
+    /// or why it cannot be sent.
     pub fn send_payload(&self, tr: &Tr) -> Result<Vec<u8>, String> {
-        if self.settings.send_hex {
-            codec::parse_hex(&self.send_text)
-                .map_err(|e| format!("{}: {}", tr.invalid_hex, tr.hex_error(&e)))
-        } else {
-            let enc = codec::encoding_by_name(&self.settings.encoding);
-            codec::encode_text(&self.send_text, enc)
-                .map_err(|e| format!("{}: {}", tr.cannot_encode, tr.encode_error(&e)))
+        self.build_payload(&self.send_text, &self.settings.send_format(), tr)
+    }
+
+    /// Typed text in a format, as bytes for the wire, or why not.
+    pub fn build_payload(&self, text: &str, fmt: &SendFormat, tr: &Tr) -> Result<Vec<u8>, String> {
+        let enc = codec::encoding_by_name(&self.settings.encoding);
+        let bytes = fmt.build(text, enc).map_err(|e| payload_error(tr, &e))?;
+        if let Some(max) = self.max_payload()
+            && bytes.len() > max
+        {
+            return Err(tr.too_big_for_udp(bytes.len()));
         }
+        Ok(bytes)
+    }
+
+    /// The largest payload one send may carry: one UDP datagram.
+    fn max_payload(&self) -> Option<usize> {
+        (self.protocol() == Protocol::Udp).then_some(net::MAX_DATAGRAM)
     }
 
     /// Carries out one action of this session's panels.
@@ -395,6 +488,24 @@ impl Session {
             SessionAction::UseAsRemote(addr) => {
                 self.settings.remote_host = addr.ip().to_string();
                 self.settings.remote_port = addr.port().to_string();
+            }
+            SessionAction::StartPeriodic => self.start_periodic(tr),
+            SessionAction::SendQuick(i) => self.send_quick(i, tr),
+            SessionAction::StartSequence => self.start_sequence(tr),
+            SessionAction::SendFile => self.start_file(tr),
+            SessionAction::StartGenerator => self.start_generator(tr),
+            SessionAction::StopJob(slot) => {
+                if let (Some(net), Some(j)) = (&self.net, self.jobs.iter().find(|j| j.slot == slot))
+                {
+                    net.command(Command::StopJob(j.id));
+                }
+            }
+            SessionAction::Resend(bytes) => {
+                self.send_bytes(bytes, tr);
+            }
+            SessionAction::ChooseFile(path) => {
+                self.settings.tools.file_path = path.display().to_string();
+                self.reveal_file = Some(true);
             }
         }
     }
@@ -482,6 +593,16 @@ impl Session {
     }
 
     fn end_session(&mut self) {
+        // Jobs end with their worker.
+        for j in std::mem::take(&mut self.jobs) {
+            let result = JobResult {
+                items: j.items,
+                bytes: j.bytes,
+                secs: j.started.elapsed().as_secs_f64(),
+                end: JobEnd::Stopped,
+            };
+            self.job_results.insert(j.slot, Ok(result));
+        }
         self.net = None;
         self.tails.clear();
         self.send_error = None;
@@ -492,9 +613,9 @@ impl Session {
 
     fn send(&mut self, tr: &Tr) {
         self.send_error = None;
-        let Some(session) = &self.net else {
+        if self.net.is_none() {
             return;
-        };
+        }
         let bytes = match self.send_payload(tr) {
             Ok(b) => b,
             Err(e) => {
@@ -502,42 +623,256 @@ impl Session {
                 return;
             }
         };
-        let problem = |t: String| Some(SendProblem::Text(t));
-        let to = match self.protocol() {
-            Protocol::TcpClient => Target::All,
+        if self.send_bytes(bytes, tr) {
+            self.settings.tools.remember(HistoryItem {
+                text: self.send_text.clone(),
+                hex: self.settings.send_hex,
+            });
+            self.history_pos = None;
+        }
+    }
+
+    /// Sends bytes to where the send box sends; false if it could not.
+    fn send_bytes(&mut self, bytes: Vec<u8>, tr: &Tr) -> bool {
+        self.send_error = None;
+        let Some(session) = &self.net else {
+            self.send_error = Some(SendProblem::Text(tr.session_not_open.to_string()));
+            return false;
+        };
+        // An empty datagram is a real UDP message; on a stream it is nothing.
+        if bytes.is_empty() && self.protocol() != Protocol::Udp {
+            self.send_error = Some(SendProblem::Text(tr.nothing_to_send.to_string()));
+            return false;
+        }
+        match self.send_target(tr) {
+            Ok(to) => {
+                session.command(Command::Send { to, bytes });
+                true
+            }
+            Err(e) => {
+                self.send_error = Some(SendProblem::Text(e));
+                false
+            }
+        }
+    }
+
+    /// Where the send box sends: the selected clients or all (server), the
+    /// server (client), the remote (UDP).
+    fn send_target(&self, tr: &Tr) -> Result<Target, String> {
+        match self.protocol() {
+            Protocol::TcpClient => Ok(Target::All),
             Protocol::TcpServer => {
                 if self.settings.send_to_all {
-                    Target::All
+                    Ok(Target::All)
                 } else {
                     let sel = self.clients.selected();
                     if sel.is_empty() {
-                        self.send_error = problem(tr.no_client_selected.to_string());
-                        return;
+                        return Err(tr.no_client_selected.to_string());
                     }
-                    Target::Peers(sel)
+                    Ok(Target::Peers(sel))
                 }
             }
             Protocol::Udp => {
                 let host = net::spec::parse_host(&self.settings.remote_host);
                 let port = net::parse_port(&self.settings.remote_port);
                 match (host, port) {
-                    (Ok(h), Ok(p)) => Target::Host(HostPort::new(h, p)),
+                    (Ok(h), Ok(p)) => Ok(Target::Host(HostPort::new(h, p))),
                     (Err(_), _) if self.settings.remote_host.trim().is_empty() => {
-                        self.send_error = problem(tr.remote_needed.to_string());
-                        return;
+                        Err(tr.remote_needed.to_string())
                     }
-                    (Err(_), _) => {
-                        self.send_error = problem(format!("{}: {}", tr.remote_host, tr.bad_host));
-                        return;
-                    }
-                    (_, Err(_)) => {
-                        self.send_error = problem(format!("{}: {}", tr.remote_port, tr.bad_port));
-                        return;
-                    }
+                    (Err(_), _) => Err(format!("{}: {}", tr.remote_host, tr.bad_host)),
+                    (_, Err(_)) => Err(format!("{}: {}", tr.remote_port, tr.bad_port)),
                 }
             }
+        }
+    }
+
+    /// The running job of a slot, if any.
+    pub fn job(&self, slot: JobSlot) -> Option<&JobView> {
+        self.jobs.iter().find(|j| j.slot == slot)
+    }
+
+    /// Starts a job on the worker, or says why not beside its controls.
+    fn start_job(&mut self, slot: JobSlot, what: String, spec: Result<JobSpec, String>, tr: &Tr) {
+        self.job_results.remove(&slot);
+        if self.job(slot).is_some() {
+            return;
+        }
+        let started = (|| {
+            let net = self.net.as_ref().ok_or(tr.session_not_open.to_string())?;
+            let spec = spec?;
+            let to = self.send_target(tr)?;
+            let quiet = matches!(spec, JobSpec::File { .. } | JobSpec::Generate { .. });
+            let id = self.next_job;
+            net.command(Command::StartJob { id, to, job: spec });
+            Ok::<_, String>((id, quiet))
+        })();
+        match started {
+            Ok((id, quiet)) => {
+                self.next_job += 1;
+                self.jobs.push(JobView {
+                    id,
+                    slot,
+                    what,
+                    started: Instant::now(),
+                    items: 0,
+                    bytes: 0,
+                    total: None,
+                    stalled: false,
+                    quiet,
+                    counted: (0, 0),
+                });
+            }
+            Err(e) => {
+                self.job_results.insert(slot, Err(e));
+            }
+        }
+    }
+
+    fn start_periodic(&mut self, tr: &Tr) {
+        let t = &self.settings.tools;
+        let spec = (|| {
+            let interval = parse_count(&t.periodic_ms, 1, 86_400_000)
+                .ok_or_else(|| tr.bad_number(tr.interval_ms, 1, 86_400_000))?;
+            let count = match t.periodic_count.trim() {
+                "" => None,
+                c => Some(
+                    parse_count(c, 1, u64::MAX)
+                        .ok_or_else(|| tr.bad_number(tr.times, 1, u64::MAX))?,
+                ),
+            };
+            let bytes = self.send_payload(tr)?;
+            if bytes.is_empty() && self.protocol() != Protocol::Udp {
+                return Err(tr.nothing_to_send.to_string());
+            }
+            Ok(JobSpec::Repeat {
+                bytes,
+                interval: Duration::from_millis(interval),
+                count,
+            })
+        })();
+        self.start_job(JobSlot::Periodic, String::new(), spec, tr);
+    }
+
+    fn send_quick(&mut self, i: usize, tr: &Tr) {
+        let Some(q) = self.settings.tools.quick.get(i).cloned() else {
+            return;
         };
-        session.command(Command::Send { to, bytes });
+        match self.build_payload(&q.text, &q.format, tr) {
+            Ok(bytes) => {
+                self.send_bytes(bytes, tr);
+            }
+            Err(e) => {
+                self.send_error = Some(SendProblem::Text(tr.quick_error(&q.name, i, &e)));
+            }
+        }
+    }
+
+    fn start_sequence(&mut self, tr: &Tr) {
+        let quick = self.settings.tools.quick.clone();
+        let spec = (|| {
+            if quick.is_empty() {
+                return Err(tr.no_quick_commands.to_string());
+            }
+            let mut items = Vec::with_capacity(quick.len());
+            for (i, q) in quick.iter().enumerate() {
+                let bytes = self
+                    .build_payload(&q.text, &q.format, tr)
+                    .map_err(|e| tr.quick_error(&q.name, i, &e))?;
+                items.push((bytes, Duration::from_millis(q.delay_ms)));
+            }
+            Ok(JobSpec::Sequence {
+                items,
+                looped: self.settings.tools.sequence_loop,
+            })
+        })();
+        self.start_job(JobSlot::Sequence, String::new(), spec, tr);
+    }
+
+    fn start_file(&mut self, tr: &Tr) {
+        let t = &self.settings.tools;
+        let path = PathBuf::from(t.file_path.trim());
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let spec = (|| {
+            if t.file_path.trim().is_empty() {
+                return Err(tr.choose_file_first.to_string());
+            }
+            let (chunk, gap) = if self.protocol() == Protocol::Udp {
+                let max = net::MAX_DATAGRAM as u64;
+                let size = parse_count(&t.datagram_size, 1, max)
+                    .ok_or_else(|| tr.bad_number(tr.datagram_size, 1, max))?;
+                let gap = parse_count(&t.datagram_gap_ms, 0, 3_600_000)
+                    .ok_or_else(|| tr.bad_number(tr.datagram_gap, 0, 3_600_000))?;
+                (size as usize, Duration::from_millis(gap))
+            } else {
+                (FILE_CHUNK, Duration::ZERO)
+            };
+            Ok(JobSpec::File { path, chunk, gap })
+        })();
+        self.start_job(JobSlot::File, name, spec, tr);
+    }
+
+    fn start_generator(&mut self, tr: &Tr) {
+        let t = &self.settings.tools;
+        let spec = (|| {
+            let rate = match t.gen_rate.trim() {
+                "" => None,
+                r => {
+                    let n = parse_count(r, 1, u64::MAX)
+                        .ok_or_else(|| tr.bad_number(tr.rate, 1, u64::MAX))?;
+                    Some(match t.gen_unit {
+                        RateUnit::PacketsPerSec => Rate::PacketsPerSec(n),
+                        RateUnit::BytesPerSec => Rate::BytesPerSec(n),
+                    })
+                }
+            };
+            let count = match t.gen_count.trim() {
+                "" => None,
+                c => Some(
+                    parse_count(c, 1, u64::MAX)
+                        .ok_or_else(|| tr.bad_number(tr.times, 1, u64::MAX))?,
+                ),
+            };
+            let duration = match t.gen_seconds.trim() {
+                "" => None,
+                d => Some(
+                    d.parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite() && *v > 0.0 && *v <= 1e7)
+                        .map(Duration::from_secs_f64)
+                        .ok_or_else(|| tr.bad_seconds.to_string())?,
+                ),
+            };
+            let bytes = self.send_payload(tr)?;
+            if bytes.is_empty() {
+                return Err(tr.nothing_to_send.to_string());
+            }
+            Ok(JobSpec::Generate {
+                bytes,
+                rate,
+                count,
+                duration,
+            })
+        })();
+        self.start_job(JobSlot::Generator, String::new(), spec, tr);
+    }
+
+    fn job_progress(&mut self, id: JobId, items: u64, bytes: u64, total: Option<u64>) {
+        let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) else {
+            return;
+        };
+        j.items = items;
+        j.bytes = bytes;
+        j.total = total.or(j.total);
+        if j.quiet {
+            // File and generator bytes leave no records: count them here.
+            self.counters.tx_bytes += bytes.saturating_sub(j.counted.0);
+            self.counters.tx_packets += items.saturating_sub(j.counted.1);
+            j.counted = (bytes, items);
+        }
     }
 
     /// Applies one worker event to the state and the log.
@@ -615,6 +950,47 @@ impl Session {
                 self.tails.remove(&peer);
                 self.note(at, Some(peer), Note::Disconnected { peer, reason });
             }
+            Event::JobProgress {
+                id,
+                items,
+                bytes,
+                total,
+                stalled,
+            } => {
+                self.job_progress(id, items, bytes, total);
+                if let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) {
+                    j.stalled = stalled;
+                }
+            }
+            Event::JobEnded {
+                id,
+                at,
+                items,
+                bytes,
+                elapsed,
+                end,
+            } => {
+                self.job_progress(id, items, bytes, None);
+                if let Some(pos) = self.jobs.iter().position(|j| j.id == id) {
+                    let j = self.jobs.remove(pos);
+                    let result = JobResult {
+                        items,
+                        bytes,
+                        secs: elapsed.as_secs_f64(),
+                        end: end.clone(),
+                    };
+                    self.job_results.insert(j.slot, Ok(result));
+                    let note = Note::JobEnded {
+                        slot: j.slot,
+                        what: j.what,
+                        items,
+                        bytes,
+                        millis: elapsed.as_millis() as u64,
+                        end,
+                    };
+                    self.note(at, None, note);
+                }
+            }
             Event::Error { at, error } => {
                 // Errors about sending also show by the send box; all go to the log.
                 if error.is_about_sending() {
@@ -675,5 +1051,26 @@ impl Drop for Session {
         if let Some(s) = self.net.take() {
             s.close_detached();
         }
+    }
+}
+
+/// A file is read and written this many bytes at a time over TCP.
+const FILE_CHUNK: usize = 64 * 1024;
+
+/// A whole number in `min..=max`, or None.
+fn parse_count(s: &str, min: u64, max: u64) -> Option<u64> {
+    s.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+}
+
+/// A payload error in the UI's words.
+fn payload_error(tr: &Tr, e: &PayloadError) -> String {
+    match e {
+        PayloadError::Hex(h) => format!("{}: {}", tr.invalid_hex, tr.hex_error(h)),
+        PayloadError::Encode(c) => format!("{}: {}", tr.cannot_encode, tr.encode_error(c)),
+        PayloadError::Escape(x) => format!("{}: {}", tr.invalid_escape, tr.escape_error(x)),
+        PayloadError::ChecksumStart { from, len } => tr.checksum_start_error(*from, *len),
     }
 }

@@ -119,6 +119,61 @@ pub struct Tr {
     pub split_hint: &'static str,
     pub total_log_limit_mib: &'static str,
     pub no_sessions: &'static str,
+    pub escapes: &'static str,
+    pub escapes_hint: &'static str,
+    pub append: &'static str,
+    pub checksum: &'static str,
+    pub checksum_from: &'static str,
+    pub preview: &'static str,
+    pub history: &'static str,
+    pub send_tools: &'static str,
+    pub periodic: &'static str,
+    pub interval_ms: &'static str,
+    pub times: &'static str,
+    pub until_stopped: &'static str,
+    pub start: &'static str,
+    pub stop: &'static str,
+    pub quick_commands: &'static str,
+    pub add: &'static str,
+    pub edit: &'static str,
+    pub delete: &'static str,
+    pub move_up: &'static str,
+    pub move_down: &'static str,
+    pub done: &'static str,
+    pub name: &'static str,
+    pub payload: &'static str,
+    pub then_wait_ms: &'static str,
+    pub run_sequence: &'static str,
+    pub loop_label: &'static str,
+    pub import: &'static str,
+    pub export: &'static str,
+    pub send_file: &'static str,
+    pub file: &'static str,
+    pub browse: &'static str,
+    pub drop_hint: &'static str,
+    pub datagram_size: &'static str,
+    pub datagram_gap: &'static str,
+    pub cancel: &'static str,
+    pub generator: &'static str,
+    pub rate: &'static str,
+    pub rate_hint: &'static str,
+    pub packets_per_sec: &'static str,
+    pub bytes_per_sec: &'static str,
+    pub seconds: &'static str,
+    pub no_limit: &'static str,
+    pub generator_hint: &'static str,
+    pub bad_seconds: &'static str,
+    pub session_not_open: &'static str,
+    pub nothing_to_send: &'static str,
+    pub no_quick_commands: &'static str,
+    pub choose_file_first: &'static str,
+    pub invalid_escape: &'static str,
+    pub stalled: &'static str,
+    pub resend: &'static str,
+    pub quick_file_error: &'static str,
+    pub quick_file_written: &'static str,
+    pub quick_file_read: &'static str,
+    pub empty_datagram: &'static str,
 }
 
 pub static EN: Tr = Tr {
@@ -200,6 +255,61 @@ pub static EN: Tr = Tr {
     split_hint: "Drag a tab to a side of another session to see both at once",
     total_log_limit_mib: "All logs limit (MiB)",
     no_sessions: "No session. Click “New session” or press Ctrl+T.",
+    escapes: "Escapes",
+    escapes_hint: "\\r \\n \\t \\\\ \\0 \\xHH in text",
+    append: "Append",
+    checksum: "Checksum",
+    checksum_from: "from byte",
+    preview: "Out:",
+    history: "History",
+    send_tools: "Send tools",
+    periodic: "Periodic send",
+    interval_ms: "Interval (ms)",
+    times: "Count",
+    until_stopped: "empty: until stopped",
+    start: "Start",
+    stop: "Stop",
+    quick_commands: "Quick commands",
+    add: "Add",
+    edit: "Edit",
+    delete: "Delete",
+    move_up: "Move up",
+    move_down: "Move down",
+    done: "Done",
+    name: "Name",
+    payload: "Payload",
+    then_wait_ms: "Then wait (ms)",
+    run_sequence: "Run in order",
+    loop_label: "Loop",
+    import: "Import…",
+    export: "Export…",
+    send_file: "Send a file",
+    file: "File",
+    browse: "Browse…",
+    drop_hint: "or drop a file on the window",
+    datagram_size: "Datagram size (bytes)",
+    datagram_gap: "Gap between datagrams (ms)",
+    cancel: "Cancel",
+    generator: "Traffic generator",
+    rate: "Rate",
+    rate_hint: "empty: as fast as possible",
+    packets_per_sec: "packets/s",
+    bytes_per_sec: "bytes/s",
+    seconds: "Seconds",
+    no_limit: "empty: no limit",
+    generator_hint: "Sends the send box's payload.",
+    bad_seconds: "Seconds: a number above 0",
+    session_not_open: "Open the session first",
+    nothing_to_send: "Nothing to send: the payload is empty",
+    no_quick_commands: "No quick commands yet: add one first",
+    choose_file_first: "Choose a file first",
+    invalid_escape: "Invalid escape",
+    stalled: "waiting for the peer to read",
+    resend: "Send again",
+    quick_file_error: "Cannot read the quick commands",
+    quick_file_written: "Quick commands saved to",
+    quick_file_read: "Quick commands read from",
+    empty_datagram: "(an empty datagram)",
     arrange_tabs: "All as tabs",
     arrange_side_by_side: "Side by side",
     arrange_grid: "Grid",
@@ -285,6 +395,61 @@ pub static ZH: Tr = Tr {
     split_hint: "将标签拖到另一会话的边缘即可并排查看",
     total_log_limit_mib: "日志总上限 (MiB)",
     no_sessions: "没有会话。点击“新建会话”或按 Ctrl+T。",
+    escapes: "转义符",
+    escapes_hint: "文本中的 \\r \\n \\t \\\\ \\0 \\xHH",
+    append: "追加",
+    checksum: "校验",
+    checksum_from: "起始字节",
+    preview: "将发送：",
+    history: "历史",
+    send_tools: "发送工具",
+    periodic: "定时发送",
+    interval_ms: "间隔（毫秒）",
+    times: "次数",
+    until_stopped: "空：直到停止",
+    start: "开始",
+    stop: "停止",
+    quick_commands: "快捷指令",
+    add: "添加",
+    edit: "编辑",
+    delete: "删除",
+    move_up: "上移",
+    move_down: "下移",
+    done: "完成",
+    name: "名称",
+    payload: "内容",
+    then_wait_ms: "之后等待（毫秒）",
+    run_sequence: "按顺序发送",
+    loop_label: "循环",
+    import: "导入…",
+    export: "导出…",
+    send_file: "发送文件",
+    file: "文件",
+    browse: "浏览…",
+    drop_hint: "或把文件拖到窗口上",
+    datagram_size: "数据报大小（字节）",
+    datagram_gap: "数据报间隔（毫秒）",
+    cancel: "取消",
+    generator: "流量发生器",
+    rate: "速率",
+    rate_hint: "空：尽可能快",
+    packets_per_sec: "包/秒",
+    bytes_per_sec: "字节/秒",
+    seconds: "秒数",
+    no_limit: "空：不限",
+    generator_hint: "发送发送框中的内容。",
+    bad_seconds: "秒数：须为大于 0 的数字",
+    session_not_open: "请先打开会话",
+    nothing_to_send: "没有要发送的内容：数据为空",
+    no_quick_commands: "还没有快捷指令：请先添加",
+    choose_file_first: "请先选择文件",
+    invalid_escape: "转义符错误",
+    stalled: "等待对方读取",
+    resend: "再次发送",
+    quick_file_error: "无法读取快捷指令",
+    quick_file_written: "快捷指令已保存到",
+    quick_file_read: "快捷指令已读取自",
+    empty_datagram: "（空数据报）",
     arrange_tabs: "全部为标签",
     arrange_side_by_side: "并排",
     arrange_grid: "网格",
@@ -371,6 +536,8 @@ impl Tr {
             (Op::UdpReceive, true) => "接收 UDP 数据".into(),
             (Op::Start, false) => "starting the session".into(),
             (Op::Start, true) => "启动会话".into(),
+            (Op::ReadFile(p), false) => format!("reading the file {p}"),
+            (Op::ReadFile(p), true) => format!("读取文件 {p}"),
         }
     }
 
@@ -407,6 +574,12 @@ impl Tr {
             (Detail::Unsent { bytes }, true) => format!("{bytes} 字节未发出：连接已关闭"),
             (Detail::ResetByPeer, false) => "reset by the peer".into(),
             (Detail::ResetByPeer, true) => "被对方重置".into(),
+            (Detail::FileShrank { expected, got }, false) => {
+                format!("the file shrank while it was sent ({got} of {expected} bytes read)")
+            }
+            (Detail::FileShrank { expected, got }, true) => {
+                format!("发送过程中文件变短了（已读 {got} / {expected} 字节）")
+            }
         }
     }
 
@@ -567,6 +740,125 @@ impl Tr {
             format!("{n} 新")
         } else {
             format!("{n} new")
+        }
+    }
+
+    pub fn too_big_for_udp(&self, len: usize) -> String {
+        self.detail(&Detail::TooBigForUdp { len })
+    }
+
+    /// A number field out of range.
+    pub fn bad_number(&self, field: &str, min: u64, max: u64) -> String {
+        let max = if max == u64::MAX {
+            String::new()
+        } else {
+            crate::ui::thousands(max)
+        };
+        match (self.is_zh(), max.is_empty()) {
+            (true, true) => format!("{field}：须为不小于 {min} 的整数"),
+            (true, false) => format!("{field}：须为 {min} 到 {max} 的整数"),
+            (false, true) => format!("{field}: a whole number of at least {min}"),
+            (false, false) => format!("{field}: a whole number from {min} to {max}"),
+        }
+    }
+
+    /// A quick command that cannot be sent, by name (or number).
+    pub fn quick_error(&self, name: &str, i: usize, e: &str) -> String {
+        let who = if name.trim().is_empty() {
+            format!("#{}", i + 1)
+        } else {
+            format!("“{name}”")
+        };
+        if self.is_zh() {
+            format!("快捷指令 {who}：{e}")
+        } else {
+            format!("Quick command {who}: {e}")
+        }
+    }
+
+    pub fn escape_error(&self, e: &crate::codec::EscapeError) -> String {
+        use crate::codec::EscapeError;
+        match (e, self.is_zh()) {
+            (EscapeError::Unknown { at, ch }, true) => {
+                format!("第 {} 个字符处的 '\\{ch}' 不是转义符", at + 1)
+            }
+            (EscapeError::BadHex { at }, true) => {
+                format!(
+                    "第 {} 个字符处的 '\\x' 后须有两位十六进制数字（如 \\x0D）",
+                    at + 1
+                )
+            }
+            (EscapeError::Trailing { at }, true) => {
+                format!("第 {} 个字符处的 '\\' 后面没有内容", at + 1)
+            }
+            (e, false) => e.to_string(),
+        }
+    }
+
+    pub fn checksum_start_error(&self, from: usize, len: usize) -> String {
+        if self.is_zh() {
+            format!("校验从第 {from} 字节开始，但数据只有 {len} 字节")
+        } else {
+            format!("the checksum starts at byte {from}, but the payload has only {len} bytes")
+        }
+    }
+
+    /// "N bytes" under the preview.
+    pub fn byte_count(&self, n: usize) -> String {
+        if self.is_zh() {
+            format!("{} 字节", crate::ui::thousands(n as u64))
+        } else if n == 1 {
+            "1 byte".into()
+        } else {
+            format!("{} bytes", crate::ui::thousands(n as u64))
+        }
+    }
+
+    pub fn job_name(&self, slot: crate::log::JobSlot) -> &'static str {
+        use crate::log::JobSlot;
+        match slot {
+            JobSlot::Periodic => self.periodic,
+            JobSlot::Sequence => self.run_sequence,
+            JobSlot::File => self.send_file,
+            JobSlot::Generator => self.generator,
+        }
+    }
+
+    /// A running job: "sent 12 (1.2 KiB, 3.4 KiB/s)", or a file's share.
+    pub fn job_running(&self, items: u64, bytes: u64, total: Option<u64>, rate: f64) -> String {
+        let b = crate::ui::human_bytes(bytes);
+        let r = crate::ui::human_bytes(rate as u64);
+        match (total, self.is_zh()) {
+            (Some(t), true) => format!("{b} / {}（{r}/秒）", crate::ui::human_bytes(t)),
+            (Some(t), false) => format!("{b} of {} ({r}/s)", crate::ui::human_bytes(t)),
+            (None, true) => format!("已发送 {} 次（{b}，{r}/秒）", crate::ui::thousands(items)),
+            (None, false) => format!("sent {} ({b}, {r}/s)", crate::ui::thousands(items)),
+        }
+    }
+
+    /// How a job ended, in one line.
+    pub fn job_ended(&self, items: u64, bytes: u64, secs: f64, end: &crate::net::JobEnd) -> String {
+        use crate::net::JobEnd;
+        let n = crate::ui::thousands(items);
+        let b = crate::ui::human_bytes(bytes);
+        let rate = if secs > 0.0 {
+            crate::ui::human_bytes((bytes as f64 / secs) as u64)
+        } else {
+            b.clone()
+        };
+        let zh = self.is_zh();
+        let what = if zh {
+            format!("{n} 次，{b}，{secs:.2} 秒，{rate}/秒")
+        } else {
+            format!("{n} sends, {b} in {secs:.2} s, {rate}/s")
+        };
+        match (end, zh) {
+            (JobEnd::Done, true) => format!("完成：{what}"),
+            (JobEnd::Done, false) => format!("Done: {what}"),
+            (JobEnd::Stopped, true) => format!("已停止：{what}"),
+            (JobEnd::Stopped, false) => format!("Stopped: {what}"),
+            (JobEnd::Failed(e), true) => format!("失败（{what}）：{}", self.net_error(e)),
+            (JobEnd::Failed(e), false) => format!("Failed ({what}): {}", self.net_error(e)),
         }
     }
 }

@@ -66,6 +66,27 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             Tone::Error,
         ),
         Note::Message(m) => (m.clone(), Tone::Info),
+        Note::JobEnded {
+            slot,
+            what,
+            items,
+            bytes,
+            millis,
+            end,
+        } => {
+            let name = if what.is_empty() {
+                tr.job_name(*slot).to_string()
+            } else {
+                format!("{} {what}", tr.job_name(*slot))
+            };
+            let tone = if matches!(end, crate::net::JobEnd::Failed(_)) {
+                Tone::Error
+            } else {
+                Tone::Info
+            };
+            let text = tr.job_ended(*items, *bytes, *millis as f64 / 1000.0, end);
+            (format!("{name} — {text}"), tone)
+        }
     }
 }
 
@@ -189,6 +210,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let htr = labels_lang(&view).tr();
     let rows = app.index.rows();
     let udp = app.protocol() == Protocol::Udp;
+    let active = app.is_active();
     let visuals = ui.visuals().clone();
     let color = |t: Tone| match t {
         Tone::Rx => {
@@ -291,6 +313,14 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                         && ui.button(tr.use_as_remote).clicked()
                     {
                         actions.push(SessionAction::UseAsRemote(peer));
+                        ui.close();
+                    }
+                    if let Body::Tx(bytes) = &rec.body
+                        && ui
+                            .add_enabled(active, egui::Button::new(tr.resend))
+                            .clicked()
+                    {
+                        actions.push(SessionAction::Resend(bytes.clone()));
                         ui.close();
                     }
                 });

@@ -7,6 +7,7 @@ mod peers;
 mod send;
 mod settings;
 mod status;
+pub mod tools;
 pub mod workspace;
 
 use crate::app::{Action, App};
@@ -68,6 +69,12 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     if let (true, Some(id)) = (close_tab, app.focused) {
         app.actions.push(Action::CloseSession(id));
     }
+    // A file dropped on the window becomes the focused session's file to send.
+    let dropped = ui.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
+    if let (Some(path), Some(id)) = (dropped, app.focused) {
+        app.actions
+            .push(Action::Session(id, SessionAction::ChooseFile(path)));
+    }
     egui::Panel::top("toolbar").show(ui, |ui| workspace::toolbar(app, ui));
     egui::Panel::bottom("status_bar").show(ui, |ui| status::show(app, ui));
     egui::CentralPanel::default()
@@ -98,8 +105,8 @@ pub fn session_view(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     }
     egui::Panel::bottom("send")
         .resizable(true)
-        .default_size(150.0)
-        .min_size(110.0)
+        .default_size(175.0)
+        .min_size(130.0)
         .show(ui, |ui| send::show(s, cx, ui));
     egui::CentralPanel::default().show(ui, |ui| log_view::show(s, cx, ui));
 }

@@ -1,25 +1,33 @@
-//! The send box: text or hex, target, Send (also Ctrl+Enter).
+//! The send box: format options (hex, escapes, line ending, checksum), a
+//! preview of the exact bytes, the text with Send (also Ctrl+Enter) and
+//! history recall (Up/Down when the box is empty or holds a recalled send).
 //!
-//! Layout: an options row, then the text box with the Send button to its
-//! right, then one line reserved for errors, so nothing moves under the
-//! pointer when an error appears or goes.
+//! Layout: an options row, the preview line, then the text box with the
+//! Send button to its right, then one line reserved for errors, so nothing
+//! moves under the pointer when an error appears or goes.
 
+use crate::codec::{self, Checksum, LineEnd};
 use crate::net::Protocol;
 use crate::session::{SendProblem, Session, SessionAction};
 use crate::ui::Cx;
-use egui::{Key, Modifiers, RichText, TextEdit};
+use egui::{ComboBox, Key, Modifiers, RichText, TextEdit};
 
 const BUTTON_W: f32 = 84.0;
+/// Bytes shown in the preview; the count says how many there are.
+const PREVIEW_BYTES: usize = 64;
 
 pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let tr = cx.tr;
     let id = app.id;
     let active = app.is_active();
     let box_id = ui.scope_id().with("send_text");
+    let focused = ui.memory(|m| m.has_focus(box_id));
     // Taken before the text box sees it, so Ctrl+Enter sends instead of
     // adding a line; only the session whose box has focus sends.
-    let ctrl_enter = ui.memory(|m| m.has_focus(box_id))
-        && ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
+    let ctrl_enter = focused && ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
+    if focused {
+        recall_history(app, ui);
+    }
     // The panel keeps the height it has (default or dragged by the user):
     // the content claims all of it and fits inside it.
     let full = ui.available_height();
@@ -30,6 +38,41 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut app.settings.send_hex, tr.send_as_hex);
+        ui.add_enabled(
+            !app.settings.send_hex,
+            egui::Checkbox::new(&mut app.settings.escapes, tr.escapes),
+        )
+        .on_hover_text(tr.escapes_hint);
+        ui.separator();
+        let label = ui.label(tr.append);
+        ComboBox::from_id_salt("append")
+            .selected_text(app.settings.append.label())
+            .width(56.0)
+            .show_ui(ui, |ui| {
+                for e in LineEnd::ALL {
+                    ui.selectable_value(&mut app.settings.append, e, e.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        let label = ui.label(tr.checksum);
+        ComboBox::from_id_salt("checksum")
+            .selected_text(app.settings.checksum.label())
+            .width(140.0)
+            .show_ui(ui, |ui| {
+                for c in Checksum::ALL {
+                    ui.selectable_value(&mut app.settings.checksum, c, c.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if app.settings.checksum != Checksum::None {
+            let label = ui.label(tr.checksum_from);
+            ui.add(egui::DragValue::new(&mut app.settings.checksum_from).range(0..=65535))
+                .labelled_by(label.id);
+        }
+        ui.separator();
+        history_menu(app, ui, tr);
         if app.protocol() == Protocol::TcpServer {
             ui.separator();
             ui.label(tr.send_to);
@@ -37,6 +80,23 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             let n = app.clients().selected_count();
             ui.radio_value(&mut app.settings.send_to_all, false, tr.selected_count(n));
         }
+    });
+    // What goes out, byte for byte, before Send.
+    let preview = match &payload {
+        Ok(b) if b.is_empty() && app.protocol() == Protocol::Udp => tr.empty_datagram.to_string(),
+        Ok(b) => {
+            let mut s = codec::format_hex(&b[..b.len().min(PREVIEW_BYTES)]);
+            if b.len() > PREVIEW_BYTES {
+                s.push_str(" …");
+            }
+            format!("{s}  ({})", tr.byte_count(b.len()))
+        }
+        Err(_) => String::new(),
+    };
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(tr.preview).weak());
+        ui.add(egui::Label::new(RichText::new(&preview).monospace()).truncate())
+            .on_hover_text(&preview);
     });
     if ctrl_enter && can_send {
         cx.act(id, SessionAction::Send);
@@ -56,15 +116,19 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 .auto_shrink([false, false])
                 .max_height(box_h)
                 .show(ui, |ui| {
-                    ui.add(
-                        TextEdit::multiline(&mut app.send_text)
-                            .id(box_id)
-                            .hint_text(tr.send_box_hint)
-                            .font(egui::TextStyle::Monospace)
-                            .desired_width(f32::INFINITY)
-                            .desired_rows(rows),
-                    )
-                    .accessible_name(tr.send_box);
+                    let r = ui
+                        .add(
+                            TextEdit::multiline(&mut app.send_text)
+                                .id(box_id)
+                                .hint_text(tr.send_box_hint)
+                                .font(egui::TextStyle::Monospace)
+                                .desired_width(f32::INFINITY)
+                                .desired_rows(rows),
+                        )
+                        .accessible_name(tr.send_box);
+                    if r.changed() {
+                        app.history_pos = None;
+                    }
                 });
         });
         ui.vertical(|ui| {
@@ -90,4 +154,65 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let color = ui.visuals().error_fg_color;
     ui.add(egui::Label::new(RichText::new(err.unwrap_or(" ")).color(color)).truncate())
         .on_hover_text(err.unwrap_or_default());
+}
+
+/// Up and Down walk the history while the box is empty or shows a
+/// recalled send; once the user edits it, the arrows move the cursor again.
+fn recall_history(app: &mut Session, ui: &mut egui::Ui) {
+    let n = app.settings.tools.history.len();
+    if n == 0 || !(app.send_text.is_empty() || app.history_pos.is_some()) {
+        return;
+    }
+    let up = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::ArrowUp));
+    let down = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::ArrowDown));
+    let pos = match (up, down, app.history_pos) {
+        (true, _, None) => Some(n - 1),
+        (true, _, Some(p)) => Some(p.saturating_sub(1)),
+        (false, true, Some(p)) if p + 1 < n => Some(p + 1),
+        (false, true, Some(_)) => {
+            // Past the newest: back to an empty box.
+            app.history_pos = None;
+            app.send_text.clear();
+            return;
+        }
+        _ => return,
+    };
+    if let Some(item) = pos.and_then(|p| app.settings.tools.history.get(p)).cloned() {
+        app.history_pos = pos;
+        app.send_text = item.text;
+        app.settings.send_hex = item.hex;
+    }
+}
+
+fn history_menu(app: &mut Session, ui: &mut egui::Ui, tr: &crate::ui::i18n::Tr) {
+    let history = &app.settings.tools.history;
+    let mut pick = None;
+    ui.add_enabled_ui(!history.is_empty(), |ui| {
+        ui.menu_button(tr.history, |ui| {
+            egui::ScrollArea::vertical()
+                .max_height(300.0)
+                .show(ui, |ui| {
+                    for (i, h) in history.iter().enumerate().rev() {
+                        let mut shown: String = h.text.chars().take(60).collect();
+                        if h.text.chars().count() > 60 {
+                            shown.push('…');
+                        }
+                        let shown = shown.replace('\r', "\\r").replace('\n', "\\n");
+                        let tag = if h.hex { "HEX " } else { "" };
+                        if ui.button(format!("{tag}{shown}")).clicked() {
+                            pick = Some(i);
+                            ui.close();
+                        }
+                    }
+                });
+        });
+    });
+    if let Some(item) = pick
+        .and_then(|i| app.settings.tools.history.get(i))
+        .cloned()
+    {
+        app.send_text = item.text;
+        app.settings.send_hex = item.hex;
+        app.history_pos = None;
+    }
 }

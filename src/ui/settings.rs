@@ -157,4 +157,5 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             cx.act(id, SessionAction::CopyLog);
         }
     });
+    crate::ui::tools::show(app, cx, ui);
 }

@@ -1,0 +1,447 @@
+//! The sending toolkit in the settings column: periodic send, quick
+//! commands and sequences, file send, traffic generator. The jobs run on
+//! the session's worker; this only fills forms and shows progress.
+
+use crate::codec::{Checksum, LineEnd};
+use crate::net::Protocol;
+use crate::session::{
+    FilePick, JobSlot, QuickCommand, QuickFile, RateUnit, Session, SessionAction,
+};
+use crate::ui::Cx;
+use crate::ui::i18n::Tr;
+use egui::{CollapsingHeader, ComboBox, RichText, TextEdit};
+use std::path::PathBuf;
+
+pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    take_file_pick(app, tr);
+    ui.separator();
+    ui.heading(tr.send_tools);
+    CollapsingHeader::new(tr.periodic)
+        .id_salt("periodic")
+        .show(ui, |ui| periodic(app, cx, ui));
+    CollapsingHeader::new(tr.quick_commands)
+        .id_salt("quick")
+        .show(ui, |ui| quick(app, cx, ui));
+    CollapsingHeader::new(tr.send_file)
+        .id_salt("file")
+        .open(app.reveal_file.take())
+        .show(ui, |ui| file(app, cx, ui));
+    CollapsingHeader::new(tr.generator)
+        .id_salt("generator")
+        .show(ui, |ui| generator(app, cx, ui));
+}
+
+/// A labelled one-line field.
+fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
+    let l = ui.label(label);
+    ui.add(
+        TextEdit::singleline(value)
+            .hint_text(hint)
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(l.id);
+}
+
+/// Start (or the slot's own word) while idle, Stop while running, then
+/// the job's progress or how it ended.
+fn start_stop(
+    app: &Session,
+    cx: &mut Cx,
+    ui: &mut egui::Ui,
+    slot: JobSlot,
+    start: &str,
+    action: SessionAction,
+) {
+    let tr = cx.tr;
+    let running = app.job(slot).is_some();
+    let width = ui.available_width();
+    if running {
+        let stop = if slot == JobSlot::File {
+            tr.cancel
+        } else {
+            tr.stop
+        };
+        if ui
+            .add(egui::Button::new(stop).min_size(egui::vec2(width, 24.0)))
+            .clicked()
+        {
+            cx.act(app.id, SessionAction::StopJob(slot));
+        }
+    } else if ui
+        .add_enabled(
+            app.is_active(),
+            egui::Button::new(start).min_size(egui::vec2(width, 24.0)),
+        )
+        .clicked()
+    {
+        cx.act(app.id, action);
+    }
+    job_status(app, tr, ui, slot);
+}
+
+fn job_status(app: &Session, tr: &Tr, ui: &mut egui::Ui, slot: JobSlot) {
+    if let Some(j) = app.job(slot) {
+        if let Some(total) = j.total.filter(|t| *t > 0) {
+            let share = j.bytes as f32 / total as f32;
+            ui.add(egui::ProgressBar::new(share).show_percentage());
+        }
+        ui.label(tr.job_running(j.items, j.bytes, j.total, j.rate()));
+        if j.stalled {
+            ui.colored_label(ui.visuals().warn_fg_color, tr.stalled);
+        }
+        return;
+    }
+    match app.job_results.get(&slot) {
+        Some(Ok(r)) => {
+            let text = tr.job_ended(r.items, r.bytes, r.secs, &r.end);
+            if matches!(r.end, crate::net::JobEnd::Failed(_)) {
+                ui.colored_label(ui.visuals().error_fg_color, text);
+            } else {
+                ui.label(text);
+            }
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        None => {}
+    }
+}
+
+fn periodic(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let running = app.job(JobSlot::Periodic).is_some();
+    ui.add_enabled_ui(!running, |ui| {
+        let t = &mut app.settings.tools;
+        field(ui, tr.interval_ms, &mut t.periodic_ms, "1000");
+        field(ui, tr.times, &mut t.periodic_count, tr.until_stopped);
+    });
+    start_stop(
+        app,
+        cx,
+        ui,
+        JobSlot::Periodic,
+        tr.start,
+        SessionAction::StartPeriodic,
+    );
+}
+
+fn quick(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let id = app.id;
+    let active = app.is_active();
+    let n = app.settings.tools.quick.len();
+    let mut swap = None;
+    let mut delete = None;
+    for i in 0..n {
+        let q = &app.settings.tools.quick[i];
+        let name = if q.name.trim().is_empty() {
+            format!("#{}", i + 1)
+        } else {
+            q.name.clone()
+        };
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(active, egui::Button::new(&name))
+                .on_hover_text(&q.text)
+                .clicked()
+            {
+                cx.act(id, SessionAction::SendQuick(i));
+            }
+            let small = |ui: &mut egui::Ui, icon: &str, what: String, enabled: bool| {
+                ui.add_enabled(enabled, egui::Button::new(icon).small())
+                    .on_hover_text(&what)
+                    .accessible_name(what)
+                    .clicked()
+            };
+            if small(ui, "…", format!("{} {name}", tr.edit), true) {
+                app.quick_editing = if app.quick_editing == Some(i) {
+                    None
+                } else {
+                    Some(i)
+                };
+            }
+            if small(ui, "↑", format!("{} {name}", tr.move_up), i > 0) {
+                swap = Some((i - 1, i));
+            }
+            if small(ui, "↓", format!("{} {name}", tr.move_down), i + 1 < n) {
+                swap = Some((i, i + 1));
+            }
+            if small(ui, "×", format!("{} {name}", tr.delete), true) {
+                delete = Some(i);
+            }
+        });
+        if app.quick_editing == Some(i) {
+            quick_editor(app, tr, ui, i);
+        }
+    }
+    let list = &mut app.settings.tools.quick;
+    if let Some((a, b)) = swap {
+        list.swap(a, b);
+        app.quick_editing = match app.quick_editing {
+            Some(e) if e == a => Some(b),
+            Some(e) if e == b => Some(a),
+            other => other,
+        };
+    }
+    if let Some(i) = delete {
+        list.remove(i);
+        app.quick_editing = None;
+    }
+    ui.horizontal(|ui| {
+        if ui.button(tr.add).clicked() {
+            // A new command starts as what the send box holds.
+            let format = app.settings.send_format();
+            app.settings.tools.quick.push(QuickCommand {
+                name: format!("#{}", app.settings.tools.quick.len() + 1),
+                text: app.send_text.clone(),
+                format,
+                delay_ms: 100,
+            });
+            app.quick_editing = Some(app.settings.tools.quick.len() - 1);
+        }
+        if ui.button(tr.import).clicked() {
+            pick_file(app, ui.ctx(), Dialog::Import);
+        }
+        if ui
+            .add_enabled(
+                !app.settings.tools.quick.is_empty(),
+                egui::Button::new(tr.export),
+            )
+            .clicked()
+        {
+            pick_file(app, ui.ctx(), Dialog::Export);
+        }
+    });
+    if let Some(msg) = &app.quick_status {
+        match msg {
+            Ok(m) => ui.label(m),
+            Err(e) => ui.colored_label(ui.visuals().error_fg_color, e),
+        };
+    }
+    ui.add_enabled_ui(app.job(JobSlot::Sequence).is_none(), |ui| {
+        ui.checkbox(&mut app.settings.tools.sequence_loop, tr.loop_label);
+    });
+    start_stop(
+        app,
+        cx,
+        ui,
+        JobSlot::Sequence,
+        tr.run_sequence,
+        SessionAction::StartSequence,
+    );
+}
+
+fn quick_editor(app: &mut Session, tr: &Tr, ui: &mut egui::Ui, i: usize) {
+    let Some(q) = app.settings.tools.quick.get_mut(i) else {
+        return;
+    };
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        field(ui, tr.name, &mut q.name, "");
+        let l = ui.label(tr.payload);
+        ui.add(
+            TextEdit::multiline(&mut q.text)
+                .font(egui::TextStyle::Monospace)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(l.id);
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut q.format.hex, tr.send_as_hex);
+            ui.add_enabled(
+                !q.format.hex,
+                egui::Checkbox::new(&mut q.format.escapes, tr.escapes),
+            );
+        });
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label(tr.append);
+            ComboBox::from_id_salt(("q_append", i))
+                .selected_text(q.format.append.label())
+                .width(56.0)
+                .show_ui(ui, |ui| {
+                    for e in LineEnd::ALL {
+                        ui.selectable_value(&mut q.format.append, e, e.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label(tr.checksum);
+            ComboBox::from_id_salt(("q_checksum", i))
+                .selected_text(q.format.checksum.label())
+                .width(130.0)
+                .show_ui(ui, |ui| {
+                    for c in Checksum::ALL {
+                        ui.selectable_value(&mut q.format.checksum, c, c.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label(tr.then_wait_ms);
+            ui.add(egui::DragValue::new(&mut q.delay_ms).range(0..=3_600_000))
+                .labelled_by(l.id);
+        });
+        if ui.button(tr.done).clicked() {
+            app.quick_editing = None;
+        }
+    });
+}
+
+fn file(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let running = app.job(JobSlot::File).is_some();
+    ui.add_enabled_ui(!running, |ui| {
+        let l = ui.label(tr.file);
+        ui.horizontal(|ui| {
+            ui.add(
+                TextEdit::singleline(&mut app.settings.tools.file_path)
+                    .desired_width(ui.available_width() - 70.0),
+            )
+            .labelled_by(l.id);
+            if ui.button(tr.browse).clicked() {
+                pick_file(app, ui.ctx(), Dialog::SendFile);
+            }
+        });
+        ui.label(RichText::new(tr.drop_hint).weak().small());
+        if app.protocol() == Protocol::Udp {
+            let t = &mut app.settings.tools;
+            field(ui, tr.datagram_size, &mut t.datagram_size, "1024");
+            field(ui, tr.datagram_gap, &mut t.datagram_gap_ms, "0");
+        }
+    });
+    start_stop(
+        app,
+        cx,
+        ui,
+        JobSlot::File,
+        tr.send_file,
+        SessionAction::SendFile,
+    );
+}
+
+fn generator(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let running = app.job(JobSlot::Generator).is_some();
+    ui.label(RichText::new(tr.generator_hint).weak().small());
+    ui.add_enabled_ui(!running, |ui| {
+        let t = &mut app.settings.tools;
+        let l = ui.label(tr.rate);
+        ui.horizontal(|ui| {
+            ui.add(
+                TextEdit::singleline(&mut t.gen_rate)
+                    .hint_text(tr.rate_hint)
+                    .desired_width(ui.available_width() - 80.0),
+            )
+            .labelled_by(l.id);
+            let unit = |u: RateUnit| match u {
+                RateUnit::PacketsPerSec => tr.packets_per_sec,
+                RateUnit::BytesPerSec => tr.bytes_per_sec,
+            };
+            ComboBox::from_id_salt("gen_unit")
+                .selected_text(unit(t.gen_unit))
+                .width(70.0)
+                .show_ui(ui, |ui| {
+                    for u in [RateUnit::PacketsPerSec, RateUnit::BytesPerSec] {
+                        ui.selectable_value(&mut t.gen_unit, u, unit(u));
+                    }
+                });
+        });
+        field(ui, tr.times, &mut t.gen_count, tr.no_limit);
+        field(ui, tr.seconds, &mut t.gen_seconds, tr.no_limit);
+    });
+    start_stop(
+        app,
+        cx,
+        ui,
+        JobSlot::Generator,
+        tr.start,
+        SessionAction::StartGenerator,
+    );
+}
+
+#[derive(Clone, Copy)]
+enum Dialog {
+    SendFile,
+    Import,
+    Export,
+}
+
+/// Runs a native file dialog on its own thread (it blocks until the user
+/// answers); reading or writing a quick-command file happens there too.
+fn pick_file(app: &mut Session, ctx: &egui::Context, what: Dialog) {
+    if app.file_pick.is_some() {
+        return;
+    }
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let ctx = ctx.clone();
+    let export = serde_json::to_string_pretty(&QuickFile::new(app.settings.tools.quick.clone()));
+    let spawned = std::thread::Builder::new()
+        .name("netpal-dialog".into())
+        .spawn(move || {
+            let json = rfd::FileDialog::new().add_filter("JSON", &["json"]);
+            let answer = match what {
+                Dialog::SendFile => rfd::FileDialog::new().pick_file().map(FilePick::SendFile),
+                Dialog::Import => json.pick_file().map(|p| {
+                    let read = std::fs::read_to_string(&p)
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| QuickFile::parse(&t));
+                    FilePick::Imported(p, read)
+                }),
+                Dialog::Export => json
+                    .set_file_name("quick-commands.json")
+                    .save_file()
+                    .map(|p| {
+                        let written = export
+                            .map_err(|e| e.to_string())
+                            .and_then(|t| std::fs::write(&p, t).map_err(|e| e.to_string()));
+                        FilePick::Exported(p, written)
+                    }),
+            };
+            let _ = tx.send(answer.unwrap_or(FilePick::Nothing));
+            ctx.request_repaint();
+        });
+    if spawned.is_ok() {
+        app.file_pick = Some(rx);
+    }
+}
+
+/// Takes a dialog's answer, once it has come.
+fn take_file_pick(app: &mut Session, tr: &Tr) {
+    let Some(rx) = &app.file_pick else {
+        return;
+    };
+    match rx.try_recv() {
+        Ok(pick) => {
+            app.file_pick = None;
+            apply_file_pick(app, tr, pick);
+        }
+        Err(crossbeam_channel::TryRecvError::Disconnected) => app.file_pick = None,
+        Err(crossbeam_channel::TryRecvError::Empty) => {}
+    }
+}
+
+/// What a dialog (or a test standing in for one) answered.
+pub fn apply_file_pick(app: &mut Session, tr: &Tr, pick: FilePick) {
+    let shown = |p: &PathBuf| p.display().to_string();
+    match pick {
+        FilePick::SendFile(p) => app.run_action(SessionAction::ChooseFile(p), tr),
+        FilePick::Imported(p, Ok(list)) => {
+            app.settings.tools.quick = list;
+            app.quick_editing = None;
+            app.quick_status = Some(Ok(format!("{} {}", tr.quick_file_read, shown(&p))));
+        }
+        FilePick::Imported(p, Err(e)) => {
+            app.quick_status = Some(Err(format!("{} {}: {e}", tr.quick_file_error, shown(&p))));
+        }
+        FilePick::Exported(p, Ok(())) => {
+            app.quick_status = Some(Ok(format!("{} {}", tr.quick_file_written, shown(&p))));
+        }
+        FilePick::Exported(p, Err(e)) => {
+            app.quick_status = Some(Err(format!("{}: {e}", shown(&p))));
+        }
+        FilePick::Nothing => {}
+    }
+}
