@@ -217,7 +217,11 @@ impl Jobs {
                     end(core, &job, end_as);
                 }
                 None => {
-                    report(core, &mut self.list[i], false);
+                    // A change held back by the report interval is sent
+                    // when the interval is up, even if nothing else wakes us.
+                    if let Some(w) = report(core, &mut self.list[i]) {
+                        next = Some(next.map_or(w, |n| n.min(w)));
+                    }
                     i += 1;
                 }
             }
@@ -238,15 +242,16 @@ fn end(core: &mut Core, job: &Job, end: JobEnd) {
     });
 }
 
-/// Reports progress at most every [`REPORT_EVERY`], or at once with `force`.
-fn report(core: &mut Core, job: &mut Job, force: bool) {
+/// Reports progress at most every [`REPORT_EVERY`]; returns when to
+/// report a change held back.
+fn report(core: &mut Core, job: &mut Job) -> Option<Instant> {
     let written = core.ledger.get(&job.id).map_or(0, |io| io.written);
     let state = (job.items, written, job.stalled);
     if state == job.reported {
-        return;
+        return None;
     }
-    if !force && job.last_report.elapsed() < REPORT_EVERY {
-        return;
+    if job.last_report.elapsed() < REPORT_EVERY {
+        return Some(job.last_report + REPORT_EVERY);
     }
     job.last_report = Instant::now();
     job.reported = state;
@@ -261,6 +266,7 @@ fn report(core: &mut Core, job: &mut Job, force: bool) {
         total,
         stalled: job.stalled,
     });
+    None
 }
 
 /// One item of a job, if one is due now; Err(when) if it is due later.

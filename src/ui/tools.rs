@@ -317,7 +317,7 @@ fn file(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         cx,
         ui,
         JobSlot::File,
-        tr.send_file,
+        tr.send_file_button,
         SessionAction::SendFile,
     );
 }

@@ -101,6 +101,8 @@ pub fn set_field(h: &mut Harness<'static, App>, label: &str, text: &str) {
     } else {
         Role::TextInput
     };
+    h.get_by_role_and_label(role, label).scroll_to_me();
+    h.step();
     h.get_by_role_and_label(role, label).click();
     h.step();
     h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
@@ -114,6 +116,9 @@ pub fn set_field(h: &mut Harness<'static, App>, label: &str, text: &str) {
 
 /// Picks `item` in the drop-down named `combo`.
 pub fn choose(h: &mut Harness<'static, App>, combo: &str, item: &str) {
+    h.get_by_role_and_label(Role::ComboBox, combo)
+        .scroll_to_me();
+    h.step();
     h.get_by_role_and_label(Role::ComboBox, combo).click();
     h.step();
     h.step();
@@ -178,7 +183,11 @@ pub fn new_tab(h: &mut Harness<'static, App>) {
     h.step();
 }
 
+/// Clicks the button named `label`, scrolling it into view first as a
+/// user would.
 pub fn click(h: &mut Harness<'static, App>, label: &str) {
+    h.get_by_role_and_label(Role::Button, label).scroll_to_me();
+    h.step();
     h.get_by_role_and_label(Role::Button, label).click();
     h.step();
 }

@@ -1,0 +1,376 @@
+//! The sending toolkit, driven by clicking, against real peers on 127.0.0.1:
+//! escapes, line endings, checksums, periodic sends, quick commands and
+//! sequences, history, resend, file send with Cancel, the generator.
+
+mod common;
+
+use common::*;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use netpal::App;
+use std::io::Read;
+use std::net::UdpSocket;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Opens the toolkit section named `title` (they start folded).
+fn open_section(h: &mut Harness<'static, App>, title: &str) {
+    h.get_by_label(title).scroll_to_me();
+    h.step();
+    h.get_by_label(title).click();
+    h.step();
+    h.step();
+}
+
+/// Reads from `conn` while stepping the UI until `done` says the bytes so
+/// far are enough, failing after a deadline.
+fn read_until(
+    h: &mut Harness<'static, App>,
+    conn: &mut std::net::TcpStream,
+    mut done: impl FnMut(&[u8]) -> bool,
+) -> Vec<u8> {
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    while !done(&out) {
+        h.step();
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("read failed: {e}"),
+        }
+        assert!(
+            start.elapsed() < DEADLINE * 3,
+            "timed out after {} bytes",
+            out.len()
+        );
+    }
+    out
+}
+
+#[test]
+fn escapes_and_crlf_arrive_as_the_exact_bytes() {
+    let (mut h, mut conn, _) = connected_client();
+    h.get_by_label("Escapes").click();
+    h.step();
+    choose(&mut h, "Append", "\\r\\n");
+    set_field(&mut h, "Data to send", "A\\tB\\x00\\\\\\x7F");
+    // The preview shows what will go out before Send.
+    wait_for_text(&mut h, "41 09 42 00 5C 7F 0D 0A  (8 bytes)");
+    click(&mut h, "Send");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 8), b"A\tB\0\\\x7F\r\n");
+
+    // A malformed escape is shown where the user types, and sends nothing.
+    set_field(&mut h, "Data to send", "bad \\q");
+    wait_for_text(
+        &mut h,
+        "Invalid escape: '\\q' at position 5 is not an escape",
+    );
+    assert!(
+        h.get_by_role_and_label(Role::Button, "Send")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
+
+#[test]
+fn crc16_modbus_is_appended_low_byte_first() {
+    let (mut h, mut conn, _) = connected_client();
+    h.get_by_label("Send as hex").click();
+    h.step();
+    choose(&mut h, "Checksum", "CRC-16/MODBUS");
+    set_field(&mut h, "Data to send", "01 03 00 00 00 0A");
+    wait_for_text(&mut h, "01 03 00 00 00 0A C5 CD  (8 bytes)");
+    click(&mut h, "Send");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(
+        read_n(&mut h, &mut conn, 8),
+        [0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD]
+    );
+}
+
+#[test]
+fn ten_periodic_sends_arrive_and_are_counted() {
+    let (mut h, mut conn, _) = connected_client();
+    set_field(&mut h, "Data to send", "tick;");
+    open_section(&mut h, "Periodic send");
+    set_field(&mut h, "Interval (ms)", "20");
+    set_field(&mut h, "Count", "10");
+    click(&mut h, "Start");
+    let got = read_until(&mut h, &mut conn, |b| b.len() >= 50);
+    assert_eq!(got, b"tick;".repeat(10));
+    wait_for_text(&mut h, "Done: 10 sends");
+    // Every send is a TX record and counted.
+    wait_for_text(&mut h, "TX 50 bytes / 10 packets");
+    // No eleventh send follows.
+    conn.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    assert!(
+        matches!(conn.read(&mut buf), Err(_)),
+        "a send after the count"
+    );
+}
+
+#[test]
+fn periodic_send_stops_on_stop() {
+    let (mut h, mut conn, _) = connected_client();
+    set_field(&mut h, "Data to send", "x");
+    open_section(&mut h, "Periodic send");
+    set_field(&mut h, "Interval (ms)", "5");
+    click(&mut h, "Start");
+    read_until(&mut h, &mut conn, |b| b.len() >= 3);
+    click(&mut h, "Stop");
+    wait_for_text(&mut h, "Stopped:");
+    // Drain what was on its way, then nothing more comes.
+    conn.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = conn.read(&mut buf) {
+        assert!(n > 0, "the connection closed");
+    }
+}
+
+#[test]
+fn quick_commands_send_alone_and_in_order() {
+    let (mut h, mut conn, _) = connected_client();
+    open_section(&mut h, "Quick commands");
+    // Two text commands, named in the editor...
+    for (name, text) in [("one", "first;"), ("two", "second;")] {
+        set_field(&mut h, "Data to send", text);
+        click(&mut h, "Add");
+        h.step();
+        set_field(&mut h, "Name", name);
+        click(&mut h, "Done");
+        h.step();
+    }
+    // ...and a hex frame that keeps its own checksum, whatever the send
+    // box does afterwards.
+    h.get_by_label("Send as hex").click();
+    h.step();
+    choose(&mut h, "Checksum", "CRC-16/MODBUS");
+    set_field(&mut h, "Data to send", "01 03 00 00 00 0A");
+    click(&mut h, "Add");
+    h.step();
+    set_field(&mut h, "Name", "frame");
+    click(&mut h, "Done");
+    h.step();
+    h.get_by_label("Send as hex").click();
+    h.step();
+    choose(&mut h, "Checksum", "—");
+
+    // One click sends one command.
+    click(&mut h, "two");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 7), b"second;");
+
+    // Move "two" above "one", then run them all in order.
+    click(&mut h, "Move up two");
+    click(&mut h, "Run in order");
+    let want: Vec<u8> = [
+        &b"second;"[..],
+        b"first;",
+        b"\x01\x03\x00\x00\x00\x0A\xC5\xCD",
+    ]
+    .concat();
+    let got = read_until(&mut h, &mut conn, |b| b.len() >= want.len());
+    assert_eq!(got, want);
+    wait_for_text(&mut h, "Done: 3 sends");
+}
+
+#[test]
+fn history_recalls_earlier_sends_and_a_tx_record_can_be_sent_again() {
+    let (mut h, mut conn, _) = connected_client();
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    for text in ["alpha", "beta"] {
+        set_field(&mut h, "Data to send", text);
+        click(&mut h, "Send");
+        assert_eq!(read_n(&mut h, &mut conn, text.len()), text.as_bytes());
+    }
+    // Empty the box, then Up twice brings back the send before last.
+    set_field(&mut h, "Data to send", "");
+    h.key_press(egui::Key::ArrowUp);
+    h.step();
+    h.key_press(egui::Key::ArrowUp);
+    h.step();
+    h.step();
+    let value = h
+        .get_by_role_and_label(Role::MultilineTextInput, "Data to send")
+        .accesskit_node()
+        .value();
+    assert_eq!(value.as_deref(), Some("alpha"));
+
+    // Right-click the first TX record and send it again.
+    wait_for_text(&mut h, "TX →");
+    h.get_all_by_label_contains("TX →")
+        .next()
+        .unwrap()
+        .click_secondary();
+    h.step();
+    h.step();
+    click(&mut h, "Send again");
+    assert_eq!(read_n(&mut h, &mut conn, 5), b"alpha");
+}
+
+/// A file dropped on the window, as egui-winit reports it.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn temp_file(name: &str, len: usize) -> (std::path::PathBuf, Vec<u8>) {
+    let dir = std::env::temp_dir().join(format!("netpal-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    // Not a repeating pattern, so a lost or repeated chunk shows.
+    let mut x: u32 = 2463534242;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&path, &data).unwrap();
+    (path, data)
+}
+
+fn drop_file(h: &mut Harness<'static, App>, path: &std::path::Path) {
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(path.to_path_buf())));
+    h.step();
+    h.step();
+}
+
+#[test]
+fn a_dropped_file_of_several_mib_arrives_byte_exact() {
+    let (mut h, mut conn, _) = connected_client();
+    let (path, data) = temp_file("several.bin", 5 * 1024 * 1024 + 123);
+    drop_file(&mut h, &path);
+    // The drop fills the file field and opens its section.
+    let field = h
+        .get_by_role_and_label(Role::TextInput, "File")
+        .accesskit_node()
+        .value();
+    assert_eq!(field.as_deref(), Some(path.to_string_lossy().as_ref()));
+    click(&mut h, "Send file");
+    let got = read_until(&mut h, &mut conn, |b| b.len() >= data.len());
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "the file arrived changed");
+    wait_for_text(&mut h, "Done:");
+    // The file's bytes are counted, though not logged record by record.
+    let n = data.len().to_string();
+    let mut with_commas = String::new();
+    for (i, c) in n.chars().enumerate() {
+        if i > 0 && (n.len() - i) % 3 == 0 {
+            with_commas.push(',');
+        }
+        with_commas.push(c);
+    }
+    wait_for_text(&mut h, &format!("TX {with_commas} bytes"));
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn cancel_stops_a_file_send_to_a_peer_that_never_reads() {
+    let (mut h, _conn, _) = connected_client();
+    let (path, _) = temp_file("big.bin", 64 * 1024 * 1024);
+    drop_file(&mut h, &path);
+    click(&mut h, "Send file");
+    // The peer reads nothing: the send stalls and says so.
+    wait_for_text(&mut h, "waiting for the peer to read");
+    click(&mut h, "Cancel");
+    wait_for_text(&mut h, "Stopped:");
+    // The button is back, and the session still works.
+    h.get_by_role_and_label(Role::Button, "Send file");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_missing_file_is_reported_and_nothing_is_sent() {
+    let (mut h, _conn, _) = connected_client();
+    open_section(&mut h, "Send a file");
+    set_field(&mut h, "File", "/nonexistent/netpal/file.bin");
+    click(&mut h, "Send file");
+    wait_for_text(&mut h, "reading the file /nonexistent/netpal/file.bin");
+    wait_for_text(&mut h, "TX 0 bytes / 0 packets");
+}
+
+#[test]
+fn the_generator_sends_a_counted_burst_of_udp_datagrams() {
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let peer_port = peer.local_addr().unwrap().port();
+    let mut h = harness();
+    let _ = open_udp(&mut h);
+    set_field(&mut h, "Remote host", "127.0.0.1");
+    set_field(&mut h, "Remote port", &peer_port.to_string());
+    set_field(&mut h, "Data to send", "datagram");
+    open_section(&mut h, "Traffic generator");
+    set_field(&mut h, "Rate", "2000");
+    set_field(&mut h, "Count", "200");
+    set_field(&mut h, "Seconds", "");
+    click(&mut h, "Start");
+    peer.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    let mut got = 0;
+    let mut buf = [0u8; 64];
+    let start = Instant::now();
+    while got < 200 {
+        h.step();
+        while let Ok((n, _)) = peer.recv_from(&mut buf) {
+            assert_eq!(&buf[..n], b"datagram");
+            got += 1;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "only {got} datagrams arrived; shown: {:?}",
+            shown_labels(&h)
+        );
+    }
+    wait_for_text(&mut h, "Done: 200 sends");
+    wait_for_text(&mut h, "TX 1,600 bytes / 200 packets");
+}
+
+#[test]
+fn a_udp_payload_over_one_datagram_is_refused_before_send() {
+    let mut h = harness();
+    let _ = open_udp(&mut h);
+    set_field(&mut h, "Remote host", "127.0.0.1");
+    set_field(&mut h, "Remote port", "9");
+    h.get_by_label("Escapes").click();
+    h.step();
+    // 65,508 bytes: one more than a datagram holds.
+    let text = "\\xAA".repeat(65_508);
+    set_field(&mut h, "Data to send", &text);
+    wait_for_text(
+        &mut h,
+        "65508 bytes is more than one UDP datagram can carry",
+    );
+    assert!(
+        h.get_by_role_and_label(Role::Button, "Send")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
