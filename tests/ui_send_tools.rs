@@ -117,10 +117,14 @@ fn ten_periodic_sends_arrive_and_are_counted() {
     conn.set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
     let mut buf = [0u8; 16];
-    assert!(
-        matches!(conn.read(&mut buf), Err(_)),
-        "a send after the count"
-    );
+    match conn.read(&mut buf) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) => {}
+        other => panic!("expected nothing after the count, got {other:?}"),
+    }
 }
 
 #[test]
