@@ -396,3 +396,272 @@ fn end_of_stdin_does_not_end_the_session() {
     assert_eq!(code, Some(0), "{err}");
     run.line_with("still here");
 }
+
+/// Reads from `conn` until `n` bytes or the deadline.
+fn read_exactly(conn: &mut TcpStream, n: usize) -> Vec<u8> {
+    conn.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut got = vec![0u8; n];
+    conn.read_exact(&mut got).unwrap();
+    got
+}
+
+#[test]
+fn modbus_frame_gets_its_crc_from_checksum() {
+    // The example of the manual: a Modbus read request with its CRC.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--send-hex",
+            "--send",
+            "01 03 00 00 00 0A",
+            "--checksum",
+            "crc16-modbus",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut conn = accept_within(&l);
+    assert_eq!(
+        read_exactly(&mut conn, 8),
+        [0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD]
+    );
+    run.line_with("TX");
+}
+
+#[test]
+fn escapes_and_append_shape_send_and_stdin_lines() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--escapes",
+            "--append",
+            "crlf",
+            "--send",
+            "\\x02AT\\t1",
+        ],
+        true,
+    );
+    let mut conn = accept_within(&l);
+    assert_eq!(read_exactly(&mut conn, 7), b"\x02AT\t1\r\n");
+    // A stdin line's own ending gives way to CR LF; its escapes count too.
+    run.stdin().write_all(b"next\\x21\n").unwrap();
+    run.stdin().flush().unwrap();
+    assert_eq!(read_exactly(&mut conn, 7), b"next!\r\n");
+}
+
+#[test]
+fn bad_send_options_exit_2_with_a_reason() {
+    for (args, needle) in [
+        (
+            &["--checksum", "md5", "--send", "x"][..],
+            "unknown checksum",
+        ),
+        (
+            &["--append", "lfcr", "--send", "x"][..],
+            "none, cr, lf, crlf",
+        ),
+        (&["--escapes", "--send", "bad \\q"][..], "invalid escape"),
+        (&["--send", "x", "--rate", "fast"][..], "not a rate"),
+        (
+            &["--send", "x", "--interval", "1s", "--rate", "10"][..],
+            "cannot be used",
+        ),
+    ] {
+        let mut all = vec!["--open", "tcp-client:127.0.0.1:9", "--no-stdin"];
+        all.extend_from_slice(args);
+        let mut run = start(&all, false);
+        let (code, err) = run.finish();
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+/// A file with no repeating pattern, so a lost or doubled chunk shows.
+fn temp_file(name: &str, len: usize) -> (std::path::PathBuf, Vec<u8>) {
+    let dir = std::env::temp_dir().join(format!("netpal-headless-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let mut x: u32 = 0x9E37_79B9;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 8) as u8
+        })
+        .collect();
+    std::fs::write(&path, &data).unwrap();
+    (path, data)
+}
+
+#[test]
+fn send_file_streams_it_byte_exact_then_exits_when_sent() {
+    let (path, data) = temp_file("stream.bin", 3 * 1024 * 1024 + 7);
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--send-file",
+            path.to_str().unwrap(),
+            "--exit-after",
+            "sent",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut conn = accept_within(&l);
+    let got = read_exactly(&mut conn, data.len());
+    assert!(got == data, "the file arrived changed");
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+    let done = run.line_with("-- sent: file");
+    assert!(done.contains(&format!("{} bytes", data.len())), "{done}");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn send_file_over_udp_in_datagrams_of_the_chosen_size() {
+    let (path, data) = temp_file("datagrams.bin", 10_000);
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(DEADLINE)).unwrap();
+    let spec = format!(
+        "udp:127.0.0.1:0,remote=127.0.0.1:{}",
+        peer.local_addr().unwrap().port()
+    );
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--send-file",
+            path.to_str().unwrap(),
+            "--datagram-size",
+            "3000",
+            "--gap",
+            "1ms",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut got = Vec::new();
+    let mut sizes = Vec::new();
+    let mut buf = [0u8; 65536];
+    while got.len() < data.len() {
+        let (n, _) = peer.recv_from(&mut buf).unwrap();
+        sizes.push(n);
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(sizes, [3000, 3000, 3000, 1000]);
+    assert!(got == data);
+    run.line_with("-- sent: file");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_missing_file_exits_1_and_says_which() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--send-file",
+            "/nonexistent/netpal.bin",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let _conn = accept_within(&l);
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(1));
+    assert!(err.contains("/nonexistent/netpal.bin"), "{err}");
+}
+
+#[test]
+fn rate_and_duration_pace_the_traffic() {
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let spec = format!(
+        "udp:127.0.0.1:0,remote=127.0.0.1:{}",
+        peer.local_addr().unwrap().port()
+    );
+    // 200 packets per second for 300 ms: due at 0, 5, ... 295 ms, so at
+    // most 60 sends, however fast the machine.
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--send",
+            "p",
+            "--rate",
+            "200pps",
+            "--duration",
+            "300ms",
+            "--exit-after",
+            "sent",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+    let done = run.line_with("-- sent: send");
+    let sends: u64 = done
+        .split("send ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {done}"));
+    assert!((1..=60).contains(&sends), "{sends} sends: {done}");
+    // Every send the summary counts arrived.
+    let mut got = 0;
+    let mut buf = [0u8; 16];
+    while peer.recv_from(&mut buf).is_ok() {
+        got += 1;
+    }
+    assert_eq!(got, sends);
+}
+
+#[test]
+fn stdin_waits_for_a_slow_peer_and_loses_no_line() {
+    // 100,000 lines of 1 KiB: far more than the send queue holds, towards
+    // a peer that does not read at first.
+    const LINES: usize = 100_000;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(&["--open", &spec, "--view", "hex"], true);
+    let conn = accept_within(&l);
+    let mut stdin = run.child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        let filler = "x".repeat(1000);
+        for i in 0..LINES {
+            if writeln!(stdin, "{i:08} {filler}").is_err() {
+                return i;
+            }
+        }
+        LINES
+    });
+    // Not reading for a while lets the queues fill up: NetPal must stop
+    // taking stdin rather than refuse lines.
+    std::thread::sleep(Duration::from_millis(500));
+    conn.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut reader = BufReader::new(conn);
+    let mut line = String::new();
+    for i in 0..LINES {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(&line[..8], format!("{i:08}"), "line {i} out of order");
+    }
+    assert_eq!(writer.join().unwrap(), LINES);
+    let _ = run.child.kill();
+    let (_, err) = run.finish();
+    assert!(!err.contains("queue"), "{err}");
+}
