@@ -484,7 +484,7 @@ fn bad_send_options_exit_2_with_a_reason() {
 
 /// A file with no repeating pattern, so a lost or doubled chunk shows.
 fn temp_file(name: &str, len: usize) -> (std::path::PathBuf, Vec<u8>) {
-    let dir = std::env::temp_dir().join(format!("netpal-headless-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("netpal-headless-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     let mut x: u32 = 0x9E37_79B9;
@@ -524,7 +524,7 @@ fn send_file_streams_it_byte_exact_then_exits_when_sent() {
     assert_eq!(code, Some(0), "{err}");
     let done = run.line_with("-- sent: file");
     assert!(done.contains(&format!("{} bytes", data.len())), "{done}");
-    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
 #[test]
@@ -561,7 +561,7 @@ fn send_file_over_udp_in_datagrams_of_the_chosen_size() {
     assert_eq!(sizes, [3000, 3000, 3000, 1000]);
     assert!(got == data);
     run.line_with("-- sent: file");
-    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
 #[test]

@@ -243,7 +243,7 @@ impl egui::DroppedFile for Dropped {
 }
 
 fn temp_file(name: &str, len: usize) -> (std::path::PathBuf, Vec<u8>) {
-    let dir = std::env::temp_dir().join(format!("netpal-test-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("netpal-test-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     // Not a repeating pattern, so a lost or repeated chunk shows.
@@ -294,7 +294,7 @@ fn a_dropped_file_of_several_mib_arrives_byte_exact() {
         with_commas.push(c);
     }
     wait_for_text(&mut h, &format!("TX {with_commas} bytes"));
-    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
 #[test]
@@ -309,7 +309,7 @@ fn cancel_stops_a_file_send_to_a_peer_that_never_reads() {
     wait_for_text(&mut h, "Stopped:");
     // The button is back, and the session still works.
     h.get_by_role_and_label(Role::Button, "Send file");
-    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
 #[test]
@@ -377,4 +377,48 @@ fn a_udp_payload_over_one_datagram_is_refused_before_send() {
             .accesskit_node()
             .is_disabled()
     );
+}
+
+#[test]
+fn quick_commands_export_and_import_and_a_bad_file_is_refused() {
+    use netpal::session::{FilePick, QuickCommand};
+    use netpal::ui::tools::{apply_file_pick, export_quick, import_quick};
+    let tr = &netpal::ui::i18n::EN;
+    let dir = std::env::temp_dir().join(format!("netpal-quick-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut h = harness();
+    open_section(&mut h, "Quick commands");
+
+    // What the Export dialog's thread writes, the Import one reads back.
+    let good = dir.join("good.json");
+    let list = vec![
+        QuickCommand {
+            name: "ping".into(),
+            text: "PING\\r\\n".into(),
+            ..Default::default()
+        },
+        QuickCommand {
+            name: "status".into(),
+            text: "01 02".into(),
+            ..Default::default()
+        },
+    ];
+    assert!(matches!(
+        export_quick(good.clone(), list),
+        FilePick::Exported(_, Ok(()))
+    ));
+    let pick = import_quick(good.clone());
+    apply_file_pick(h.state_mut().focused_mut().unwrap(), tr, pick);
+    wait_for_text(&mut h, "Quick commands read from");
+    h.get_by_role_and_label(Role::Button, "ping");
+    h.get_by_role_and_label(Role::Button, "status");
+
+    // A file that is not a command list is refused and the list is kept.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"commands\": 5}").unwrap();
+    let pick = import_quick(bad);
+    apply_file_pick(h.state_mut().focused_mut().unwrap(), tr, pick);
+    wait_for_text(&mut h, "Cannot read the quick commands");
+    h.get_by_role_and_label(Role::Button, "ping");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -113,7 +113,6 @@ impl Kind for Udp {
             }
             keep
         });
-        self.out_bytes -= gone;
         for (_, waiting) in self.resolving.values_mut() {
             waiting.retain(|(data, tag)| {
                 let keep = tag.job != Some(id);
@@ -123,6 +122,7 @@ impl Kind for Udp {
                 keep
             });
         }
+        self.out_bytes -= gone;
         ledger_dropped(
             &mut core.ledger,
             Tag {

@@ -692,6 +692,11 @@ impl Session {
         self.jobs.iter().find(|j| j.slot == slot)
     }
 
+    /// How the last job of a slot ended, or why it could not start.
+    pub fn job_result(&self, slot: JobSlot) -> Option<&Result<JobResult, String>> {
+        self.job_results.get(&slot)
+    }
+
     /// Starts a job on the worker, or says why not beside its controls.
     fn start_job(&mut self, slot: JobSlot, what: String, spec: Result<JobSpec, String>, tr: &Tr) {
         self.job_results.remove(&slot);
@@ -721,6 +726,7 @@ impl Session {
                     stalled: false,
                     quiet,
                     counted: (0, 0),
+                    samples: std::collections::VecDeque::new(),
                 });
             }
             Err(e) => {
@@ -867,6 +873,7 @@ impl Session {
         j.items = items;
         j.bytes = bytes;
         j.total = total.or(j.total);
+        j.sample(Instant::now());
         if j.quiet {
             // File and generator bytes leave no records: count them here.
             self.counters.tx_bytes += bytes.saturating_sub(j.counted.0);

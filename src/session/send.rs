@@ -58,6 +58,8 @@ pub struct HistoryItem {
 
 /// How many earlier sends are kept.
 pub const HISTORY_LEN: usize = 50;
+/// Sends longer than this (in bytes of text) are not kept in the history.
+pub const HISTORY_ITEM_MAX: usize = 16 * 1024;
 
 /// A generator's rate unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -113,7 +115,8 @@ impl Default for SendTools {
 impl SendTools {
     /// Remembers a send, most recent last, without repeating the last one.
     pub fn remember(&mut self, item: HistoryItem) {
-        if item.text.is_empty() {
+        // Huge payloads (a pasted dump) would bloat the saved settings.
+        if item.text.is_empty() || item.text.len() > HISTORY_ITEM_MAX {
             return;
         }
         self.history.retain(|h| *h != item);
@@ -141,17 +144,49 @@ pub struct JobView {
     pub quiet: bool,
     /// Bytes and items already added to the counters.
     pub counted: (u64, u64),
+    /// Recent progress reports (time, items, bytes), for the current rate.
+    pub samples: std::collections::VecDeque<(Instant, u64, u64)>,
 }
 
+/// The span the current rate is measured over.
+const RATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl JobView {
-    /// Bytes per second since the start.
-    pub fn rate(&self) -> f64 {
-        let secs = self.started.elapsed().as_secs_f64();
-        if secs > 0.0 {
-            self.bytes as f64 / secs
-        } else {
-            0.0
+    /// Notes a progress report for the current rate.
+    pub fn sample(&mut self, at: Instant) {
+        self.samples.push_back((at, self.items, self.bytes));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, ..)| at.duration_since(*t) > RATE_WINDOW)
+            && self.samples.len() > 2
+        {
+            self.samples.pop_front();
         }
+    }
+
+    /// Items and bytes per second over the last second or so (since the
+    /// start at first); a stalled send shows its rate falling to zero.
+    pub fn rate(&self, now: Instant) -> (f64, f64) {
+        let (t0, i0, b0) = self
+            .samples
+            .front()
+            .copied()
+            .unwrap_or((self.started, 0, 0));
+        let (t0, i0, b0) = if now.duration_since(t0) > RATE_WINDOW * 2 {
+            // Nothing reported for a while: nothing moved.
+            return (0.0, 0.0);
+        } else {
+            (t0, i0, b0)
+        };
+        let secs = now.duration_since(t0).as_secs_f64();
+        if secs <= 0.0 {
+            return (0.0, 0.0);
+        }
+        (
+            (self.items - i0) as f64 / secs,
+            (self.bytes - b0) as f64 / secs,
+        )
     }
 }
 
@@ -199,6 +234,7 @@ mod tests {
         t.remember(item("b"));
         t.remember(item("a"));
         t.remember(item(""));
+        t.remember(item(&"x".repeat(HISTORY_ITEM_MAX + 1)));
         assert_eq!(t.history, vec![item("b"), item("a")]);
         for i in 0..100 {
             t.remember(item(&i.to_string()));

@@ -827,22 +827,37 @@ impl Tr {
         }
     }
 
-    /// A running job: "sent 12 (1.2 KiB, 3.4 KiB/s)", or a file's share.
-    pub fn job_running(&self, items: u64, bytes: u64, total: Option<u64>, rate: f64) -> String {
+    /// A running job: "sent 12 (1.2 KiB; 3.4 KiB/s, 40/s)", or a file's
+    /// share, with the current rates.
+    pub fn job_running(
+        &self,
+        items: u64,
+        bytes: u64,
+        total: Option<u64>,
+        (per_sec, bytes_per_sec): (f64, f64),
+    ) -> String {
         let b = crate::ui::human_bytes(bytes);
-        let r = crate::ui::human_bytes(rate as u64);
+        let r = crate::ui::human_bytes(bytes_per_sec as u64);
+        let p = crate::ui::thousands(per_sec as u64);
+        let n = crate::ui::thousands(items);
         match (total, self.is_zh()) {
             (Some(t), true) => format!("{b} / {}（{r}/秒）", crate::ui::human_bytes(t)),
             (Some(t), false) => format!("{b} of {} ({r}/s)", crate::ui::human_bytes(t)),
-            (None, true) => format!("已发送 {} 次（{b}，{r}/秒）", crate::ui::thousands(items)),
-            (None, false) => format!("sent {} ({b}, {r}/s)", crate::ui::thousands(items)),
+            (None, true) => format!("已发送 {n} 次（{b}；{r}/秒，{p} 次/秒）"),
+            (None, false) => format!("sent {n} ({b}; {r}/s, {p}/s)"),
         }
     }
 
     /// How a job ended, in one line.
-    pub fn job_ended(&self, items: u64, bytes: u64, secs: f64, end: &crate::net::JobEnd) -> String {
+    /// `items` None: a file, where the pieces it was sent in mean nothing.
+    pub fn job_ended(
+        &self,
+        items: Option<u64>,
+        bytes: u64,
+        secs: f64,
+        end: &crate::net::JobEnd,
+    ) -> String {
         use crate::net::JobEnd;
-        let n = crate::ui::thousands(items);
         let b = crate::ui::human_bytes(bytes);
         let rate = if secs > 0.0 {
             crate::ui::human_bytes((bytes as f64 / secs) as u64)
@@ -850,10 +865,11 @@ impl Tr {
             b.clone()
         };
         let zh = self.is_zh();
-        let what = if zh {
-            format!("{n} 次，{b}，{secs:.2} 秒，{rate}/秒")
-        } else {
-            format!("{n} sends, {b} in {secs:.2} s, {rate}/s")
+        let what = match (items.map(crate::ui::thousands), zh) {
+            (Some(n), true) => format!("{n} 次，{b}，{secs:.2} 秒，{rate}/秒"),
+            (Some(n), false) => format!("{n} sends, {b} in {secs:.2} s, {rate}/s"),
+            (None, true) => format!("{b}，{secs:.2} 秒，{rate}/秒"),
+            (None, false) => format!("{b} in {secs:.2} s, {rate}/s"),
         };
         match (end, zh) {
             (JobEnd::Done, true) => format!("完成：{what}"),

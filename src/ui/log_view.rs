@@ -77,14 +77,15 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             let name = if what.is_empty() {
                 tr.job_name(*slot).to_string()
             } else {
-                format!("{} {what}", tr.job_name(*slot))
+                format!("{} {what}", tr.file)
             };
+            let items = (*slot != crate::log::JobSlot::File).then_some(*items);
             let tone = if matches!(end, crate::net::JobEnd::Failed(_)) {
                 Tone::Error
             } else {
                 Tone::Info
             };
-            let text = tr.job_ended(*items, *bytes, *millis as f64 / 1000.0, end);
+            let text = tr.job_ended(items, *bytes, *millis as f64 / 1000.0, end);
             (format!("{name} — {text}"), tone)
         }
     }

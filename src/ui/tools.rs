@@ -86,7 +86,11 @@ fn job_status(app: &Session, tr: &Tr, ui: &mut egui::Ui, slot: JobSlot) {
             let share = j.bytes as f32 / total as f32;
             ui.add(egui::ProgressBar::new(share).show_percentage());
         }
-        ui.label(tr.job_running(j.items, j.bytes, j.total, j.rate()));
+        let rate = j.rate(std::time::Instant::now());
+        ui.label(tr.job_running(j.items, j.bytes, j.total, rate));
+        // The rate changes while nothing else does.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(250));
         if j.stalled {
             ui.colored_label(ui.visuals().warn_fg_color, tr.stalled);
         }
@@ -94,7 +98,8 @@ fn job_status(app: &Session, tr: &Tr, ui: &mut egui::Ui, slot: JobSlot) {
     }
     match app.job_results.get(&slot) {
         Some(Ok(r)) => {
-            let text = tr.job_ended(r.items, r.bytes, r.secs, &r.end);
+            let items = (slot != JobSlot::File).then_some(r.items);
+            let text = tr.job_ended(items, r.bytes, r.secs, &r.end);
             if matches!(r.end, crate::net::JobEnd::Failed(_)) {
                 ui.colored_label(ui.visuals().error_fg_color, text);
             } else {
@@ -295,15 +300,16 @@ fn file(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let running = app.job(JobSlot::File).is_some();
     ui.add_enabled_ui(!running, |ui| {
         let l = ui.label(tr.file);
-        ui.horizontal(|ui| {
-            ui.add(
-                TextEdit::singleline(&mut app.settings.tools.file_path)
-                    .desired_width(ui.available_width() - 70.0),
-            )
-            .labelled_by(l.id);
+        // Right to left, so the field takes whatever the button leaves.
+        row_right_to_left(ui, |ui| {
             if ui.button(tr.browse).clicked() {
                 pick_file(app, ui.ctx(), Dialog::SendFile);
             }
+            ui.add(
+                TextEdit::singleline(&mut app.settings.tools.file_path)
+                    .desired_width(ui.available_width()),
+            )
+            .labelled_by(l.id);
         });
         ui.label(RichText::new(tr.drop_hint).weak().small());
         if app.protocol() == Protocol::Udp {
@@ -329,13 +335,7 @@ fn generator(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     ui.add_enabled_ui(!running, |ui| {
         let t = &mut app.settings.tools;
         let l = ui.label(tr.rate);
-        ui.horizontal(|ui| {
-            ui.add(
-                TextEdit::singleline(&mut t.gen_rate)
-                    .hint_text(tr.rate_hint)
-                    .desired_width(ui.available_width() - 80.0),
-            )
-            .labelled_by(l.id);
+        row_right_to_left(ui, |ui| {
             let unit = |u: RateUnit| match u {
                 RateUnit::PacketsPerSec => tr.packets_per_sec,
                 RateUnit::BytesPerSec => tr.bytes_per_sec,
@@ -347,7 +347,15 @@ fn generator(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     for u in [RateUnit::PacketsPerSec, RateUnit::BytesPerSec] {
                         ui.selectable_value(&mut t.gen_unit, u, unit(u));
                     }
-                });
+                })
+                .response
+                .on_hover_text(tr.rate);
+            ui.add(
+                TextEdit::singleline(&mut t.gen_rate)
+                    .hint_text(tr.rate_hint)
+                    .desired_width(ui.available_width()),
+            )
+            .labelled_by(l.id);
         });
         field(ui, tr.times, &mut t.gen_count, tr.no_limit);
         field(ui, tr.seconds, &mut t.gen_seconds, tr.no_limit);
@@ -377,28 +385,18 @@ fn pick_file(app: &mut Session, ctx: &egui::Context, what: Dialog) {
     }
     let (tx, rx) = crossbeam_channel::bounded(1);
     let ctx = ctx.clone();
-    let export = serde_json::to_string_pretty(&QuickFile::new(app.settings.tools.quick.clone()));
+    let list = app.settings.tools.quick.clone();
     let spawned = std::thread::Builder::new()
         .name("netpal-dialog".into())
         .spawn(move || {
             let json = rfd::FileDialog::new().add_filter("JSON", &["json"]);
             let answer = match what {
                 Dialog::SendFile => rfd::FileDialog::new().pick_file().map(FilePick::SendFile),
-                Dialog::Import => json.pick_file().map(|p| {
-                    let read = std::fs::read_to_string(&p)
-                        .map_err(|e| e.to_string())
-                        .and_then(|t| QuickFile::parse(&t));
-                    FilePick::Imported(p, read)
-                }),
+                Dialog::Import => json.pick_file().map(import_quick),
                 Dialog::Export => json
                     .set_file_name("quick-commands.json")
                     .save_file()
-                    .map(|p| {
-                        let written = export
-                            .map_err(|e| e.to_string())
-                            .and_then(|t| std::fs::write(&p, t).map_err(|e| e.to_string()));
-                        FilePick::Exported(p, written)
-                    }),
+                    .map(|p| export_quick(p, list)),
             };
             let _ = tx.send(answer.unwrap_or(FilePick::Nothing));
             ctx.request_repaint();
@@ -406,6 +404,22 @@ fn pick_file(app: &mut Session, ctx: &egui::Context, what: Dialog) {
     if spawned.is_ok() {
         app.file_pick = Some(rx);
     }
+}
+
+/// Reads a quick-command file (on the dialog's thread).
+pub fn import_quick(path: PathBuf) -> FilePick {
+    let read = std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| QuickFile::parse(&t));
+    FilePick::Imported(path, read)
+}
+
+/// Writes a quick-command file (on the dialog's thread).
+pub fn export_quick(path: PathBuf, list: Vec<QuickCommand>) -> FilePick {
+    let written = serde_json::to_string_pretty(&QuickFile::new(list))
+        .map_err(|e| e.to_string())
+        .and_then(|t| std::fs::write(&path, t).map_err(|e| e.to_string()));
+    FilePick::Exported(path, written)
 }
 
 /// Takes a dialog's answer, once it has come.
@@ -444,4 +458,11 @@ pub fn apply_file_pick(app: &mut Session, tr: &Tr, pick: FilePick) {
         }
         FilePick::Nothing => {}
     }
+}
+
+/// One row laid out from the right, so a field placed last takes the
+/// width the buttons leave.
+fn row_right_to_left(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
+    let size = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+    ui.allocate_ui_with_layout(size, egui::Layout::right_to_left(egui::Align::Center), add);
 }

@@ -1,7 +1,7 @@
 //! NetPal's performance, measured against raw sockets in the same run.
 //!
 //! `cargo bench --bench perf` runs everything; `cargo bench --bench perf -- NAME`
-//! runs one of: tcp, udp, frame, memory, scale, idle, sessions. Every figure is printed;
+//! runs one of: tcp, udp, frame, memory, scale, idle, sessions, send. Every figure is printed;
 //! nothing is asserted. All traffic stays on 127.0.0.1, and every loop is
 //! bounded in count and time.
 
@@ -9,7 +9,7 @@ use netpal::App;
 use netpal::app::Settings;
 use netpal::log::ViewMode;
 use netpal::net::{Event, Protocol};
-use netpal::session::{Session, SessionAction, SessionSettings};
+use netpal::session::{JobSlot, Session, SessionAction, SessionSettings};
 use netpal::ui::i18n::Lang;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -765,6 +765,279 @@ fn sessions_run(what: &str, chunk: Vec<u8>) {
     );
 }
 
+// ---- sending: file, generator, periodic ----------------------------------------------
+
+/// A reader that discards everything; returns bytes read and when the last came.
+fn sink_tcp(
+    l: TcpListener,
+    want: u64,
+    limit: Duration,
+) -> std::thread::JoinHandle<(u64, Duration)> {
+    peer_thread(move || {
+        let Ok((mut c, _)) = l.accept() else {
+            return (0, Duration::ZERO);
+        };
+        let _ = c.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut buf = vec![0u8; CHUNK];
+        let mut got = 0u64;
+        let start = Instant::now();
+        let mut last = start;
+        while got < want && start.elapsed() < limit {
+            match c.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    got += n as u64;
+                    last = Instant::now();
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => break,
+            }
+        }
+        (got, last - start)
+    })
+}
+
+/// A raw Rust writer: 64 KiB writes for `secs`; MB/s as the reader saw it.
+fn raw_writer(secs: Duration) -> f64 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let reader = sink_tcp(l, u64::MAX, secs + Duration::from_secs(5));
+    let mut c = TcpStream::connect(addr).expect("connect");
+    let chunk = letters();
+    let start = Instant::now();
+    while start.elapsed() < secs {
+        if c.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    drop(c);
+    let (got, el) = reader.join().unwrap_or_default();
+    mbs(got, el)
+}
+
+/// A TCP client session towards a sink; returns the UI and the sink.
+fn client_to_sink(want: u64, limit: Duration) -> (Ui, std::thread::JoinHandle<(u64, Duration)>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let reader = sink_tcp(l, want, limit);
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    let s = ui.s_mut();
+    s.settings.protocol = Protocol::TcpClient;
+    s.settings.remote_host = "127.0.0.1".into();
+    s.settings.remote_port = port.to_string();
+    let id = s.id;
+    ui.app
+        .run_action(netpal::app::Action::Session(id, SessionAction::Open));
+    ui.frames_until(Duration::from_secs(5), |a| a.remote_peer().is_some());
+    (ui, reader)
+}
+
+fn frame_line(ui: &Ui, times: &[Duration]) -> String {
+    format!(
+        "frames: wall p50 {}, p99 {}; UI CPU p99 {}",
+        ms(percentile(times, 0.5)),
+        ms(percentile(times, 0.99)),
+        ms(percentile(&ui.cpu, 0.99))
+    )
+}
+
+fn netpal_file_send(size: u64) -> (f64, String) {
+    let path = std::env::temp_dir().join(format!("netpal-bench-{}.bin", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&path).expect("temp file");
+        let chunk = letters();
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            f.write_all(&chunk[..n]).expect("write temp file");
+            left -= n as u64;
+        }
+    }
+    let (mut ui, reader) = client_to_sink(size, Duration::from_secs(60));
+    ui.s_mut().settings.tools.file_path = path.display().to_string();
+    let id = ui.s().id;
+    ui.cpu.clear();
+    ui.app
+        .run_action(netpal::app::Action::Session(id, SessionAction::SendFile));
+    let times = ui.frames_until(Duration::from_secs(60), |a| {
+        a.job(JobSlot::File).is_none() && a.job_result(JobSlot::File).is_some()
+    });
+    let (got, el) = reader.join().unwrap_or_default();
+    let _ = std::fs::remove_file(&path);
+    let line = frame_line(&ui, &times);
+    (mbs(got, el), line)
+}
+
+fn netpal_generator_tcp(secs: Duration) -> (f64, String) {
+    let (mut ui, reader) = client_to_sink(u64::MAX, secs + Duration::from_secs(5));
+    let s = ui.s_mut();
+    s.send_text = String::from_utf8(letters()).unwrap_or_default();
+    s.settings.tools.gen_rate.clear();
+    s.settings.tools.gen_count.clear();
+    s.settings.tools.gen_seconds = format!("{}", secs.as_secs_f64());
+    let id = s.id;
+    ui.cpu.clear();
+    ui.app.run_action(netpal::app::Action::Session(
+        id,
+        SessionAction::StartGenerator,
+    ));
+    let times = ui.frames_until(secs + Duration::from_secs(10), |a| {
+        a.job(JobSlot::Generator).is_none() && a.job_result(JobSlot::Generator).is_some()
+    });
+    // The session closes; the sink sees the end.
+    ui.app
+        .run_action(netpal::app::Action::Session(id, SessionAction::Close));
+    let (got, el) = reader.join().unwrap_or_default();
+    (mbs(got, el), frame_line(&ui, &times))
+}
+
+/// A UDP socket that counts datagrams until `quiet` passes with none.
+fn udp_counter(quiet: Duration) -> (SocketAddr, std::thread::JoinHandle<Vec<Instant>>) {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let _ = s.set_read_timeout(Some(quiet));
+    let addr = s.local_addr().expect("addr");
+    let h = peer_thread(move || {
+        let mut buf = [0u8; 2048];
+        let mut at = Vec::new();
+        // The first datagram may take a moment (the session opens first).
+        let start = Instant::now();
+        loop {
+            match s.recv_from(&mut buf) {
+                Ok(_) => at.push(Instant::now()),
+                Err(_) if at.is_empty() && start.elapsed() < Duration::from_secs(10) => {}
+                Err(_) => break,
+            }
+            if at.len() > 5_000_000 {
+                break;
+            }
+        }
+        at
+    });
+    (addr, h)
+}
+
+fn raw_udp_sender(count: u64) -> (f64, u64) {
+    let (to, counter) = udp_counter(Duration::from_millis(300));
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let payload = [b'u'; 64];
+    let start = Instant::now();
+    let mut sent = 0u64;
+    while sent < count && start.elapsed() < Duration::from_secs(20) {
+        if s.send_to(&payload, to).is_ok() {
+            sent += 1;
+        }
+    }
+    let el = start.elapsed();
+    let got = counter.join().map(|v| v.len() as u64).unwrap_or(0);
+    (sent as f64 / el.as_secs_f64(), got)
+}
+
+/// A UDP session whose remote is `to`, opened and bound.
+fn udp_to(to: SocketAddr) -> Ui {
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    ui.open(Protocol::Udp);
+    let s = ui.s_mut();
+    s.settings.remote_host = to.ip().to_string();
+    s.settings.remote_port = to.port().to_string();
+    ui
+}
+
+fn netpal_udp_generator(count: u64) -> (f64, u64, String) {
+    let (to, counter) = udp_counter(Duration::from_millis(300));
+    let mut ui = udp_to(to);
+    let s = ui.s_mut();
+    s.send_text = "u".repeat(64);
+    s.settings.tools.gen_rate.clear();
+    s.settings.tools.gen_count = count.to_string();
+    s.settings.tools.gen_seconds.clear();
+    let id = s.id;
+    ui.cpu.clear();
+    ui.app.run_action(netpal::app::Action::Session(
+        id,
+        SessionAction::StartGenerator,
+    ));
+    let times = ui.frames_until(Duration::from_secs(30), |a| {
+        a.job(JobSlot::Generator).is_none() && a.job_result(JobSlot::Generator).is_some()
+    });
+    let rate = match ui.s().job_result(JobSlot::Generator) {
+        Some(Ok(r)) if r.secs > 0.0 => r.items as f64 / r.secs,
+        _ => 0.0,
+    };
+    let got = counter.join().map(|v| v.len() as u64).unwrap_or(0);
+    (rate, got, frame_line(&ui, &times))
+}
+
+fn netpal_periodic(interval: Duration, count: u64) -> (Vec<f64>, String) {
+    let (to, counter) = udp_counter(Duration::from_millis(500));
+    let mut ui = udp_to(to);
+    let s = ui.s_mut();
+    s.send_text = "tick".into();
+    s.settings.tools.periodic_ms = interval.as_millis().to_string();
+    s.settings.tools.periodic_count = count.to_string();
+    let id = s.id;
+    ui.cpu.clear();
+    ui.app.run_action(netpal::app::Action::Session(
+        id,
+        SessionAction::StartPeriodic,
+    ));
+    let limit = interval * count as u32 + Duration::from_secs(5);
+    let times = ui.frames_until(limit, |a| {
+        a.job(JobSlot::Periodic).is_none() && a.job_result(JobSlot::Periodic).is_some()
+    });
+    let at = counter.join().unwrap_or_default();
+    // Each arrival against its due time, start + n x interval, taking the
+    // first arrival as the start.
+    let errors = match at.first() {
+        Some(&t0) => at
+            .iter()
+            .enumerate()
+            .map(|(n, t)| {
+                let due = interval.as_secs_f64() * n as f64;
+                (t.duration_since(t0).as_secs_f64() - due) * 1e3
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    (errors, frame_line(&ui, &times))
+}
+
+fn bench_send() {
+    println!("\n## Sending (file, generator, periodic), to raw peers on loopback");
+    let secs = Duration::from_secs(3);
+    let raw = raw_writer(secs);
+    println!("raw writer, 64 KiB writes, 3 s:  {raw:8.0} MB/s");
+    let (file, frames) = netpal_file_send(1 << 30);
+    println!(
+        "NetPal file send, 1 GiB (TCP):   {file:8.0} MB/s = {:5.1}% of raw   ({frames})",
+        file / raw * 100.0
+    );
+    let (generated, frames) = netpal_generator_tcp(secs);
+    println!(
+        "NetPal generator, 64 KiB (TCP):  {generated:8.0} MB/s = {:5.1}% of raw   ({frames})",
+        generated / raw * 100.0
+    );
+    let (raw_pps, raw_got) = raw_udp_sender(300_000);
+    println!("raw UDP send loop, 64 B, 300,000: {raw_pps:9.0}/s ({raw_got} received)");
+    let (pps, got, frames) = netpal_udp_generator(300_000);
+    println!(
+        "NetPal generator, 64 B (UDP):    {pps:9.0}/s = {:5.1}% of raw ({got} received)   ({frames})",
+        pps / raw_pps * 100.0
+    );
+    let (errors, frames) = netpal_periodic(Duration::from_millis(10), 1000);
+    let abs: Vec<Duration> = errors
+        .iter()
+        .map(|e| Duration::from_secs_f64(e.abs() / 1e3))
+        .collect();
+    let mean = errors.iter().map(|e| e.abs()).sum::<f64>() / errors.len().max(1) as f64;
+    println!(
+        "NetPal periodic send, every 10 ms for 10 s: {} of 1000 arrived; error against start + n x 10 ms: mean {mean:.3} ms, p99 {}, last {:.3} ms   ({frames})",
+        errors.len(),
+        ms(percentile(&abs, 0.99)),
+        errors.last().copied().unwrap_or_default()
+    );
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -809,6 +1082,7 @@ fn main() {
         ("scale", bench_scale),
         ("idle", bench_idle),
         ("sessions", bench_sessions),
+        ("send", bench_send),
     ] {
         if run(name) {
             f();
@@ -817,7 +1091,7 @@ fn main() {
     }
     if counter.load(Ordering::Relaxed) == 0 {
         println!(
-            "no benchmark named {only:?}: use tcp, udp, frame, memory, scale, idle or sessions"
+            "no benchmark named {only:?}: use tcp, udp, frame, memory, scale, idle, sessions or send"
         );
     }
 }
