@@ -17,7 +17,7 @@ use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
 /// Bytes queued toward a job's target above which the job waits.
-pub(super) const JOB_BACKLOG: usize = 256 * 1024;
+pub(super) const JOB_BACKLOG: usize = 1 << 20;
 /// Items one job may issue per poll round, so commands and reads are
 /// still served while a fast job runs.
 const ITEMS_PER_ROUND: usize = 256;

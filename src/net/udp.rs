@@ -31,6 +31,9 @@ type Waiting = (Vec<u8>, Tag);
 pub(super) struct Udp {
     socket: Option<UdpSocket>,
     readable: bool,
+    /// Whether the poll watches for room to write: only while datagrams
+    /// wait, since every datagram sent would otherwise wake the poll.
+    watch_writable: bool,
     out: VecDeque<(SocketAddr, Vec<u8>, Tag)>,
     out_bytes: usize,
     resolved: HashMap<HostPort, SocketAddr>,
@@ -57,7 +60,7 @@ impl Kind for Udp {
             .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
         core.poll
             .registry()
-            .register(&mut u, UDP, Interest::READABLE | Interest::WRITABLE)
+            .register(&mut u, UDP, Interest::READABLE)
             .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
         self.socket = Some(u);
         self.readable = true;
@@ -214,7 +217,11 @@ impl Udp {
             }
             Target::Host(hp) => {
                 let n = bytes.len();
-                self.send_host(core, hp.clone(), bytes, tag)?;
+                match hp.ip() {
+                    // The common case, without copying the name each time.
+                    Some(ip) => self.send(core, SocketAddr::new(ip, hp.port), bytes, tag)?,
+                    None => self.send_host(core, hp.clone(), bytes, tag)?,
+                }
                 Ok(n)
             }
             Target::All if core.spec.remote.is_some() => {
@@ -379,6 +386,20 @@ impl Udp {
                         }
                     }
                 }
+            }
+        }
+        let waiting = !self.out.is_empty();
+        if waiting != self.watch_writable
+            && let Some(u) = &mut self.socket
+        {
+            let interest = if waiting {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            match core.poll.registry().reregister(u, UDP, interest) {
+                Ok(()) => self.watch_writable = waiting,
+                Err(e) => errors.push(NetError::from_io(&e, Op::UdpReceive)),
             }
         }
         for (peer, bytes) in sent {

@@ -1062,7 +1062,7 @@ impl Drop for Session {
 }
 
 /// A file is read and written this many bytes at a time over TCP.
-const FILE_CHUNK: usize = 64 * 1024;
+const FILE_CHUNK: usize = 256 * 1024;
 
 /// A whole number in `min..=max`, or None.
 fn parse_count(s: &str, min: u64, max: u64) -> Option<u64> {

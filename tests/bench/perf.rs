@@ -1007,9 +1007,9 @@ fn bench_send() {
     let secs = Duration::from_secs(3);
     let raw = raw_writer(secs);
     println!("raw writer, 64 KiB writes, 3 s:  {raw:8.0} MB/s");
-    let (file, frames) = netpal_file_send(1 << 30);
+    let (file, frames) = netpal_file_send(2 << 30);
     println!(
-        "NetPal file send, 1 GiB (TCP):   {file:8.0} MB/s = {:5.1}% of raw   ({frames})",
+        "NetPal file send, 2 GiB (TCP):   {file:8.0} MB/s = {:5.1}% of raw   ({frames})",
         file / raw * 100.0
     );
     let (generated, frames) = netpal_generator_tcp(secs);
