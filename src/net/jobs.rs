@@ -169,6 +169,14 @@ impl Jobs {
             },
             JobSpec::Stream { items } => Source::Stream(items),
         };
+        // A literal address is read once, not for every item.
+        let to = match to {
+            Target::Host(hp) => match hp.ip() {
+                Some(ip) => Target::Peers(vec![std::net::SocketAddr::new(ip, hp.port)]),
+                None => Target::Host(hp),
+            },
+            to => to,
+        };
         let t = Instant::now();
         core.ledger.insert(id, JobIo::default());
         self.list.push(Job {
@@ -295,29 +303,46 @@ fn step<K: Kind>(
             break;
         }
         if kind.backlog(core, &job.to) >= JOB_BACKLOG {
-            // The socket's writable event brings the next round.
-            job.stalled = true;
-            return (None, None);
+            kind.flush_queued(core);
+            if kind.backlog(core, &job.to) >= JOB_BACKLOG {
+                // The socket's writable event brings the next round.
+                job.stalled = true;
+                return (None, None);
+            }
         }
         job.stalled = false;
         let item = match next_item(job) {
             Ok(Next::Item(b)) => b,
-            Ok(Next::Later(at)) => return (Some(at), None),
-            Ok(Next::Wait) => return (None, None),
+            Ok(Next::Later(at)) => {
+                kind.flush_queued(core);
+                return (Some(at), None);
+            }
+            Ok(Next::Wait) => {
+                kind.flush_queued(core);
+                return (None, None);
+            }
             Ok(Next::Done) => {
                 job.exhausted = true;
                 break;
             }
-            Err(e) => return (None, Some(JobEnd::Failed(e))),
+            Err(e) => {
+                kind.flush_queued(core);
+                return (None, Some(JobEnd::Failed(e)));
+            }
         };
         match kind.job_send(core, &job.to, item, tag) {
             Ok(n) => {
                 job.items += 1;
                 job.queued += n as u64;
             }
-            Err(e) => return (None, Some(JobEnd::Failed(e))),
+            Err(e) => {
+                kind.flush_queued(core);
+                return (None, Some(JobEnd::Failed(e)));
+            }
         }
     }
+    // Items may wait in the kind's queue to go out together.
+    kind.flush_queued(core);
     if !job.exhausted {
         // More is due at once: come back next round without sleeping.
         return (Some(Instant::now()), None);

@@ -34,6 +34,8 @@ pub(super) struct Udp {
     /// Whether the poll watches for room to write: only while datagrams
     /// wait, since every datagram sent would otherwise wake the poll.
     watch_writable: bool,
+    /// Sends queue without writing (a job's round, flushed at its end).
+    deferred: bool,
     out: VecDeque<(SocketAddr, Vec<u8>, Tag)>,
     out_bytes: usize,
     resolved: HashMap<HostPort, SocketAddr>,
@@ -104,7 +106,16 @@ impl Kind for Udp {
         bytes: Vec<u8>,
         tag: Tag,
     ) -> Result<usize, NetError> {
-        self.send_to_target(core, to, bytes, tag)
+        // Queued only: the job flushes after its round, so the datagrams
+        // go out together (one system call for many, on Linux).
+        self.deferred = true;
+        let r = self.send_to_target(core, to, bytes, tag);
+        self.deferred = false;
+        r
+    }
+
+    fn flush_queued(&mut self, core: &mut Core) {
+        self.flush(core);
     }
 
     fn purge_job(&mut self, core: &mut Core, id: JobId) {
@@ -210,10 +221,13 @@ impl Udp {
     ) -> Result<usize, NetError> {
         match to {
             Target::Peers(p) if !p.is_empty() => {
-                for d in p {
+                let n = bytes.len() * p.len();
+                let (last, rest) = (p[p.len() - 1], &p[..p.len() - 1]);
+                for d in rest {
                     self.send(core, *d, bytes.clone(), tag)?;
                 }
-                Ok(bytes.len() * p.len())
+                self.send(core, last, bytes, tag)?;
+                Ok(n)
             }
             Target::Host(hp) => {
                 let n = bytes.len();
@@ -357,7 +371,9 @@ impl Udp {
         }
         self.out_bytes += bytes.len();
         self.out.push_back((to, bytes, tag));
-        self.flush(core);
+        if !self.deferred {
+            self.flush(core);
+        }
         Ok(())
     }
 
@@ -366,6 +382,27 @@ impl Udp {
         let mut errors = Vec::new();
         if let Some(u) = &self.socket {
             while let Some((to, data, _)) = self.out.front() {
+                #[cfg(target_os = "linux")]
+                if self.out.len() > 1 {
+                    match send_batch(u, &self.out) {
+                        Ok(n) => {
+                            for _ in 0..n {
+                                if let Some((to, data, tag)) = self.out.pop_front() {
+                                    self.out_bytes -= data.len();
+                                    ledger_written(&mut core.ledger, tag, data.len());
+                                    if !tag.quiet {
+                                        sent.push((canonical(to), data));
+                                    }
+                                }
+                            }
+                            continue;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        // Any other error: the single send below reports
+                        // it against the datagram it concerns.
+                        Err(_) => {}
+                    }
+                }
                 match u.send_to(data, *to) {
                     Ok(_) => {
                         if let Some((to, data, tag)) = self.out.pop_front() {
@@ -413,4 +450,52 @@ impl Udp {
             core.error(e);
         }
     }
+}
+
+/// Datagrams per `sendmmsg` call.
+#[cfg(target_os = "linux")]
+const BATCH: usize = 64;
+
+/// Sends the first datagrams of `out` with one `sendmmsg` system call;
+/// returns how many went.
+#[cfg(target_os = "linux")]
+fn send_batch(u: &UdpSocket, out: &VecDeque<(SocketAddr, Vec<u8>, Tag)>) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let n = out.len().min(BATCH);
+    let addrs: Vec<socket2::SockAddr> = out
+        .iter()
+        .take(n)
+        .map(|(to, _, _)| socket2::SockAddr::from(*to))
+        .collect();
+    let mut iovs: Vec<libc::iovec> = out
+        .iter()
+        .take(n)
+        .map(|(_, data, _)| libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        })
+        .collect();
+    let mut msgs: Vec<libc::mmsghdr> = (0..n)
+        .map(|i| {
+            // SAFETY: an all-zero msghdr is a valid empty header; the
+            // fields set below point into `addrs` and `iovs`, which outlive
+            // the call.
+            let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+            h.msg_name = addrs[i].as_ptr() as *mut libc::c_void;
+            h.msg_namelen = addrs[i].len();
+            h.msg_iov = &mut iovs[i];
+            h.msg_iovlen = 1;
+            libc::mmsghdr {
+                msg_hdr: h,
+                msg_len: 0,
+            }
+        })
+        .collect();
+    // SAFETY: `msgs` holds `n` initialised headers whose pointers are valid
+    // for the duration of the call; the socket is open for as long as `u`.
+    let sent = unsafe { libc::sendmmsg(u.as_raw_fd(), msgs.as_mut_ptr(), n as libc::c_uint, 0) };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(sent as usize)
 }

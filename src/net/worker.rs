@@ -55,6 +55,8 @@ pub(super) trait Kind {
     }
     /// Drops what a stopped job left in the kind's own queues.
     fn purge_job(&mut self, _core: &mut Core, _id: JobId) {}
+    /// Writes what [`Kind::job_send`] queued without writing at once.
+    fn flush_queued(&mut self, _core: &mut Core) {}
 }
 
 pub(super) struct Worker {
