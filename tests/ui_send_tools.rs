@@ -422,3 +422,52 @@ fn quick_commands_export_and_import_and_a_bad_file_is_refused() {
     h.get_by_role_and_label(Role::Button, "ping");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn send_options_quick_commands_and_history_survive_a_restart() {
+    let (mut h, mut conn, _) = connected_client();
+    h.get_by_label("Escapes").click();
+    h.step();
+    choose(&mut h, "Append", "\\n");
+    set_field(&mut h, "Data to send", "remembered");
+    click(&mut h, "Send");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 11), b"remembered\n");
+    open_section(&mut h, "Quick commands");
+    click(&mut h, "Add");
+    h.step();
+    set_field(&mut h, "Name", "kept");
+    click(&mut h, "Done");
+    h.step();
+
+    let storage = save(&mut h);
+    let mut h = restart(
+        storage,
+        netpal::StartOptions {
+            lang: Some(netpal::ui::i18n::Lang::En),
+            open: Vec::new(),
+        },
+    );
+    h.step();
+    // The form comes back as it was: escapes on, LF appended...
+    let escapes = h
+        .get_by_role_and_label(Role::CheckBox, "Escapes")
+        .accesskit_node()
+        .toggled();
+    assert_eq!(escapes, Some(egui::accesskit::Toggled::True));
+    set_field(&mut h, "Data to send", "a\\tb");
+    wait_for_text(&mut h, "61 09 62 0A  (4 bytes)");
+    // ...the quick command is there, and the send is in the history.
+    open_section(&mut h, "Quick commands");
+    h.get_by_role_and_label(Role::Button, "kept");
+    set_field(&mut h, "Data to send", "");
+    h.key_press(egui::Key::ArrowUp);
+    h.step();
+    h.step();
+    let value = h
+        .get_by_role_and_label(Role::MultilineTextInput, "Data to send")
+        .accesskit_node()
+        .value();
+    assert_eq!(value.as_deref(), Some("remembered"));
+}

@@ -1041,7 +1041,10 @@ fn bench_send() {
         );
     }
     ratios.sort_by(f64::total_cmp);
-    println!("UDP 64 B generator, median of 3: {:5.1}% of the raw send loop", ratios[1]);
+    println!(
+        "UDP 64 B generator, median of 3: {:5.1}% of the raw send loop",
+        ratios[1]
+    );
     let (errors, frames) = netpal_periodic(Duration::from_millis(10), 1000);
     let abs: Vec<Duration> = errors
         .iter()
