@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// Opens the toolkit section named `title` (they start folded).
 fn open_section(h: &mut Harness<'static, App>, title: &str) {
     h.get_by_label(title).scroll_to_me();
-    h.step();
+    settle(h);
     h.get_by_label(title).click();
     h.step();
     h.step();
@@ -49,8 +49,9 @@ fn read_until(
         }
         assert!(
             start.elapsed() < DEADLINE * 3,
-            "timed out after {} bytes",
-            out.len()
+            "timed out after {} bytes; shown: {:?}",
+            out.len(),
+            shown_labels(h)
         );
     }
     out
@@ -264,8 +265,11 @@ fn drop_file(h: &mut Harness<'static, App>, path: &std::path::Path) {
     h.input_mut()
         .dropped_files
         .push(Arc::new(Dropped(path.to_path_buf())));
-    h.step();
-    h.step();
+    // The file section opens with an animation; let it settle before
+    // anything in it is clicked.
+    for _ in 0..20 {
+        h.step();
+    }
 }
 
 #[test]
@@ -470,4 +474,60 @@ fn send_options_quick_commands_and_history_survive_a_restart() {
         .accesskit_node()
         .value();
     assert_eq!(value.as_deref(), Some("remembered"));
+}
+
+#[test]
+fn a_server_sequence_goes_to_the_selected_client_and_a_file_to_all() {
+    use std::net::TcpStream;
+    let mut h = harness();
+    let port = open_server(&mut h);
+    let mut clients: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let addrs: Vec<String> = clients
+        .iter()
+        .map(|c| c.local_addr().unwrap().to_string())
+        .collect();
+    wait_for_text(&mut h, "Clients (2)");
+
+    // A sequence of two quick commands, to the second client only.
+    open_section(&mut h, "Quick commands");
+    for text in ["one;", "two;"] {
+        set_field(&mut h, "Data to send", text);
+        click(&mut h, "Add");
+        h.step();
+        click(&mut h, "Done");
+        h.step();
+    }
+    h.get_by_role_and_label(Role::CheckBox, &addrs[1]).click();
+    h.step();
+    h.get_by_label("Selected clients (1)").click();
+    h.step();
+    click(&mut h, "Run in order");
+    assert_eq!(
+        read_until(&mut h, &mut clients[1], |b| b.len() >= 8),
+        b"one;two;"
+    );
+    wait_for_text(&mut h, "Done: 2 sends");
+    clients[0]
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    assert!(
+        clients[0].read(&mut buf).is_err(),
+        "the other client got data"
+    );
+
+    // A file to all clients: each gets all of it.
+    h.get_by_label("All clients").click();
+    h.step();
+    let (path, data) = temp_file("to-all.bin", 300_000);
+    drop_file(&mut h, &path);
+    click(&mut h, "Send file");
+    for c in clients.iter_mut() {
+        let got = read_until(&mut h, c, |b| b.len() >= data.len());
+        assert!(got == data, "a client got the file changed");
+    }
+    wait_for_text(&mut h, "Done: 585.9 KiB");
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

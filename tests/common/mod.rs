@@ -102,7 +102,7 @@ pub fn set_field(h: &mut Harness<'static, App>, label: &str, text: &str) {
         Role::TextInput
     };
     h.get_by_role_and_label(role, label).scroll_to_me();
-    h.step();
+    settle(h);
     h.get_by_role_and_label(role, label).click();
     h.step();
     h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
@@ -114,11 +114,18 @@ pub fn set_field(h: &mut Harness<'static, App>, label: &str, text: &str) {
     h.step();
 }
 
+/// Steps a few frames so a scroll (animated) ends before a click.
+pub fn settle(h: &mut Harness<'static, App>) {
+    for _ in 0..8 {
+        h.step();
+    }
+}
+
 /// Picks `item` in the drop-down named `combo`.
 pub fn choose(h: &mut Harness<'static, App>, combo: &str, item: &str) {
     h.get_by_role_and_label(Role::ComboBox, combo)
         .scroll_to_me();
-    h.step();
+    settle(h);
     h.get_by_role_and_label(Role::ComboBox, combo).click();
     h.step();
     h.step();
@@ -187,7 +194,7 @@ pub fn new_tab(h: &mut Harness<'static, App>) {
 /// user would.
 pub fn click(h: &mut Harness<'static, App>, label: &str) {
     h.get_by_role_and_label(Role::Button, label).scroll_to_me();
-    h.step();
+    settle(h);
     h.get_by_role_and_label(Role::Button, label).click();
     h.step();
 }
