@@ -137,6 +137,11 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 egui::Button::new(RichText::new(tr.send).strong())
                     .min_size(egui::vec2(BUTTON_W, 40.0)),
             );
+            let send = if active {
+                send
+            } else {
+                send.on_disabled_hover_text(tr.session_not_open)
+            };
             if send.clicked() {
                 cx.act(id, SessionAction::Send);
             }

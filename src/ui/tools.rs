@@ -73,6 +73,7 @@ fn start_stop(
             app.is_active(),
             egui::Button::new(start).min_size(egui::vec2(width, 24.0)),
         )
+        .on_disabled_hover_text(tr.session_not_open)
         .clicked()
     {
         cx.act(app.id, action);
