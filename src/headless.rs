@@ -4,8 +4,8 @@
 use crate::codec::{self, LineEnd, SendFormat};
 use crate::log::ViewMode;
 use crate::net::{
-    CloseReason, Command, CommandSender, Event, JobEnd, JobId, JobSpec, NetError, OpenSpec,
-    Protocol, Rate, Session, Target,
+    CloseReason, Command, CommandSender, Event, FrameNote, JobEnd, JobId, JobSpec, NetError,
+    OpenSpec, Protocol, Rate, Session, Target,
 };
 use crossbeam_channel::{Receiver, select};
 use encoding_rs::Encoding;
@@ -188,6 +188,7 @@ fn reason_text(r: &CloseReason) -> String {
         CloseReason::PeerClosed => "closed by peer".into(),
         CloseReason::Reset => "reset by peer".into(),
         CloseReason::ByUser => "closed".into(),
+        CloseReason::BadFrame => "closed: a frame longer than the maximum".into(),
         CloseReason::Error(e) => error_text(e),
     }
 }
@@ -253,6 +254,25 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
             reason_text(reason)
         ),
         Event::JobProgress { .. } => String::new(),
+        Event::Framing { at, peer, note } => match note {
+            FrameNote::Partial { bytes } => format!(
+                "{} -- partial frame from {peer}: {bytes} bytes, not a whole frame",
+                time_text(*at)
+            ),
+            FrameNote::Oversize {
+                claimed,
+                max,
+                closing,
+            } => format!(
+                "{} !! {peer}: a frame header claims {claimed} bytes, more than the maximum {max}; {}",
+                time_text(*at),
+                if *closing {
+                    "closing the connection"
+                } else {
+                    "skipping to the next frame that fits"
+                }
+            ),
+        },
         Event::JobEnded {
             id,
             at,
@@ -340,6 +360,19 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         Event::Error { at, error } => {
             json!({"time": time_json(*at), "event": "error", "error": error_json(error)})
         }
+        Event::Framing { at, peer, note } => match note {
+            FrameNote::Partial { bytes } => json!({
+                "time": time_json(*at), "event": "partial", "peer": peer.to_string(), "len": bytes,
+            }),
+            FrameNote::Oversize {
+                claimed,
+                max,
+                closing,
+            } => json!({
+                "time": time_json(*at), "event": "oversize", "peer": peer.to_string(),
+                "claimed": claimed, "max": max, "closing": closing,
+            }),
+        },
         Event::JobProgress {
             id,
             items,

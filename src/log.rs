@@ -43,6 +43,11 @@ pub enum Note {
     },
     /// A line from the app itself (e.g. a send that could not be encoded).
     Message(String),
+    /// Framing news: a partial frame follows, or an oversize header.
+    Framing {
+        peer: SocketAddr,
+        note: crate::net::FrameNote,
+    },
     /// A send job ended (periodic send, sequence, file, generator).
     JobEnded {
         slot: JobSlot,

@@ -1,7 +1,7 @@
 //! `netpal`: the desktop app.
 
 use clap::{CommandFactory, Parser};
-use netpal::codec::{Checksum, LineEnd, SendFormat};
+use netpal::codec::{Checksum, Framing, LineEnd, SendFormat};
 use netpal::headless::{self, ExitAfter};
 use netpal::log::ViewMode;
 use netpal::net::{OpenSpec, Rate};
@@ -152,6 +152,12 @@ struct Cli {
     #[arg(long, value_name = "N|DURATION|sent", value_parser = parse_exit_after, requires = "headless", help_heading = "Headless mode")]
     exit_after: Option<ExitAfter>,
 
+    /// Cut what is received into frames (粘包/分包): line, crlf,
+    /// delim:HEX[,strip], fixed:N, len:2be[,off=N][,incl][,max=N][,close]
+    /// (width 1, 2 or 4; be or le), idle:50ms [default: each read is a record].
+    #[arg(long, value_name = "FRAMING", value_parser = Framing::parse, requires = "headless", help_heading = "Headless mode")]
+    framing: Option<Framing>,
+
     /// Do not read stdin (for running in the background).
     #[arg(long, requires = "headless", help_heading = "Headless mode")]
     no_stdin: bool,
@@ -229,6 +235,10 @@ fn main() {
                 )
                 .exit(),
         };
+        let mut spec = spec;
+        if let Some(f) = &cli.framing {
+            spec.framing = f.clone();
+        }
         let opts = headless::Options {
             spec,
             json: cli.json,

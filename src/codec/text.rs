@@ -54,20 +54,17 @@ pub fn encoding_by_name(name: &str) -> &'static Encoding {
 
 /// Decodes `bytes` for display. Nothing is dropped silently: bytes that are
 /// not valid in `enc`, and control characters other than tab and line feed,
-/// are shown as `\xNN`; CR LF becomes a line break and a lone CR is shown as `\r`.
+/// are shown as `\xNN`; a CR is shown as `\r` (so `\r\n` ends a line with a
+/// visible `\r`, and CR LF, LF and a lone CR are never confused).
 pub fn decode_for_display(bytes: &[u8], enc: &'static Encoding) -> String {
     let mut decoded = String::new();
     decode_into(bytes, enc, &mut decoded);
     let mut out = String::with_capacity(decoded.len());
-    let mut chars = decoded.chars().peekable();
-    while let Some(c) = chars.next() {
+    for c in decoded.chars() {
         match c {
             '\n' | '\t' => out.push(c),
-            '\r' => {
-                if chars.peek() != Some(&'\n') {
-                    out.push_str("\\r");
-                }
-            }
+            // Always shown, so CR LF, LF and CR can be told apart.
+            '\r' => out.push_str("\\r"),
             c if (c as u32) < 0x20 || c as u32 == 0x7F => push_escape(&mut out, c as u8),
             c => out.push(c),
         }
@@ -312,10 +309,10 @@ mod tests {
     }
 
     #[test]
-    fn control_characters_are_escaped_and_crlf_is_a_line_break() {
+    fn control_characters_are_escaped_and_cr_stays_visible() {
         assert_eq!(
             decode_for_display(b"a\r\nb\0c\rd\te", encoding_rs::UTF_8),
-            "a\nb\\x00c\\rd\te"
+            "a\\r\nb\\x00c\\rd\te"
         );
     }
 

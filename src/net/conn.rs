@@ -4,9 +4,10 @@
 
 use super::jobs::{Ledger, Tag};
 use super::{
-    CloseReason, Command, Detail, Event, HostPort, INFLIGHT_HIGH, JobId, NetError, NetErrorKind,
-    Op, OpenSpec, Shared, Target, Wake, inflight_cost,
+    CloseReason, Command, Detail, Event, FrameNote, HostPort, INFLIGHT_HIGH, JobId, NetError,
+    NetErrorKind, Op, OpenSpec, Shared, Target, Wake, inflight_cost,
 };
+use crate::codec::{FrameOut, Framer, Framing};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::TcpStream;
 use mio::{Interest, Poll, Token};
@@ -16,6 +17,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 use std::time::SystemTime;
 
 /// Tokens from here up are connections (slot = token - FIRST_CONN); those
@@ -38,6 +40,10 @@ struct Conn {
     readable: bool,
     out: VecDeque<Out>,
     out_bytes: usize,
+    /// Cuts what arrives into frames (none: each read is a record).
+    framer: Option<Framer>,
+    /// When data last arrived (for the idle framing).
+    last_data: Instant,
 }
 
 /// Bytes waiting to be written, how many of them are, and whose they are.
@@ -219,6 +225,8 @@ impl Core {
             readable: true,
             out: VecDeque::new(),
             out_bytes: 0,
+            framer: framer_for(&self.spec.framing),
+            last_data: Instant::now(),
         });
         self.by_peer.insert(peer, idx);
         Some(idx)
@@ -238,15 +246,125 @@ impl Core {
                 }
             }
         }
-        for (peer, bytes) in got {
-            self.emit(Event::received(now(), peer, bytes));
+        for (_, bytes) in got {
+            self.deliver(idx, bytes);
+        }
+    }
+
+    /// Hands on bytes read from connection `idx`: as they came, or cut
+    /// into frames; with echo, each record goes back to its sender.
+    /// Returns true when the framing asks for the connection to close.
+    fn deliver(&mut self, idx: usize, bytes: Vec<u8>) -> bool {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return false;
+        };
+        let peer = c.peer;
+        let Some(framer) = c.framer.as_mut() else {
+            self.record(idx, peer, bytes);
+            return false;
+        };
+        c.last_data = Instant::now();
+        let mut outs = Vec::new();
+        framer.push(&bytes, &mut outs);
+        let closing = framer.wants_close();
+        self.frames_out(idx, peer, outs, closing);
+        closing
+    }
+
+    /// Reports what a framer handed on.
+    fn frames_out(&mut self, idx: usize, peer: SocketAddr, outs: Vec<FrameOut>, closing: bool) {
+        for out in outs {
+            match out {
+                FrameOut::Frame(b) => self.record(idx, peer, b),
+                FrameOut::Partial(b) => {
+                    self.emit(Event::Framing {
+                        at: now(),
+                        peer,
+                        note: FrameNote::Partial { bytes: b.len() },
+                    });
+                    self.record(idx, peer, b);
+                }
+                FrameOut::Oversize { claimed, max } => self.emit(Event::Framing {
+                    at: now(),
+                    peer,
+                    note: FrameNote::Oversize {
+                        claimed,
+                        max,
+                        closing,
+                    },
+                }),
+            }
+        }
+    }
+
+    /// One record from connection `idx`, echoed back if asked.
+    fn record(&mut self, idx: usize, peer: SocketAddr, bytes: Vec<u8>) {
+        let echo = self.spec.echo.then(|| bytes.clone());
+        self.emit(Event::received(now(), peer, bytes));
+        if let Some(b) = echo {
+            self.queue_conn(idx, b);
+        }
+    }
+
+    /// Hands on what connection `idx`'s framer still holds.
+    fn flush_framer(&mut self, idx: usize) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        let peer = c.peer;
+        let Some(framer) = c.framer.as_mut() else {
+            return;
+        };
+        let mut outs = Vec::new();
+        framer.flush(&mut outs);
+        self.frames_out(idx, peer, outs, false);
+    }
+
+    /// Cuts what arrives from now on with `framing`; what each connection
+    /// held of an unfinished frame is handed on first.
+    pub(super) fn set_framing(&mut self, framing: Framing) {
+        for idx in 0..self.conns.len() {
+            self.flush_framer(idx);
+            if let Some(Some(c)) = self.conns.get_mut(idx) {
+                c.framer = framer_for(&framing);
+            }
+        }
+        self.spec.framing = framing;
+    }
+
+    /// When the idle framing must next end a frame, if it holds one.
+    pub(super) fn idle_due(&self) -> Option<Instant> {
+        let gap = self.spec.framing.idle_gap()?;
+        self.conns
+            .iter()
+            .flatten()
+            .filter(|c| c.framer.as_ref().is_some_and(|f| f.pending() > 0))
+            .map(|c| c.last_data + gap)
+            .min()
+    }
+
+    /// Ends the frames whose connections have been silent for the gap.
+    pub(super) fn flush_idle(&mut self) {
+        let Some(gap) = self.spec.framing.idle_gap() else {
+            return;
+        };
+        let now = Instant::now();
+        for idx in 0..self.conns.len() {
+            let due = self.conns[idx].as_ref().is_some_and(|c| {
+                c.framer.as_ref().is_some_and(|f| f.pending() > 0) && c.last_data + gap <= now
+            });
+            if due {
+                self.flush_framer(idx);
+            }
         }
     }
 
     fn remove_conn(&mut self, idx: usize, reason: CloseReason) {
-        if reason != CloseReason::ByUser {
+        if reason != CloseReason::ByUser && reason != CloseReason::BadFrame {
             self.drain_reads(idx);
         }
+        // An unfinished frame is shown as such before the close.
+        self.flush_framer(idx);
         let Some(slot) = self.conns.get_mut(idx) else {
             return;
         };
@@ -254,7 +372,7 @@ impl Core {
             return;
         };
         let _ = self.poll.registry().deregister(&mut c.stream);
-        if reason == CloseReason::ByUser {
+        if matches!(reason, CloseReason::ByUser | CloseReason::BadFrame) {
             let _ = c.stream.shutdown(std::net::Shutdown::Both);
         }
         self.by_peer.remove(&c.peer);
@@ -318,11 +436,10 @@ impl Core {
                     }
                 }
             }
-            for (peer, bytes) in got {
-                let echo = self.spec.echo.then(|| bytes.clone());
-                self.emit(Event::received(now(), peer, bytes));
-                if let Some(b) = echo {
-                    self.queue_conn(idx, b);
+            for (_, bytes) in got {
+                if self.deliver(idx, bytes) {
+                    outcome = Some(CloseReason::BadFrame);
+                    break;
                 }
             }
             if let Some(reason) = outcome {
@@ -481,6 +598,7 @@ impl Core {
             }
             Command::SetEcho(_)
             | Command::Close
+            | Command::SetFraming(_)
             | Command::StartJob { .. }
             | Command::StopJob(_) => {}
         }
@@ -560,4 +678,9 @@ pub(super) fn new_socket(addr: SocketAddr, ty: Type) -> io::Result<Socket> {
         let _ = sock.set_only_v6(false);
     }
     Ok(sock)
+}
+
+/// A framer for `framing`, or none when each read is a record.
+fn framer_for(framing: &Framing) -> Option<Framer> {
+    (!framing.is_none()).then(|| Framer::new(framing.clone()))
 }

@@ -51,6 +51,9 @@ pub enum Command {
     Disconnect(Vec<SocketAddr>),
     /// Turn echo (everything received goes back to its sender) on or off.
     SetEcho(bool),
+    /// Cut received bytes differently from now on (what each connection
+    /// holds of an unfinished frame is handed on as partial first).
+    SetFraming(crate::codec::Framing),
     /// Start a send job on the worker (periodic send, sequence, file,
     /// traffic generator). The id is the caller's, to match its events.
     StartJob {
@@ -112,6 +115,21 @@ pub enum Rate {
     PacketsPerSec(u64),
 }
 
+/// What a framer says about a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameNote {
+    /// The next record is not a whole frame: what was left when the
+    /// stream ended, or a frame cut at the framer's limit.
+    Partial { bytes: usize },
+    /// A header claimed `claimed` bytes, more than `max`; the stream is
+    /// resynchronised, or closed when `closing`.
+    Oversize {
+        claimed: u64,
+        max: usize,
+        closing: bool,
+    },
+}
+
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobEnd {
@@ -131,6 +149,9 @@ pub enum CloseReason {
     Reset,
     /// We closed it on the user's request.
     ByUser,
+    /// A frame's header claimed more than the maximum, and closing was
+    /// chosen for that.
+    BadFrame,
     /// Any other error.
     Error(NetError),
 }
@@ -165,6 +186,13 @@ pub enum Event {
         at: SystemTime,
         peer: SocketAddr,
         bytes: Vec<u8>,
+    },
+    /// Framing news about a peer's stream: bytes that are not a whole
+    /// frame (the `Received` with them follows), or an oversize header.
+    Framing {
+        at: SystemTime,
+        peer: SocketAddr,
+        note: FrameNote,
     },
     /// A TCP connection ended.
     Disconnected {

@@ -2,6 +2,7 @@
 //! (`tcp-server:HOST:PORT`, `tcp-client:HOST:PORT`,
 //! `udp:HOST:PORT[,remote=HOST:PORT]`, IPv6 hosts in brackets).
 
+use crate::codec::Framing;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -179,6 +180,9 @@ pub struct OpenSpec {
     pub connect_timeout: Duration,
     /// Send everything received straight back to its sender.
     pub echo: bool,
+    /// How received bytes are cut into records (per connection; per
+    /// datagram for UDP).
+    pub framing: Framing,
 }
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -191,6 +195,7 @@ impl OpenSpec {
             remote: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             echo: false,
+            framing: Framing::None,
         }
     }
 
@@ -201,6 +206,7 @@ impl OpenSpec {
             remote: Some(remote),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             echo: false,
+            framing: Framing::None,
         }
     }
 
@@ -211,6 +217,7 @@ impl OpenSpec {
             remote,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             echo: false,
+            framing: Framing::None,
         }
     }
 

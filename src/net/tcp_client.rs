@@ -41,7 +41,7 @@ fn session_end(peer: SocketAddr, reason: CloseReason) -> Option<NetError> {
             Detail::ResetByPeer,
         )),
         CloseReason::Error(e) => Some(e),
-        CloseReason::PeerClosed | CloseReason::ByUser => None,
+        CloseReason::PeerClosed | CloseReason::ByUser | CloseReason::BadFrame => None,
     }
 }
 

@@ -8,9 +8,10 @@ use super::conn::{
 use super::jobs::{MAX_DATAGRAM, Tag};
 use super::worker::Kind;
 use super::{
-    Command, Detail, Event, HostPort, INFLIGHT_HIGH, JobId, NetError, NetErrorKind, Op, Target,
-    inflight_cost,
+    Command, Detail, Event, FrameNote, HostPort, INFLIGHT_HIGH, JobId, NetError, NetErrorKind, Op,
+    Target, inflight_cost,
 };
+use crate::codec::{FrameOut, Framer};
 use mio::net::UdpSocket;
 use mio::{Interest, Token};
 use socket2::Type;
@@ -190,6 +191,10 @@ impl Kind for Udp {
             }
         }
         for (peer, bytes) in got {
+            if !core.spec.framing.is_none() {
+                self.framed(core, peer, bytes);
+                continue;
+            }
             let echo = core.spec.echo.then(|| bytes.clone());
             core.emit(Event::received(now(), peer, bytes));
             if let Some(b) = echo
@@ -209,6 +214,47 @@ impl Kind for Udp {
 }
 
 impl Udp {
+    /// A datagram cut into frames: what a datagram leaves of an
+    /// unfinished frame is partial (no frame spans two datagrams).
+    fn framed(&mut self, core: &mut Core, peer: SocketAddr, bytes: Vec<u8>) {
+        let mut framer = Framer::new(core.spec.framing.clone());
+        let mut outs = Vec::new();
+        framer.push(&bytes, &mut outs);
+        framer.flush(&mut outs);
+        for out in outs {
+            let record = match out {
+                FrameOut::Frame(b) => b,
+                FrameOut::Partial(b) => {
+                    core.emit(Event::Framing {
+                        at: now(),
+                        peer,
+                        note: FrameNote::Partial { bytes: b.len() },
+                    });
+                    b
+                }
+                FrameOut::Oversize { claimed, max } => {
+                    core.emit(Event::Framing {
+                        at: now(),
+                        peer,
+                        note: FrameNote::Oversize {
+                            claimed,
+                            max,
+                            closing: false,
+                        },
+                    });
+                    continue;
+                }
+            };
+            let echo = core.spec.echo.then(|| record.clone());
+            core.emit(Event::received(now(), peer, record));
+            if let Some(b) = echo
+                && let Err(e) = self.send(core, peer, b, Tag::default())
+            {
+                core.error(e);
+            }
+        }
+    }
+
     /// Queues a datagram for every destination `to` names; returns the
     /// bytes queued in all. With a tag, a refused datagram is an error
     /// for the job rather than a note in the log.

@@ -128,6 +128,7 @@ impl Worker {
                 match self.commands.try_recv() {
                     Ok(Command::Close) | Err(TryRecvError::Disconnected) => return None,
                     Ok(Command::SetEcho(on)) => core.spec.echo = on,
+                    Ok(Command::SetFraming(f)) => core.set_framing(f),
                     Ok(Command::StartJob { id, to, job }) => jobs.start(core, id, to, job),
                     Ok(Command::StopJob(id)) => jobs.stop(core, kind, id),
                     Ok(cmd) => kind.handle(core, cmd),
@@ -135,6 +136,7 @@ impl Worker {
                 }
             }
             kind.do_work(core);
+            core.flush_idle();
             job_due = if jobs.is_empty() {
                 None
             } else {
@@ -162,8 +164,12 @@ impl Worker {
         if pending && core.can_read() {
             return Some(Duration::ZERO);
         }
-        let Some(due) = job_due else {
-            return kind.timeout();
+        let due = match (job_due, core.idle_due()) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(d) => d,
+                None => return kind.timeout(),
+            },
         };
         let left = due.saturating_duration_since(Instant::now());
         // The poll sleeps in whole milliseconds (rounded up); a job's

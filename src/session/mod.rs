@@ -3,9 +3,11 @@
 //! how the worker's events change it. The workspace ([`crate::app`]) holds
 //! many of these; nothing here knows about tabs or other sessions.
 
+mod framing;
 mod peers;
 mod send;
 
+pub use framing::{FramingForm, FramingMode};
 pub use peers::{MAX_UDP_PEERS, PeerInfo, PeerList};
 pub use send::{
     HISTORY_LEN, HistoryItem, JobResult, JobSlot, JobView, QuickCommand, QuickFile, RateUnit,
@@ -62,6 +64,8 @@ pub struct SessionSettings {
     pub log_cap_mib: u32,
     /// Periodic send, quick commands, history, file send, generator.
     pub tools: SendTools,
+    /// How received bytes are cut into records.
+    pub framing: FramingForm,
 }
 
 fn following() -> bool {
@@ -90,6 +94,7 @@ impl Default for SessionSettings {
             echo: false,
             log_cap_mib: (crate::log::DEFAULT_CAP_BYTES >> 20) as u32,
             tools: SendTools::default(),
+            framing: FramingForm::default(),
         }
     }
 }
@@ -196,6 +201,8 @@ pub enum SessionAction {
     UseAsRemote(SocketAddr),
     /// Echo was switched on or off.
     SetEcho,
+    /// The framing form changed.
+    SetFraming,
     /// Send the send box every interval, on the worker.
     StartPeriodic,
     /// Send quick command N once.
@@ -485,6 +492,12 @@ impl Session {
                     s.command(Command::SetEcho(self.settings.echo));
                 }
             }
+            SessionAction::SetFraming => {
+                // An unfinished form changes nothing; it says why by the form.
+                if let (Some(s), Ok(f)) = (&self.net, self.settings.framing.framing(tr)) {
+                    s.command(Command::SetFraming(f));
+                }
+            }
             SessionAction::UseAsRemote(addr) => {
                 self.settings.remote_host = addr.ip().to_string();
                 self.settings.remote_port = addr.port().to_string();
@@ -516,10 +529,14 @@ impl Session {
         }
         self.form_error = None;
         match self.spec_from_form(tr) {
-            Ok(mut s) => {
-                s.echo = self.settings.echo;
-                self.open_spec(s);
-            }
+            Ok(mut s) => match self.settings.framing.framing(tr) {
+                Ok(f) => {
+                    s.echo = self.settings.echo;
+                    s.framing = f;
+                    self.open_spec(s);
+                }
+                Err(e) => self.form_error = Some(e),
+            },
             Err(e) => self.form_error = Some(e),
         }
     }
@@ -997,6 +1014,9 @@ impl Session {
                     };
                     self.note(at, None, note);
                 }
+            }
+            Event::Framing { at, peer, note } => {
+                self.note(at, Some(peer), Note::Framing { peer, note });
             }
             Event::Error { at, error } => {
                 // Errors about sending also show by the send box; all go to the log.

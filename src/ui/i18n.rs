@@ -119,6 +119,25 @@ pub struct Tr {
     pub split_hint: &'static str,
     pub total_log_limit_mib: &'static str,
     pub no_sessions: &'static str,
+    pub framing: &'static str,
+    pub framing_none: &'static str,
+    pub framing_lf: &'static str,
+    pub framing_crlf: &'static str,
+    pub framing_delim: &'static str,
+    pub framing_fixed: &'static str,
+    pub framing_len: &'static str,
+    pub framing_idle: &'static str,
+    pub delimiter_hex: &'static str,
+    pub keep_delimiter: &'static str,
+    pub frame_length: &'static str,
+    pub length_bytes: &'static str,
+    pub big_endian: &'static str,
+    pub length_offset: &'static str,
+    pub length_includes_header: &'static str,
+    pub max_frame: &'static str,
+    pub close_on_oversize: &'static str,
+    pub idle_ms: &'static str,
+    pub empty: &'static str,
     pub escapes: &'static str,
     pub escapes_hint: &'static str,
     pub append: &'static str,
@@ -256,6 +275,25 @@ pub static EN: Tr = Tr {
     split_hint: "Drag a tab to a side of another session to see both at once",
     total_log_limit_mib: "All logs limit (MiB)",
     no_sessions: "No session. Click “New session” or press Ctrl+T.",
+    framing: "Framing (粘包/分包)",
+    framing_none: "None: each read",
+    framing_lf: "Line (\\n)",
+    framing_crlf: "CR LF (\\r\\n)",
+    framing_delim: "Delimiter (hex)",
+    framing_fixed: "Fixed length",
+    framing_len: "Length prefix",
+    framing_idle: "Idle gap",
+    delimiter_hex: "Delimiter (hex)",
+    keep_delimiter: "Keep the delimiter",
+    frame_length: "Frame length (bytes)",
+    length_bytes: "Length field",
+    big_endian: "Big endian",
+    length_offset: "Field offset (bytes)",
+    length_includes_header: "Length counts the header",
+    max_frame: "Largest frame (bytes)",
+    close_on_oversize: "Close on a longer frame",
+    idle_ms: "Gap (ms)",
+    empty: "empty",
     escapes: "Escapes",
     escapes_hint: "\\r \\n \\t \\\\ \\0 \\xHH in text",
     append: "Append",
@@ -397,6 +435,25 @@ pub static ZH: Tr = Tr {
     split_hint: "将标签拖到另一会话的边缘即可并排查看",
     total_log_limit_mib: "日志总上限 (MiB)",
     no_sessions: "没有会话。点击“新建会话”或按 Ctrl+T。",
+    framing: "分帧（粘包/分包）",
+    framing_none: "不分帧：每次读取一条",
+    framing_lf: "按行（\\n）",
+    framing_crlf: "CR LF（\\r\\n）",
+    framing_delim: "分隔符（十六进制）",
+    framing_fixed: "固定长度",
+    framing_len: "长度前缀",
+    framing_idle: "空闲间隔",
+    delimiter_hex: "分隔符（十六进制）",
+    keep_delimiter: "保留分隔符",
+    frame_length: "帧长度（字节）",
+    length_bytes: "长度字段",
+    big_endian: "大端",
+    length_offset: "字段偏移（字节）",
+    length_includes_header: "长度包含帧头",
+    max_frame: "最大帧长（字节）",
+    close_on_oversize: "超长帧时断开",
+    idle_ms: "间隔（毫秒）",
+    empty: "为空",
     escapes: "转义符",
     escapes_hint: "文本中的 \\r \\n \\t \\\\ \\0 \\xHH",
     append: "追加",
@@ -614,6 +671,8 @@ impl Tr {
             CloseReason::Reset => "reset by the peer".into(),
             CloseReason::ByUser if zh => "已主动断开".into(),
             CloseReason::ByUser => "disconnected by you".into(),
+            CloseReason::BadFrame if zh => "帧长度超出上限，已断开".into(),
+            CloseReason::BadFrame => "closed: a frame longer than the maximum".into(),
             CloseReason::Error(e) => {
                 format!("{} ({})", self.error_kind(e.kind), self.detail(&e.detail))
             }
@@ -878,6 +937,48 @@ impl Tr {
             (JobEnd::Stopped, false) => format!("Stopped: {what}"),
             (JobEnd::Failed(e), true) => format!("失败（{what}）：{}", self.net_error(e)),
             (JobEnd::Failed(e), false) => format!("Failed ({what}): {}", self.net_error(e)),
+        }
+    }
+
+    pub fn frame_note(&self, peer: &str, note: &crate::net::FrameNote) -> String {
+        use crate::net::FrameNote;
+        match (note, self.is_zh()) {
+            (FrameNote::Partial { bytes }, true) => {
+                format!("来自 {peer} 的不完整帧：{bytes} 字节")
+            }
+            (FrameNote::Partial { bytes }, false) => {
+                format!("Partial frame from {peer}: {bytes} bytes, not a whole frame")
+            }
+            (
+                FrameNote::Oversize {
+                    claimed,
+                    max,
+                    closing,
+                },
+                true,
+            ) => format!(
+                "{peer}：帧头声明 {claimed} 字节，超过上限 {max}；{}",
+                if *closing {
+                    "断开连接"
+                } else {
+                    "跳到下一个合适的帧"
+                }
+            ),
+            (
+                FrameNote::Oversize {
+                    claimed,
+                    max,
+                    closing,
+                },
+                false,
+            ) => format!(
+                "{peer}: a frame header claims {claimed} bytes, more than the maximum {max}; {}",
+                if *closing {
+                    "closing the connection"
+                } else {
+                    "skipping to the next frame that fits"
+                }
+            ),
         }
     }
 }

@@ -66,6 +66,13 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             Tone::Error,
         ),
         Note::Message(m) => (m.clone(), Tone::Info),
+        Note::Framing { peer, note } => {
+            let tone = match note {
+                crate::net::FrameNote::Partial { .. } => Tone::Info,
+                crate::net::FrameNote::Oversize { .. } => Tone::Error,
+            };
+            (tr.frame_note(&peer.to_string(), note), tone)
+        }
         Note::JobEnded {
             slot,
             what,

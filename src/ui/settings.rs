@@ -4,7 +4,7 @@ use crate::app::Action;
 use crate::codec;
 use crate::log::ViewMode;
 use crate::net::Protocol;
-use crate::session::{Phase, Session, SessionAction};
+use crate::session::{FramingMode, Phase, Session, SessionAction};
 use crate::ui::Cx;
 use egui::{ComboBox, RichText, TextEdit};
 
@@ -139,6 +139,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         })
         .response
         .labelled_by(label.id);
+    framing(app, cx, ui);
     ui.checkbox(&mut app.settings.auto_scroll, tr.auto_scroll);
     ui.checkbox(&mut app.settings.wrap, tr.word_wrap);
     if ui.checkbox(&mut app.settings.echo, tr.echo).changed() {
@@ -158,4 +159,78 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         }
     });
     crate::ui::tools::show(app, cx, ui);
+}
+
+/// The framing choice and its fields; a change applies at once to an open
+/// session (what each connection held is handed on as partial first).
+fn framing(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let before = app.settings.framing.clone();
+    let f = &mut app.settings.framing;
+    let name = |m: FramingMode| match m {
+        FramingMode::None => tr.framing_none,
+        FramingMode::Lf => tr.framing_lf,
+        FramingMode::CrLf => tr.framing_crlf,
+        FramingMode::Delimiter => tr.framing_delim,
+        FramingMode::Fixed => tr.framing_fixed,
+        FramingMode::LengthPrefix => tr.framing_len,
+        FramingMode::Idle => tr.framing_idle,
+    };
+    let label = ui.label(tr.framing);
+    ComboBox::from_id_salt("framing")
+        .selected_text(name(f.mode))
+        .width(ui.available_width() - 8.0)
+        .show_ui(ui, |ui| {
+            for m in FramingMode::ALL {
+                ui.selectable_value(&mut f.mode, m, name(m));
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    let field = |ui: &mut egui::Ui, label: &str, value: &mut String| {
+        ui.horizontal(|ui| {
+            let l = ui.label(label);
+            ui.add(TextEdit::singleline(value).desired_width(f32::INFINITY))
+                .labelled_by(l.id);
+        });
+    };
+    match f.mode {
+        FramingMode::None => {}
+        FramingMode::Lf | FramingMode::CrLf => {
+            ui.checkbox(&mut f.keep, tr.keep_delimiter);
+        }
+        FramingMode::Delimiter => {
+            field(ui, tr.delimiter_hex, &mut f.delimiter);
+            ui.checkbox(&mut f.keep, tr.keep_delimiter);
+        }
+        FramingMode::Fixed => field(ui, tr.frame_length, &mut f.fixed_len),
+        FramingMode::LengthPrefix => {
+            ui.horizontal(|ui| {
+                let l = ui.label(tr.length_bytes);
+                ComboBox::from_id_salt("len_width")
+                    .selected_text(format!("{}", f.len_width))
+                    .width(40.0)
+                    .show_ui(ui, |ui| {
+                        for w in [1u8, 2, 4] {
+                            ui.selectable_value(&mut f.len_width, w, format!("{w}"));
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.checkbox(&mut f.big_endian, tr.big_endian);
+            });
+            field(ui, tr.length_offset, &mut f.len_offset);
+            ui.checkbox(&mut f.includes_header, tr.length_includes_header);
+            field(ui, tr.max_frame, &mut f.max_frame);
+            ui.checkbox(&mut f.close_on_oversize, tr.close_on_oversize);
+        }
+        FramingMode::Idle => field(ui, tr.idle_ms, &mut f.idle_ms),
+    }
+    match f.framing(tr) {
+        Err(e) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        Ok(_) if *f != before && app.is_active() => cx.act(app.id, SessionAction::SetFraming),
+        Ok(_) => {}
+    }
 }

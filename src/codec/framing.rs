@@ -1,0 +1,624 @@
+//! Framing (粘包/分包): cutting a byte stream into the messages its sender
+//! meant, whatever the reads it arrived in. Pure: the worker feeds each
+//! connection's reads to its own [`Framer`] and reports what comes out.
+
+use serde::{Deserialize, Serialize};
+
+/// What a frame that claims more than the maximum does to the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Oversize {
+    /// Skip bytes until a header makes sense again.
+    #[default]
+    Resync,
+    /// Close the connection.
+    Close,
+}
+
+/// How a stream is cut into frames.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Framing {
+    /// Each read (or datagram) is a record.
+    #[default]
+    None,
+    /// A frame ends with `delim`, which stays in the frame when `keep`.
+    Delimiter { delim: Vec<u8>, keep: bool },
+    /// Every frame is `len` bytes.
+    Fixed { len: usize },
+    /// A length field of `width` bytes (1, 2 or 4) at `offset` bytes into
+    /// the frame; the length counts the whole frame (`includes_header`) or
+    /// only what follows the field. A frame longer than `max` is refused.
+    LengthPrefix {
+        width: u8,
+        big_endian: bool,
+        offset: usize,
+        includes_header: bool,
+        max: usize,
+        on_oversize: Oversize,
+    },
+    /// A frame ends after `gap_ms` without data (the worker's timer ends it).
+    Idle { gap_ms: u64 },
+}
+
+/// The most bytes a framer holds while it waits for a frame's end; a frame
+/// that grows past it is handed on cut, so memory stays bounded whatever
+/// the peer sends.
+pub const MAX_PENDING: usize = 16 << 20;
+
+/// What a framer hands on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameOut {
+    /// A whole frame.
+    Frame(Vec<u8>),
+    /// Bytes that are not a whole frame: what was left at the end of the
+    /// stream, or a frame cut at [`MAX_PENDING`].
+    Partial(Vec<u8>),
+    /// A header claimed `claimed` bytes, more than the maximum; the
+    /// stream is resynchronised or closed, as chosen.
+    Oversize { claimed: u64, max: usize },
+}
+
+impl Framing {
+    pub fn is_none(&self) -> bool {
+        matches!(self, Framing::None)
+    }
+
+    /// The idle gap after which a frame ends, for the worker's timer.
+    pub fn idle_gap(&self) -> Option<std::time::Duration> {
+        match self {
+            Framing::Idle { gap_ms } => Some(std::time::Duration::from_millis(*gap_ms)),
+            _ => None,
+        }
+    }
+
+    /// Reads the command-line form: `none`, `line` (LF, kept), `crlf`,
+    /// `delim:HEX[,strip]`, `fixed:N`, `len:W[be|le][,off=N][,incl][,max=N][,close]`,
+    /// `idle:50ms`.
+    pub fn parse(s: &str) -> Result<Framing, String> {
+        let s = s.trim();
+        let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
+        let opts: Vec<&str> = rest.split(',').filter(|o| !o.is_empty()).collect();
+        let bad = |what: &str| format!("'{s}': {what}");
+        match kind.to_ascii_lowercase().as_str() {
+            "none" => Ok(Framing::None),
+            "line" | "lf" => Ok(Framing::Delimiter {
+                delim: b"\n".to_vec(),
+                keep: !opts.contains(&"strip"),
+            }),
+            "crlf" => Ok(Framing::Delimiter {
+                delim: b"\r\n".to_vec(),
+                keep: !opts.contains(&"strip"),
+            }),
+            "delim" => {
+                let hex = opts
+                    .first()
+                    .ok_or_else(|| bad("delim:HEX, e.g. delim:0D0A"))?;
+                let delim = super::parse_hex(hex).map_err(|e| bad(&e.to_string()))?;
+                if delim.is_empty() {
+                    return Err(bad("the delimiter is empty"));
+                }
+                Ok(Framing::Delimiter {
+                    delim,
+                    keep: !opts[1..].contains(&"strip"),
+                })
+            }
+            "fixed" => {
+                let len: usize = rest
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_PENDING).contains(n))
+                    .ok_or_else(|| bad("fixed:N with N from 1 to 16777216"))?;
+                Ok(Framing::Fixed { len })
+            }
+            "len" => {
+                let spec = opts.first().copied().unwrap_or("2be");
+                let (width, order) = spec.split_at(1.min(spec.len()));
+                let width: u8 = width
+                    .parse()
+                    .ok()
+                    .filter(|w| matches!(w, 1 | 2 | 4))
+                    .ok_or_else(|| bad("a length of 1, 2 or 4 bytes (len:2be)"))?;
+                let big_endian = match order {
+                    "" | "be" => true,
+                    "le" => false,
+                    _ => return Err(bad("be or le after the width (len:2le)")),
+                };
+                let mut f = Framing::LengthPrefix {
+                    width,
+                    big_endian,
+                    offset: 0,
+                    includes_header: false,
+                    max: 1 << 20,
+                    on_oversize: Oversize::Resync,
+                };
+                if let Framing::LengthPrefix {
+                    offset,
+                    includes_header,
+                    max,
+                    on_oversize,
+                    ..
+                } = &mut f
+                {
+                    for o in &opts[1..] {
+                        let num = |v: &str| v.parse::<usize>().map_err(|_| bad(o));
+                        match o.split_once('=') {
+                            Some(("off", v)) => *offset = num(v)?,
+                            Some(("max", v)) => *max = num(v)?.clamp(1, MAX_PENDING),
+                            None if *o == "incl" => *includes_header = true,
+                            None if *o == "close" => *on_oversize = Oversize::Close,
+                            _ => return Err(bad(&format!("unknown option '{o}'"))),
+                        }
+                    }
+                }
+                Ok(f)
+            }
+            "idle" => {
+                let ms = parse_ms(rest)
+                    .filter(|ms| (1..=3_600_000).contains(ms))
+                    .ok_or_else(|| bad("idle:TIME, e.g. idle:50ms"))?;
+                Ok(Framing::Idle { gap_ms: ms })
+            }
+            _ => Err(bad(
+                "one of none, line, crlf, delim:HEX, fixed:N, len:2be, idle:50ms",
+            )),
+        }
+    }
+}
+
+/// Cuts one connection's stream into frames.
+#[derive(Debug, Clone)]
+pub struct Framer {
+    framing: Framing,
+    pending: Vec<u8>,
+    /// Where the delimiter search resumes (bytes before it hold none).
+    searched: usize,
+    /// Skipping bytes after an oversize header, until one makes sense.
+    resyncing: bool,
+    /// The stream is to be closed (an oversize frame with `Close`).
+    closed: bool,
+}
+
+impl Framer {
+    pub fn new(framing: Framing) -> Framer {
+        Framer {
+            framing,
+            pending: Vec::new(),
+            searched: 0,
+            resyncing: false,
+            closed: false,
+        }
+    }
+
+    pub fn framing(&self) -> &Framing {
+        &self.framing
+    }
+
+    /// Bytes held for a frame not yet complete.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether the stream must be closed (oversize frame, `Close` chosen).
+    pub fn wants_close(&self) -> bool {
+        self.closed
+    }
+
+    /// Takes bytes as they arrived and hands on what they complete.
+    pub fn push(&mut self, data: &[u8], out: &mut Vec<FrameOut>) {
+        if self.closed {
+            return;
+        }
+        match &self.framing {
+            Framing::None => {
+                if !data.is_empty() {
+                    out.push(FrameOut::Frame(data.to_vec()));
+                }
+                return;
+            }
+            Framing::Idle { .. } => {
+                self.pending.extend_from_slice(data);
+            }
+            _ => {
+                // The common case of a read holding whole frames only is
+                // cut straight from `data`, without copying into `pending`.
+                if self.pending.is_empty() {
+                    let used = self.cut(data, out);
+                    self.pending.extend_from_slice(&data[used..]);
+                    self.searched = 0;
+                } else {
+                    self.pending.extend_from_slice(data);
+                    let pending = std::mem::take(&mut self.pending);
+                    let used = self.cut(&pending, out);
+                    self.pending = pending;
+                    self.pending.drain(..used);
+                    self.searched = self.searched.saturating_sub(used);
+                }
+            }
+        }
+        if self.pending.len() > MAX_PENDING {
+            out.push(FrameOut::Partial(std::mem::take(&mut self.pending)));
+            self.searched = 0;
+        }
+    }
+
+    /// Hands on whatever is held, as a partial frame (at the end of the
+    /// stream) or, for the idle framing, as the frame the silence ended.
+    pub fn flush(&mut self, out: &mut Vec<FrameOut>) {
+        self.searched = 0;
+        self.resyncing = false;
+        if self.pending.is_empty() {
+            return;
+        }
+        let bytes = std::mem::take(&mut self.pending);
+        if matches!(self.framing, Framing::Idle { .. }) {
+            out.push(FrameOut::Frame(bytes));
+        } else {
+            out.push(FrameOut::Partial(bytes));
+        }
+    }
+
+    /// Cuts whole frames from the front of `buf`; returns the bytes used.
+    fn cut(&mut self, buf: &[u8], out: &mut Vec<FrameOut>) -> usize {
+        match self.framing.clone() {
+            Framing::Delimiter { delim, keep } => {
+                let mut start = 0;
+                let mut from = self.searched.saturating_sub(delim.len() - 1).max(start);
+                while let Some(at) = memchr::memmem::find(&buf[from..], &delim) {
+                    let end = from + at;
+                    let frame = if keep {
+                        &buf[start..end + delim.len()]
+                    } else {
+                        &buf[start..end]
+                    };
+                    out.push(FrameOut::Frame(frame.to_vec()));
+                    start = end + delim.len();
+                    from = start;
+                }
+                self.searched = buf.len();
+                start
+            }
+            Framing::Fixed { len } => {
+                let n = buf.len() / len * len;
+                for chunk in buf[..n].chunks_exact(len) {
+                    out.push(FrameOut::Frame(chunk.to_vec()));
+                }
+                n
+            }
+            Framing::LengthPrefix {
+                width,
+                big_endian,
+                offset,
+                includes_header,
+                max,
+                on_oversize,
+            } => {
+                let head = offset + width as usize;
+                let mut start = 0;
+                while buf.len() - start >= head {
+                    let field = &buf[start + offset..start + head];
+                    let claimed = read_len(field, big_endian);
+                    let total = if includes_header {
+                        claimed
+                    } else {
+                        claimed + head as u64
+                    };
+                    if total < head as u64 || total > max as u64 {
+                        if !self.resyncing {
+                            out.push(FrameOut::Oversize { claimed, max });
+                        }
+                        match on_oversize {
+                            Oversize::Close => {
+                                self.closed = true;
+                                return buf.len();
+                            }
+                            Oversize::Resync => {
+                                self.resyncing = true;
+                                start += 1;
+                                continue;
+                            }
+                        }
+                    }
+                    let total = total as usize;
+                    if buf.len() - start < total {
+                        break;
+                    }
+                    self.resyncing = false;
+                    out.push(FrameOut::Frame(buf[start..start + total].to_vec()));
+                    start += total;
+                }
+                start
+            }
+            Framing::None | Framing::Idle { .. } => 0,
+        }
+    }
+}
+
+/// `50ms`, `2s` or a bare number of milliseconds.
+fn parse_ms(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Some(n) = s.strip_suffix("ms") {
+        n.trim().parse().ok()
+    } else if let Some(n) = s.strip_suffix('s') {
+        n.trim().parse::<u64>().ok()?.checked_mul(1000)
+    } else {
+        s.parse().ok()
+    }
+}
+
+fn read_len(field: &[u8], big_endian: bool) -> u64 {
+    let mut v = 0u64;
+    if big_endian {
+        for b in field {
+            v = v << 8 | *b as u64;
+        }
+    } else {
+        for b in field.iter().rev() {
+            v = v << 8 | *b as u64;
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(framing: &Framing, pieces: &[&[u8]]) -> Vec<FrameOut> {
+        let mut f = Framer::new(framing.clone());
+        let mut out = Vec::new();
+        for p in pieces {
+            f.push(p, &mut out);
+        }
+        f.flush(&mut out);
+        out
+    }
+
+    fn whole(b: &[u8]) -> FrameOut {
+        FrameOut::Frame(b.to_vec())
+    }
+
+    /// A tiny deterministic generator, so a failure can be replayed.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    /// Any split of the same stream gives the same frames: byte by byte,
+    /// whole, and 200 random splits.
+    fn same_frames_for_every_split(framing: &Framing, stream: &[u8]) -> Vec<FrameOut> {
+        let want = frames(framing, &[stream]);
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(frames(framing, &bytes), want, "byte by byte: {framing:?}");
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        for _ in 0..200 {
+            let mut cuts: Vec<usize> = (0..(rng.next() % 8))
+                .map(|_| (rng.next() as usize) % (stream.len() + 1))
+                .collect();
+            cuts.sort();
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for c in cuts {
+                pieces.push(&stream[last..c]);
+                last = c;
+            }
+            pieces.push(&stream[last..]);
+            assert_eq!(
+                frames(framing, &pieces),
+                want,
+                "split into {} pieces: {framing:?}",
+                pieces.len()
+            );
+        }
+        want
+    }
+
+    #[test]
+    fn delimiters_keep_or_strip_and_leave_a_partial() {
+        let crlf = Framing::Delimiter {
+            delim: b"\r\n".to_vec(),
+            keep: true,
+        };
+        let got = same_frames_for_every_split(&crlf, b"one\r\ntwo\r\nthree\r\nrest");
+        assert_eq!(
+            got,
+            vec![
+                whole(b"one\r\n"),
+                whole(b"two\r\n"),
+                whole(b"three\r\n"),
+                FrameOut::Partial(b"rest".to_vec())
+            ]
+        );
+        let strip = Framing::Delimiter {
+            delim: vec![0xFF, 0x00, 0xFF],
+            keep: false,
+        };
+        let got = same_frames_for_every_split(&strip, b"a\xFF\x00\xFFbb\xFF\x00\xFF\xFF\x00\xFF");
+        assert_eq!(got, vec![whole(b"a"), whole(b"bb"), whole(b"")]);
+    }
+
+    #[test]
+    fn fixed_length_frames() {
+        let f = Framing::Fixed { len: 3 };
+        let got = same_frames_for_every_split(&f, b"abcdefgh");
+        assert_eq!(
+            got,
+            vec![
+                whole(b"abc"),
+                whole(b"def"),
+                FrameOut::Partial(b"gh".to_vec())
+            ]
+        );
+    }
+
+    fn len_prefix(width: u8, big_endian: bool, offset: usize, incl: bool) -> Framing {
+        Framing::LengthPrefix {
+            width,
+            big_endian,
+            offset,
+            includes_header: incl,
+            max: 1000,
+            on_oversize: Oversize::Resync,
+        }
+    }
+
+    #[test]
+    fn length_prefixes_in_every_width_order_and_offset() {
+        // 2 bytes big endian, counting what follows.
+        let stream = b"\x00\x03abc\x00\x00\x00\x01z";
+        let got = same_frames_for_every_split(&len_prefix(2, true, 0, false), stream);
+        assert_eq!(
+            got,
+            vec![
+                whole(b"\x00\x03abc"),
+                whole(b"\x00\x00"),
+                whole(b"\x00\x01z")
+            ]
+        );
+        // 4 bytes little endian after a 1-byte type, counting the whole frame.
+        let stream = b"T\x07\x00\x00\x00xyT\x05\x00\x00\x00";
+        let got = same_frames_for_every_split(&len_prefix(4, false, 1, true), stream);
+        assert_eq!(
+            got,
+            vec![whole(b"T\x07\x00\x00\x00xy"), whole(b"T\x05\x00\x00\x00")]
+        );
+        // 1 byte.
+        let got = same_frames_for_every_split(&len_prefix(1, true, 0, false), b"\x02hi\x01");
+        assert_eq!(
+            got,
+            vec![whole(b"\x02hi"), FrameOut::Partial(b"\x01".to_vec())]
+        );
+    }
+
+    #[test]
+    fn an_oversize_header_is_reported_once_then_resynchronised_or_closed() {
+        // A header claiming 4 GiB, then garbage, then a good frame.
+        let mut stream = b"\xFF\xFF\xFF\xF0".to_vec();
+        stream.extend_from_slice(b"\x00\x00\x00\x02ok");
+        let resync = Framing::LengthPrefix {
+            width: 4,
+            big_endian: true,
+            offset: 0,
+            includes_header: false,
+            max: 100,
+            on_oversize: Oversize::Resync,
+        };
+        let got = frames(&resync, &[&stream]);
+        assert_eq!(
+            got[0],
+            FrameOut::Oversize {
+                claimed: 0xFFFF_FFF0,
+                max: 100
+            }
+        );
+        assert_eq!(got.last(), Some(&whole(b"\x00\x00\x00\x02ok")));
+        assert_eq!(
+            got.iter()
+                .filter(|f| matches!(f, FrameOut::Oversize { .. }))
+                .count(),
+            1
+        );
+        let close = Framing::LengthPrefix {
+            width: 4,
+            big_endian: true,
+            offset: 0,
+            includes_header: false,
+            max: 100,
+            on_oversize: Oversize::Close,
+        };
+        let mut f = Framer::new(close);
+        let mut out = Vec::new();
+        f.push(&stream, &mut out);
+        assert!(f.wants_close());
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn idle_framing_holds_until_the_silence() {
+        let f = Framing::Idle { gap_ms: 50 };
+        let mut fr = Framer::new(f);
+        let mut out = Vec::new();
+        fr.push(b"par", &mut out);
+        fr.push(b"tial", &mut out);
+        assert!(out.is_empty());
+        fr.flush(&mut out);
+        assert_eq!(out, vec![whole(b"partial")]);
+    }
+
+    #[test]
+    fn a_frame_without_end_is_cut_at_the_limit() {
+        let f = Framing::Delimiter {
+            delim: b"\n".to_vec(),
+            keep: true,
+        };
+        let mut fr = Framer::new(f);
+        let mut out = Vec::new();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..17 {
+            fr.push(&chunk, &mut out);
+        }
+        assert!(matches!(&out[..], [FrameOut::Partial(b)] if b.len() == 17 << 20));
+        assert_eq!(fr.pending(), 0);
+    }
+
+    #[test]
+    fn command_line_forms() {
+        assert_eq!(
+            Framing::parse("crlf"),
+            Ok(Framing::Delimiter {
+                delim: b"\r\n".to_vec(),
+                keep: true
+            })
+        );
+        assert_eq!(
+            Framing::parse("delim:0D0A,strip"),
+            Ok(Framing::Delimiter {
+                delim: b"\r\n".to_vec(),
+                keep: false
+            })
+        );
+        assert_eq!(Framing::parse("fixed:8"), Ok(Framing::Fixed { len: 8 }));
+        assert_eq!(
+            Framing::parse("len:2be"),
+            Ok(len_prefix(2, true, 0, false).with_max(1 << 20))
+        );
+        assert_eq!(
+            Framing::parse("len:4le,off=2,incl,max=500,close"),
+            Ok(Framing::LengthPrefix {
+                width: 4,
+                big_endian: false,
+                offset: 2,
+                includes_header: true,
+                max: 500,
+                on_oversize: Oversize::Close,
+            })
+        );
+        assert_eq!(
+            Framing::parse("idle:50ms"),
+            Ok(Framing::Idle { gap_ms: 50 })
+        );
+        for bad in [
+            "len:3be",
+            "fixed:0",
+            "delim:zz",
+            "idle:0ms",
+            "words",
+            "len:2be,what",
+        ] {
+            assert!(Framing::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    impl Framing {
+        fn with_max(mut self, m: usize) -> Framing {
+            if let Framing::LengthPrefix { max, .. } = &mut self {
+                *max = m;
+            }
+            self
+        }
+    }
+}
