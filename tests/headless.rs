@@ -703,3 +703,49 @@ fn stdin_waits_for_a_slow_peer_and_loses_no_line() {
     let (_, err) = run.finish();
     assert!(!err.contains("queue"), "{err}");
 }
+
+#[test]
+fn framing_cuts_the_stream_and_cr_lf_stays_visible() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(&["--open", &spec, "--framing", "crlf", "--no-stdin"], false);
+    let mut conn = accept_within(&l);
+    conn.write_all(b"one\r\ntwo\r\nthr").unwrap();
+    let rx = run.lines_with(" RX ", 2);
+    assert!(rx[0].ends_with(" one\\r\\n"), "{rx:?}");
+    assert!(rx[1].ends_with(" two\\r\\n"), "{rx:?}");
+    // The unfinished third frame is shown, marked, when the peer closes.
+    drop(conn);
+    run.line_with("partial frame from");
+    let rx = run.lines_with(" RX ", 3);
+    assert!(rx[2].ends_with(" thr"), "{rx:?}");
+}
+
+#[test]
+fn length_prefixed_frames_over_json() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--framing",
+            "len:1,max=10",
+            "--json",
+            "--view",
+            "hex",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut conn = accept_within(&l);
+    conn.write_all(b"\x02ab\x7Fjunk\x01c").unwrap();
+    run.line_with("\"oversize\"");
+    let rx = run.lines_with("\"rx\"", 2);
+    let hex = |l: &str| -> String {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        v["hex"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(hex(&rx[0]), "02 61 62");
+    assert_eq!(hex(&rx[1]), "01 63");
+}

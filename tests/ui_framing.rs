@@ -1,0 +1,96 @@
+//! Framing (粘包/分包) chosen in the window, against real peers on 127.0.0.1.
+
+mod common;
+
+use common::*;
+use egui_kittest::kittest::Queryable;
+use std::io::Write;
+use std::net::UdpSocket;
+use std::time::Duration;
+
+/// How many RX record headers the log shows.
+fn rx_records(h: &egui_kittest::Harness<'static, netpal::App>) -> usize {
+    h.query_all_by_label_contains("RX ←").count()
+}
+
+#[test]
+fn three_crlf_messages_in_one_send_are_three_records() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "CR LF (\\r\\n)");
+    conn.write_all(b"first\r\nsecond\r\nthird\r\n").unwrap();
+    wait_for_text(&mut h, "RX 22 bytes / 3 packets");
+    assert_eq!(rx_records(&h), 3);
+    // The CR stays visible, so CR LF is not mistaken for LF.
+    wait_for_text(&mut h, "second\\r");
+}
+
+#[test]
+fn a_length_prefixed_stream_split_across_reads_shows_whole_frames() {
+    let (mut h, mut conn, _) = connected_client();
+    conn.set_nodelay(true).unwrap();
+    choose(&mut h, "Framing (粘包/分包)", "Length prefix");
+    // Two frames with a 2-byte big-endian length, written in pieces that
+    // cut both the header and the body.
+    let stream = b"\x00\x05hello\x00\x07goodbye";
+    for piece in [&stream[..1], &stream[1..4], &stream[4..10], &stream[10..]] {
+        conn.write_all(piece).unwrap();
+        for _ in 0..5 {
+            h.step();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    wait_for_text(&mut h, "RX 16 bytes / 2 packets");
+    assert_eq!(rx_records(&h), 2);
+    choose(&mut h, "Show as", "Hex");
+    wait_for_text(&mut h, "00 05 68 65 6C 6C 6F");
+    wait_for_text(&mut h, "00 07 67 6F 6F 64 62 79 65");
+}
+
+#[test]
+fn what_is_left_at_close_is_shown_as_a_partial_frame() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    conn.write_all(b"whole\nhalf").unwrap();
+    wait_for_text(&mut h, "RX 6 bytes / 1 packets");
+    drop(conn);
+    wait_for_text(&mut h, "Partial frame from");
+    wait_for_text(&mut h, "4 bytes, not a whole frame");
+    wait_for_text(&mut h, "RX 10 bytes / 2 packets");
+}
+
+#[test]
+fn an_oversize_header_is_reported_and_the_stream_resynchronised() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Length prefix");
+    set_field(&mut h, "Largest frame (bytes)", "100");
+    // A header claiming 65,535 bytes, then a good frame.
+    conn.write_all(b"\xFF\xFF\x00\x02ok").unwrap();
+    wait_for_text(
+        &mut h,
+        "a frame header claims 65535 bytes, more than the maximum 100",
+    );
+    wait_for_text(&mut h, "RX 4 bytes / 1 packets");
+}
+
+#[test]
+fn a_bad_delimiter_is_explained_by_the_form() {
+    let mut h = harness();
+    choose(&mut h, "Framing (粘包/分包)", "Delimiter (hex)");
+    set_field(&mut h, "Delimiter (hex)", "0D 0G");
+    wait_for_text(
+        &mut h,
+        "Delimiter (hex): 'G' at position 5 is not a hex digit",
+    );
+}
+
+#[test]
+fn udp_datagrams_are_framed_one_by_one() {
+    let mut h = harness();
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    let port = open_udp(&mut h);
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"a\nbb\nccc", ("127.0.0.1", port)).unwrap();
+    // Two lines and what the datagram left unfinished.
+    wait_for_text(&mut h, "RX 8 bytes / 3 packets");
+    wait_for_text(&mut h, "3 bytes, not a whole frame");
+}
