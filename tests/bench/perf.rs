@@ -267,6 +267,35 @@ fn netpal_tcp(secs: Duration, view: ViewMode) -> (f64, Duration, Duration) {
     )
 }
 
+/// 64 KiB of 100-byte lines (99 bytes and a line feed), ending on a line end.
+fn hundred_byte_lines() -> Vec<u8> {
+    let mut out = Vec::with_capacity(CHUNK);
+    let mut i = 0u32;
+    while out.len() + 100 <= CHUNK {
+        let line = format!("{i:08} {}\n", "x".repeat(90));
+        out.extend_from_slice(line.as_bytes());
+        i += 1;
+    }
+    out
+}
+
+/// Ingest of 100-byte lines with line framing (one record per line).
+fn netpal_tcp_framed(secs: Duration) -> (f64, u64, Duration) {
+    let mut s = settings(ViewMode::Text);
+    s.framing.mode = netpal::session::FramingMode::Lf;
+    let mut ui = Ui::new(s);
+    let addr = ui.open(Protocol::TcpServer);
+    let chunk = hundred_byte_lines();
+    let sender = flood_tcp_with(addr, secs, u64::MAX, chunk);
+    let start = Instant::now();
+    let mut times = ui.frames_until(secs + Duration::from_millis(50), |_| false);
+    let sent = sender.join().unwrap_or(0);
+    times.extend(ui.frames_until(Duration::from_secs(60), |a| a.counters().rx_bytes >= sent));
+    let el = start.elapsed();
+    let c = ui.s().counters();
+    (mbs(c.rx_bytes, el), c.rx_packets, percentile(&times, 0.99))
+}
+
 fn bench_tcp() {
     println!("\n## TCP ingest (loopback flood of 64 KiB writes, 3 s)");
     let secs = Duration::from_secs(3);
@@ -281,6 +310,13 @@ fn bench_tcp() {
             ms(p99)
         );
     }
+    let (rate, records, p99) = netpal_tcp_framed(secs);
+    println!(
+        "NetPal, line framing, 100-byte lines: {rate:8.0} MB/s  = {:5.1}% of raw   ({} records; frame p99 {})",
+        rate / raw * 100.0,
+        records,
+        ms(p99)
+    );
 }
 
 // ---- UDP ingest -------------------------------------------------------------------
