@@ -94,3 +94,28 @@ fn udp_datagrams_are_framed_one_by_one() {
     wait_for_text(&mut h, "RX 8 bytes / 3 packets");
     wait_for_text(&mut h, "3 bytes, not a whole frame");
 }
+
+#[test]
+fn count_only_counts_without_showing() {
+    let (mut h, mut conn, _) = connected_client();
+    click_checkbox(&mut h, "Count only");
+    conn.write_all(b"speed test data").unwrap();
+    wait_for_text(&mut h, "RX 15 bytes / 1 packets");
+    wait_for_text(&mut h, "received data is counted, not shown");
+    assert_eq!(rx_records(&h), 0);
+    // Switched off, records show again.
+    click_checkbox(&mut h, "Count only");
+    conn.write_all(b"shown").unwrap();
+    wait_for_text(&mut h, "RX 20 bytes / 2 packets");
+    assert_eq!(rx_records(&h), 1);
+}
+
+fn click_checkbox(h: &mut egui_kittest::Harness<'static, netpal::App>, label: &str) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, label)
+        .scroll_to_me();
+    settle(h);
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, label)
+        .click();
+    h.step();
+}

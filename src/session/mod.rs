@@ -66,6 +66,8 @@ pub struct SessionSettings {
     pub tools: SendTools,
     /// How received bytes are cut into records.
     pub framing: FramingForm,
+    /// Received records are counted, not logged (for speed tests).
+    pub count_only: bool,
 }
 
 fn following() -> bool {
@@ -95,6 +97,7 @@ impl Default for SessionSettings {
             log_cap_mib: (crate::log::DEFAULT_CAP_BYTES >> 20) as u32,
             tools: SendTools::default(),
             framing: FramingForm::default(),
+            count_only: false,
         }
     }
 }
@@ -943,12 +946,19 @@ impl Session {
                         self.udp_peers.drop_oldest();
                     }
                     self.udp_peers.add(peer, at).rx_bytes += n;
+                    if self.settings.count_only {
+                        return;
+                    }
                     // Datagrams stand alone: no character spans two.
                     self.log
                         .push_received(at, Some(peer), bytes, LeadIn::default(), shape);
                 } else {
                     if let Some(c) = self.clients.get_mut(&peer) {
                         c.rx_bytes += n;
+                    }
+                    if self.settings.count_only {
+                        self.tails.remove(&peer);
+                        return;
                     }
                     let lead_in = self.tails.get(&peer).copied().unwrap_or_default();
                     self.tails.insert(peer, LeadIn::tail_of(&bytes));

@@ -183,6 +183,9 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         );
         ui.colored_label(ui.visuals().warn_fg_color, msg);
     }
+    if app.settings.count_only {
+        ui.colored_label(ui.visuals().warn_fg_color, tr.count_only_notice);
+    }
     if app.log().is_empty() {
         ui.centered_and_justified(|ui| ui.weak(tr.log_empty));
         return;
