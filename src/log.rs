@@ -512,17 +512,21 @@ fn layout_after(
     let mut rows = 0;
     let cols = view.wrap_cols.unwrap_or(MAX_LINE_CHARS).max(8);
     if matches!(view.mode, ViewMode::Text | ViewMode::Both) {
-        let joined;
-        let text_bytes = match utf8_carry(lead_in, payload) {
-            Some(carry) if view.encoding == encoding_rs::UTF_8 => {
-                joined = [carry, payload].concat();
-                &joined[..]
-            }
-            _ => payload,
+        // A UTF-8 character the previous read began is carried in front,
+        // when the record is read as UTF-8 (chosen, or found by Auto).
+        let carried = utf8_carry(lead_in, payload).and_then(|carry| {
+            let joined = [carry, payload].concat();
+            let utf8 = view.encoding == encoding_rs::UTF_8
+                || codec::text::resolve(view.encoding, &joined) == encoding_rs::UTF_8;
+            utf8.then_some(joined)
+        });
+        let enc = match carried {
+            Some(_) => encoding_rs::UTF_8,
+            None => codec::text::resolve(view.encoding, payload),
         };
         let text_len = payload.len();
-        let payload = text_bytes;
-        let fast = if out.is_none() && view.encoding.is_ascii_compatible() {
+        let payload = carried.as_deref().unwrap_or(payload);
+        let fast = if out.is_none() && enc.is_ascii_compatible() {
             // A carried character is never ASCII, so the shape describes
             // the text only when nothing was carried.
             ascii_rows(payload, cols, (payload.len() == text_len).then_some(shape))
@@ -533,7 +537,7 @@ fn layout_after(
             Some(n) => n,
             None => {
                 let mut text = String::new();
-                codec::text::decode_into(payload, view.encoding, &mut text);
+                codec::text::decode_into(payload, enc, &mut text);
                 // A trailing line break ends the last line rather than opening an empty one.
                 let text = text.strip_suffix('\n').unwrap_or(&text);
                 wrap_text(text, cols, out.as_deref_mut())
@@ -588,7 +592,7 @@ pub fn record_lines_window(rec: &Record, view: &View, first: usize, count: usize
         return Vec::new();
     };
     let plain = view.mode == ViewMode::Text
-        && view.encoding.is_ascii_compatible()
+        && codec::text::resolve(view.encoding, p).is_ascii_compatible()
         && utf8_carry(rec.lead_in.as_slice(), p).is_none()
         && (rec.shape.ascii || printable_ascii(p));
     if !plain {

@@ -61,7 +61,8 @@ struct Cli {
     )]
     view: Option<ViewArg>,
 
-    /// Text encoding for printing and for sending text (utf-8, gbk, gb18030, big5...).
+    /// Text encoding for printing and for sending text (utf-8, gbk, gb18030,
+    /// big5...; auto: each record as UTF-8 when it is valid UTF-8, else GBK).
     #[arg(long, value_name = "NAME", value_parser = parse_encoding, requires = "headless", help_heading = "Headless mode")]
     encoding: Option<&'static encoding_rs::Encoding>,
 
@@ -164,6 +165,9 @@ struct Cli {
 }
 
 fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(netpal::codec::text::AUTO);
+    }
     encoding_rs::Encoding::for_label_no_replacement(s.trim().as_bytes())
         .ok_or_else(|| format!("unknown encoding '{s}' (try utf-8, gbk, gb18030, big5, shift_jis)"))
 }

@@ -749,3 +749,29 @@ fn length_prefixed_frames_over_json() {
     assert_eq!(hex(&rx[0]), "02 61 62");
     assert_eq!(hex(&rx[1]), "01 63");
 }
+
+#[test]
+fn auto_encoding_reads_utf8_and_gbk_records() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--encoding",
+            "auto",
+            "--framing",
+            "line,strip",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut conn = accept_within(&l);
+    // One line in UTF-8, one in GBK, as two programs might send them.
+    let mut data = "网络调试\n".as_bytes().to_vec();
+    data.extend_from_slice(&[0xCD, 0xF8, 0xC2, 0xE7, b'\n']); // 网络 in GBK
+    conn.write_all(&data).unwrap();
+    let rx = run.lines_with(" RX ", 2);
+    assert!(rx[0].ends_with(" 网络调试"), "{rx:?}");
+    assert!(rx[1].ends_with(" 网络"), "{rx:?}");
+}

@@ -119,3 +119,15 @@ fn click_checkbox(h: &mut egui_kittest::Harness<'static, netpal::App>, label: &s
         .click();
     h.step();
 }
+
+#[test]
+fn auto_encoding_shows_utf8_and_gbk_records_both_readable() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Encoding", "Auto (UTF-8 / GBK)");
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    let mut data = "网络调试\n".as_bytes().to_vec();
+    data.extend_from_slice(&[0xC4, 0xE3, 0xBA, 0xC3, b'\n']); // 你好 in GBK
+    conn.write_all(&data).unwrap();
+    wait_for_text(&mut h, "网络调试");
+    wait_for_text(&mut h, "你好");
+}

@@ -75,7 +75,11 @@ impl Framing {
     /// `idle:50ms`.
     pub fn parse(s: &str) -> Result<Framing, String> {
         let s = s.trim();
-        let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
+        // `line,strip` as well as `delim:0A,strip`.
+        let (kind, rest) = s
+            .split_once(':')
+            .or_else(|| s.split_once(','))
+            .unwrap_or((s, ""));
         let opts: Vec<&str> = rest.split(',').filter(|o| !o.is_empty()).collect();
         let bad = |what: &str| format!("'{s}': {what}");
         match kind.to_ascii_lowercase().as_str() {
@@ -578,6 +582,13 @@ mod tests {
             Framing::parse("delim:0D0A,strip"),
             Ok(Framing::Delimiter {
                 delim: b"\r\n".to_vec(),
+                keep: false
+            })
+        );
+        assert_eq!(
+            Framing::parse("line,strip"),
+            Ok(Framing::Delimiter {
+                delim: b"\n".to_vec(),
                 keep: false
             })
         );

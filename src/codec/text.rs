@@ -4,9 +4,39 @@
 use encoding_rs::{DecoderResult, EncoderResult, Encoding};
 use std::fmt;
 
+/// "Auto": each record is shown as UTF-8 when it is valid UTF-8, else as
+/// GBK (what socket tutorials' programs do by hand). It travels as this
+/// marker, which is never used to decode anything: every decoding function
+/// here resolves it per record ([`resolve`]), and sending text under it
+/// uses UTF-8.
+pub static AUTO: &Encoding = encoding_rs::REPLACEMENT;
+
+/// The name "Auto" is saved and shown under.
+pub const AUTO_NAME: &str = "Auto (UTF-8 / GBK)";
+
+/// The encoding to read `bytes` with: `enc` itself, or for [`AUTO`] UTF-8
+/// when the bytes are valid UTF-8 (a character cut at their end counts as
+/// valid) and GBK otherwise.
+pub fn resolve(enc: &'static Encoding, bytes: &[u8]) -> &'static Encoding {
+    if enc != AUTO {
+        return enc;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => encoding_rs::UTF_8,
+        Err(e) if e.error_len().is_none() => encoding_rs::UTF_8,
+        Err(_) => encoding_rs::GBK,
+    }
+}
+
+/// The name an encoding is shown and saved under.
+pub fn encoding_name(enc: &'static Encoding) -> &'static str {
+    if enc == AUTO { AUTO_NAME } else { enc.name() }
+}
+
 /// The encodings offered in the UI, most used first. Every one of them is
-/// an `encoding_rs` encoding, named by its WHATWG name.
+/// an `encoding_rs` encoding, named by its WHATWG name, except [`AUTO`].
 pub const ENCODINGS: &[&Encoding] = &[
+    AUTO,
     encoding_rs::UTF_8,
     encoding_rs::GBK,
     encoding_rs::GB18030,
@@ -46,10 +76,14 @@ pub const ENCODINGS: &[&Encoding] = &[
     encoding_rs::X_MAC_CYRILLIC,
 ];
 
-/// Finds an encoding by name or label (`"UTF-8"`, `"gbk"`, `"gb2312"`...).
-/// Unknown names fall back to UTF-8.
+/// Finds an encoding by name or label (`"UTF-8"`, `"gbk"`, `"gb2312"`...,
+/// or `"auto"`). Unknown names fall back to UTF-8.
 pub fn encoding_by_name(name: &str) -> &'static Encoding {
-    Encoding::for_label_no_replacement(name.trim().as_bytes()).unwrap_or(encoding_rs::UTF_8)
+    let name = name.trim();
+    if name.eq_ignore_ascii_case("auto") || name == AUTO_NAME {
+        return AUTO;
+    }
+    Encoding::for_label_no_replacement(name.as_bytes()).unwrap_or(encoding_rs::UTF_8)
 }
 
 /// Decodes `bytes` for display. Nothing is dropped silently: bytes that are
@@ -74,6 +108,7 @@ pub fn decode_for_display(bytes: &[u8], enc: &'static Encoding) -> String {
 
 /// Decodes with `\xNN` for malformed bytes, keeping control characters as they are.
 pub fn decode_into(bytes: &[u8], enc: &'static Encoding, out: &mut String) {
+    let enc = resolve(enc, bytes);
     let mut decoder = enc.new_decoder_without_bom_handling();
     let mut src = bytes;
     reserve_for(&decoder, out, src.len());
@@ -199,7 +234,7 @@ impl std::error::Error for EncodeError {}
 /// Encodes `text` in `enc`. Characters the encoding cannot represent are an
 /// error (never a silent `?` or an HTML entity).
 pub fn encode_text(text: &str, enc: &'static Encoding) -> Result<Vec<u8>, EncodeError> {
-    if enc == encoding_rs::UTF_8 {
+    if enc == encoding_rs::UTF_8 || enc == AUTO {
         return Ok(text.as_bytes().to_vec());
     }
     if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
@@ -330,8 +365,9 @@ mod tests {
         assert_eq!(encoding_by_name("gb2312"), encoding_rs::GBK);
         assert_eq!(encoding_by_name("UTF-8"), encoding_rs::UTF_8);
         assert_eq!(encoding_by_name("nonsense"), encoding_rs::UTF_8);
+        // Every offered encoding comes back from the name it is saved under.
         for enc in ENCODINGS {
-            assert_eq!(encoding_by_name(enc.name()), *enc);
+            assert_eq!(encoding_by_name(encoding_name(enc)), *enc);
         }
     }
 
@@ -359,5 +395,25 @@ mod tests {
         let many = b"\n".repeat(MAX_BREAKS + 1);
         let s = TextShape::of(&many);
         assert!(s.ascii && s.breaks.is_none());
+    }
+}
+
+#[cfg(test)]
+mod auto_tests {
+    use super::*;
+
+    #[test]
+    fn auto_reads_utf8_when_valid_and_gbk_otherwise() {
+        let utf8 = "网络调试".as_bytes();
+        let gbk = [0xCD, 0xF8, 0xC2, 0xE7]; // 网络 in GBK
+        assert_eq!(decode_for_display(utf8, AUTO), "网络调试");
+        assert_eq!(decode_for_display(&gbk, AUTO), "网络");
+        // A UTF-8 character cut at the end is still UTF-8.
+        assert_eq!(resolve(AUTO, &utf8[..4]), encoding_rs::UTF_8);
+        assert_eq!(resolve(encoding_rs::BIG5, &gbk), encoding_rs::BIG5);
+        assert_eq!(encoding_by_name("auto"), AUTO);
+        assert_eq!(encoding_by_name(AUTO_NAME), AUTO);
+        assert_eq!(encoding_name(AUTO), AUTO_NAME);
+        assert_eq!(encode_text("网", AUTO).as_deref(), Ok("网".as_bytes()));
     }
 }

@@ -124,14 +124,14 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         .response
         .labelled_by(label.id);
     let label = ui.label(tr.encoding);
-    let current = codec::encoding_by_name(&app.settings.encoding).name();
+    let current = codec::text::encoding_name(codec::encoding_by_name(&app.settings.encoding));
     ComboBox::from_id_salt("encoding")
         .selected_text(current)
         .width(ui.available_width() - 8.0)
         .height(400.0)
         .show_ui(ui, |ui| {
             for enc in codec::ENCODINGS {
-                let name = enc.name();
+                let name = codec::text::encoding_name(enc);
                 if ui.selectable_label(current == name, name).clicked() {
                     app.settings.encoding = name.to_string();
                 }
