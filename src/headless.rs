@@ -254,6 +254,23 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
             reason_text(reason)
         ),
         Event::JobProgress { .. } => String::new(),
+        Event::CaptureEnded {
+            at,
+            written,
+            error: None,
+        } => format!(
+            "{} -- capture ended: {written} bytes written",
+            time_text(*at)
+        ),
+        Event::CaptureEnded {
+            at,
+            written,
+            error: Some(e),
+        } => format!(
+            "{} !! capture stopped after {written} bytes: {}",
+            time_text(*at),
+            error_text(e)
+        ),
         Event::Framing { at, peer, note } => match note {
             FrameNote::Partial { bytes } => format!(
                 "{} -- partial frame from {peer}: {bytes} bytes, not a whole frame",
@@ -360,6 +377,10 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         Event::Error { at, error } => {
             json!({"time": time_json(*at), "event": "error", "error": error_json(error)})
         }
+        Event::CaptureEnded { at, written, error } => json!({
+            "time": time_json(*at), "event": "capture_ended", "written": written,
+            "error": error.as_ref().map(error_json),
+        }),
         Event::Framing { at, peer, note } => match note {
             FrameNote::Partial { bytes } => json!({
                 "time": time_json(*at), "event": "partial", "peer": peer.to_string(), "len": bytes,

@@ -43,6 +43,12 @@ pub enum Note {
     },
     /// A line from the app itself (e.g. a send that could not be encoded).
     Message(String),
+    /// A capture to file ended (with the error that stopped it).
+    CaptureEnded {
+        path: String,
+        written: u64,
+        error: Option<NetError>,
+    },
     /// Framing news: a partial frame follows, or an oversize header.
     Framing {
         peer: SocketAddr,

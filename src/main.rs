@@ -159,6 +159,16 @@ struct Cli {
     #[arg(long, value_name = "FRAMING", value_parser = Framing::parse, requires = "headless", help_heading = "Headless mode")]
     framing: Option<Framing>,
 
+    /// Write every byte received, exactly as it came, to PATH (written by
+    /// the socket worker, so nothing is lost however fast it comes).
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "headless",
+        help_heading = "Headless mode"
+    )]
+    capture: Option<PathBuf>,
+
     /// Do not read stdin (for running in the background).
     #[arg(long, requires = "headless", help_heading = "Headless mode")]
     no_stdin: bool,
@@ -243,6 +253,11 @@ fn main() {
         if let Some(f) = &cli.framing {
             spec.framing = f.clone();
         }
+        spec.capture = cli.capture.clone().map(|path| netpal::net::CaptureSpec {
+            path,
+            per_peer: false,
+            text: None,
+        });
         let opts = headless::Options {
             spec,
             json: cli.json,

@@ -775,3 +775,35 @@ fn auto_encoding_reads_utf8_and_gbk_records() {
     assert!(rx[0].ends_with(" 网络调试"), "{rx:?}");
     assert!(rx[1].ends_with(" 网络"), "{rx:?}");
 }
+
+#[test]
+fn capture_writes_the_raw_stream_exactly() {
+    let dir = std::env::temp_dir().join(format!("netpal-headless-cap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("raw.bin");
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    // Framing strips the delimiters from the records; the capture keeps
+    // the stream as it came.
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--framing",
+            "crlf,strip",
+            "--capture",
+            path.to_str().unwrap(),
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut conn = accept_within(&l);
+    let data = b"one\r\ntwo\r\n\x00\xFF\r\n".repeat(1000);
+    conn.write_all(&data).unwrap();
+    drop(conn);
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+    run.line_with("capture ended");
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -131,3 +131,61 @@ fn auto_encoding_shows_utf8_and_gbk_records_both_readable() {
     wait_for_text(&mut h, "网络调试");
     wait_for_text(&mut h, "你好");
 }
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("netpal-cap-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn a_capture_of_a_multi_mib_stream_is_byte_exact() {
+    let (mut h, mut conn, _) = connected_client();
+    let path = temp_path("stream.bin");
+    h.get_by_label("Capture to file").click();
+    settle(&mut h);
+    set_field(&mut h, "File", path.to_str().unwrap());
+    click(&mut h, "Start capture");
+    wait_for_text(&mut h, "Capturing");
+    // Random bytes read as text could need any glyph: show hex.
+    choose(&mut h, "Show as", "Hex");
+    let mut x: u32 = 12345;
+    let data: Vec<u8> = (0..3 * 1024 * 1024 + 17)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    conn.write_all(&data).unwrap();
+    wait_for_text(&mut h, "RX 3,145,745 bytes");
+    click(&mut h, "Stop capture");
+    wait_for_text(&mut h, "ended: 3,145,745 bytes written");
+    let got = std::fs::read(&path).unwrap();
+    assert!(got == data, "the capture differs from the stream");
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+#[test]
+fn a_capture_that_cannot_write_stops_and_the_session_goes_on() {
+    if !std::path::Path::new("/dev/full").exists() {
+        println!("skipped: no /dev/full on this system");
+        return;
+    }
+    let (mut h, mut conn, _) = connected_client();
+    h.get_by_label("Capture to file").click();
+    settle(&mut h);
+    set_field(&mut h, "File", "/dev/full");
+    click(&mut h, "Start capture");
+    conn.write_all(&vec![b'z'; 3 << 20]).unwrap();
+    // Said by the capture's controls, which offer to start again.
+    wait_for_text(
+        &mut h,
+        "writing the file /dev/full (No space left on device",
+    );
+    wait_for_text(&mut h, "Start capture");
+    // The session still receives.
+    conn.write_all(b"still here").unwrap();
+    wait_for_text(&mut h, "still here");
+}

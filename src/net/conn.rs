@@ -2,6 +2,7 @@
 //! control and wake batching, and the table of TCP connections with their
 //! reads and write queues.
 
+use super::capture::{Capture, CaptureSpec};
 use super::jobs::{Ledger, Tag};
 use super::{
     CloseReason, Command, Detail, Event, FrameNote, HostPort, INFLIGHT_HIGH, JobId, NetError,
@@ -92,6 +93,8 @@ pub(super) struct Core {
     pub(super) ends_with: Option<EndsWith>,
     /// What the write queues did with each running job's bytes.
     pub(super) ledger: Ledger,
+    /// A capture to file in progress.
+    capture: Option<Capture>,
 }
 
 pub(super) fn now() -> SystemTime {
@@ -122,10 +125,16 @@ impl Core {
             finished: None,
             ends_with: None,
             ledger: Ledger::new(),
+            capture: None,
         }
     }
 
     pub(super) fn emit(&mut self, ev: Event) {
+        if let Some(c) = &mut self.capture
+            && let Err(e) = c.event(&ev)
+        {
+            self.end_capture(Some(e));
+        }
         if let Event::Received { bytes, .. } = &ev {
             self.shared
                 .inflight
@@ -135,6 +144,50 @@ impl Core {
         // and then a Close command ends this loop.
         let _ = self.events.send(ev);
         self.need_wake = true;
+    }
+
+    /// Starts capturing (ending a capture already running), or stops.
+    pub(super) fn set_capture(&mut self, spec: Option<CaptureSpec>) {
+        if self.capture.is_some() {
+            self.end_capture(None);
+        }
+        let Some(spec) = spec else {
+            return;
+        };
+        match Capture::start(spec) {
+            Ok(c) => self.capture = Some(c),
+            Err(e) => self.emit(Event::CaptureEnded {
+                at: now(),
+                written: 0,
+                error: Some(e),
+            }),
+        }
+    }
+
+    /// Ends the capture: flushed and closed, or stopped by `error`.
+    pub(super) fn end_capture(&mut self, error: Option<NetError>) {
+        let Some(c) = self.capture.take() else {
+            return;
+        };
+        let written = c.written();
+        let error = match c.finish() {
+            Ok(_) => error,
+            Err(e) => error.or(Some(e)),
+        };
+        self.emit(Event::CaptureEnded {
+            at: now(),
+            written,
+            error,
+        });
+    }
+
+    /// Bytes just read from `peer`, for a raw capture.
+    pub(super) fn capture_raw(&mut self, peer: SocketAddr, bytes: &[u8]) {
+        if let Some(c) = &mut self.capture
+            && let Err(e) = c.raw(peer, bytes)
+        {
+            self.end_capture(Some(e));
+        }
     }
 
     /// Wakes the UI once for all events of a round.
@@ -246,7 +299,8 @@ impl Core {
                 }
             }
         }
-        for (_, bytes) in got {
+        for (peer, bytes) in got {
+            self.capture_raw(peer, &bytes);
             self.deliver(idx, bytes);
         }
     }
@@ -436,7 +490,8 @@ impl Core {
                     }
                 }
             }
-            for (_, bytes) in got {
+            for (peer, bytes) in got {
+                self.capture_raw(peer, &bytes);
                 if self.deliver(idx, bytes) {
                     outcome = Some(CloseReason::BadFrame);
                     break;
@@ -599,6 +654,7 @@ impl Core {
             Command::SetEcho(_)
             | Command::Close
             | Command::SetFraming(_)
+            | Command::Capture(_)
             | Command::StartJob { .. }
             | Command::StopJob(_) => {}
         }

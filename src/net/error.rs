@@ -54,6 +54,8 @@ pub enum Op {
     Start,
     /// Reading a file to send it.
     ReadFile(String),
+    /// Writing a capture file.
+    WriteFile(String),
 }
 
 /// The detail of an error: the system's own message, or one of ours.

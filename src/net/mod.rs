@@ -3,6 +3,7 @@
 //! The UI talks to it with [`Command`]s and hears back through [`Event`]s;
 //! this module knows nothing of egui, only a wake-up hook.
 
+mod capture;
 mod conn;
 mod error;
 pub mod interfaces;
@@ -13,6 +14,7 @@ mod tcp_server;
 mod udp;
 mod worker;
 
+pub use capture::{CaptureSpec, peer_path};
 pub use error::{Detail, NetError, NetErrorKind, Op, kind_of};
 pub use jobs::{MAX_DATAGRAM, check_datagram_size};
 pub use spec::{HostPort, OpenSpec, Protocol, SpecError, parse_host_port, parse_ip, parse_port};
@@ -63,6 +65,9 @@ pub enum Command {
     },
     /// Stop a job; what it queued and has not begun to write is dropped.
     StopJob(JobId),
+    /// Start capturing to a file (a capture already running ends first),
+    /// or with None stop.
+    Capture(Option<CaptureSpec>),
     /// Close everything and end the worker.
     Close,
 }
@@ -218,6 +223,13 @@ pub enum Event {
         bytes: u64,
         elapsed: Duration,
         end: JobEnd,
+    },
+    /// A capture to file ended: stopped, with the session, or because a
+    /// write failed (`error`); `written` bytes are in the file(s).
+    CaptureEnded {
+        at: SystemTime,
+        written: u64,
+        error: Option<NetError>,
     },
     /// Something failed, but the session goes on (e.g. one send).
     Error { at: SystemTime, error: NetError },

@@ -183,6 +183,8 @@ pub struct OpenSpec {
     /// How received bytes are cut into records (per connection; per
     /// datagram for UDP).
     pub framing: Framing,
+    /// Capture to file from the first byte.
+    pub capture: Option<super::CaptureSpec>,
 }
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -196,6 +198,7 @@ impl OpenSpec {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             echo: false,
             framing: Framing::None,
+            capture: None,
         }
     }
 
@@ -207,6 +210,7 @@ impl OpenSpec {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             echo: false,
             framing: Framing::None,
+            capture: None,
         }
     }
 
@@ -218,6 +222,7 @@ impl OpenSpec {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             echo: false,
             framing: Framing::None,
+            capture: None,
         }
     }
 

@@ -191,6 +191,7 @@ impl Kind for Udp {
             }
         }
         for (peer, bytes) in got {
+            core.capture_raw(peer, &bytes);
             if !core.spec.framing.is_none() {
                 self.framed(core, peer, bytes);
                 continue;

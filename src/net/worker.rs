@@ -91,6 +91,9 @@ impl Worker {
     }
 
     fn serve<K: Kind>(mut self, mut kind: K) {
+        if let Some(c) = self.core.spec.capture.take() {
+            self.core.set_capture(Some(c));
+        }
         if let Err(e) = kind.start(&mut self.core) {
             self.core.closed(Some(e));
             return;
@@ -100,6 +103,7 @@ impl Worker {
         // Every socket is closed before Closed is reported, so the port can
         // be opened again at once.
         self.core.close_conns();
+        self.core.end_capture(None);
         drop(kind);
         self.core.closed(error);
     }
@@ -129,6 +133,7 @@ impl Worker {
                     Ok(Command::Close) | Err(TryRecvError::Disconnected) => return None,
                     Ok(Command::SetEcho(on)) => core.spec.echo = on,
                     Ok(Command::SetFraming(f)) => core.set_framing(f),
+                    Ok(Command::Capture(c)) => core.set_capture(c),
                     Ok(Command::StartJob { id, to, job }) => jobs.start(core, id, to, job),
                     Ok(Command::StopJob(id)) => jobs.stop(core, kind, id),
                     Ok(cmd) => kind.handle(core, cmd),

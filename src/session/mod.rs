@@ -68,6 +68,18 @@ pub struct SessionSettings {
     pub framing: FramingForm,
     /// Received records are counted, not logged (for speed tests).
     pub count_only: bool,
+    /// Capture to file: where, one file per peer, as text.
+    pub capture: CaptureForm,
+}
+
+/// The capture form.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CaptureForm {
+    pub path: String,
+    pub per_peer: bool,
+    /// The log as text lines, instead of the raw received bytes.
+    pub as_text: bool,
 }
 
 fn following() -> bool {
@@ -98,6 +110,7 @@ impl Default for SessionSettings {
             tools: SendTools::default(),
             framing: FramingForm::default(),
             count_only: false,
+            capture: CaptureForm::default(),
         }
     }
 }
@@ -221,6 +234,9 @@ pub enum SessionAction {
     Resend(Vec<u8>),
     /// This file is the one to send (picked or dropped on the window).
     ChooseFile(PathBuf),
+    /// Start capturing to the file in the capture form.
+    StartCapture,
+    StopCapture,
 }
 
 /// What a file dialog answered (the dialog's thread reads or writes a
@@ -233,6 +249,8 @@ pub enum FilePick {
     Imported(PathBuf, Result<Vec<QuickCommand>, String>),
     /// The quick-command list written to this file, or why not.
     Exported(PathBuf, Result<(), String>),
+    /// Where to capture to.
+    Capture(PathBuf),
     /// The user closed the dialog.
     Nothing,
 }
@@ -275,6 +293,10 @@ pub struct Session {
     /// How the last job of each slot ended, or why it could not start.
     pub(crate) job_results: HashMap<JobSlot, Result<JobResult, String>>,
     next_job: JobId,
+    /// The capture running: its file, and since when.
+    pub(crate) capturing: Option<(String, Instant)>,
+    /// Why the last capture could not start or stopped.
+    pub(crate) capture_error: Option<SendProblem>,
     /// Where Up/Down in the send box is in the history.
     pub(crate) history_pos: Option<usize>,
     /// A file dialog running on its own thread, and what it answers.
@@ -324,6 +346,8 @@ impl Session {
             job_results: HashMap::new(),
             next_job: 1,
             history_pos: None,
+            capturing: None,
+            capture_error: None,
             file_pick: None,
             quick_editing: None,
             quick_status: None,
@@ -519,6 +543,12 @@ impl Session {
             SessionAction::Resend(bytes) => {
                 self.send_bytes(bytes, tr);
             }
+            SessionAction::StartCapture => self.start_capture(tr),
+            SessionAction::StopCapture => {
+                if let Some(s) = &self.net {
+                    s.command(Command::Capture(None));
+                }
+            }
             SessionAction::ChooseFile(path) => {
                 self.settings.tools.file_path = path.display().to_string();
                 self.reveal_file = Some(true);
@@ -613,6 +643,7 @@ impl Session {
     }
 
     fn end_session(&mut self) {
+        self.capturing = None;
         // Jobs end with their worker.
         for j in std::mem::take(&mut self.jobs) {
             let result = JobResult {
@@ -705,6 +736,33 @@ impl Session {
                 }
             }
         }
+    }
+
+    fn start_capture(&mut self, tr: &Tr) {
+        self.capture_error = None;
+        let Some(net) = &self.net else {
+            self.capture_error = Some(SendProblem::Text(tr.session_not_open.to_string()));
+            return;
+        };
+        let form = &self.settings.capture;
+        if form.path.trim().is_empty() {
+            self.capture_error = Some(SendProblem::Text(tr.choose_file_first.to_string()));
+            return;
+        }
+        let text = form
+            .as_text
+            .then(|| codec::encoding_by_name(&self.settings.encoding));
+        net.command(Command::Capture(Some(net::CaptureSpec {
+            path: PathBuf::from(form.path.trim()),
+            per_peer: form.per_peer,
+            text,
+        })));
+        self.capturing = Some((form.path.trim().to_string(), Instant::now()));
+    }
+
+    /// The capture running: its file and since when.
+    pub fn capturing(&self) -> Option<&(String, Instant)> {
+        self.capturing.as_ref()
     }
 
     /// The running job of a slot, if any.
@@ -1024,6 +1082,21 @@ impl Session {
                     };
                     self.note(at, None, note);
                 }
+            }
+            Event::CaptureEnded { at, written, error } => {
+                let path = self.capturing.take().map(|(p, _)| p).unwrap_or_default();
+                if let Some(e) = &error {
+                    self.capture_error = Some(SendProblem::Net(e.clone()));
+                }
+                self.note(
+                    at,
+                    None,
+                    Note::CaptureEnded {
+                        path,
+                        written,
+                        error,
+                    },
+                );
             }
             Event::Framing { at, peer, note } => {
                 self.note(at, Some(peer), Note::Framing { peer, note });

@@ -119,6 +119,12 @@ pub struct Tr {
     pub split_hint: &'static str,
     pub total_log_limit_mib: &'static str,
     pub no_sessions: &'static str,
+    pub capture: &'static str,
+    pub per_peer_files: &'static str,
+    pub capture_as_text: &'static str,
+    pub capturing_since: &'static str,
+    pub start_capture: &'static str,
+    pub stop_capture: &'static str,
     pub count_only: &'static str,
     pub count_only_notice: &'static str,
     pub framing: &'static str,
@@ -277,6 +283,12 @@ pub static EN: Tr = Tr {
     split_hint: "Drag a tab to a side of another session to see both at once",
     total_log_limit_mib: "All logs limit (MiB)",
     no_sessions: "No session. Click “New session” or press Ctrl+T.",
+    capture: "Capture to file",
+    per_peer_files: "One file per peer",
+    capture_as_text: "As text (the log)",
+    capturing_since: "Capturing",
+    start_capture: "Start capture",
+    stop_capture: "Stop capture",
     count_only: "Count only",
     count_only_notice: "Count only: received data is counted, not shown.",
     framing: "Framing (粘包/分包)",
@@ -439,6 +451,12 @@ pub static ZH: Tr = Tr {
     split_hint: "将标签拖到另一会话的边缘即可并排查看",
     total_log_limit_mib: "日志总上限 (MiB)",
     no_sessions: "没有会话。点击“新建会话”或按 Ctrl+T。",
+    capture: "保存到文件",
+    per_peer_files: "每个对端一个文件",
+    capture_as_text: "保存为文本（日志）",
+    capturing_since: "正在保存",
+    start_capture: "开始保存",
+    stop_capture: "停止保存",
     count_only: "只计数不显示",
     count_only_notice: "只计数：收到的数据只计数，不显示。",
     framing: "分帧（粘包/分包）",
@@ -604,6 +622,8 @@ impl Tr {
             (Op::Start, true) => "启动会话".into(),
             (Op::ReadFile(p), false) => format!("reading the file {p}"),
             (Op::ReadFile(p), true) => format!("读取文件 {p}"),
+            (Op::WriteFile(p), false) => format!("writing the file {p}"),
+            (Op::WriteFile(p), true) => format!("写入文件 {p}"),
         }
     }
 
@@ -985,6 +1005,16 @@ impl Tr {
                     "skipping to the next frame that fits"
                 }
             ),
+        }
+    }
+
+    pub fn capture_ended(&self, path: &str, written: u64, error: Option<&NetError>) -> String {
+        let n = crate::ui::thousands(written);
+        match (error, self.is_zh()) {
+            (None, true) => format!("保存到 {path} 已结束：写入 {n} 字节"),
+            (None, false) => format!("Capture to {path} ended: {n} bytes written"),
+            (Some(e), true) => format!("保存已停止（写入 {n} 字节）：{}", self.net_error(e)),
+            (Some(e), false) => format!("Capture stopped after {n} bytes: {}", self.net_error(e)),
         }
     }
 }

@@ -66,6 +66,18 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             Tone::Error,
         ),
         Note::Message(m) => (m.clone(), Tone::Info),
+        Note::CaptureEnded {
+            path,
+            written,
+            error,
+        } => (
+            tr.capture_ended(path, *written, error.as_ref()),
+            if error.is_some() {
+                Tone::Error
+            } else {
+                Tone::Info
+            },
+        ),
         Note::Framing { peer, note } => {
             let tone = match note {
                 crate::net::FrameNote::Partial { .. } => Tone::Info,

@@ -376,6 +376,7 @@ enum Dialog {
     SendFile,
     Import,
     Export,
+    Capture,
 }
 
 /// Runs a native file dialog on its own thread (it blocks until the user
@@ -398,6 +399,10 @@ fn pick_file(app: &mut Session, ctx: &egui::Context, what: Dialog) {
                     .set_file_name("quick-commands.json")
                     .save_file()
                     .map(|p| export_quick(p, list)),
+                Dialog::Capture => rfd::FileDialog::new()
+                    .set_file_name("capture.bin")
+                    .save_file()
+                    .map(FilePick::Capture),
             };
             let _ = tx.send(answer.unwrap_or(FilePick::Nothing));
             ctx.request_repaint();
@@ -457,6 +462,7 @@ pub fn apply_file_pick(app: &mut Session, tr: &Tr, pick: FilePick) {
         FilePick::Exported(p, Err(e)) => {
             app.quick_status = Some(Err(format!("{}: {e}", shown(&p))));
         }
+        FilePick::Capture(p) => app.settings.capture.path = shown(&p),
         FilePick::Nothing => {}
     }
 }
@@ -466,4 +472,64 @@ pub fn apply_file_pick(app: &mut Session, tr: &Tr, pick: FilePick) {
 fn row_right_to_left(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
     let size = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
     ui.allocate_ui_with_layout(size, egui::Layout::right_to_left(egui::Align::Center), add);
+}
+
+/// Capture to file: where, how, Start/Stop, and what happened.
+pub fn capture(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let running = app.capturing().is_some();
+    CollapsingHeader::new(tr.capture)
+        .id_salt("capture")
+        .show(ui, |ui| {
+            ui.add_enabled_ui(!running, |ui| {
+                let l = ui.label(tr.file);
+                row_right_to_left(ui, |ui| {
+                    if ui.button(tr.browse).clicked() {
+                        pick_file(app, ui.ctx(), Dialog::Capture);
+                    }
+                    ui.add(
+                        TextEdit::singleline(&mut app.settings.capture.path)
+                            .desired_width(ui.available_width()),
+                    )
+                    .labelled_by(l.id);
+                });
+                ui.checkbox(&mut app.settings.capture.per_peer, tr.per_peer_files);
+                ui.checkbox(&mut app.settings.capture.as_text, tr.capture_as_text);
+            });
+            let width = ui.available_width();
+            if running {
+                if ui
+                    .add(egui::Button::new(tr.stop_capture).min_size(egui::vec2(width, 24.0)))
+                    .clicked()
+                {
+                    cx.act(app.id, SessionAction::StopCapture);
+                }
+                if let Some((path, since)) = app.capturing() {
+                    ui.ctx()
+                        .request_repaint_after(std::time::Duration::from_secs(1));
+                    ui.label(format!(
+                        "{} {path} ({} s)",
+                        tr.capturing_since,
+                        since.elapsed().as_secs()
+                    ));
+                }
+            } else if ui
+                .add_enabled(
+                    app.is_active(),
+                    egui::Button::new(tr.start_capture).min_size(egui::vec2(width, 24.0)),
+                )
+                .on_disabled_hover_text(tr.session_not_open)
+                .clicked()
+            {
+                cx.act(app.id, SessionAction::StartCapture);
+            }
+            let err = match &app.capture_error {
+                Some(crate::session::SendProblem::Text(t)) => Some(t.clone()),
+                Some(crate::session::SendProblem::Net(e)) => Some(tr.net_error(e)),
+                None => None,
+            };
+            if let Some(e) = err {
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
+        });
 }
