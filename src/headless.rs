@@ -126,6 +126,8 @@ pub struct Options {
     pub exit_after: Option<ExitAfter>,
     /// Read lines from stdin and send them.
     pub stdin: bool,
+    /// Auto-reply rules (`--reply`).
+    pub replies: Vec<codec::ReplyRule>,
 }
 
 impl Options {
@@ -147,6 +149,7 @@ impl Options {
             gap: Duration::ZERO,
             exit_after: None,
             stdin: false,
+            replies: Vec::new(),
         }
     }
 }
@@ -253,7 +256,7 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
             time_text(*at),
             reason_text(reason)
         ),
-        Event::JobProgress { .. } => String::new(),
+        Event::JobProgress { .. } | Event::Replied { .. } => String::new(),
         Event::CaptureEnded {
             at,
             written,
@@ -377,6 +380,9 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         Event::Error { at, error } => {
             json!({"time": time_json(*at), "event": "error", "error": error_json(error)})
         }
+        Event::Replied { at, rule, peer } => json!({
+            "time": time_json(*at), "event": "replied", "rule": rule, "peer": peer.to_string(),
+        }),
         Event::CaptureEnded { at, written, error } => json!({
             "time": time_json(*at), "event": "capture_ended", "written": written,
             "error": error.as_ref().map(error_json),
@@ -554,7 +560,18 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
         }
     }
     let session = match Session::open(opts.spec.clone(), Arc::new(|| {})) {
-        Ok(s) => s,
+        Ok(s) => {
+            let rules: Vec<(usize, codec::CompiledRule)> = opts
+                .replies
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| r.compile(opts.encoding).ok().map(|c| (i, c)))
+                .collect();
+            if !rules.is_empty() {
+                s.command(Command::SetReplies(rules));
+            }
+            s
+        }
         Err(e) => {
             eprintln!("netpal: {}", error_text(&e));
             return 1;

@@ -1,7 +1,7 @@
 //! `netpal`: the desktop app.
 
 use clap::{CommandFactory, Parser};
-use netpal::codec::{Checksum, Framing, LineEnd, SendFormat};
+use netpal::codec::{Checksum, Framing, LineEnd, ReplyRule, SendFormat};
 use netpal::headless::{self, ExitAfter};
 use netpal::log::ViewMode;
 use netpal::net::{OpenSpec, Rate};
@@ -169,6 +169,13 @@ struct Cli {
     )]
     capture: Option<PathBuf>,
 
+    /// Answer frames that match (may be given several times; the first
+    /// match answers): 'PATTERN=>REPLY', the pattern text to find, or
+    /// exact:, prefix:, re: (a regex; the reply may use $1) or hex:; the
+    /// reply text with escapes (\r\n), or hex:. E.g. 're:^PING (\d+)=>PONG $1\n'.
+    #[arg(long, value_name = "RULE", value_parser = ReplyRule::parse, requires = "headless", help_heading = "Headless mode")]
+    reply: Vec<ReplyRule>,
+
     /// Do not read stdin (for running in the background).
     #[arg(long, requires = "headless", help_heading = "Headless mode")]
     no_stdin: bool,
@@ -284,6 +291,7 @@ fn main() {
             gap: cli.gap.unwrap_or_default(),
             exit_after: cli.exit_after,
             stdin: !cli.no_stdin,
+            replies: cli.reply.clone(),
         };
         let status = headless::run(opts, &mut std::io::stdout().lock());
         std::process::exit(status);

@@ -807,3 +807,29 @@ fn capture_writes_the_raw_stream_exactly() {
     assert_eq!(std::fs::read(&path).unwrap(), data);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn reply_rules_answer_on_the_worker() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--framing",
+            "line",
+            "--reply",
+            r"re:^PING (\d+)=>PONG $1\n",
+            "--reply",
+            "hex:01 03=>hex:06",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut conn = accept_within(&l);
+    conn.write_all(b"PING 1\nPING 22\nnothing\n\x01\x03\n")
+        .unwrap();
+    let got = read_exactly(&mut conn, 16);
+    assert_eq!(got, b"PONG 1\nPONG 22\n\x06");
+    run.line_with("TX");
+}

@@ -189,3 +189,47 @@ fn a_capture_that_cannot_write_stops_and_the_session_goes_on() {
     conn.write_all(b"still here").unwrap();
     wait_for_text(&mut h, "still here");
 }
+
+#[test]
+fn an_auto_reply_regex_rule_answers_ping_42_with_pong_42() {
+    let (mut h, mut conn, _) = connected_client();
+    h.get_by_label("Auto-reply").click();
+    settle(&mut h);
+    click(&mut h, "Add rule");
+    h.step();
+    choose(&mut h, "Match", "Regex");
+    set_field(&mut h, "Pattern", r"^PING (\d+)");
+    set_field(&mut h, "Reply", "PONG $1");
+    click(&mut h, "Done");
+    h.step();
+    conn.write_all(b"PING 42").unwrap();
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 7), b"PONG 42");
+    wait_for_text(&mut h, "1 answered");
+    // Switched off, it stays quiet.
+    h.get_by_label(r"Rule on ^PING (\d+) → PONG $1").click();
+    h.step();
+    h.step();
+    conn.write_all(b"PING 43").unwrap();
+    wait_for_text(&mut h, "PING 43");
+    conn.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    assert!(
+        std::io::Read::read(&mut conn, &mut buf).is_err(),
+        "answered while off"
+    );
+}
+
+#[test]
+fn a_bad_regex_is_explained_in_the_rule_editor() {
+    let mut h = harness();
+    h.get_by_label("Auto-reply").click();
+    settle(&mut h);
+    click(&mut h, "Add rule");
+    h.step();
+    choose(&mut h, "Match", "Regex");
+    set_field(&mut h, "Pattern", "(unclosed");
+    wait_for_text(&mut h, "Regex: regex parse error");
+}

@@ -6,6 +6,7 @@ pub mod escape;
 pub mod framing;
 pub mod hex;
 pub mod payload;
+pub mod reply;
 pub mod text;
 
 pub use checksum::Checksum;
@@ -13,4 +14,5 @@ pub use escape::{EscapeError, check_escapes, encode_escaped};
 pub use framing::{FrameOut, Framer, Framing, Oversize};
 pub use hex::{HexError, format_hex, parse_hex, push_hex};
 pub use payload::{LineEnd, PayloadError, SendFormat};
+pub use reply::{CompiledRule, MatchKind, ReplyRule, RuleError};
 pub use text::{ENCODINGS, EncodeError, decode_for_display, encode_text, encoding_by_name};

@@ -8,7 +8,7 @@ use super::{
     CloseReason, Command, Detail, Event, FrameNote, HostPort, INFLIGHT_HIGH, JobId, NetError,
     NetErrorKind, Op, OpenSpec, Shared, Target, Wake, inflight_cost,
 };
-use crate::codec::{FrameOut, Framer, Framing};
+use crate::codec::{CompiledRule, FrameOut, Framer, Framing};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::TcpStream;
 use mio::{Interest, Poll, Token};
@@ -95,6 +95,10 @@ pub(super) struct Core {
     pub(super) ledger: Ledger,
     /// A capture to file in progress.
     capture: Option<Capture>,
+    /// Auto-reply rules, with the UI's index of each.
+    pub(super) replies: Vec<(usize, CompiledRule)>,
+    /// Answers waiting for their time: when, to whom, what.
+    reply_queue: Vec<(Instant, SocketAddr, Vec<u8>)>,
 }
 
 pub(super) fn now() -> SystemTime {
@@ -126,6 +130,8 @@ impl Core {
             ends_with: None,
             ledger: Ledger::new(),
             capture: None,
+            replies: Vec::new(),
+            reply_queue: Vec::new(),
         }
     }
 
@@ -179,6 +185,42 @@ impl Core {
             written,
             error,
         });
+    }
+
+    /// Queues the answer of the first rule that matches a record.
+    pub(super) fn check_replies(&mut self, peer: SocketAddr, frame: &[u8]) {
+        if self.replies.is_empty() {
+            return;
+        }
+        let hit = self
+            .replies
+            .iter()
+            .find_map(|(i, r)| r.answer(frame).map(|b| (*i, r.delay, b)));
+        if let Some((rule, delay, bytes)) = hit {
+            self.reply_queue.push((Instant::now() + delay, peer, bytes));
+            self.emit(Event::Replied {
+                at: now(),
+                rule,
+                peer,
+            });
+        }
+    }
+
+    /// Answers whose time has come.
+    pub(super) fn due_replies(&mut self) -> Vec<(SocketAddr, Vec<u8>)> {
+        if self.reply_queue.is_empty() {
+            return Vec::new();
+        }
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) =
+            self.reply_queue.drain(..).partition(|(at, ..)| *at <= now);
+        self.reply_queue = later;
+        due.into_iter().map(|(_, p, b)| (p, b)).collect()
+    }
+
+    /// When the next delayed answer is due.
+    pub(super) fn next_reply(&self) -> Option<Instant> {
+        self.reply_queue.iter().map(|(at, ..)| *at).min()
     }
 
     /// Bytes just read from `peer`, for a raw capture.
@@ -353,6 +395,7 @@ impl Core {
 
     /// One record from connection `idx`, echoed back if asked.
     fn record(&mut self, idx: usize, peer: SocketAddr, bytes: Vec<u8>) {
+        self.check_replies(peer, &bytes);
         let echo = self.spec.echo.then(|| bytes.clone());
         self.emit(Event::received(now(), peer, bytes));
         if let Some(b) = echo {
@@ -655,6 +698,7 @@ impl Core {
             | Command::Close
             | Command::SetFraming(_)
             | Command::Capture(_)
+            | Command::SetReplies(_)
             | Command::StartJob { .. }
             | Command::StopJob(_) => {}
         }

@@ -68,6 +68,9 @@ pub enum Command {
     /// Start capturing to a file (a capture already running ends first),
     /// or with None stop.
     Capture(Option<CaptureSpec>),
+    /// Answer matching frames: each rule with the index the UI knows it
+    /// by; the first rule that matches a frame answers it.
+    SetReplies(Vec<(usize, crate::codec::CompiledRule)>),
     /// Close everything and end the worker.
     Close,
 }
@@ -223,6 +226,12 @@ pub enum Event {
         bytes: u64,
         elapsed: Duration,
         end: JobEnd,
+    },
+    /// Auto-reply rule `rule` answered a frame from `peer`.
+    Replied {
+        at: SystemTime,
+        rule: usize,
+        peer: SocketAddr,
     },
     /// A capture to file ended: stopped, with the session, or because a
     /// write failed (`error`); `written` bytes are in the file(s).

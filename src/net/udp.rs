@@ -196,6 +196,7 @@ impl Kind for Udp {
                 self.framed(core, peer, bytes);
                 continue;
             }
+            core.check_replies(peer, &bytes);
             let echo = core.spec.echo.then(|| bytes.clone());
             core.emit(Event::received(now(), peer, bytes));
             if let Some(b) = echo
@@ -246,6 +247,7 @@ impl Udp {
                     continue;
                 }
             };
+            core.check_replies(peer, &record);
             let echo = core.spec.echo.then(|| record.clone());
             core.emit(Event::received(now(), peer, record));
             if let Some(b) = echo

@@ -134,6 +134,7 @@ impl Worker {
                     Ok(Command::SetEcho(on)) => core.spec.echo = on,
                     Ok(Command::SetFraming(f)) => core.set_framing(f),
                     Ok(Command::Capture(c)) => core.set_capture(c),
+                    Ok(Command::SetReplies(r)) => core.replies = r,
                     Ok(Command::StartJob { id, to, job }) => jobs.start(core, id, to, job),
                     Ok(Command::StopJob(id)) => jobs.stop(core, kind, id),
                     Ok(cmd) => kind.handle(core, cmd),
@@ -150,6 +151,16 @@ impl Worker {
             if core.can_read() {
                 core.read_conns();
                 kind.read(core);
+            }
+            let answers = core.due_replies();
+            if !answers.is_empty() {
+                for (peer, bytes) in answers {
+                    let to = super::Target::Peers(vec![peer]);
+                    if let Err(e) = kind.job_send(core, &to, bytes, Tag::default()) {
+                        core.error(e);
+                    }
+                }
+                kind.flush_queued(core);
             }
             if let Some(err) = core.finished.take() {
                 return err;
@@ -169,12 +180,12 @@ impl Worker {
         if pending && core.can_read() {
             return Some(Duration::ZERO);
         }
-        let due = match (job_due, core.idle_due()) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => match a.or(b) {
-                Some(d) => d,
-                None => return kind.timeout(),
-            },
+        let due = [job_due, core.idle_due(), core.next_reply()]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(due) = due else {
+            return kind.timeout();
         };
         let left = due.saturating_duration_since(Instant::now());
         // The poll sleeps in whole milliseconds (rounded up); a job's

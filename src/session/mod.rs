@@ -70,6 +70,8 @@ pub struct SessionSettings {
     pub count_only: bool,
     /// Capture to file: where, one file per peer, as text.
     pub capture: CaptureForm,
+    /// Auto-reply rules, evaluated by the worker on every received frame.
+    pub replies: Vec<codec::ReplyRule>,
 }
 
 /// The capture form.
@@ -111,6 +113,7 @@ impl Default for SessionSettings {
             framing: FramingForm::default(),
             count_only: false,
             capture: CaptureForm::default(),
+            replies: Vec::new(),
         }
     }
 }
@@ -234,6 +237,8 @@ pub enum SessionAction {
     Resend(Vec<u8>),
     /// This file is the one to send (picked or dropped on the window).
     ChooseFile(PathBuf),
+    /// The auto-reply rules changed.
+    SetReplies,
     /// Start capturing to the file in the capture form.
     StartCapture,
     StopCapture,
@@ -293,6 +298,10 @@ pub struct Session {
     /// How the last job of each slot ended, or why it could not start.
     pub(crate) job_results: HashMap<JobSlot, Result<JobResult, String>>,
     next_job: JobId,
+    /// How many frames each auto-reply rule has answered (by index).
+    pub(crate) reply_hits: Vec<u64>,
+    /// The rule whose editor is open.
+    pub(crate) reply_editing: Option<usize>,
     /// The capture running: its file, and since when.
     pub(crate) capturing: Option<(String, Instant)>,
     /// Why the last capture could not start or stopped.
@@ -348,6 +357,8 @@ impl Session {
             history_pos: None,
             capturing: None,
             capture_error: None,
+            reply_hits: Vec::new(),
+            reply_editing: None,
             file_pick: None,
             quick_editing: None,
             quick_status: None,
@@ -544,6 +555,7 @@ impl Session {
                 self.send_bytes(bytes, tr);
             }
             SessionAction::StartCapture => self.start_capture(tr),
+            SessionAction::SetReplies => self.send_replies(),
             SessionAction::StopCapture => {
                 if let Some(s) = &self.net {
                     s.command(Command::Capture(None));
@@ -591,6 +603,10 @@ impl Session {
         let protocol = spec.protocol;
         match NetSession::open(spec, self.wake.clone()) {
             Ok(s) => {
+                let replies = self.compiled_replies();
+                if !replies.is_empty() {
+                    s.command(Command::SetReplies(replies));
+                }
                 self.net = Some(s);
                 self.running = Some(protocol);
                 self.phase = Phase::Opening;
@@ -735,6 +751,26 @@ impl Session {
                     (_, Err(_)) => Err(format!("{}: {}", tr.remote_port, tr.bad_port)),
                 }
             }
+        }
+    }
+
+    /// The rules that can run, compiled, with their indices; the others
+    /// say why by their editor.
+    pub fn compiled_replies(&self) -> Vec<(usize, codec::CompiledRule)> {
+        let enc = codec::encoding_by_name(&self.settings.encoding);
+        self.settings
+            .replies
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.enabled)
+            .filter_map(|(i, r)| r.compile(enc).ok().map(|c| (i, c)))
+            .collect()
+    }
+
+    fn send_replies(&mut self) {
+        self.reply_hits.resize(self.settings.replies.len(), 0);
+        if let Some(s) = &self.net {
+            s.command(Command::SetReplies(self.compiled_replies()));
         }
     }
 
@@ -1082,6 +1118,12 @@ impl Session {
                     };
                     self.note(at, None, note);
                 }
+            }
+            Event::Replied { rule, .. } => {
+                if self.reply_hits.len() <= rule {
+                    self.reply_hits.resize(rule + 1, 0);
+                }
+                self.reply_hits[rule] += 1;
             }
             Event::CaptureEnded { at, written, error } => {
                 let path = self.capturing.take().map(|(p, _)| p).unwrap_or_default();

@@ -119,6 +119,19 @@ pub struct Tr {
     pub split_hint: &'static str,
     pub total_log_limit_mib: &'static str,
     pub no_sessions: &'static str,
+    pub auto_reply: &'static str,
+    pub rule_enabled: &'static str,
+    pub add_rule: &'static str,
+    pub match_kind: &'static str,
+    pub match_exact: &'static str,
+    pub match_prefix: &'static str,
+    pub match_contains: &'static str,
+    pub match_regex: &'static str,
+    pub match_hex: &'static str,
+    pub pattern: &'static str,
+    pub reply_text: &'static str,
+    pub reply_hex: &'static str,
+    pub reply_delay_ms: &'static str,
     pub capture: &'static str,
     pub per_peer_files: &'static str,
     pub capture_as_text: &'static str,
@@ -283,6 +296,19 @@ pub static EN: Tr = Tr {
     split_hint: "Drag a tab to a side of another session to see both at once",
     total_log_limit_mib: "All logs limit (MiB)",
     no_sessions: "No session. Click “New session” or press Ctrl+T.",
+    auto_reply: "Auto-reply",
+    rule_enabled: "Rule on",
+    add_rule: "Add rule",
+    match_kind: "Match",
+    match_exact: "Exactly",
+    match_prefix: "Starts with",
+    match_contains: "Contains",
+    match_regex: "Regex",
+    match_hex: "Contains hex",
+    pattern: "Pattern",
+    reply_text: "Reply",
+    reply_hex: "Reply is hex",
+    reply_delay_ms: "Delay (ms)",
     capture: "Capture to file",
     per_peer_files: "One file per peer",
     capture_as_text: "As text (the log)",
@@ -451,6 +477,19 @@ pub static ZH: Tr = Tr {
     split_hint: "将标签拖到另一会话的边缘即可并排查看",
     total_log_limit_mib: "日志总上限 (MiB)",
     no_sessions: "没有会话。点击“新建会话”或按 Ctrl+T。",
+    auto_reply: "自动应答",
+    rule_enabled: "启用规则",
+    add_rule: "添加规则",
+    match_kind: "匹配方式",
+    match_exact: "完全相同",
+    match_prefix: "开头是",
+    match_contains: "包含",
+    match_regex: "正则表达式",
+    match_hex: "包含十六进制",
+    pattern: "匹配内容",
+    reply_text: "应答内容",
+    reply_hex: "应答为十六进制",
+    reply_delay_ms: "延时（毫秒）",
     capture: "保存到文件",
     per_peer_files: "每个对端一个文件",
     capture_as_text: "保存为文本（日志）",
@@ -1015,6 +1054,30 @@ impl Tr {
             (None, false) => format!("Capture to {path} ended: {n} bytes written"),
             (Some(e), true) => format!("保存已停止（写入 {n} 字节）：{}", self.net_error(e)),
             (Some(e), false) => format!("Capture stopped after {n} bytes: {}", self.net_error(e)),
+        }
+    }
+
+    pub fn reply_hits(&self, n: u64) -> String {
+        if self.is_zh() {
+            format!("已应答 {} 次", crate::ui::thousands(n))
+        } else {
+            format!("{} answered", crate::ui::thousands(n))
+        }
+    }
+
+    pub fn rule_error(&self, e: &crate::codec::RuleError) -> String {
+        use crate::codec::{PayloadError, RuleError};
+        let payload = |p: &PayloadError| match p {
+            PayloadError::Hex(h) => format!("{}: {}", self.invalid_hex, self.hex_error(h)),
+            PayloadError::Encode(c) => format!("{}: {}", self.cannot_encode, self.encode_error(c)),
+            PayloadError::Escape(x) => format!("{}: {}", self.invalid_escape, self.escape_error(x)),
+            PayloadError::ChecksumStart { from, len } => self.checksum_start_error(*from, *len),
+        };
+        match e {
+            RuleError::EmptyPattern => format!("{}: {}", self.pattern, self.empty),
+            RuleError::Pattern(p) => format!("{}: {}", self.pattern, payload(p)),
+            RuleError::Regex(r) => format!("{}: {r}", self.match_regex),
+            RuleError::Reply(p) => format!("{}: {}", self.reply_text, payload(p)),
         }
     }
 }

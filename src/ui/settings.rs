@@ -143,6 +143,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     ui.checkbox(&mut app.settings.count_only, tr.count_only)
         .on_hover_text(tr.count_only_notice);
     crate::ui::tools::capture(app, cx, ui);
+    crate::ui::tools::auto_reply(app, cx, ui);
     ui.checkbox(&mut app.settings.auto_scroll, tr.auto_scroll);
     ui.checkbox(&mut app.settings.wrap, tr.word_wrap);
     if ui.checkbox(&mut app.settings.echo, tr.echo).changed() {

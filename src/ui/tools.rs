@@ -533,3 +533,146 @@ pub fn capture(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             }
         });
 }
+
+/// Auto-reply rules: a list with switches and hit counts, Add, and an
+/// editor for one rule at a time. Changes reach the worker at once.
+pub fn auto_reply(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let before = app.settings.replies.clone();
+    CollapsingHeader::new(tr.auto_reply)
+        .id_salt("auto_reply")
+        .show(ui, |ui| {
+            let n = app.settings.replies.len();
+            let mut delete = None;
+            for i in 0..n {
+                let hits = app.reply_hits.get(i).copied().unwrap_or(0);
+                let r = &mut app.settings.replies[i];
+                let summary = format!("{} → {}", r.pattern, r.reply);
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut r.enabled, "")
+                        .on_hover_text(tr.rule_enabled)
+                        .accessible_name(format!("{} {summary}", tr.rule_enabled));
+                    ui.add(egui::Label::new(&summary).truncate())
+                        .on_hover_text(&summary);
+                });
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(tr.reply_hits(hits)).weak());
+                    let what = format!("{} {summary}", tr.edit);
+                    if ui
+                        .add(egui::Button::new("…").small())
+                        .on_hover_text(&what)
+                        .accessible_name(what)
+                        .clicked()
+                    {
+                        app.reply_editing = if app.reply_editing == Some(i) {
+                            None
+                        } else {
+                            Some(i)
+                        };
+                    }
+                    let what = format!("{} {summary}", tr.delete);
+                    if ui
+                        .add(egui::Button::new("×").small())
+                        .on_hover_text(&what)
+                        .accessible_name(what)
+                        .clicked()
+                    {
+                        delete = Some(i);
+                    }
+                });
+                if app.reply_editing == Some(i) {
+                    rule_editor(app, tr, ui, i);
+                }
+            }
+            if let Some(i) = delete {
+                app.settings.replies.remove(i);
+                if i < app.reply_hits.len() {
+                    app.reply_hits.remove(i);
+                }
+                app.reply_editing = None;
+            }
+            if ui.button(tr.add_rule).clicked() {
+                app.settings
+                    .replies
+                    .push(crate::codec::ReplyRule::default());
+                app.reply_editing = Some(app.settings.replies.len() - 1);
+            }
+        });
+    if app.settings.replies != before {
+        cx.act(app.id, SessionAction::SetReplies);
+    }
+}
+
+fn rule_editor(app: &mut Session, tr: &Tr, ui: &mut egui::Ui, i: usize) {
+    use crate::codec::MatchKind;
+    let enc = crate::codec::encoding_by_name(&app.settings.encoding);
+    let Some(r) = app.settings.replies.get_mut(i) else {
+        return;
+    };
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        let kind_name = |k: MatchKind| match k {
+            MatchKind::Exact => tr.match_exact,
+            MatchKind::Prefix => tr.match_prefix,
+            MatchKind::Contains => tr.match_contains,
+            MatchKind::Regex => tr.match_regex,
+            MatchKind::Hex => tr.match_hex,
+        };
+        let l = ui.label(tr.match_kind);
+        ComboBox::from_id_salt(("match_kind", i))
+            .selected_text(kind_name(r.kind))
+            .width(ui.available_width() - 8.0)
+            .show_ui(ui, |ui| {
+                for k in MatchKind::ALL {
+                    ui.selectable_value(&mut r.kind, k, kind_name(k));
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        field(ui, tr.pattern, &mut r.pattern, "");
+        field(ui, tr.reply_text, &mut r.reply, "");
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut r.format.hex, tr.reply_hex);
+            ui.add_enabled(
+                !r.format.hex,
+                egui::Checkbox::new(&mut r.format.escapes, tr.escapes),
+            );
+        });
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label(tr.append);
+            ComboBox::from_id_salt(("r_append", i))
+                .selected_text(r.format.append.label())
+                .width(56.0)
+                .show_ui(ui, |ui| {
+                    for e in LineEnd::ALL {
+                        ui.selectable_value(&mut r.format.append, e, e.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label(tr.checksum);
+            ComboBox::from_id_salt(("r_checksum", i))
+                .selected_text(r.format.checksum.label())
+                .width(130.0)
+                .show_ui(ui, |ui| {
+                    for c in Checksum::ALL {
+                        ui.selectable_value(&mut r.format.checksum, c, c.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label(tr.reply_delay_ms);
+            ui.add(egui::DragValue::new(&mut r.delay_ms).range(0..=3_600_000))
+                .labelled_by(l.id);
+        });
+        if let Err(e) = r.compile(enc) {
+            ui.colored_label(ui.visuals().error_fg_color, tr.rule_error(&e));
+        }
+        if ui.button(tr.done).clicked() {
+            app.reply_editing = None;
+        }
+    });
+}

@@ -251,15 +251,59 @@ fn raw_tcp(secs: Duration) -> f64 {
 }
 
 fn netpal_tcp(secs: Duration, view: ViewMode) -> (f64, Duration, Duration) {
-    let mut ui = Ui::new(settings(view));
+    netpal_tcp_with(secs, settings(view), false)
+}
+
+/// TCP ingest; with `capture`, every byte also goes to a file (checked
+/// against what was sent).
+fn netpal_tcp_with(
+    secs: Duration,
+    session: SessionSettings,
+    capture: bool,
+) -> (f64, Duration, Duration) {
+    let mut ui = Ui::new(session);
+    // RAM-backed when the system has it, so the figure is NetPal's cost
+    // and not this disk's write speed.
+    let dir = if std::path::Path::new("/dev/shm").is_dir() {
+        std::path::PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let path = dir.join(format!("netpal-bench-cap-{}.bin", std::process::id()));
+    if capture {
+        ui.s_mut().settings.capture.path = path.display().to_string();
+    }
     let addr = ui.open(Protocol::TcpServer);
+    if capture {
+        let id = ui.s().id;
+        ui.app.run_action(netpal::app::Action::Session(
+            id,
+            SessionAction::StartCapture,
+        ));
+    }
     let sender = flood_tcp(addr, secs, u64::MAX);
     let start = Instant::now();
-    let mut times = ui.frames_until(secs + Duration::from_millis(50), |_| false);
+    let mut times = ui.frames_until(secs + Duration::from_secs(30), |_| sender.is_finished());
     let sent = sender.join().unwrap_or(0);
     times.extend(ui.frames_until(Duration::from_secs(30), |a| a.counters().rx_bytes >= sent));
     let el = start.elapsed();
     let got = ui.s().counters().rx_bytes;
+    if capture {
+        let id = ui.s().id;
+        ui.app
+            .run_action(netpal::app::Action::Session(id, SessionAction::StopCapture));
+        ui.frames_until(Duration::from_secs(30), |a| a.capturing().is_none());
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        println!(
+            "  (capture file: {len} bytes of {sent} sent{})",
+            if len == sent {
+                ", equal"
+            } else {
+                ", NOT EQUAL"
+            }
+        );
+        let _ = std::fs::remove_file(&path);
+    }
     (
         mbs(got, el),
         percentile(&times, 0.5),
@@ -288,7 +332,9 @@ fn netpal_tcp_framed(secs: Duration) -> (f64, u64, Duration) {
     let chunk = hundred_byte_lines();
     let sender = flood_tcp_with(addr, secs, u64::MAX, chunk);
     let start = Instant::now();
-    let mut times = ui.frames_until(secs + Duration::from_millis(50), |_| false);
+    // Frames go on until the sender is done: it may be held back by flow
+    // control, and only frames take what it waits for.
+    let mut times = ui.frames_until(secs + Duration::from_secs(60), |_| sender.is_finished());
     let sent = sender.join().unwrap_or(0);
     times.extend(ui.frames_until(Duration::from_secs(60), |a| a.counters().rx_bytes >= sent));
     let el = start.elapsed();
@@ -310,6 +356,14 @@ fn bench_tcp() {
             ms(p99)
         );
     }
+    let (plain, _, _) = netpal_tcp_with(secs, settings(ViewMode::Text), false);
+    let (captured, _, p99) = netpal_tcp_with(secs, settings(ViewMode::Text), true);
+    println!(
+        "NetPal, capturing to a file:       {captured:8.0} MB/s  = {:5.1}% of raw, {:5.1}% of ingest without capture ({plain:.0} MB/s)   (frame p99 {})",
+        captured / raw * 100.0,
+        captured / plain * 100.0,
+        ms(p99)
+    );
     let (rate, records, p99) = netpal_tcp_framed(secs);
     println!(
         "NetPal, line framing, 100-byte lines: {rate:8.0} MB/s  = {:5.1}% of raw   ({} records; frame p99 {})",
