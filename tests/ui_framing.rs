@@ -233,3 +233,20 @@ fn a_bad_regex_is_explained_in_the_rule_editor() {
     set_field(&mut h, "Pattern", "(unclosed");
     wait_for_text(&mut h, "Regex: regex parse error");
 }
+
+#[test]
+fn times_show_as_clock_since_the_first_or_since_the_one_before() {
+    let (mut h, mut conn, _) = connected_client();
+    conn.write_all(b"first").unwrap();
+    wait_for_text(&mut h, "first");
+    choose(&mut h, "Time", "Since the record before");
+    // The connect notes and the record came within a second of each other.
+    wait_for_text(&mut h, "[+     0.");
+    wait_for_text(&mut h, "s] RX ←");
+    choose(&mut h, "Time", "Since the first record");
+    wait_for_text(&mut h, "[+     0.000s] Connecting to");
+    choose(&mut h, "Time", "Clock (ms)");
+    wait_for(&mut h, "clock times again", |h| {
+        h.query_all_by_label_contains("s] RX ←").next().is_none()
+    });
+}

@@ -72,6 +72,20 @@ pub struct SessionSettings {
     pub capture: CaptureForm,
     /// Auto-reply rules, evaluated by the worker on every received frame.
     pub replies: Vec<codec::ReplyRule>,
+    /// How record times are shown.
+    pub time_mode: TimeMode,
+}
+
+/// How the log shows a record's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum TimeMode {
+    /// The clock, to the millisecond.
+    #[default]
+    Absolute,
+    /// Seconds since the first record kept.
+    Relative,
+    /// Seconds since the record before.
+    Delta,
 }
 
 /// The capture form.
@@ -114,6 +128,7 @@ impl Default for SessionSettings {
             count_only: false,
             capture: CaptureForm::default(),
             replies: Vec::new(),
+            time_mode: TimeMode::Absolute,
         }
     }
 }

@@ -3,11 +3,11 @@
 use crate::codec;
 use crate::log::{Body, Note, Record, View, record_lines, record_lines_window, split_cols};
 use crate::net::Protocol;
-use crate::session::{Session, SessionAction};
+use crate::session::{Session, SessionAction, TimeMode};
 use crate::ui::i18n::{Lang, Tr};
 use crate::ui::{Cx, clock, human_bytes};
 use egui::{Color32, Label, RichText, Sense, TextStyle, TextWrapMode};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tone {
@@ -17,9 +17,39 @@ enum Tone {
     Error,
 }
 
+/// A record's time as the view shows it: the clock, or seconds since the
+/// first record kept, or since the record before. Always 12 characters, so
+/// a change of mode never changes how many rows a header takes.
+fn stamp(
+    mode: TimeMode,
+    at: SystemTime,
+    first: Option<SystemTime>,
+    prev: Option<SystemTime>,
+) -> String {
+    let since = |t: Option<SystemTime>| {
+        t.and_then(|t| at.duration_since(t).ok())
+            .unwrap_or_default()
+            .as_secs_f64()
+    };
+    match mode {
+        TimeMode::Absolute => clock(at),
+        TimeMode::Relative => format!("+{:>10.3}s", since(first)),
+        TimeMode::Delta => format!("+{:>10.3}s", since(prev)),
+    }
+}
+
+/// The stamp of record `ri` of the session's log.
+fn stamp_of(app: &Session, ri: usize) -> String {
+    let Some(rec) = app.log.get(ri) else {
+        return String::new();
+    };
+    let first = app.log.get(0).map(|r| r.at);
+    let prev = ri.checked_sub(1).and_then(|p| app.log.get(p)).map(|r| r.at);
+    stamp(app.settings.time_mode, rec.at, first, prev)
+}
+
 /// The header line of a record: time, direction, peer, size or event.
-fn header(tr: &Tr, rec: &Record) -> (String, Tone) {
-    let time = clock(rec.at);
+fn header(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
     let peer = rec.peer.map(|p| p.to_string()).unwrap_or_default();
     match &rec.body {
         Body::Rx(b) => (
@@ -127,7 +157,9 @@ fn header_rows(rec: &Record, view: &View) -> usize {
         // Data headers are short: no need to word them to count their rows
         // (this runs for every record while a flood is indexed).
         Some(cols) if rec.payload().is_some() && cols >= data_header_max_cols(rec) => 1,
-        Some(cols) => split_cols(&header(labels_lang(view).tr(), rec).0, cols).len(),
+        Some(cols) => {
+            split_cols(&header(labels_lang(view).tr(), rec, &clock(rec.at)).0, cols).len()
+        }
         None => 1,
     }
 }
@@ -151,14 +183,14 @@ pub fn log_as_text(app: &Session, tr: &Tr) -> String {
         labels: 0,
     };
     let mut out = String::new();
-    for rec in app.log().iter() {
-        out.push_str(&record_text(tr, rec, &view));
+    for (ri, rec) in app.log().iter().enumerate() {
+        out.push_str(&record_text(tr, rec, &view, &stamp_of(app, ri)));
     }
     out
 }
 
-fn record_text(tr: &Tr, rec: &Record, view: &View) -> String {
-    let mut out = header(tr, rec).0;
+fn record_text(tr: &Tr, rec: &Record, view: &View, time: &str) -> String {
+    let mut out = header(tr, rec, time).0;
     out.push('\n');
     if rec.payload().is_some() {
         // Copies keep whole lines, not the display's cut ones.
@@ -283,7 +315,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     break;
                 };
                 if cached.as_ref().is_none_or(|c| c.index != ri) {
-                    let (head, tone) = header(htr, rec);
+                    let (head, tone) = header(htr, rec, &stamp_of(app, ri));
                     let heads = match view.wrap_cols {
                         Some(cols) => split_cols(&head, cols)
                             .into_iter()
@@ -329,7 +361,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 );
                 r.context_menu(|ui| {
                     if ui.button(tr.copy).clicked() {
-                        copy = Some(record_text(tr, rec, &view));
+                        copy = Some(record_text(tr, rec, &view, &stamp_of(app, ri)));
                         ui.close();
                     }
                     if let (true, Some(peer)) = (udp, rec.peer)

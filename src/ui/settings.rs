@@ -4,7 +4,7 @@ use crate::app::Action;
 use crate::codec;
 use crate::log::ViewMode;
 use crate::net::Protocol;
-use crate::session::{FramingMode, Phase, Session, SessionAction};
+use crate::session::{FramingMode, Phase, Session, SessionAction, TimeMode};
 use crate::ui::Cx;
 use egui::{ComboBox, RichText, TextEdit};
 
@@ -135,6 +135,22 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 if ui.selectable_label(current == name, name).clicked() {
                     app.settings.encoding = name.to_string();
                 }
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    let label = ui.label(tr.time_shown);
+    let time_name = |m: TimeMode| match m {
+        TimeMode::Absolute => tr.time_absolute,
+        TimeMode::Relative => tr.time_relative,
+        TimeMode::Delta => tr.time_delta,
+    };
+    ComboBox::from_id_salt("time_mode")
+        .selected_text(time_name(app.settings.time_mode))
+        .width(ui.available_width() - 8.0)
+        .show_ui(ui, |ui| {
+            for m in [TimeMode::Absolute, TimeMode::Relative, TimeMode::Delta] {
+                ui.selectable_value(&mut app.settings.time_mode, m, time_name(m));
             }
         })
         .response
