@@ -250,3 +250,23 @@ fn times_show_as_clock_since_the_first_or_since_the_one_before() {
         h.query_all_by_label_contains("s] RX ←").next().is_none()
     });
 }
+
+#[test]
+fn a_record_opens_as_a_hexdump() {
+    let (mut h, mut conn, _) = connected_client();
+    conn.write_all(b"Hello\r\n\x00ABCDEFGH-and-more").unwrap();
+    wait_for_text(&mut h, "RX ←");
+    h.get_all_by_label_contains("RX ←")
+        .next()
+        .unwrap()
+        .click_secondary();
+    h.step();
+    h.step();
+    click(&mut h, "Hexdump");
+    h.step();
+    wait_for_text(
+        &mut h,
+        "00000000  48 65 6C 6C 6F 0D 0A 00  41 42 43 44 45 46 47 48  |Hello...ABCDEFGH|",
+    );
+    wait_for_text(&mut h, "00000010  2D 61 6E 64 2D 6D 6F 72  65");
+}

@@ -113,6 +113,37 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// One line of a hexdump: the offset, 16 bytes in hex (a gap after 8),
+/// and the same bytes as ASCII (`.` for anything else), as `xxd` and
+/// `hexdump -C` show it:
+/// `00000010  48 65 6C 6C 6F 0D 0A 00  ...                |Hello...|`.
+pub fn hexdump_line(offset: usize, chunk: &[u8]) -> String {
+    let mut s = format!("{offset:08X}  ");
+    for i in 0..16 {
+        match chunk.get(i) {
+            Some(b) => {
+                s.push(HEX_UPPER[(b >> 4) as usize] as char);
+                s.push(HEX_UPPER[(b & 0xF) as usize] as char);
+                s.push(' ');
+            }
+            None => s.push_str("   "),
+        }
+        if i == 7 {
+            s.push(' ');
+        }
+    }
+    s.push_str(" |");
+    for b in chunk.iter().take(16) {
+        s.push(if b.is_ascii_graphic() || *b == b' ' {
+            *b as char
+        } else {
+            '.'
+        });
+    }
+    s.push('|');
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +182,18 @@ mod tests {
         assert!(parse_hex("hello").is_err());
         assert!(parse_hex("0x").is_err());
         assert!(parse_hex("4 8 中").is_err());
+    }
+
+    #[test]
+    fn hexdump_lines() {
+        assert_eq!(
+            hexdump_line(0x10, b"Hello\r\n\x00ABCDEFGH"),
+            "00000010  48 65 6C 6C 6F 0D 0A 00  41 42 43 44 45 46 47 48  |Hello...ABCDEFGH|"
+        );
+        assert_eq!(
+            hexdump_line(0, b"ab"),
+            "00000000  61 62                                             |ab|"
+        );
     }
 
     #[test]

@@ -313,6 +313,8 @@ pub struct Session {
     /// How the last job of each slot ended, or why it could not start.
     pub(crate) job_results: HashMap<JobSlot, Result<JobResult, String>>,
     next_job: JobId,
+    /// The record shown as a hexdump: its header, and its bytes.
+    pub(crate) hexdump: Option<(String, Vec<u8>)>,
     /// How many frames each auto-reply rule has answered (by index).
     pub(crate) reply_hits: Vec<u64>,
     /// The rule whose editor is open.
@@ -374,6 +376,7 @@ impl Session {
             capture_error: None,
             reply_hits: Vec::new(),
             reply_editing: None,
+            hexdump: None,
             file_pick: None,
             quick_editing: None,
             quick_status: None,

@@ -298,6 +298,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         scroll = scroll.vertical_scroll_offset(content);
     }
     let mut actions = Vec::new();
+    let mut hexdump = None;
     let mut copy = None;
     let out = scroll
         .id_salt("log_scroll")
@@ -370,6 +371,13 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                         actions.push(SessionAction::UseAsRemote(peer));
                         ui.close();
                     }
+                    if let Some(p) = rec.payload()
+                        && ui.button(tr.hexdump).clicked()
+                    {
+                        let title = header(tr, rec, &stamp_of(app, ri)).0;
+                        hexdump = Some((title, p.to_vec()));
+                        ui.close();
+                    }
                     if let Body::Tx(bytes) = &rec.body
                         && ui
                             .add_enabled(active, egui::Button::new(tr.resend))
@@ -397,5 +405,45 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     }
     if let Some(c) = copy {
         app.copy_request = Some(c);
+    }
+    if hexdump.is_some() {
+        app.hexdump = hexdump;
+    }
+    hexdump_window(app, tr, ui.ctx());
+}
+
+/// The hexdump of the record chosen from its menu, in a window of its own
+/// (only the visible lines are built, so a large frame opens at once).
+fn hexdump_window(app: &mut Session, tr: &Tr, ctx: &egui::Context) {
+    let Some((title, bytes)) = &app.hexdump else {
+        return;
+    };
+    let mut open = true;
+    egui::Window::new(tr.hexdump)
+        .id(egui::Id::unique(("netpal-hexdump", app.id)))
+        .open(&mut open)
+        .default_size([640.0, 360.0])
+        .resizable(true)
+        .show(ctx, |ui| {
+            ui.label(RichText::new(title).strong());
+            let row_h = ui.text_style_height(&TextStyle::Monospace);
+            let rows = bytes.len().div_ceil(16).max(1);
+            egui::ScrollArea::both()
+                .id_salt("hexdump_scroll")
+                .auto_shrink([false, false])
+                .show_rows(ui, row_h, rows, |ui, range| {
+                    for row in range {
+                        let start = row * 16;
+                        let chunk = bytes.get(start..(start + 16).min(bytes.len()));
+                        let line = codec::hexdump_line(start, chunk.unwrap_or_default());
+                        ui.add(
+                            Label::new(RichText::new(line).monospace())
+                                .wrap_mode(TextWrapMode::Extend),
+                        );
+                    }
+                });
+        });
+    if !open {
+        app.hexdump = None;
     }
 }
