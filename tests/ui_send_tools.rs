@@ -531,3 +531,26 @@ fn a_server_sequence_goes_to_the_selected_client_and_a_file_to_all() {
     wait_for_text(&mut h, "Done: 585.9 KiB");
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+#[test]
+fn send_and_receive_encodings_are_chosen_apart() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Encoding", "GBK");
+    // As received: typed text goes out in GBK.
+    set_field(&mut h, "Data to send", "你好");
+    click(&mut h, "Send");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 4), [0xC4, 0xE3, 0xBA, 0xC3]);
+    // Chosen apart: UTF-8 out, while GBK still reads what comes in. (The
+    // UTF-8 bytes read as GBK need glyphs the test's font lacks: the log
+    // shows hex meanwhile.)
+    choose(&mut h, "Show as", "Hex");
+    choose(&mut h, "Send in", "UTF-8");
+    click(&mut h, "Send");
+    assert_eq!(read_n(&mut h, &mut conn, 6), "你好".as_bytes());
+    click(&mut h, "Clear log");
+    choose(&mut h, "Show as", "Text");
+    std::io::Write::write_all(&mut conn, &[0xCA, 0xC0, 0xBD, 0xE7]).unwrap(); // 世界
+    wait_for_text(&mut h, "世界");
+}

@@ -74,6 +74,9 @@ pub struct SessionSettings {
     pub replies: Vec<codec::ReplyRule>,
     /// How record times are shown.
     pub time_mode: TimeMode,
+    /// The encoding typed text is sent in; empty: the receive encoding
+    /// (UTF-8 when that is Auto).
+    pub send_encoding: String,
 }
 
 /// How the log shows a record's time.
@@ -129,6 +132,7 @@ impl Default for SessionSettings {
             capture: CaptureForm::default(),
             replies: Vec::new(),
             time_mode: TimeMode::Absolute,
+            send_encoding: String::new(),
         }
     }
 }
@@ -184,6 +188,15 @@ impl SessionSettings {
                 Protocol::TcpServer => local(self) == local(other),
                 Protocol::Udp => local(self) == local(other) && remote(self) == remote(other),
             }
+    }
+
+    /// The encoding typed text is sent in.
+    pub fn text_encoding_for_sending(&self) -> &'static encoding_rs::Encoding {
+        if self.send_encoding.trim().is_empty() {
+            codec::encoding_by_name(&self.encoding)
+        } else {
+            codec::encoding_by_name(&self.send_encoding)
+        }
     }
 
     /// How the send box's text becomes bytes.
@@ -502,7 +515,7 @@ impl Session {
 
     /// Typed text in a format, as bytes for the wire, or why not.
     pub fn build_payload(&self, text: &str, fmt: &SendFormat, tr: &Tr) -> Result<Vec<u8>, String> {
-        let enc = codec::encoding_by_name(&self.settings.encoding);
+        let enc = self.settings.text_encoding_for_sending();
         let bytes = fmt.build(text, enc).map_err(|e| payload_error(tr, &e))?;
         if let Some(max) = self.max_payload()
             && bytes.len() > max

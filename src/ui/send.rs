@@ -71,6 +71,34 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             ui.add(egui::DragValue::new(&mut app.settings.checksum_from).range(0..=65535))
                 .labelled_by(label.id);
         }
+        let label = ui.label(tr.send_encoding);
+        let shown = if app.settings.send_encoding.is_empty() {
+            tr.same_as_receive.to_string()
+        } else {
+            codec::encoding_by_name(&app.settings.send_encoding)
+                .name()
+                .to_string()
+        };
+        ComboBox::from_id_salt("send_encoding")
+            .selected_text(shown)
+            .width(110.0)
+            .height(400.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(
+                    &mut app.settings.send_encoding,
+                    String::new(),
+                    tr.same_as_receive,
+                );
+                for enc in codec::ENCODINGS.iter().filter(|e| **e != codec::text::AUTO) {
+                    ui.selectable_value(
+                        &mut app.settings.send_encoding,
+                        enc.name().to_string(),
+                        enc.name(),
+                    );
+                }
+            })
+            .response
+            .labelled_by(label.id);
         ui.separator();
         history_menu(app, ui, tr);
         if app.protocol() == Protocol::TcpServer {
