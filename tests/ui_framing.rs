@@ -270,3 +270,85 @@ fn a_record_opens_as_a_hexdump() {
     );
     wait_for_text(&mut h, "00000010  2D 61 6E 64 2D 6D 6F 72  65");
 }
+
+#[test]
+fn a_pcapng_export_opens_with_the_real_addresses() {
+    use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+    use pcap_file::pcapng::{Block, PcapNgReader};
+    let (mut h, mut conn, client) = connected_client();
+    let server = conn.local_addr().unwrap();
+    set_field(&mut h, "Data to send", "hello");
+    click(&mut h, "Send");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 5), b"hello");
+    conn.write_all(b"world!").unwrap();
+    wait_for_text(&mut h, "world!");
+
+    let path = temp_path("log.pcapng");
+    h.get_by_label("Export log").click();
+    settle(&mut h);
+    choose(&mut h, "Format", "pcapng (Wireshark)");
+    set_field(&mut h, "To file", path.to_str().unwrap());
+    click(&mut h, "Export");
+    wait_for_text(&mut h, "Exported to");
+
+    let file = std::fs::File::open(&path).unwrap();
+    let mut reader = PcapNgReader::new(file).unwrap();
+    let mut packets = Vec::new();
+    while let Some(block) = reader.next_block() {
+        if let Block::EnhancedPacket(p) = block.unwrap() {
+            packets.push(p.data.into_owned());
+        }
+    }
+    assert_eq!(packets.len(), 2, "one TX and one RX packet");
+    let parsed: Vec<(std::net::SocketAddr, std::net::SocketAddr, Vec<u8>)> = packets
+        .iter()
+        .map(|p| {
+            let s = SlicedPacket::from_ethernet(p).unwrap();
+            let Some(NetSlice::Ipv4(ip)) = s.net else {
+                panic!("not IPv4")
+            };
+            let Some(TransportSlice::Tcp(tcp)) = s.transport else {
+                panic!("not TCP")
+            };
+            let src =
+                std::net::SocketAddr::new(ip.header().source_addr().into(), tcp.source_port());
+            let dst = std::net::SocketAddr::new(
+                ip.header().destination_addr().into(),
+                tcp.destination_port(),
+            );
+            (src, dst, tcp.payload().to_vec())
+        })
+        .collect();
+    // The app is the client: its TX goes from its port to the server's.
+    assert_eq!(parsed[0], (client, server, b"hello".to_vec()));
+    assert_eq!(parsed[1], (server, client, b"world!".to_vec()));
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+#[test]
+fn csv_and_json_lines_exports_hold_each_record() {
+    let (mut h, mut conn, _) = connected_client();
+    conn.write_all(b"a,b").unwrap();
+    wait_for_text(&mut h, "a,b");
+    h.get_by_label("Export log").click();
+    settle(&mut h);
+    for (format, name, want) in [
+        ("CSV", "log.csv", ",rx,"),
+        ("JSON Lines", "log.jsonl", "\"event\":\"rx\""),
+    ] {
+        let path = temp_path(name);
+        choose(&mut h, "Format", format);
+        set_field(&mut h, "To file", path.to_str().unwrap());
+        click(&mut h, "Export");
+        wait_for_text(&mut h, &format!("Exported to {}", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(want), "{format}: {text}");
+        assert!(
+            text.contains("a,b") || text.contains("\"a,b\""),
+            "{format}: {text}"
+        );
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+}

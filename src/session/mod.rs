@@ -3,6 +3,7 @@
 //! how the worker's events change it. The workspace ([`crate::app`]) holds
 //! many of these; nothing here knows about tabs or other sessions.
 
+pub mod export;
 mod framing;
 mod peers;
 mod send;
@@ -77,6 +78,9 @@ pub struct SessionSettings {
     /// The encoding typed text is sent in; empty: the receive encoding
     /// (UTF-8 when that is Auto).
     pub send_encoding: String,
+    /// Export log: the format and the file.
+    pub export_format: export::ExportFormat,
+    pub export_path: String,
 }
 
 /// How the log shows a record's time.
@@ -133,6 +137,8 @@ impl Default for SessionSettings {
             replies: Vec::new(),
             time_mode: TimeMode::Absolute,
             send_encoding: String::new(),
+            export_format: export::ExportFormat::Text,
+            export_path: String::new(),
         }
     }
 }
@@ -267,6 +273,8 @@ pub enum SessionAction {
     ChooseFile(PathBuf),
     /// The auto-reply rules changed.
     SetReplies,
+    /// Write what the log holds to the export file, in its format.
+    ExportLog,
     /// Start capturing to the file in the capture form.
     StartCapture,
     StopCapture,
@@ -284,6 +292,8 @@ pub enum FilePick {
     Exported(PathBuf, Result<(), String>),
     /// Where to capture to.
     Capture(PathBuf),
+    /// Where to export the log to.
+    LogExport(PathBuf),
     /// The user closed the dialog.
     Nothing,
 }
@@ -326,6 +336,10 @@ pub struct Session {
     /// How the last job of each slot ended, or why it could not start.
     pub(crate) job_results: HashMap<JobSlot, Result<JobResult, String>>,
     next_job: JobId,
+    /// An export being written on its own thread, and what it answers.
+    pub(crate) exporting: Option<crossbeam_channel::Receiver<Result<String, String>>>,
+    /// How the last export went.
+    pub(crate) export_result: Option<Result<String, String>>,
     /// The record shown as a hexdump: its header, and its bytes.
     pub(crate) hexdump: Option<(String, Vec<u8>)>,
     /// How many frames each auto-reply rule has answered (by index).
@@ -390,6 +404,8 @@ impl Session {
             reply_hits: Vec::new(),
             reply_editing: None,
             hexdump: None,
+            exporting: None,
+            export_result: None,
             file_pick: None,
             quick_editing: None,
             quick_status: None,
@@ -586,6 +602,7 @@ impl Session {
                 self.send_bytes(bytes, tr);
             }
             SessionAction::StartCapture => self.start_capture(tr),
+            SessionAction::ExportLog => self.export_log(tr),
             SessionAction::SetReplies => self.send_replies(),
             SessionAction::StopCapture => {
                 if let Some(s) = &self.net {
@@ -802,6 +819,82 @@ impl Session {
         self.reply_hits.resize(self.settings.replies.len(), 0);
         if let Some(s) = &self.net {
             s.command(Command::SetReplies(self.compiled_replies()));
+        }
+    }
+
+    /// Writes the log to the export file on a thread of its own, from a
+    /// copy of the records, so a large log never stalls the window.
+    fn export_log(&mut self, tr: &Tr) {
+        use export::ExportFormat;
+        if self.exporting.is_some() {
+            return;
+        }
+        let path = PathBuf::from(self.settings.export_path.trim());
+        if self.settings.export_path.trim().is_empty() {
+            self.export_result = Some(Err(tr.choose_file_first.to_string()));
+            return;
+        }
+        let format = self.settings.export_format;
+        // Text is worded as shown (language, view, times) before leaving.
+        let text =
+            (format == ExportFormat::Text).then(|| crate::ui::log_view::log_as_text(self, tr));
+        let records: Vec<_> = if text.is_some() {
+            Vec::new()
+        } else {
+            self.log.iter().cloned().collect()
+        };
+        let enc = codec::encoding_by_name(&self.settings.encoding);
+        let local = self.local;
+        let protocol = self.running.unwrap_or(self.settings.protocol);
+        let wake = self.wake.clone();
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let done = tr.exported;
+        let spawned = std::thread::Builder::new()
+            .name("netpal-export".into())
+            .spawn(move || {
+                let result = (|| {
+                    let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+                    let mut w = std::io::BufWriter::new(file);
+                    let n = match format {
+                        ExportFormat::Text => {
+                            let t = text.unwrap_or_default();
+                            std::io::Write::write_all(&mut w, t.as_bytes())
+                                .map_err(|e| e.to_string())?;
+                            t.lines().count()
+                        }
+                        ExportFormat::Csv => {
+                            export::write_csv(&records, enc, &mut w).map_err(|e| e.to_string())?
+                        }
+                        ExportFormat::JsonLines => export::write_json_lines(&records, enc, &mut w)
+                            .map_err(|e| e.to_string())?,
+                        ExportFormat::Pcapng => {
+                            export::write_pcapng(&records, local, protocol, &mut w)?
+                        }
+                    };
+                    std::io::Write::flush(&mut w).map_err(|e| e.to_string())?;
+                    Ok(format!("{done} {} ({n})", path.display()))
+                })();
+                let _ = tx.send(result.map_err(|e: String| format!("{}: {e}", path.display())));
+                wake();
+            });
+        match spawned {
+            Ok(_) => self.exporting = Some(rx),
+            Err(e) => self.export_result = Some(Err(e.to_string())),
+        }
+    }
+
+    /// Takes the export thread's answer once it has come.
+    pub fn poll_export(&mut self) {
+        let Some(rx) = &self.exporting else {
+            return;
+        };
+        match rx.try_recv() {
+            Ok(r) => {
+                self.export_result = Some(r);
+                self.exporting = None;
+            }
+            Err(crossbeam_channel::TryRecvError::Disconnected) => self.exporting = None,
+            Err(crossbeam_channel::TryRecvError::Empty) => {}
         }
     }
 

@@ -178,6 +178,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             cx.act(id, SessionAction::CopyLog);
         }
     });
+    crate::ui::tools::export_log(app, cx, ui);
     crate::ui::tools::show(app, cx, ui);
 }
 

@@ -377,6 +377,7 @@ enum Dialog {
     Import,
     Export,
     Capture,
+    LogExport(crate::session::export::ExportFormat),
 }
 
 /// Runs a native file dialog on its own thread (it blocks until the user
@@ -403,6 +404,10 @@ fn pick_file(app: &mut Session, ctx: &egui::Context, what: Dialog) {
                     .set_file_name("capture.bin")
                     .save_file()
                     .map(FilePick::Capture),
+                Dialog::LogExport(f) => rfd::FileDialog::new()
+                    .set_file_name(format!("netpal-log.{}", f.extension()))
+                    .save_file()
+                    .map(FilePick::LogExport),
             };
             let _ = tx.send(answer.unwrap_or(FilePick::Nothing));
             ctx.request_repaint();
@@ -463,6 +468,7 @@ pub fn apply_file_pick(app: &mut Session, tr: &Tr, pick: FilePick) {
             app.quick_status = Some(Err(format!("{}: {e}", shown(&p))));
         }
         FilePick::Capture(p) => app.settings.capture.path = shown(&p),
+        FilePick::LogExport(p) => app.settings.export_path = shown(&p),
         FilePick::Nothing => {}
     }
 }
@@ -675,4 +681,58 @@ fn rule_editor(app: &mut Session, tr: &Tr, ui: &mut egui::Ui, i: usize) {
             app.reply_editing = None;
         }
     });
+}
+
+/// Export log: a format, a file, Export; the writing runs on its own thread.
+pub fn export_log(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    use crate::session::export::ExportFormat;
+    let tr = cx.tr;
+    app.poll_export();
+    CollapsingHeader::new(tr.export_log)
+        .id_salt("export_log")
+        .show(ui, |ui| {
+            let l = ui.label(tr.export_format);
+            ComboBox::from_id_salt("export_format")
+                .selected_text(app.settings.export_format.label())
+                .width(ui.available_width() - 8.0)
+                .show_ui(ui, |ui| {
+                    for f in ExportFormat::ALL {
+                        ui.selectable_value(&mut app.settings.export_format, f, f.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            let l = ui.label(tr.export_file);
+            let format = app.settings.export_format;
+            row_right_to_left(ui, |ui| {
+                if ui.button(tr.browse).clicked() {
+                    pick_file(app, ui.ctx(), Dialog::LogExport(format));
+                }
+                ui.add(
+                    TextEdit::singleline(&mut app.settings.export_path)
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(l.id);
+            });
+            let width = ui.available_width();
+            let busy = app.exporting.is_some();
+            if ui
+                .add_enabled(
+                    !busy,
+                    egui::Button::new(tr.export_now).min_size(egui::vec2(width, 24.0)),
+                )
+                .clicked()
+            {
+                cx.act(app.id, SessionAction::ExportLog);
+            }
+            match &app.export_result {
+                Some(Ok(m)) => {
+                    ui.label(m);
+                }
+                Some(Err(e)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                None => {}
+            }
+        });
 }
