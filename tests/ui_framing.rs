@@ -352,3 +352,24 @@ fn csv_and_json_lines_exports_hold_each_record() {
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
+
+#[test]
+fn the_rate_chart_shows_what_arrived_per_second() {
+    let (mut h, mut conn, _) = connected_client();
+    click_checkbox(&mut h, "Rate chart");
+    wait_for_text(&mut h, "packets/s");
+    conn.write_all(&[b'r'; 5000]).unwrap();
+    wait_for_text(&mut h, "RX 5,000 bytes");
+    // Within a second or two, a sample holds the 5,000 bytes.
+    wait_for(&mut h, "a rate sample with the data", |h| {
+        h.state()
+            .focused()
+            .is_some_and(|s| s.rates().samples().iter().any(|r| r.rx_bytes > 0.0))
+    });
+    let total: f64 = h
+        .state()
+        .focused()
+        .map(|s| s.rates().samples().iter().map(|r| r.rx_bytes).sum())
+        .unwrap_or(0.0);
+    assert!(total > 2000.0 && total <= 5000.0, "{total}");
+}

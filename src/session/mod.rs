@@ -6,10 +6,12 @@
 pub mod export;
 mod framing;
 mod peers;
+mod rates;
 mod send;
 
 pub use framing::{FramingForm, FramingMode};
 pub use peers::{MAX_UDP_PEERS, PeerInfo, PeerList};
+pub use rates::{RateHistory, RateSample};
 pub use send::{
     HISTORY_LEN, HistoryItem, JobResult, JobSlot, JobView, QuickCommand, QuickFile, RateUnit,
     SendTools,
@@ -81,6 +83,9 @@ pub struct SessionSettings {
     /// Export log: the format and the file.
     pub export_format: export::ExportFormat,
     pub export_path: String,
+    /// The rate chart is shown above the log, in packets (else bytes) per second.
+    pub show_rates: bool,
+    pub rates_in_packets: bool,
 }
 
 /// How the log shows a record's time.
@@ -139,6 +144,8 @@ impl Default for SessionSettings {
             send_encoding: String::new(),
             export_format: export::ExportFormat::Text,
             export_path: String::new(),
+            show_rates: false,
+            rates_in_packets: false,
         }
     }
 }
@@ -336,6 +343,8 @@ pub struct Session {
     /// How the last job of each slot ended, or why it could not start.
     pub(crate) job_results: HashMap<JobSlot, Result<JobResult, String>>,
     next_job: JobId,
+    /// RX and TX rates over the last minutes, for the chart.
+    pub(crate) rates: RateHistory,
     /// An export being written on its own thread, and what it answers.
     pub(crate) exporting: Option<crossbeam_channel::Receiver<Result<String, String>>>,
     /// How the last export went.
@@ -406,6 +415,7 @@ impl Session {
             hexdump: None,
             exporting: None,
             export_result: None,
+            rates: RateHistory::default(),
             file_pick: None,
             quick_editing: None,
             quick_status: None,
@@ -920,6 +930,11 @@ impl Session {
         self.capturing = Some((form.path.trim().to_string(), Instant::now()));
     }
 
+    /// RX and TX rates over the last minutes.
+    pub fn rates(&self) -> &RateHistory {
+        &self.rates
+    }
+
     /// The capture running: its file and since when.
     pub fn capturing(&self) -> Option<&(String, Instant)> {
         self.capturing.as_ref()
@@ -1313,6 +1328,7 @@ impl Session {
 
     /// Once per frame after draining: batched list removals, the log cap.
     pub fn tidy(&mut self) {
+        self.rates.sample(Instant::now(), self.counters);
         self.clients.compact();
         self.udp_peers.compact();
         let cap = self.settings.log_cap();

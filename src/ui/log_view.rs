@@ -218,6 +218,9 @@ struct ShownRecord {
 
 pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let tr = cx.tr;
+    if app.settings.show_rates {
+        rate_chart(app, tr, ui);
+    }
     if app.log().dropped_records() > 0 {
         let msg = tr.dropped_notice(
             app.log().dropped_records(),
@@ -446,4 +449,45 @@ fn hexdump_window(app: &mut Session, tr: &Tr, ctx: &egui::Context) {
     if !open {
         app.hexdump = None;
     }
+}
+
+/// RX and TX per second over the last minutes (egui_plot), above the log.
+fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
+    use egui_plot::{Legend, Line, Plot, PlotPoints};
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(tr.rate_chart).strong());
+        ui.radio_value(&mut app.settings.rates_in_packets, false, tr.bytes_per_sec);
+        ui.radio_value(&mut app.settings.rates_in_packets, true, tr.packets_per_sec);
+    });
+    let packets = app.settings.rates_in_packets;
+    let series = |rx: bool| -> PlotPoints<'static> {
+        app.rates
+            .samples()
+            .iter()
+            .map(|s| {
+                let v = match (rx, packets) {
+                    (true, false) => s.rx_bytes,
+                    (false, false) => s.tx_bytes,
+                    (true, true) => s.rx_packets,
+                    (false, true) => s.tx_packets,
+                };
+                [s.t, v]
+            })
+            .collect::<Vec<[f64; 2]>>()
+            .into()
+    };
+    Plot::new(("rate_chart", app.id))
+        .height(140.0)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .include_y(0.0)
+        .show(ui, |plot| {
+            plot.line(Line::new(tr.rx, series(true)));
+            plot.line(Line::new(tr.tx, series(false)));
+        });
+    // A new sample each second while the chart is shown.
+    ui.ctx()
+        .request_repaint_after(std::time::Duration::from_secs(1));
 }

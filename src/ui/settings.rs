@@ -158,6 +158,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     framing(app, cx, ui);
     ui.checkbox(&mut app.settings.count_only, tr.count_only)
         .on_hover_text(tr.count_only_notice);
+    ui.checkbox(&mut app.settings.show_rates, tr.rate_chart);
     crate::ui::tools::capture(app, cx, ui);
     crate::ui::tools::auto_reply(app, cx, ui);
     ui.checkbox(&mut app.settings.auto_scroll, tr.auto_scroll);
