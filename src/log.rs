@@ -319,6 +319,34 @@ pub struct View {
     /// Which wording record headers use (the UI's language). Wrapped headers
     /// take as many rows as their words need, so a change re-lays them out.
     pub labels: u8,
+    /// Which records are shown; the others take no rows.
+    pub filter: Filter,
+}
+
+/// Which records the log shows (a view: the records are all kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Filter {
+    pub hide_rx: bool,
+    pub hide_tx: bool,
+    /// Session events: connects, closes, errors, notes.
+    pub hide_events: bool,
+    /// Only this peer's records (and events that name no peer).
+    pub peer: Option<SocketAddr>,
+}
+
+impl Filter {
+    pub fn shows(&self, rec: &Record) -> bool {
+        let kind = match rec.body {
+            Body::Rx(_) => !self.hide_rx,
+            Body::Tx(_) => !self.hide_tx,
+            Body::Note(_) => !self.hide_events,
+        };
+        kind && (self.peer.is_none() || rec.peer.is_none() || rec.peer == self.peer)
+    }
+
+    pub fn is_all(&self) -> bool {
+        *self == Filter::default()
+    }
 }
 
 /// Rows a record's header takes under a view (at least one); given by the
@@ -688,8 +716,10 @@ impl Rows {
         let mut end = self.ends.back().copied().unwrap_or(self.base);
         for i in start..store.len() {
             if let Some(rec) = store.get(i) {
-                let header = header_rows.map_or(1, |f| f(rec, &self.view).max(1));
-                end += (record_rows(rec, &self.view) - 1 + header) as u64;
+                if self.view.filter.shows(rec) {
+                    let header = header_rows.map_or(1, |f| f(rec, &self.view).max(1));
+                    end += (record_rows(rec, &self.view) - 1 + header) as u64;
+                }
                 self.ends.push_back(end);
             }
             if (i - start) % 4096 == 4095 && deadline.is_some_and(|d| Instant::now() >= d) {
@@ -808,7 +838,49 @@ mod tests {
             encoding: encoding_rs::UTF_8,
             wrap_cols: Some(10),
             labels: 0,
+            filter: Filter::default(),
         }
+    }
+
+    #[test]
+    fn filtered_records_take_no_rows_and_are_skipped() {
+        let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let b: SocketAddr = "127.0.0.1:2".parse().unwrap();
+        let mut store = LogStore::new(1 << 20);
+        store.push(SystemTime::now(), Some(a), Body::Rx(b"one".to_vec()));
+        store.push(SystemTime::now(), Some(b), Body::Rx(b"two".to_vec()));
+        store.push(SystemTime::now(), Some(a), Body::Tx(b"three".to_vec()));
+        store.push(
+            SystemTime::now(),
+            None,
+            Body::Note(Note::Message("n".into())),
+        );
+        let mut idx = LineIndex::default();
+        idx.sync_within(&store, &text_view(), None);
+        assert_eq!(idx.rows(), 2 + 2 + 2 + 1);
+        let only_a = View {
+            filter: Filter {
+                peer: Some(a),
+                ..Filter::default()
+            },
+            ..text_view()
+        };
+        idx.sync_within(&store, &only_a, None);
+        assert_eq!(idx.rows(), 2 + 2 + 1);
+        assert_eq!(idx.locate(0), Some((0, 0)));
+        assert_eq!(idx.locate(2), Some((2, 0)));
+        assert_eq!(idx.locate(4), Some((3, 0)));
+        let no_events_no_tx = View {
+            filter: Filter {
+                hide_tx: true,
+                hide_events: true,
+                ..Filter::default()
+            },
+            ..text_view()
+        };
+        idx.sync_within(&store, &no_events_no_tx, None);
+        assert_eq!(idx.rows(), 4);
+        assert_eq!(idx.locate(2), Some((1, 0)));
     }
 
     #[test]
@@ -890,6 +962,7 @@ mod tests {
                         encoding: enc,
                         wrap_cols: wrap,
                         labels: 0,
+                        filter: Filter::default(),
                     };
                     for s in &samples {
                         assert_eq!(

@@ -373,3 +373,39 @@ fn the_rate_chart_shows_what_arrived_per_second() {
         .unwrap_or(0.0);
     assert!(total > 2000.0 && total <= 5000.0, "{total}");
 }
+
+#[test]
+fn the_filter_hides_the_other_peers_records_and_events() {
+    use std::net::TcpStream;
+    let mut h = harness();
+    let port = open_server(&mut h);
+    let mut a = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut b = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    wait_for_text(&mut h, "Clients (2)");
+    a.write_all(b"from a").unwrap();
+    b.write_all(b"from b").unwrap();
+    wait_for_text(&mut h, "from a");
+    wait_for_text(&mut h, "from b");
+    choose(&mut h, "Peer", &a_addr.to_string());
+    wait_for(&mut h, "b's records hidden", |h| {
+        h.query_all_by_label_contains("from b").next().is_none()
+    });
+    wait_for_text(&mut h, "from a");
+    assert!(
+        h.query_all_by_label_contains(&format!("RX ← {b_addr}"))
+            .next()
+            .is_none()
+    );
+    // Events hidden too: a's connect note goes, its data stays.
+    click_checkbox(&mut h, "Events");
+    wait_for(&mut h, "connect notes hidden", |h| {
+        h.query_all_by_label_contains("Client connected")
+            .next()
+            .is_none()
+    });
+    wait_for_text(&mut h, "from a");
+    // All peers again.
+    choose(&mut h, "Peer", "All peers");
+    wait_for_text(&mut h, "from b");
+}

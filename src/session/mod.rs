@@ -86,6 +86,9 @@ pub struct SessionSettings {
     /// The rate chart is shown above the log, in packets (else bytes) per second.
     pub show_rates: bool,
     pub rates_in_packets: bool,
+    /// Which records the log shows (not saved: a new start shows all).
+    #[serde(skip)]
+    pub filter: crate::log::Filter,
 }
 
 /// How the log shows a record's time.
@@ -146,6 +149,7 @@ impl Default for SessionSettings {
             export_path: String::new(),
             show_rates: false,
             rates_in_packets: false,
+            filter: crate::log::Filter::default(),
         }
     }
 }

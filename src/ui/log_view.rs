@@ -181,9 +181,14 @@ pub fn log_as_text(app: &Session, tr: &Tr) -> String {
         encoding: codec::encoding_by_name(&app.settings.encoding),
         wrap_cols: None,
         labels: 0,
+        filter: app.settings.filter,
     };
     let mut out = String::new();
     for (ri, rec) in app.log().iter().enumerate() {
+        // What is copied is what is shown.
+        if !view.filter.shows(rec) {
+            continue;
+        }
         out.push_str(&record_text(tr, rec, &view, &stamp_of(app, ri)));
     }
     out
@@ -221,6 +226,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     if app.settings.show_rates {
         rate_chart(app, tr, ui);
     }
+    filter_row(app, tr, ui);
     if app.log().dropped_records() > 0 {
         let msg = tr.dropped_notice(
             app.log().dropped_records(),
@@ -254,6 +260,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         } else {
             Lang::En as u8
         },
+        filter: app.settings.filter,
     };
     app.index.set_header_rows(header_rows);
     // A changed view is re-indexed within a few milliseconds per frame; until
@@ -490,4 +497,49 @@ fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
     // A new sample each second while the chart is shown.
     ui.ctx()
         .request_repaint_after(std::time::Duration::from_secs(1));
+}
+
+/// Which records the log shows: RX, TX, events, and one peer or all.
+fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(tr.show_label).weak());
+        let f = &mut app.settings.filter;
+        let shown = |ui: &mut egui::Ui, hide: &mut bool, label: &str| {
+            let mut on = !*hide;
+            if ui.checkbox(&mut on, label).changed() {
+                *hide = !on;
+            }
+        };
+        shown(ui, &mut f.hide_rx, tr.rx);
+        shown(ui, &mut f.hide_tx, tr.tx);
+        shown(ui, &mut f.hide_events, tr.events);
+        let peers: Vec<std::net::SocketAddr> = match app.protocol() {
+            Protocol::TcpServer => app.clients.items().iter().map(|p| p.addr).collect(),
+            Protocol::Udp => app.udp_peers.items().iter().map(|p| p.addr).collect(),
+            Protocol::TcpClient => Vec::new(),
+        };
+        if !peers.is_empty() || app.settings.filter.peer.is_some() {
+            ui.separator();
+            let l = ui.label(tr.peer_filter);
+            let f = &mut app.settings.filter;
+            let shown = f.peer.map_or(tr.all_peers.to_string(), |p| p.to_string());
+            egui::ComboBox::from_id_salt("peer_filter")
+                .selected_text(shown)
+                .width(170.0)
+                .height(300.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut f.peer, None, tr.all_peers);
+                    if let Some(p) = f.peer
+                        && !peers.contains(&p)
+                    {
+                        ui.selectable_value(&mut f.peer, Some(p), p.to_string());
+                    }
+                    for p in peers.iter().take(500) {
+                        ui.selectable_value(&mut f.peer, Some(*p), p.to_string());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        }
+    });
 }
