@@ -409,3 +409,50 @@ fn the_filter_hides_the_other_peers_records_and_events() {
     choose(&mut h, "Peer", "All peers");
     wait_for_text(&mut h, "from b");
 }
+
+#[test]
+fn find_counts_matches_and_jumps_between_them() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    conn.write_all(b"alpha\nbeta\ngamma beta\n\x01\x02\x03\n")
+        .unwrap();
+    wait_for_text(&mut h, "RX 26 bytes / 4 packets");
+    let payload_of_current = |h: &egui_kittest::Harness<'static, netpal::App>| {
+        let s = h.state().focused().unwrap();
+        let seq = s.find.current?;
+        let log = s.log();
+        let i = (seq - log.first_seq()) as usize;
+        log.get(i).and_then(|r| r.payload()).map(|p| p.to_vec())
+    };
+    set_field(&mut h, "Find", "beta");
+    click(&mut h, "Next");
+    wait_for_text(&mut h, "2 matches");
+    assert_eq!(payload_of_current(&h).as_deref(), Some(&b"beta\n"[..]));
+    click(&mut h, "Next");
+    h.step();
+    assert_eq!(
+        payload_of_current(&h).as_deref(),
+        Some(&b"gamma beta\n"[..])
+    );
+    click(&mut h, "Previous");
+    h.step();
+    assert_eq!(payload_of_current(&h).as_deref(), Some(&b"beta\n"[..]));
+    // Hex bytes.
+    choose(&mut h, "Text, hex bytes, or a regular expression", "Hex");
+    set_field(&mut h, "Find", "02 03");
+    click(&mut h, "Next");
+    wait_for_text(&mut h, "1 match");
+    assert_eq!(
+        payload_of_current(&h).as_deref(),
+        Some(&b"\x01\x02\x03\n"[..])
+    );
+    // A regular expression, and a broken one explained.
+    choose(&mut h, "Text, hex bytes, or a regular expression", "Regex");
+    set_field(&mut h, "Find", "^a.p");
+    click(&mut h, "Previous");
+    wait_for_text(&mut h, "1 match");
+    assert_eq!(payload_of_current(&h).as_deref(), Some(&b"alpha\n"[..]));
+    set_field(&mut h, "Find", "(");
+    click(&mut h, "Next");
+    wait_for_text(&mut h, "regex parse error");
+}

@@ -4,11 +4,13 @@
 //! many of these; nothing here knows about tabs or other sessions.
 
 pub mod export;
+mod find;
 mod framing;
 mod peers;
 mod rates;
 mod send;
 
+pub use find::{Find, FindMode};
 pub use framing::{FramingForm, FramingMode};
 pub use peers::{MAX_UDP_PEERS, PeerInfo, PeerList};
 pub use rates::{RateHistory, RateSample};
@@ -349,6 +351,8 @@ pub struct Session {
     next_job: JobId,
     /// RX and TX rates over the last minutes, for the chart.
     pub(crate) rates: RateHistory,
+    /// Find in the log.
+    pub find: Find,
     /// An export being written on its own thread, and what it answers.
     pub(crate) exporting: Option<crossbeam_channel::Receiver<Result<String, String>>>,
     /// How the last export went.
@@ -420,6 +424,7 @@ impl Session {
             exporting: None,
             export_result: None,
             rates: RateHistory::default(),
+            find: Find::default(),
             file_pick: None,
             quick_editing: None,
             quick_status: None,

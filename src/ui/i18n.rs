@@ -119,6 +119,10 @@ pub struct Tr {
     pub split_hint: &'static str,
     pub total_log_limit_mib: &'static str,
     pub no_sessions: &'static str,
+    pub find: &'static str,
+    pub find_mode: &'static str,
+    pub find_previous: &'static str,
+    pub find_next: &'static str,
     pub show_label: &'static str,
     pub events: &'static str,
     pub peer_filter: &'static str,
@@ -313,6 +317,10 @@ pub static EN: Tr = Tr {
     split_hint: "Drag a tab to a side of another session to see both at once",
     total_log_limit_mib: "All logs limit (MiB)",
     no_sessions: "No session. Click “New session” or press Ctrl+T.",
+    find: "Find",
+    find_mode: "Text, hex bytes, or a regular expression",
+    find_previous: "Previous",
+    find_next: "Next",
     show_label: "Show:",
     events: "Events",
     peer_filter: "Peer",
@@ -511,6 +519,10 @@ pub static ZH: Tr = Tr {
     split_hint: "将标签拖到另一会话的边缘即可并排查看",
     total_log_limit_mib: "日志总上限 (MiB)",
     no_sessions: "没有会话。点击“新建会话”或按 Ctrl+T。",
+    find: "查找",
+    find_mode: "文本、十六进制字节或正则表达式",
+    find_previous: "上一个",
+    find_next: "下一个",
     show_label: "显示：",
     events: "事件",
     peer_filter: "对端",
@@ -1129,6 +1141,16 @@ impl Tr {
             RuleError::Pattern(p) => format!("{}: {}", self.pattern, payload(p)),
             RuleError::Regex(r) => format!("{}: {r}", self.match_regex),
             RuleError::Reply(p) => format!("{}: {}", self.reply_text, payload(p)),
+        }
+    }
+
+    pub fn matches(&self, n: u64) -> String {
+        if self.is_zh() {
+            format!("{} 处匹配", crate::ui::thousands(n))
+        } else if n == 1 {
+            "1 match".into()
+        } else {
+            format!("{} matches", crate::ui::thousands(n))
         }
     }
 }

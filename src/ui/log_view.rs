@@ -227,6 +227,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         rate_chart(app, tr, ui);
     }
     filter_row(app, tr, ui);
+    find_row(app, tr, ui);
     if app.log().dropped_records() > 0 {
         let msg = tr.dropped_notice(
             app.log().dropped_records(),
@@ -307,6 +308,17 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         let content = (row_h + ui.spacing().item_spacing.y) * rows as f32;
         scroll = scroll.vertical_scroll_offset(content);
     }
+    // A match found by Find is brought into view (and the log stops
+    // following, or it would scroll away from it).
+    if let Some(i) = app.find.jump_to.take()
+        && let Some(row) = app.index.first_row_of(i)
+    {
+        app.settings.auto_scroll = false;
+        app.followed = false;
+        let y = (row_h + ui.spacing().item_spacing.y) * row.saturating_sub(2) as f32;
+        scroll = scroll.vertical_scroll_offset(y);
+    }
+    let found = app.find.current;
     let mut actions = Vec::new();
     let mut hexdump = None;
     let mut copy = None;
@@ -356,9 +368,14 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 };
                 let text = if line < heads.len() {
                     let indent = if line == 0 { "" } else { "  " };
-                    RichText::new(format!("{indent}{}", heads[line]))
+                    let head = RichText::new(format!("{indent}{}", heads[line]))
                         .monospace()
-                        .color(color(*tone))
+                        .color(color(*tone));
+                    if found == Some(rec.seq) {
+                        head.background_color(visuals.selection.bg_fill)
+                    } else {
+                        head
+                    }
                 } else {
                     let i = (line - heads.len()).saturating_sub(*from);
                     let t = lines.get(i).map_or("", String::as_str);
@@ -542,4 +559,60 @@ fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
                 .labelled_by(l.id);
         }
     });
+}
+
+/// Find: a query (text, hex or regex), Previous and Next, and the count.
+fn find_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
+    use crate::session::FindMode;
+    let enc = codec::encoding_by_name(&app.settings.encoding);
+    let mut go: Option<bool> = None;
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label(tr.find);
+        let r = ui
+            .add(egui::TextEdit::singleline(&mut app.find.query).desired_width(180.0))
+            .labelled_by(l.id);
+        if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            go = Some(true);
+        }
+        let mode_name = |m: FindMode| match m {
+            FindMode::Text => tr.view_text,
+            FindMode::Hex => tr.view_hex,
+            FindMode::Regex => tr.match_regex,
+        };
+        egui::ComboBox::from_id_salt("find_mode")
+            .selected_text(mode_name(app.find.mode))
+            .width(70.0)
+            .show_ui(ui, |ui| {
+                for m in [FindMode::Text, FindMode::Hex, FindMode::Regex] {
+                    ui.selectable_value(&mut app.find.mode, m, mode_name(m));
+                }
+            })
+            .response
+            .on_hover_text(tr.find_mode);
+        let usable = !app.find.query.is_empty();
+        if ui
+            .add_enabled(usable, egui::Button::new(tr.find_previous))
+            .clicked()
+        {
+            go = Some(false);
+        }
+        if ui
+            .add_enabled(usable, egui::Button::new(tr.find_next))
+            .clicked()
+        {
+            go = Some(true);
+        }
+        if let Some(e) = &app.find.error {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        } else if let Some(n) = app.find.count.filter(|_| usable) {
+            ui.label(tr.matches(n));
+        }
+    });
+    if let Some(forward) = go {
+        app.find.seek(forward, &app.log);
+    }
+    let deadline = Instant::now() + Duration::from_millis(3);
+    if app.find.work(&app.log, enc, deadline) {
+        ui.ctx().request_repaint();
+    }
 }

@@ -1,0 +1,186 @@
+//! Find in the kept log: text (in the receive encoding), a hex pattern, or
+//! a regular expression, over every record's bytes. The search runs in
+//! steps within a time budget per frame, so a million records never block
+//! the window; the matches found so far are counted as it goes.
+
+use crate::codec;
+use crate::log::LogStore;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// What the find box holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum FindMode {
+    #[default]
+    Text,
+    Hex,
+    Regex,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Bytes(Vec<u8>),
+    Regex(regex::bytes::Regex),
+}
+
+impl Matcher {
+    fn matches(&self, payload: &[u8]) -> bool {
+        match self {
+            Matcher::Bytes(p) => memchr::memmem::find(payload, p).is_some(),
+            Matcher::Regex(r) => r.is_match(payload),
+        }
+    }
+}
+
+/// A search in progress over one session's log.
+#[derive(Debug, Default)]
+pub struct Find {
+    pub query: String,
+    pub mode: FindMode,
+    matcher: Option<(String, FindMode, &'static encoding_rs::Encoding, Matcher)>,
+    /// Why the query cannot be searched for.
+    pub error: Option<String>,
+    /// The record (by sequence number) the search stands on.
+    pub current: Option<u64>,
+    /// A jump being looked for: forward or back, from this sequence number.
+    seeking: Option<(bool, u64)>,
+    /// Counting matches: the next sequence number to look at, and the count.
+    counting: Option<(u64, u64)>,
+    /// Matches over the whole kept log, once counted.
+    pub count: Option<u64>,
+    /// The record to bring into view (store index), once found.
+    pub jump_to: Option<usize>,
+}
+
+impl Find {
+    /// Compiles the query when it changed; returns whether one is usable.
+    fn ready(&mut self, enc: &'static encoding_rs::Encoding) -> bool {
+        let same = self
+            .matcher
+            .as_ref()
+            .is_some_and(|(q, m, e, _)| *q == self.query && *m == self.mode && *e == enc);
+        if same {
+            return true;
+        }
+        self.matcher = None;
+        self.count = None;
+        self.counting = None;
+        self.error = None;
+        if self.query.is_empty() {
+            return false;
+        }
+        let m = match self.mode {
+            FindMode::Text => codec::encode_text(&self.query, enc)
+                .map(Matcher::Bytes)
+                .map_err(|e| e.to_string()),
+            FindMode::Hex => codec::parse_hex(&self.query)
+                .map_err(|e| e.to_string())
+                .and_then(|b| {
+                    if b.is_empty() {
+                        Err("no bytes".into())
+                    } else {
+                        Ok(Matcher::Bytes(b))
+                    }
+                }),
+            FindMode::Regex => regex::bytes::RegexBuilder::new(&self.query)
+                .size_limit(1 << 20)
+                .build()
+                .map(Matcher::Regex)
+                .map_err(|e| e.to_string()),
+        };
+        match m {
+            Ok(m) => {
+                self.matcher = Some((self.query.clone(), self.mode, enc, m));
+                self.counting = Some((0, 0));
+                true
+            }
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+
+    /// Starts looking for the next match (or the previous, `forward` false).
+    pub fn seek(&mut self, forward: bool, log: &LogStore) {
+        let from = match (self.current, forward) {
+            (Some(c), true) => c + 1,
+            (Some(c), false) => c.saturating_sub(1),
+            (None, true) => log.first_seq(),
+            (None, false) => log.first_seq() + log.len().saturating_sub(1) as u64,
+        };
+        self.seeking = Some((forward, from));
+    }
+
+    /// Searches until `deadline`; returns whether work remains.
+    pub fn work(
+        &mut self,
+        log: &LogStore,
+        enc: &'static encoding_rs::Encoding,
+        deadline: Instant,
+    ) -> bool {
+        if !self.ready(enc) {
+            self.seeking = None;
+            return false;
+        }
+        let Some((_, _, _, matcher)) = &self.matcher else {
+            return false;
+        };
+        let first = log.first_seq();
+        let end = first + log.len() as u64;
+        let hit = |seq: u64| {
+            log.get((seq - first) as usize)
+                .and_then(|r| r.payload())
+                .is_some_and(|p| matcher.matches(p))
+        };
+        let mut steps = 0u32;
+        let tick = |steps: &mut u32| {
+            *steps += 1;
+            *steps % 1024 == 0 && Instant::now() >= deadline
+        };
+        if let Some((forward, mut at)) = self.seeking {
+            at = at.max(first);
+            loop {
+                if at >= end {
+                    // Nothing further: the search stays where it was.
+                    self.seeking = None;
+                    break;
+                }
+                if hit(at) {
+                    self.current = Some(at);
+                    self.jump_to = Some((at - first) as usize);
+                    self.seeking = None;
+                    break;
+                }
+                if forward {
+                    at += 1;
+                } else if at == first {
+                    self.seeking = None;
+                    break;
+                } else {
+                    at -= 1;
+                }
+                if tick(&mut steps) {
+                    self.seeking = Some((forward, at));
+                    return true;
+                }
+            }
+        }
+        if let Some((mut at, mut n)) = self.counting {
+            at = at.max(first);
+            while at < end {
+                if hit(at) {
+                    n += 1;
+                }
+                at += 1;
+                if tick(&mut steps) {
+                    self.counting = Some((at, n));
+                    return true;
+                }
+            }
+            self.count = Some(n);
+            self.counting = None;
+        }
+        false
+    }
+}
