@@ -136,7 +136,7 @@ impl Find {
         let mut steps = 0u32;
         let tick = |steps: &mut u32| {
             *steps += 1;
-            *steps % 1024 == 0 && Instant::now() >= deadline
+            (*steps).is_multiple_of(1024) && Instant::now() >= deadline
         };
         if let Some((forward, mut at)) = self.seeking {
             at = at.max(first);
