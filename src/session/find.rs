@@ -1,6 +1,6 @@
 //! Find in the kept log: text (in the receive encoding), a hex pattern, or
 //! a regular expression, over every record's bytes. The search runs in
-//! steps within a time budget per frame, so a million records never block
+//! steps within a time budget per frame (the caller's), so a million records never block
 //! the window; the matches found so far are counted as it goes.
 
 use crate::codec;
@@ -19,14 +19,19 @@ pub enum FindMode {
 
 #[derive(Debug, Clone)]
 enum Matcher {
-    Bytes(Vec<u8>),
+    /// Built once, not for every record.
+    Bytes(memchr::memmem::Finder<'static>),
     Regex(regex::bytes::Regex),
 }
 
 impl Matcher {
+    fn bytes(b: &[u8]) -> Matcher {
+        Matcher::Bytes(memchr::memmem::Finder::new(b).into_owned())
+    }
+
     fn matches(&self, payload: &[u8]) -> bool {
         match self {
-            Matcher::Bytes(p) => memchr::memmem::find(payload, p).is_some(),
+            Matcher::Bytes(f) => f.find(payload).is_some(),
             Matcher::Regex(r) => r.is_match(payload),
         }
     }
@@ -71,7 +76,7 @@ impl Find {
         }
         let m = match self.mode {
             FindMode::Text => codec::encode_text(&self.query, enc)
-                .map(Matcher::Bytes)
+                .map(|b| Matcher::bytes(&b))
                 .map_err(|e| e.to_string()),
             FindMode::Hex => codec::parse_hex(&self.query)
                 .map_err(|e| e.to_string())
@@ -79,7 +84,7 @@ impl Find {
                     if b.is_empty() {
                         Err("no bytes".into())
                     } else {
-                        Ok(Matcher::Bytes(b))
+                        Ok(Matcher::bytes(&b))
                     }
                 }),
             FindMode::Regex => regex::bytes::RegexBuilder::new(&self.query)

@@ -939,6 +939,11 @@ impl Session {
         self.capturing = Some((form.path.trim().to_string(), Instant::now()));
     }
 
+    /// Starts Find looking for the next match (or the previous).
+    pub fn find_seek(&mut self, forward: bool) {
+        self.find.seek(forward, &self.log);
+    }
+
     /// RX and TX rates over the last minutes.
     pub fn rates(&self) -> &RateHistory {
         &self.rates

@@ -495,6 +495,24 @@ fn bench_frame() {
             ms(percentile(&times, 1.0)),
             ui.s().log().len()
         );
+        if view == ViewMode::Text {
+            // Find a record near the end, from the start: the search runs
+            // in frames of its own budget.
+            ui.s_mut().find.query = "record 0999998".into();
+            ui.s_mut().find_seek(true);
+            let start = Instant::now();
+            let times = ui.frames_until(Duration::from_secs(10), |a| a.find.current.is_some());
+            let found = start.elapsed();
+            let counted = ui.frames_until(Duration::from_secs(10), |a| a.find.count.is_some());
+            println!(
+                "find over {} records, the match near the end: shown after {} ({} frames, p99 {}); all counted after {} more frames",
+                ui.s().log().len(),
+                ms(found),
+                times.len(),
+                ms(percentile(&times, 0.99)),
+                counted.len()
+            );
+        }
     }
 }
 
