@@ -20,13 +20,13 @@ pub enum FindMode {
 #[derive(Debug, Clone)]
 enum Matcher {
     /// Built once, not for every record.
-    Bytes(memchr::memmem::Finder<'static>),
+    Bytes(Box<memchr::memmem::Finder<'static>>),
     Regex(regex::bytes::Regex),
 }
 
 impl Matcher {
     fn bytes(b: &[u8]) -> Matcher {
-        Matcher::Bytes(memchr::memmem::Finder::new(b).into_owned())
+        Matcher::Bytes(Box::new(memchr::memmem::Finder::new(b).into_owned()))
     }
 
     fn matches(&self, payload: &[u8]) -> bool {
