@@ -134,6 +134,10 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 let name = codec::text::encoding_name(enc);
                 if ui.selectable_label(current == name, name).clicked() {
                     app.settings.encoding = name.to_string();
+                    // Text patterns of auto-reply rules are read in it.
+                    if !app.settings.replies.is_empty() {
+                        cx.act(id, SessionAction::SetReplies);
+                    }
                 }
             }
         })
