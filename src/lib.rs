@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod codec;
+pub mod fonts_probe;
 pub mod headless;
 pub mod icon;
 pub mod log;

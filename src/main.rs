@@ -310,6 +310,8 @@ fn main() {
             .with_icon(netpal::icon::window_icon())
             .with_inner_size([1100.0, 720.0])
             .with_min_inner_size([720.0, 480.0]),
+        // Only where it cannot bring the window down (see fonts_probe).
+        system_font_fallback: netpal::fonts_probe::system_fonts_usable(),
         ..Default::default()
     };
     let result = eframe::run_native(
