@@ -88,14 +88,19 @@ pub enum Body {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LeadIn {
     len: u8,
-    bytes: [u8; 3],
+    bytes: [u8; LEAD_IN],
 }
 
+/// Bytes of the previous read kept: enough for a UTF-8 character's start,
+/// and for a double-byte encoding to find where its characters begin (see
+/// [`dbcs_carry`]).
+const LEAD_IN: usize = 32;
+
 impl LeadIn {
-    /// The (up to) last three bytes of `payload`.
+    /// The (up to) last [`LEAD_IN`] bytes of `payload`.
     pub fn tail_of(payload: &[u8]) -> LeadIn {
-        let n = payload.len().min(3);
-        let mut bytes = [0; 3];
+        let n = payload.len().min(LEAD_IN);
+        let mut bytes = [0; LEAD_IN];
         bytes[..n].copy_from_slice(&payload[payload.len() - n..]);
         LeadIn {
             len: n as u8,
@@ -530,6 +535,47 @@ fn utf8_carry<'a>(tail: &'a [u8], payload: &[u8]) -> Option<&'a [u8]> {
     None
 }
 
+/// The start of a double-byte character (GBK/GB18030, Big5, Shift_JIS,
+/// EUC-KR) that the previous read `tail` ended in, when `payload` goes on
+/// with the rest of it. The tail is read from its last byte below 0x30,
+/// which no multi-byte sequence of these encodings contains, so characters
+/// are counted from a sure boundary; a tail with none says nothing.
+fn dbcs_carry<'a>(enc: &'static Encoding, tail: &'a [u8], payload: &[u8]) -> Option<&'a [u8]> {
+    let gb = enc == encoding_rs::GBK || enc == encoding_rs::GB18030;
+    let sjis = enc == encoding_rs::SHIFT_JIS;
+    let double = gb || sjis || enc == encoding_rs::BIG5 || enc == encoding_rs::EUC_KR;
+    if !double || payload.is_empty() {
+        return None;
+    }
+    let start = tail.iter().rposition(|&b| b < 0x30)? + 1;
+    let is_lead = |b: u8| {
+        if sjis {
+            matches!(b, 0x81..=0x9F | 0xE0..=0xFC)
+        } else {
+            matches!(b, 0x81..=0xFE)
+        }
+    };
+    // The length of the character starting at `i`, reading `next` as the
+    // bytes after the tail.
+    let byte_at = |i: usize| tail.get(i).or_else(|| payload.get(i - tail.len())).copied();
+    let mut i = start;
+    while i < tail.len() {
+        let b = tail[i];
+        let len = if !is_lead(b) {
+            1
+        } else if gb && byte_at(i + 1).is_some_and(|c| (0x30..=0x39).contains(&c)) {
+            4
+        } else {
+            2
+        };
+        if i + len > tail.len() {
+            return Some(&tail[i..]);
+        }
+        i += len;
+    }
+    None
+}
+
 fn layout_payload(payload: &[u8], view: &View, out: Option<&mut Vec<String>>) -> usize {
     layout_after(&[], payload, &TextShape::default(), view, out)
 }
@@ -552,12 +598,18 @@ fn layout_after(
             let joined = [carry, payload].concat();
             let utf8 = view.encoding == encoding_rs::UTF_8
                 || codec::text::resolve(view.encoding, &joined) == encoding_rs::UTF_8;
-            utf8.then_some(joined)
+            utf8.then_some((encoding_rs::UTF_8, joined))
         });
-        let enc = match carried {
-            Some(_) => encoding_rs::UTF_8,
+        // Or a double-byte character (GBK, Big5...) cut the same way.
+        let carried = carried.or_else(|| {
+            let enc = codec::text::resolve(view.encoding, payload);
+            dbcs_carry(enc, lead_in, payload).map(|c| (enc, [c, payload].concat()))
+        });
+        let enc = match &carried {
+            Some((enc, _)) => *enc,
             None => codec::text::resolve(view.encoding, payload),
         };
+        let carried = carried.map(|(_, joined)| joined);
         let text_len = payload.len();
         let payload = carried.as_deref().unwrap_or(payload);
         let fast = if out.is_none() && enc.is_ascii_compatible() {
@@ -628,6 +680,12 @@ pub fn record_lines_window(rec: &Record, view: &View, first: usize, count: usize
     let plain = view.mode == ViewMode::Text
         && codec::text::resolve(view.encoding, p).is_ascii_compatible()
         && utf8_carry(rec.lead_in.as_slice(), p).is_none()
+        && dbcs_carry(
+            codec::text::resolve(view.encoding, p),
+            rec.lead_in.as_slice(),
+            p,
+        )
+        .is_none()
         && (rec.shape.ascii || printable_ascii(p));
     if !plain {
         let mut all = record_lines(rec, view);
@@ -840,6 +898,58 @@ mod tests {
             labels: 0,
             filter: Filter::default(),
         }
+    }
+
+    #[test]
+    fn a_double_byte_character_cut_between_reads_is_carried() {
+        let gbk = encoding_rs::GBK;
+        // 你好 in GBK is C4 E3 BA C3: the first read ends after C4.
+        assert_eq!(
+            dbcs_carry(gbk, b"ab \xC4", b"\xE3\xBA\xC3"),
+            Some(&b"\xC4"[..])
+        );
+        // Whole characters at the end: nothing to carry.
+        assert_eq!(dbcs_carry(gbk, b"ab \xC4\xE3", b"\xBA\xC3"), None);
+        // Counted from the space: C4 E3 is one character, BA starts the next.
+        assert_eq!(
+            dbcs_carry(gbk, b" \xC4\xE3\xBA", b"\xC3"),
+            Some(&b"\xBA"[..])
+        );
+        // No sure boundary in the tail: nothing is claimed.
+        assert_eq!(dbcs_carry(gbk, b"\xC4\xE3\xBA", b"\xC3"), None);
+        // A four-byte GB18030 sequence (81 30 81 30) cut after two bytes.
+        assert_eq!(
+            dbcs_carry(encoding_rs::GB18030, b" \x81\x30", b"\x81\x30"),
+            Some(&b"\x81\x30"[..])
+        );
+        // Big5 and Shift_JIS leads; UTF-8 is not double-byte.
+        assert_eq!(
+            dbcs_carry(encoding_rs::BIG5, b" \xA4", b"\xA4"),
+            Some(&b"\xA4"[..])
+        );
+        assert_eq!(dbcs_carry(encoding_rs::SHIFT_JIS, b" \xB1", b"\x82"), None);
+        assert_eq!(
+            dbcs_carry(encoding_rs::SHIFT_JIS, b" \x82", b"\xA0"),
+            Some(&b"\x82"[..])
+        );
+        assert_eq!(dbcs_carry(encoding_rs::UTF_8, b" \xC4", b"\xE3"), None);
+        // Laid out, the second record starts with the whole character.
+        let view = View {
+            encoding: gbk,
+            wrap_cols: None,
+            ..text_view()
+        };
+        let first = b"say \xC4";
+        let second = b"\xE3\xBA\xC3!";
+        let mut out = Vec::new();
+        layout_after(
+            LeadIn::tail_of(first).as_slice(),
+            second,
+            &TextShape::default(),
+            &view,
+            Some(&mut out),
+        );
+        assert_eq!(out, vec!["你好!".to_string()]);
     }
 
     #[test]

@@ -456,3 +456,21 @@ fn find_counts_matches_and_jumps_between_them() {
     click(&mut h, "Next");
     wait_for_text(&mut h, "regex parse error");
 }
+
+#[test]
+fn gbk_text_cut_mid_character_across_reads_reads_right() {
+    let (mut h, mut conn, _) = connected_client();
+    conn.set_nodelay(true).unwrap();
+    choose(&mut h, "Encoding", "GBK");
+    // 你好，世界 in GBK, cut inside 好: the app shows the first read before
+    // the second is written, so they are two reads.
+    let text = [0xC4, 0xE3, 0xBA, 0xC3, 0xA3, 0xAC, 0xCA, 0xC0, 0xBD, 0xE7];
+    let mut first = b"say ".to_vec();
+    first.extend_from_slice(&text[..3]);
+    conn.write_all(&first).unwrap();
+    wait_for_text(&mut h, "RX 7 bytes / 1 packets");
+    conn.write_all(&text[3..]).unwrap();
+    wait_for_text(&mut h, "RX 14 bytes / 2 packets");
+    // The second record starts with the whole 好.
+    wait_for_text(&mut h, "好，世界");
+}
