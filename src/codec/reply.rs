@@ -19,7 +19,8 @@ pub enum MatchKind {
     #[default]
     Contains,
     /// A regular expression (the `regex` crate's syntax) found in the
-    /// frame; the reply may use its groups as `$1`, `${name}`.
+    /// frame read as text in the receive encoding; the reply may use its
+    /// groups as `$1`, `${1}`.
     Regex,
     /// The frame contains these bytes, written in hex.
     Hex,
@@ -87,7 +88,8 @@ enum Matcher {
     Exact(Vec<u8>),
     Prefix(Vec<u8>),
     Contains(Vec<u8>),
-    Regex(regex::bytes::Regex),
+    /// Run over the frame as text, read in the receive encoding.
+    Regex(regex::Regex, &'static Encoding),
 }
 
 /// A rule ready to run on the worker.
@@ -106,6 +108,7 @@ enum Reply {
     Template {
         text: String,
         format: SendFormat,
+        /// The reply is written in this encoding.
         encoding: &'static Encoding,
     },
 }
@@ -113,6 +116,16 @@ enum Reply {
 impl ReplyRule {
     /// Compiles the rule, with text encoded in `enc`.
     pub fn compile(&self, enc: &'static Encoding) -> Result<CompiledRule, RuleError> {
+        self.compile_with(enc, enc)
+    }
+
+    /// Compiles the rule: patterns are read in `enc` (the receive
+    /// encoding), replies written in `reply_enc` (the send encoding).
+    pub fn compile_with(
+        &self,
+        enc: &'static Encoding,
+        reply_enc: &'static Encoding,
+    ) -> Result<CompiledRule, RuleError> {
         if self.pattern.is_empty() {
             return Err(RuleError::EmptyPattern);
         }
@@ -127,28 +140,31 @@ impl ReplyRule {
                     .map_err(|e| RuleError::Pattern(PayloadError::Hex(e)))?,
             ),
             MatchKind::Regex => Matcher::Regex(
-                regex::bytes::RegexBuilder::new(&self.pattern)
+                regex::RegexBuilder::new(&self.pattern)
                     .size_limit(1 << 20)
                     .build()
                     .map_err(|e| RuleError::Regex(e.to_string()))?,
+                enc,
             ),
         };
         let uses_groups =
-            matches!(matcher, Matcher::Regex(_)) && !self.format.hex && self.reply.contains('$');
+            matches!(matcher, Matcher::Regex(..)) && !self.format.hex && self.reply.contains('$');
         let reply = if uses_groups {
             // Checked now with the groups empty, so a bad reply is said
             // when the rule is written, not when it fires.
             let empty = expand_template(&self.reply, &[]);
-            self.format.build(&empty, enc).map_err(RuleError::Reply)?;
+            self.format
+                .build(&empty, reply_enc)
+                .map_err(RuleError::Reply)?;
             Reply::Template {
                 text: self.reply.clone(),
                 format: self.format.clone(),
-                encoding: enc,
+                encoding: reply_enc,
             }
         } else {
             Reply::Fixed(
                 self.format
-                    .build(&self.reply, enc)
+                    .build(&self.reply, reply_enc)
                     .map_err(RuleError::Reply)?,
             )
         };
@@ -244,13 +260,24 @@ fn expand_template(text: &str, groups: &[String]) -> String {
 impl CompiledRule {
     /// The reply to `frame`, if the rule matches it.
     pub fn answer(&self, frame: &[u8]) -> Option<Vec<u8>> {
-        let caps = match &self.matcher {
+        let groups: Option<Vec<String>> = match &self.matcher {
             Matcher::Exact(p) => (frame == p.as_slice()).then_some(None)?,
             Matcher::Prefix(p) => frame.starts_with(p).then_some(None)?,
             Matcher::Contains(p) => memchr::memmem::find(frame, p).map(|_| None)?,
-            Matcher::Regex(re) => Some(re.captures(frame)?),
+            Matcher::Regex(re, enc) => {
+                // The text as received (control characters kept, bytes
+                // the encoding cannot read as `\xNN`).
+                let mut text = String::new();
+                super::text::decode_into(frame, enc, &mut text);
+                let caps = re.captures(&text)?;
+                Some(
+                    caps.iter()
+                        .map(|g| g.map(|m| m.as_str().to_string()).unwrap_or_default())
+                        .collect(),
+                )
+            }
         };
-        match (&self.reply, caps) {
+        match (&self.reply, groups) {
             (Reply::Fixed(b), _) => Some(b.clone()),
             (
                 Reply::Template {
@@ -258,17 +285,8 @@ impl CompiledRule {
                     format,
                     encoding,
                 },
-                Some(caps),
-            ) => {
-                let groups: Vec<String> = caps
-                    .iter()
-                    .map(|g| {
-                        g.map(|m| super::decode_for_display(m.as_bytes(), encoding))
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                format.build(&expand_template(text, &groups), encoding).ok()
-            }
+                Some(groups),
+            ) => format.build(&expand_template(text, &groups), encoding).ok(),
             (Reply::Template { .. }, None) => None,
         }
     }
@@ -374,6 +392,23 @@ mod tests {
             bad(MatchKind::Exact, "a", "hzz"),
             Some(RuleError::Reply(_))
         ));
+    }
+
+    #[test]
+    fn patterns_read_in_one_encoding_and_replies_written_in_another() {
+        let r = ReplyRule {
+            kind: MatchKind::Regex,
+            pattern: "^你(.)".into(),
+            reply: "回$1".into(),
+            ..Default::default()
+        }
+        .compile_with(encoding_rs::GBK, UTF8)
+        .unwrap_or_else(|e| panic!("{e}"));
+        // 你好 arrives in GBK; the answer goes out in UTF-8.
+        assert_eq!(
+            r.answer(&[0xC4, 0xE3, 0xBA, 0xC3]).as_deref(),
+            Some("回好".as_bytes())
+        );
     }
 
     #[test]

@@ -825,12 +825,13 @@ impl Session {
     /// say why by their editor.
     pub fn compiled_replies(&self) -> Vec<(usize, codec::CompiledRule)> {
         let enc = codec::encoding_by_name(&self.settings.encoding);
+        let reply_enc = self.settings.text_encoding_for_sending();
         self.settings
             .replies
             .iter()
             .enumerate()
             .filter(|(_, r)| r.enabled)
-            .filter_map(|(i, r)| r.compile(enc).ok().map(|c| (i, c)))
+            .filter_map(|(i, r)| r.compile_with(enc, reply_enc).ok().map(|c| (i, c)))
             .collect()
     }
 

@@ -71,6 +71,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             ui.add(egui::DragValue::new(&mut app.settings.checksum_from).range(0..=65535))
                 .labelled_by(label.id);
         }
+        let send_enc_before = app.settings.send_encoding.clone();
         let label = ui.label(tr.send_encoding);
         let shown = if app.settings.send_encoding.is_empty() {
             tr.same_as_receive.to_string()
@@ -99,6 +100,10 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             })
             .response
             .labelled_by(label.id);
+        // Auto-reply answers are written in it.
+        if app.settings.send_encoding != send_enc_before && !app.settings.replies.is_empty() {
+            cx.act(id, SessionAction::SetReplies);
+        }
         ui.separator();
         history_menu(app, ui, tr);
         if app.protocol() == Protocol::TcpServer {

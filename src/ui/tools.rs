@@ -612,6 +612,7 @@ pub fn auto_reply(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
 fn rule_editor(app: &mut Session, tr: &Tr, ui: &mut egui::Ui, i: usize) {
     use crate::codec::MatchKind;
     let enc = crate::codec::encoding_by_name(&app.settings.encoding);
+    let reply_enc = app.settings.text_encoding_for_sending();
     let Some(r) = app.settings.replies.get_mut(i) else {
         return;
     };
@@ -674,7 +675,7 @@ fn rule_editor(app: &mut Session, tr: &Tr, ui: &mut egui::Ui, i: usize) {
             ui.add(egui::DragValue::new(&mut r.delay_ms).range(0..=3_600_000))
                 .labelled_by(l.id);
         });
-        if let Err(e) = r.compile(enc) {
+        if let Err(e) = r.compile_with(enc, reply_enc) {
             ui.colored_label(ui.visuals().error_fg_color, tr.rule_error(&e));
         }
         if ui.button(tr.done).clicked() {
