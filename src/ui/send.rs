@@ -104,8 +104,6 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         if app.settings.send_encoding != send_enc_before && !app.settings.replies.is_empty() {
             cx.act(id, SessionAction::SetReplies);
         }
-        ui.separator();
-        history_menu(app, ui, tr);
         if app.protocol() == Protocol::TcpServer {
             ui.separator();
             ui.label(tr.send_to);
@@ -127,6 +125,8 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         Err(_) => String::new(),
     };
     ui.horizontal(|ui| {
+        // History sits on this line, which always has room for it.
+        history_menu(app, ui, tr);
         ui.label(RichText::new(tr.preview).weak());
         ui.add(egui::Label::new(RichText::new(&preview).monospace()).truncate())
             .on_hover_text(&preview);
