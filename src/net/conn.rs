@@ -369,16 +369,29 @@ impl Core {
 
     /// Reports what a framer handed on.
     fn frames_out(&mut self, idx: usize, peer: SocketAddr, outs: Vec<FrameOut>, closing: bool) {
+        self.each_frame(peer, outs, closing, |core, b| core.record(idx, peer, b));
+    }
+
+    /// Reports what a framer handed on for `peer`: a note before a partial
+    /// frame and for an oversize header, and each record through `record`
+    /// (TCP and UDP differ only in how a record is echoed).
+    pub(super) fn each_frame(
+        &mut self,
+        peer: SocketAddr,
+        outs: Vec<FrameOut>,
+        closing: bool,
+        mut record: impl FnMut(&mut Core, Vec<u8>),
+    ) {
         for out in outs {
             match out {
-                FrameOut::Frame(b) => self.record(idx, peer, b),
+                FrameOut::Frame(b) => record(self, b),
                 FrameOut::Partial(b) => {
                     self.emit(Event::Framing {
                         at: now(),
                         peer,
                         note: FrameNote::Partial { bytes: b.len() },
                     });
-                    self.record(idx, peer, b);
+                    record(self, b);
                 }
                 FrameOut::Oversize { claimed, max } => self.emit(Event::Framing {
                     at: now(),

@@ -8,10 +8,10 @@ use super::conn::{
 use super::jobs::{MAX_DATAGRAM, Tag};
 use super::worker::Kind;
 use super::{
-    Command, Detail, Event, FrameNote, HostPort, INFLIGHT_HIGH, JobId, NetError, NetErrorKind, Op,
-    Target, inflight_cost,
+    Command, Detail, Event, HostPort, INFLIGHT_HIGH, JobId, NetError, NetErrorKind, Op, Target,
+    inflight_cost,
 };
-use crate::codec::{FrameOut, Framer};
+use crate::codec::Framer;
 use mio::net::UdpSocket;
 use mio::{Interest, Token};
 use socket2::Type;
@@ -192,17 +192,10 @@ impl Kind for Udp {
         }
         for (peer, bytes) in got {
             core.capture_raw(peer, &bytes);
-            if !core.spec.framing.is_none() {
+            if core.spec.framing.is_none() {
+                self.record(core, peer, bytes);
+            } else {
                 self.framed(core, peer, bytes);
-                continue;
-            }
-            core.check_replies(peer, &bytes);
-            let echo = core.spec.echo.then(|| bytes.clone());
-            core.emit(Event::received(now(), peer, bytes));
-            if let Some(b) = echo
-                && let Err(e) = self.send(core, peer, b, Tag::default())
-            {
-                core.error(e);
             }
         }
         for e in errors {
@@ -223,38 +216,18 @@ impl Udp {
         let mut outs = Vec::new();
         framer.push(&bytes, &mut outs);
         framer.flush(&mut outs);
-        for out in outs {
-            let record = match out {
-                FrameOut::Frame(b) => b,
-                FrameOut::Partial(b) => {
-                    core.emit(Event::Framing {
-                        at: now(),
-                        peer,
-                        note: FrameNote::Partial { bytes: b.len() },
-                    });
-                    b
-                }
-                FrameOut::Oversize { claimed, max } => {
-                    core.emit(Event::Framing {
-                        at: now(),
-                        peer,
-                        note: FrameNote::Oversize {
-                            claimed,
-                            max,
-                            closing: false,
-                        },
-                    });
-                    continue;
-                }
-            };
-            core.check_replies(peer, &record);
-            let echo = core.spec.echo.then(|| record.clone());
-            core.emit(Event::received(now(), peer, record));
-            if let Some(b) = echo
-                && let Err(e) = self.send(core, peer, b, Tag::default())
-            {
-                core.error(e);
-            }
+        core.each_frame(peer, outs, false, |core, b| self.record(core, peer, b));
+    }
+
+    /// One record from `peer`: answered by a rule, echoed back if asked.
+    fn record(&mut self, core: &mut Core, peer: SocketAddr, bytes: Vec<u8>) {
+        core.check_replies(peer, &bytes);
+        let echo = core.spec.echo.then(|| bytes.clone());
+        core.emit(Event::received(now(), peer, bytes));
+        if let Some(b) = echo
+            && let Err(e) = self.send(core, peer, b, Tag::default())
+        {
+            core.error(e);
         }
     }
 
