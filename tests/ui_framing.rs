@@ -110,16 +110,6 @@ fn count_only_counts_without_showing() {
     assert_eq!(rx_records(&h), 1);
 }
 
-fn click_checkbox(h: &mut egui_kittest::Harness<'static, netpal::App>, label: &str) {
-    use egui_kittest::kittest::Queryable;
-    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, label)
-        .scroll_to_me();
-    settle(h);
-    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, label)
-        .click();
-    h.step();
-}
-
 #[test]
 fn auto_encoding_shows_utf8_and_gbk_records_both_readable() {
     let (mut h, mut conn, _) = connected_client();
@@ -132,18 +122,11 @@ fn auto_encoding_shows_utf8_and_gbk_records_both_readable() {
     wait_for_text(&mut h, "你好");
 }
 
-fn temp_path(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("netpal-cap-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 #[test]
 fn a_capture_of_a_multi_mib_stream_is_byte_exact() {
     let (mut h, mut conn, _) = connected_client();
     let path = temp_path("stream.bin");
-    h.get_by_label("Capture to file").click();
-    settle(&mut h);
+    open_section(&mut h, "Capture to file");
     set_field(&mut h, "File", path.to_str().unwrap());
     click(&mut h, "Start capture");
     wait_for_text(&mut h, "Capturing");
@@ -174,8 +157,7 @@ fn a_capture_that_cannot_write_stops_and_the_session_goes_on() {
         return;
     }
     let (mut h, mut conn, _) = connected_client();
-    h.get_by_label("Capture to file").click();
-    settle(&mut h);
+    open_section(&mut h, "Capture to file");
     set_field(&mut h, "File", "/dev/full");
     click(&mut h, "Start capture");
     conn.write_all(&vec![b'z'; 3 << 20]).unwrap();
@@ -193,8 +175,7 @@ fn a_capture_that_cannot_write_stops_and_the_session_goes_on() {
 #[test]
 fn an_auto_reply_regex_rule_answers_ping_42_with_pong_42() {
     let (mut h, mut conn, _) = connected_client();
-    h.get_by_label("Auto-reply").click();
-    settle(&mut h);
+    open_section(&mut h, "Auto-reply");
     click(&mut h, "Add rule");
     h.step();
     choose(&mut h, "Match", "Regex");
@@ -225,8 +206,7 @@ fn an_auto_reply_regex_rule_answers_ping_42_with_pong_42() {
 #[test]
 fn a_bad_regex_is_explained_in_the_rule_editor() {
     let mut h = harness();
-    h.get_by_label("Auto-reply").click();
-    settle(&mut h);
+    open_section(&mut h, "Auto-reply");
     click(&mut h, "Add rule");
     h.step();
     choose(&mut h, "Match", "Regex");
@@ -286,8 +266,7 @@ fn a_pcapng_export_opens_with_the_real_addresses() {
     wait_for_text(&mut h, "world!");
 
     let path = temp_path("log.pcapng");
-    h.get_by_label("Export log").click();
-    settle(&mut h);
+    open_section(&mut h, "Export log");
     choose(&mut h, "Format", "pcapng (Wireshark)");
     set_field(&mut h, "To file", path.to_str().unwrap());
     click(&mut h, "Export");
@@ -332,8 +311,7 @@ fn csv_and_json_lines_exports_hold_each_record() {
     let (mut h, mut conn, _) = connected_client();
     conn.write_all(b"a,b").unwrap();
     wait_for_text(&mut h, "a,b");
-    h.get_by_label("Export log").click();
-    settle(&mut h);
+    open_section(&mut h, "Export log");
     for (format, name, want) in [
         ("CSV", "log.csv", ",rx,"),
         ("JSON Lines", "log.jsonl", "\"event\":\"rx\""),

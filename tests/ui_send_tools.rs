@@ -14,49 +14,6 @@ use std::net::UdpSocket;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Opens the toolkit section named `title` (they start folded).
-fn open_section(h: &mut Harness<'static, App>, title: &str) {
-    h.get_by_label(title).scroll_to_me();
-    settle(h);
-    h.get_by_label(title).click();
-    h.step();
-    h.step();
-}
-
-/// Reads from `conn` while stepping the UI until `done` says the bytes so
-/// far are enough, failing after a deadline.
-fn read_until(
-    h: &mut Harness<'static, App>,
-    conn: &mut std::net::TcpStream,
-    mut done: impl FnMut(&[u8]) -> bool,
-) -> Vec<u8> {
-    conn.set_read_timeout(Some(Duration::from_millis(5)))
-        .unwrap();
-    let start = Instant::now();
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    while !done(&out) {
-        h.step();
-        match conn.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => panic!("read failed: {e}"),
-        }
-        assert!(
-            start.elapsed() < DEADLINE * 3,
-            "timed out after {} bytes; shown: {:?}",
-            out.len(),
-            shown_labels(h)
-        );
-    }
-    out
-}
-
 #[test]
 fn escapes_and_crlf_arrive_as_the_exact_bytes() {
     let (mut h, mut conn, _) = connected_client();
@@ -77,11 +34,7 @@ fn escapes_and_crlf_arrive_as_the_exact_bytes() {
         &mut h,
         "Invalid escape: '\\q' at position 5 is not an escape",
     );
-    assert!(
-        h.get_by_role_and_label(Role::Button, "Send")
-            .accesskit_node()
-            .is_disabled()
-    );
+    assert!(send_disabled(&h));
 }
 
 #[test]
@@ -243,24 +196,6 @@ impl egui::DroppedFile for Dropped {
     }
 }
 
-fn temp_file(name: &str, len: usize) -> (std::path::PathBuf, Vec<u8>) {
-    let dir = std::env::temp_dir().join(format!("netpal-test-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    // Not a repeating pattern, so a lost or repeated chunk shows.
-    let mut x: u32 = 2463534242;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
-    std::fs::write(&path, &data).unwrap();
-    (path, data)
-}
-
 fn drop_file(h: &mut Harness<'static, App>, path: &std::path::Path) {
     h.input_mut()
         .dropped_files
@@ -376,11 +311,7 @@ fn a_udp_payload_over_one_datagram_is_refused_before_send() {
         &mut h,
         "65508 bytes is more than one UDP datagram can carry",
     );
-    assert!(
-        h.get_by_role_and_label(Role::Button, "Send")
-            .accesskit_node()
-            .is_disabled()
-    );
+    assert!(send_disabled(&h));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
@@ -54,11 +54,7 @@ fn invalid_hex_disables_send_and_sends_nothing() {
     h.step();
     set_field(&mut h, "Data to send", "48 6G");
     wait_for_text(&mut h, "Invalid hex");
-    assert!(
-        h.get_by_role_and_label(egui::accesskit::Role::Button, "Send")
-            .accesskit_node()
-            .is_disabled()
-    );
+    assert!(send_disabled(&h));
     // Ctrl+Enter does not send it either.
     h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::Enter]);
     h.step();

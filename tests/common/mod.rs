@@ -311,3 +311,87 @@ pub fn wait_eof(h: &mut Harness<'static, App>, s: &mut std::net::TcpStream) {
         assert!(start.elapsed() < DEADLINE, "no EOF");
     }
 }
+
+/// Opens the toolkit section named `title` (they start folded).
+pub fn open_section(h: &mut Harness<'static, App>, title: &str) {
+    h.get_by_label(title).scroll_to_me();
+    settle(h);
+    h.get_by_label(title).click();
+    h.step();
+    h.step();
+}
+
+/// Reads from `conn` while stepping the UI until `done` says the bytes so
+/// far are enough, failing after a deadline.
+pub fn read_until(
+    h: &mut Harness<'static, App>,
+    conn: &mut std::net::TcpStream,
+    mut done: impl FnMut(&[u8]) -> bool,
+) -> Vec<u8> {
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    while !done(&out) {
+        h.step();
+        match std::io::Read::read(conn, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("read failed: {e}"),
+        }
+        assert!(
+            start.elapsed() < DEADLINE * 3,
+            "timed out after {} bytes; shown: {:?}",
+            out.len(),
+            shown_labels(h)
+        );
+    }
+    out
+}
+
+/// Ticks or unticks the checkbox named `label`, scrolled into view first.
+pub fn click_checkbox(h: &mut Harness<'static, App>, label: &str) {
+    h.get_by_role_and_label(Role::CheckBox, label)
+        .scroll_to_me();
+    settle(h);
+    h.get_by_role_and_label(Role::CheckBox, label).click();
+    h.step();
+}
+
+/// A fresh path in a folder of its own for this test process and name.
+pub fn temp_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("netpal-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A file of `len` bytes with no repeating pattern (so a lost or repeated
+/// piece shows), in a folder of its own; returns its path and bytes.
+pub fn temp_file(name: &str, len: usize) -> (std::path::PathBuf, Vec<u8>) {
+    let path = temp_path(name);
+    // Not a repeating pattern, so a lost or repeated chunk shows.
+    let mut x: u32 = 2463534242;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&path, &data).unwrap();
+    (path, data)
+}
+
+/// Whether the send box's Send button is disabled.
+pub fn send_disabled(h: &Harness<'static, App>) -> bool {
+    h.get_by_role_and_label(Role::Button, "Send")
+        .accesskit_node()
+        .is_disabled()
+}
