@@ -559,19 +559,19 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
             }
         }
     }
-    let session = match Session::open(opts.spec.clone(), Arc::new(|| {})) {
-        Ok(s) => {
-            let rules: Vec<(usize, codec::CompiledRule)> = opts
-                .replies
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| r.compile(opts.encoding).ok().map(|c| (i, c)))
-                .collect();
-            if !rules.is_empty() {
-                s.command(Command::SetReplies(rules));
-            }
-            s
-        }
+    let rules: Vec<(usize, codec::CompiledRule)> = opts
+        .replies
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.compile(opts.encoding).ok().map(|c| (i, c)))
+        .collect();
+    let setup = if rules.is_empty() {
+        Vec::new()
+    } else {
+        vec![Command::SetReplies(rules)]
+    };
+    let session = match Session::open_with(opts.spec.clone(), setup, Arc::new(|| {})) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("netpal: {}", error_text(&e));
             return 1;

@@ -296,6 +296,13 @@ impl Session {
     /// Starts a worker for `spec`. Binding, resolving and connecting happen on
     /// the worker; their outcome arrives as events.
     pub fn open(spec: OpenSpec, wake: Wake) -> Result<Session, NetError> {
+        Self::open_with(spec, Vec::new(), wake)
+    }
+
+    /// Like [`Session::open`], with settings (echo, framing, capture,
+    /// auto-reply rules) that are in force before the first byte arrives.
+    /// Commands in `setup` that are not settings are ignored.
+    pub fn open_with(spec: OpenSpec, setup: Vec<Command>, wake: Wake) -> Result<Session, NetError> {
         let poll = mio::Poll::new().map_err(|e| NetError::from_io(&e, Op::Start))?;
         let waker = Arc::new(
             mio::Waker::new(poll.registry(), worker::WAKER)
@@ -308,6 +315,7 @@ impl Session {
             poll,
             waker.clone(),
             spec,
+            setup,
             cmd_rx,
             ev_tx,
             wake,

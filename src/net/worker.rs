@@ -61,6 +61,8 @@ pub(super) trait Kind {
 
 pub(super) struct Worker {
     core: Core,
+    /// Settings applied before the socket starts.
+    setup: Vec<Command>,
     commands: Receiver<Command>,
     jobs: Jobs,
 }
@@ -70,6 +72,7 @@ impl Worker {
         poll: Poll,
         waker: Arc<mio::Waker>,
         spec: OpenSpec,
+        setup: Vec<Command>,
         commands: Receiver<Command>,
         events: Sender<Event>,
         wake: Wake,
@@ -77,6 +80,7 @@ impl Worker {
     ) -> Self {
         Worker {
             core: Core::new(poll, waker, spec, events, wake, shared),
+            setup,
             commands,
             jobs: Jobs::default(),
         }
@@ -94,6 +98,10 @@ impl Worker {
         if let Some(c) = self.core.spec.capture.take() {
             self.core.set_capture(Some(c));
         }
+        for cmd in std::mem::take(&mut self.setup) {
+            // Only settings belong here (see `Session::open_with`).
+            let _ = Self::configure(&mut self.core, cmd);
+        }
         if let Err(e) = kind.start(&mut self.core) {
             self.core.closed(Some(e));
             return;
@@ -106,6 +114,18 @@ impl Worker {
         self.core.end_capture(None);
         drop(kind);
         self.core.closed(error);
+    }
+
+    /// Applies a setting; any other command is handed back.
+    fn configure(core: &mut Core, cmd: Command) -> Option<Command> {
+        match cmd {
+            Command::SetEcho(on) => core.spec.echo = on,
+            Command::SetFraming(f) => core.set_framing(f),
+            Command::Capture(c) => core.set_capture(c),
+            Command::SetReplies(r) => core.replies = r,
+            other => return Some(other),
+        }
+        None
     }
 
     /// Runs until Close or the session ends; returns why it ended.
@@ -131,10 +151,14 @@ impl Worker {
             loop {
                 match self.commands.try_recv() {
                     Ok(Command::Close) | Err(TryRecvError::Disconnected) => return None,
-                    Ok(Command::SetEcho(on)) => core.spec.echo = on,
-                    Ok(Command::SetFraming(f)) => core.set_framing(f),
-                    Ok(Command::Capture(c)) => core.set_capture(c),
-                    Ok(Command::SetReplies(r)) => core.replies = r,
+                    Ok(
+                        cmd @ (Command::SetEcho(_)
+                        | Command::SetFraming(_)
+                        | Command::Capture(_)
+                        | Command::SetReplies(_)),
+                    ) => {
+                        let _ = Self::configure(core, cmd);
+                    }
                     Ok(Command::StartJob { id, to, job }) => jobs.start(core, id, to, job),
                     Ok(Command::StopJob(id)) => jobs.stop(core, kind, id),
                     Ok(cmd) => kind.handle(core, cmd),

@@ -668,12 +668,14 @@ impl Session {
         self.local = None;
         self.peer = None;
         let protocol = spec.protocol;
-        match NetSession::open(spec, self.wake.clone()) {
+        let replies = self.compiled_replies();
+        let setup = if replies.is_empty() {
+            Vec::new()
+        } else {
+            vec![Command::SetReplies(replies)]
+        };
+        match NetSession::open_with(spec, setup, self.wake.clone()) {
             Ok(s) => {
-                let replies = self.compiled_replies();
-                if !replies.is_empty() {
-                    s.command(Command::SetReplies(replies));
-                }
                 self.net = Some(s);
                 self.running = Some(protocol);
                 self.phase = Phase::Opening;
