@@ -311,16 +311,16 @@ impl Session {
         let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
         let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::default());
-        let w = worker::Worker::new(
+        let mut w = worker::Worker::new(
             poll,
             waker.clone(),
             spec,
-            setup,
             cmd_rx,
             ev_tx,
             wake,
             shared.clone(),
         );
+        w.setup = setup;
         let thread = std::thread::Builder::new()
             .name("netpal-session".into())
             .spawn(move || w.run())

@@ -62,7 +62,7 @@ pub(super) trait Kind {
 pub(super) struct Worker {
     core: Core,
     /// Settings applied before the socket starts.
-    setup: Vec<Command>,
+    pub(super) setup: Vec<Command>,
     commands: Receiver<Command>,
     jobs: Jobs,
 }
@@ -72,7 +72,6 @@ impl Worker {
         poll: Poll,
         waker: Arc<mio::Waker>,
         spec: OpenSpec,
-        setup: Vec<Command>,
         commands: Receiver<Command>,
         events: Sender<Event>,
         wake: Wake,
@@ -80,7 +79,7 @@ impl Worker {
     ) -> Self {
         Worker {
             core: Core::new(poll, waker, spec, events, wake, shared),
-            setup,
+            setup: Vec::new(),
             commands,
             jobs: Jobs::default(),
         }
