@@ -4,12 +4,15 @@
 
 use super::{Event, NetError, Op};
 use crate::codec;
+use crossbeam_channel::{Receiver, Sender};
 use encoding_rs::Encoding;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 /// What to capture, and where.
@@ -23,16 +26,38 @@ pub struct CaptureSpec {
     pub text: Option<&'static Encoding>,
 }
 
-/// Buffer of each capture file.
-const BUFFER: usize = 1 << 20;
+/// Buffer of each capture file; larger pieces are written straight through.
+const BUFFER: usize = 64 << 10;
+/// Bytes gathered on the worker before they go to the writer thread in one
+/// piece (a flood of small datagrams costs one hand-over per this much).
+const PIECE: usize = 256 << 10;
+/// Pieces queued for the writer thread; when it falls this far behind (a
+/// slow disk), the worker waits for it, and TCP holds the peer back:
+/// nothing is lost, and memory stays bounded (about 16 MiB).
+const QUEUE: usize = 64;
 
-/// A capture in progress.
+/// The peer of every piece when all go to one file.
+const ANY_PEER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+
+/// Bytes for one file: the session's, or a peer's.
+struct Piece {
+    peer: SocketAddr,
+    bytes: Vec<u8>,
+}
+
+/// A capture in progress. The worker gathers the bytes; a thread of the
+/// capture's own writes them, so file writes run beside the socket reads.
 pub(super) struct Capture {
-    spec: CaptureSpec,
-    /// The session's file (one file), or each peer's.
-    one: Option<BufWriter<File>>,
-    per_peer: HashMap<SocketAddr, BufWriter<File>>,
-    written: u64,
+    text: Option<&'static Encoding>,
+    per_peer: bool,
+    /// Bytes gathered for `pending_peer`, not yet handed to the writer.
+    pending: Vec<u8>,
+    pending_peer: Option<SocketAddr>,
+    to_writer: Option<Sender<Piece>>,
+    /// Emptied buffers back from the writer, to gather into again (fresh
+    /// memory for every piece costs page faults).
+    spares: Receiver<Vec<u8>>,
+    writer: Option<JoinHandle<(u64, Option<NetError>)>>,
 }
 
 /// `dir/name-127.0.0.1_5000.bin` for `dir/name.bin`.
@@ -49,14 +74,19 @@ pub fn peer_path(path: &Path, peer: SocketAddr) -> PathBuf {
     path.with_file_name(name)
 }
 
+fn write_error(e: &std::io::Error, path: &Path) -> NetError {
+    NetError::from_io(e, Op::WriteFile(path.display().to_string()))
+}
+
 fn create(path: &Path) -> Result<BufWriter<File>, NetError> {
     File::create(path)
         .map(|f| BufWriter::with_capacity(BUFFER, f))
-        .map_err(|e| NetError::from_io(&e, Op::WriteFile(path.display().to_string())))
+        .map_err(|e| write_error(&e, path))
 }
 
 impl Capture {
-    /// Opens the session's file (per-peer files open with each peer's first bytes).
+    /// Opens the session's file (per-peer files open with each peer's
+    /// first bytes) and starts the writer.
     pub(super) fn start(spec: CaptureSpec) -> Result<Capture, NetError> {
         let one = if spec.per_peer {
             // Fail now, not at the first byte, if the folder is not writable.
@@ -67,89 +97,187 @@ impl Capture {
         } else {
             Some(create(&spec.path)?)
         };
+        let (tx, rx) = crossbeam_channel::bounded(QUEUE);
+        let (spare_tx, spares) = crossbeam_channel::bounded(QUEUE + 2);
+        let (text, per_peer) = (spec.text, spec.per_peer);
+        let writer = std::thread::Builder::new()
+            .name("netpal-capture".into())
+            .spawn(move || Writer::new(spec, one).run(rx, spare_tx))
+            .map_err(|e| NetError::from_io(&e, Op::Start))?;
         Ok(Capture {
-            spec,
-            one,
-            per_peer: HashMap::new(),
-            written: 0,
+            text,
+            per_peer,
+            pending: Vec::new(),
+            pending_peer: None,
+            to_writer: Some(tx),
+            spares,
+            writer: Some(writer),
         })
     }
 
-    fn file(&mut self, peer: SocketAddr) -> Result<&mut BufWriter<File>, NetError> {
-        if !self.spec.per_peer {
-            return self.one.as_mut().ok_or_else(|| {
-                NetError::from_io(
-                    &std::io::Error::other("the capture file is closed"),
-                    Op::WriteFile(self.spec.path.display().to_string()),
-                )
-            });
+    /// Gathers `bytes` for `peer`'s file. False when the writer has
+    /// stopped (a write failed): [`Capture::finish`] says why.
+    fn gather(&mut self, peer: SocketAddr, bytes: &[u8]) -> bool {
+        // One file for all: the peer does not matter.
+        let peer = if self.per_peer { peer } else { ANY_PEER };
+        if self.pending_peer != Some(peer) && !self.hand_over() {
+            return false;
         }
-        if !self.per_peer.contains_key(&peer) {
-            let f = create(&peer_path(&self.spec.path, peer))?;
-            self.per_peer.insert(peer, f);
-        }
-        self.per_peer.get_mut(&peer).ok_or_else(|| {
-            NetError::from_io(
-                &std::io::Error::other("the capture file is closed"),
-                Op::WriteFile(self.spec.path.display().to_string()),
-            )
-        })
+        self.pending_peer = Some(peer);
+        self.pending.extend_from_slice(bytes);
+        self.pending.len() < PIECE || self.hand_over()
     }
 
-    fn write(&mut self, peer: SocketAddr, bytes: &[u8]) -> Result<(), NetError> {
-        let path = if self.spec.per_peer {
-            peer_path(&self.spec.path, peer)
-        } else {
-            self.spec.path.clone()
+    /// Hands what is gathered to the writer (waiting while its queue is
+    /// full). False when the writer has stopped.
+    pub(super) fn hand_over(&mut self) -> bool {
+        let Some(peer) = self.pending_peer else {
+            return true;
         };
-        self.file(peer)?
-            .write_all(bytes)
-            .map_err(|e| NetError::from_io(&e, Op::WriteFile(path.display().to_string())))?;
-        self.written += bytes.len() as u64;
-        Ok(())
-    }
-
-    /// Bytes read from a peer, before any framing.
-    pub(super) fn raw(&mut self, peer: SocketAddr, bytes: &[u8]) -> Result<(), NetError> {
-        if self.spec.text.is_some() {
-            return Ok(());
+        if self.pending.is_empty() {
+            return true;
         }
-        self.write(peer, bytes)
+        let Some(tx) = &self.to_writer else {
+            return false;
+        };
+        let next = self
+            .spares
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(PIECE));
+        let bytes = std::mem::replace(&mut self.pending, next);
+        tx.send(Piece { peer, bytes }).is_ok()
     }
 
-    /// An event, as a text line (text captures only).
-    pub(super) fn event(&mut self, ev: &Event) -> Result<(), NetError> {
-        let Some(enc) = self.spec.text else {
-            return Ok(());
+    /// Bytes read from a peer, before any framing. False when the capture
+    /// has stopped.
+    pub(super) fn raw(&mut self, peer: SocketAddr, bytes: &[u8]) -> bool {
+        if self.text.is_some() {
+            return true;
+        }
+        self.gather(peer, bytes)
+    }
+
+    /// An event, as a text line (text captures only). False when the
+    /// capture has stopped.
+    pub(super) fn event(&mut self, ev: &Event) -> bool {
+        let Some(enc) = self.text else {
+            return true;
         };
         let (dir, at, peer, bytes) = match ev {
             Event::Received {
                 at, peer, bytes, ..
             } => ("RX", at, peer, bytes),
             Event::Sent { at, peer, bytes } => ("TX", at, peer, bytes),
-            _ => return Ok(()),
+            _ => return true,
         };
         let text = codec::decode_for_display(bytes, enc)
             .replace('\n', "\\n")
             .replace('\t', "\\t");
         let line = format!("{} {dir} {peer} {text}\n", time_text(*at));
-        self.write(*peer, line.as_bytes())
+        self.gather(*peer, line.as_bytes())
     }
 
-    /// Flushes and closes every file; returns the bytes written.
-    pub(super) fn finish(mut self) -> Result<u64, NetError> {
-        let path = self.spec.path.display().to_string();
+    /// Hands on the rest, lets the writer flush and close every file, and
+    /// returns the bytes in the file(s) and the error that stopped the
+    /// writer, if one did.
+    pub(super) fn finish(mut self) -> (u64, Option<NetError>) {
+        self.hand_over();
+        // Closing the queue tells the writer to finish.
+        self.to_writer = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(outcome)) => outcome,
+            Some(Err(_)) | None => (
+                0,
+                Some(NetError::from_io(
+                    &std::io::Error::other("the capture writer failed"),
+                    Op::Start,
+                )),
+            ),
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.to_writer = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// The capture's thread: writes each piece to its file.
+struct Writer {
+    spec: CaptureSpec,
+    one: Option<BufWriter<File>>,
+    per_peer: HashMap<SocketAddr, BufWriter<File>>,
+    written: u64,
+}
+
+impl Writer {
+    fn new(spec: CaptureSpec, one: Option<BufWriter<File>>) -> Writer {
+        Writer {
+            spec,
+            one,
+            per_peer: HashMap::new(),
+            written: 0,
+        }
+    }
+
+    /// Writes until the queue closes or a write fails; returns the bytes
+    /// written and the failure. On failure the queue is dropped, which the
+    /// worker sees at its next hand-over.
+    fn run(mut self, rx: Receiver<Piece>, spares: Sender<Vec<u8>>) -> (u64, Option<NetError>) {
+        for piece in rx.iter() {
+            match self.write(&piece) {
+                Ok(()) => {
+                    let mut bytes = piece.bytes;
+                    bytes.clear();
+                    // Full: the worker has enough; this one is freed.
+                    let _ = spares.try_send(bytes);
+                }
+                Err(e) => return (self.written, Some(e)),
+            }
+        }
+        let error = self.close().err();
+        (self.written, error)
+    }
+
+    fn write(&mut self, piece: &Piece) -> Result<(), NetError> {
+        let path = if self.spec.per_peer {
+            peer_path(&self.spec.path, piece.peer)
+        } else {
+            self.spec.path.clone()
+        };
+        let file = if self.spec.per_peer {
+            match self.per_peer.entry(piece.peer) {
+                Entry::Occupied(f) => f.into_mut(),
+                Entry::Vacant(v) => v.insert(create(&path)?),
+            }
+        } else {
+            match self.one.as_mut() {
+                Some(f) => f,
+                None => {
+                    let e = std::io::Error::other("the capture file is closed");
+                    return Err(write_error(&e, &path));
+                }
+            }
+        };
+        file.write_all(&piece.bytes)
+            .map_err(|e| write_error(&e, &path))?;
+        self.written += piece.bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Flushes and closes every file.
+    fn close(&mut self) -> Result<(), NetError> {
+        let path = self.spec.path.clone();
         let mut files: Vec<BufWriter<File>> = self.one.take().into_iter().collect();
         files.extend(self.per_peer.drain().map(|(_, f)| f));
         for mut f in files {
-            f.flush()
-                .map_err(|e| NetError::from_io(&e, Op::WriteFile(path.clone())))?;
+            f.flush().map_err(|e| write_error(&e, &path))?;
         }
-        Ok(self.written)
-    }
-
-    pub(super) fn written(&self) -> u64 {
-        self.written
+        Ok(())
     }
 }
 

@@ -137,9 +137,9 @@ impl Core {
 
     pub(super) fn emit(&mut self, ev: Event) {
         if let Some(c) = &mut self.capture
-            && let Err(e) = c.event(&ev)
+            && !c.event(&ev)
         {
-            self.end_capture(Some(e));
+            self.end_capture(None);
         }
         if let Event::Received { bytes, .. } = &ev {
             self.shared
@@ -175,11 +175,8 @@ impl Core {
         let Some(c) = self.capture.take() else {
             return;
         };
-        let written = c.written();
-        let error = match c.finish() {
-            Ok(_) => error,
-            Err(e) => error.or(Some(e)),
-        };
+        let (written, failed) = c.finish();
+        let error = error.or(failed);
         self.emit(Event::CaptureEnded {
             at: now(),
             written,
@@ -226,9 +223,19 @@ impl Core {
     /// Bytes just read from `peer`, for a raw capture.
     pub(super) fn capture_raw(&mut self, peer: SocketAddr, bytes: &[u8]) {
         if let Some(c) = &mut self.capture
-            && let Err(e) = c.raw(peer, bytes)
+            && !c.raw(peer, bytes)
         {
-            self.end_capture(Some(e));
+            self.end_capture(None);
+        }
+    }
+
+    /// Hands what the capture gathered this round to its writer, so the
+    /// file keeps up with the session.
+    pub(super) fn flush_capture(&mut self) {
+        if let Some(c) = &mut self.capture
+            && !c.hand_over()
+        {
+            self.end_capture(None);
         }
     }
 

@@ -185,6 +185,7 @@ impl Worker {
                 }
                 kind.flush_queued(core);
             }
+            core.flush_capture();
             if let Some(err) = core.finished.take() {
                 return err;
             }

@@ -250,6 +250,50 @@ fn raw_tcp(secs: Duration) -> f64 {
     mbs(got, el)
 }
 
+/// A file in RAM when the system has one, so capture figures are the
+/// program's cost and not this disk's write speed.
+fn bench_file(name: &str) -> std::path::PathBuf {
+    let dir = if std::path::Path::new("/dev/shm").is_dir() {
+        std::path::PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    dir.join(format!("netpal-bench-{name}-{}.bin", std::process::id()))
+}
+
+/// The raw reader, writing every read straight to a file: the floor of
+/// what capturing costs on this machine.
+fn raw_tcp_to_file(secs: Duration) -> f64 {
+    use std::io::Write;
+    let path = bench_file("raw");
+    let Ok(mut file) = std::fs::File::create(&path) else {
+        return 0.0;
+    };
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let sender = flood_tcp(addr, secs, u64::MAX);
+    let (mut c, _) = l.accept().expect("accept");
+    let mut buf = vec![0u8; CHUNK];
+    let start = Instant::now();
+    let mut got = 0u64;
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if file.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+                got += n as u64;
+            }
+        }
+    }
+    let el = start.elapsed();
+    let _ = sender.join();
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    mbs(got, el)
+}
+
 fn netpal_tcp(secs: Duration, view: ViewMode) -> (f64, Duration, Duration) {
     netpal_tcp_with(secs, settings(view), false)
 }
@@ -262,14 +306,7 @@ fn netpal_tcp_with(
     capture: bool,
 ) -> (f64, Duration, Duration) {
     let mut ui = Ui::new(session);
-    // RAM-backed when the system has it, so the figure is NetPal's cost
-    // and not this disk's write speed.
-    let dir = if std::path::Path::new("/dev/shm").is_dir() {
-        std::path::PathBuf::from("/dev/shm")
-    } else {
-        std::env::temp_dir()
-    };
-    let path = dir.join(format!("netpal-bench-cap-{}.bin", std::process::id()));
+    let path = bench_file("cap");
     if capture {
         ui.s_mut().settings.capture.path = path.display().to_string();
     }
@@ -356,20 +393,63 @@ fn bench_tcp() {
             ms(p99)
         );
     }
-    let (plain, _, _) = netpal_tcp_with(secs, settings(ViewMode::Text), false);
-    let (captured, _, p99) = netpal_tcp_with(secs, settings(ViewMode::Text), true);
-    println!(
-        "NetPal, capturing to a file:       {captured:8.0} MB/s  = {:5.1}% of raw, {:5.1}% of ingest without capture ({plain:.0} MB/s)   (frame p99 {})",
-        captured / raw * 100.0,
-        captured / plain * 100.0,
-        ms(p99)
+}
+
+/// The receiving toolkit's costs: capture to file and line framing, each
+/// against the same run's raw reader and plain ingest (3 rounds each,
+/// medians, as loopback figures vary from run to run).
+fn bench_receive() {
+    println!("\n## Receiving toolkit (TCP loopback flood, 3 s per run, medians of 3)");
+    let secs = Duration::from_secs(3);
+    let (mut raws, mut plains, mut caps, mut framed) = (vec![], vec![], vec![], vec![]);
+    let (mut p99s, mut raw_files) = (vec![], vec![]);
+    for _ in 0..3 {
+        raws.push(raw_tcp(secs));
+        raw_files.push(raw_tcp_to_file(secs));
+        plains.push(netpal_tcp_with(secs, settings(ViewMode::Text), false).0);
+        let (c, _, p99) = netpal_tcp_with(secs, settings(ViewMode::Text), true);
+        caps.push(c);
+        let (f, records, fp99) = netpal_tcp_framed(secs);
+        framed.push(f);
+        p99s.push(fp99);
+        println!(
+            "  round: raw {:.0}, raw to file {:.0}, plain {:.0}, capture {c:.0} (frame p99 {}), line framing {f:.0} MB/s ({records} records, frame p99 {})",
+            raws[raws.len() - 1],
+            raw_files[raw_files.len() - 1],
+            plains[plains.len() - 1],
+            ms(p99),
+            ms(fp99)
+        );
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let raw_file = med(&mut raw_files);
+    let (raw, plain, cap, fr) = (
+        med(&mut raws),
+        med(&mut plains),
+        med(&mut caps),
+        med(&mut framed),
     );
-    let (rate, records, p99) = netpal_tcp_framed(secs);
+    println!("raw reader (discards):             {raw:8.0} MB/s");
     println!(
-        "NetPal, line framing, 100-byte lines: {rate:8.0} MB/s  = {:5.1}% of raw   ({} records; frame p99 {})",
-        rate / raw * 100.0,
-        records,
-        ms(p99)
+        "NetPal, no capture:                {plain:8.0} MB/s  = {:5.1}% of raw",
+        plain / raw * 100.0
+    );
+    println!(
+        "raw reader writing to a file:      {raw_file:8.0} MB/s  = {:5.1}% of raw",
+        raw_file / raw * 100.0
+    );
+    println!(
+        "NetPal, capturing to a file:       {cap:8.0} MB/s  = {:5.1}% of ingest without capture, {:5.1}% of the raw reader writing to a file",
+        cap / plain * 100.0,
+        cap / raw_file * 100.0
+    );
+    println!(
+        "NetPal, line framing, 100-byte lines: {fr:8.0} MB/s  = {:5.1}% of raw, {:5.1}% of ingest without framing",
+        fr / raw * 100.0,
+        fr / plain * 100.0
     );
 }
 
@@ -1205,6 +1285,7 @@ fn main() {
     let counter = AtomicU64::new(0);
     for (name, f) in [
         ("tcp", bench_tcp as fn()),
+        ("receive", bench_receive),
         ("udp", bench_udp),
         ("frame", bench_frame),
         ("memory", bench_memory),
@@ -1220,7 +1301,7 @@ fn main() {
     }
     if counter.load(Ordering::Relaxed) == 0 {
         println!(
-            "no benchmark named {only:?}: use tcp, udp, frame, memory, scale, idle, sessions or send"
+            "no benchmark named {only:?}: use tcp, receive, udp, frame, memory, scale, idle, sessions or send"
         );
     }
 }
