@@ -452,3 +452,35 @@ fn gbk_text_cut_mid_character_across_reads_reads_right() {
     // The second record starts with the whole 好.
     wait_for_text(&mut h, "好，世界");
 }
+
+/// Every character below must come from the bundled font (the test
+/// harness has no system fonts and fails on a missing glyph): traditional
+/// Chinese, GBK-only characters, kana and hangul, each in an encoding of
+/// its own.
+#[test]
+fn cjk_text_in_every_offered_encoding_renders_from_the_bundled_font() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    let cases: [(&'static encoding_rs::Encoding, &str); 6] = [
+        (encoding_rs::UTF_8, "網絡調試 喆堃镕 かなカナ 한국어 〇㐀"),
+        (encoding_rs::BIG5, "網絡調試助手"),
+        (encoding_rs::GBK, "喆堃镕 网络调试"),
+        (encoding_rs::SHIFT_JIS, "ネットワーク試験"),
+        (encoding_rs::EUC_KR, "네트워크 디버깅"),
+        (encoding_rs::GB18030, "㐀龘 𠮷"),
+    ];
+    for (enc, text) in cases {
+        // Named in the list as encoding_rs names it.
+        let name = enc.name();
+        // The last case's bytes read in this encoding would be mojibake
+        // (private-use characters no font has): start from an empty log.
+        click(&mut h, "Clear log");
+        choose(&mut h, "Encoding", name);
+        let (bytes, _, unmappable) = enc.encode(text);
+        assert!(!unmappable, "{text} fits {name}");
+        let mut line = bytes.into_owned();
+        line.push(b'\n');
+        conn.write_all(&line).unwrap();
+        wait_for_text(&mut h, text);
+    }
+}

@@ -18,15 +18,18 @@ use egui::{FontData, FontFamily};
 use egui::{Key, Modifiers};
 use i18n::Tr;
 
-/// The bundled CJK font (Noto Sans CJK SC subset to GB2312, OFL; see assets/fonts/OFL.txt).
-pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-GB2312.otf");
+/// The bundled CJK font: Noto Sans CJK SC, subset to the CJK ideographs,
+/// kana, hangul and CJK punctuation (OFL; see assets/fonts/OFL.txt), so
+/// every character the offered encodings carry renders without a CJK font
+/// on the system.
+pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-subset.otf");
 
 /// Adds the bundled CJK font after egui's own fonts, for both families, so
 /// Chinese renders on a machine without CJK fonts. System fonts stay the
 /// fallback for everything else.
 pub fn install_fonts(ctx: &egui::Context) {
     ctx.add_font(FontInsert {
-        name: "NotoSansSC-GB2312".into(),
+        name: "NotoSansCJKsc-subset".into(),
         data: FontData::from_static(CJK_FONT),
         families: vec![
             InsertFontFamily {
