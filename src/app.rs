@@ -849,11 +849,12 @@ mod tests {
         for _ in 0..200 {
             if let Some(s) = app.sessions.get_mut(&big) {
                 s.log
-                    .push(now, None, crate::log::Body::Rx(vec![0; 64 * 1024]));
+                    .push(now, None, crate::log::Body::Rx(vec![0; 64 * 1024].into()));
             }
         }
         if let Some(s) = app.sessions.get_mut(&small) {
-            s.log.push(now, None, crate::log::Body::Rx(vec![1; 100]));
+            s.log
+                .push(now, None, crate::log::Body::Rx(vec![1; 100].into()));
         }
         app.drain_events(None);
         let total: usize = app.sessions().map(|s| s.log().bytes()).sum();

@@ -216,6 +216,14 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
             ..
         } => return String::new(),
         Event::JobProgress { .. } if !opts.json => return String::new(),
+        // A line per frame.
+        Event::Frames { .. } => {
+            return one_per_record(ev.clone())
+                .iter()
+                .map(|e| format_event(e, opts))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
         _ => {}
     }
     if opts.json {
@@ -256,7 +264,8 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
             time_text(*at),
             reason_text(reason)
         ),
-        Event::JobProgress { .. } | Event::Replied { .. } => String::new(),
+        // Frames were split into a line each above.
+        Event::JobProgress { .. } | Event::Replied { .. } | Event::Frames { .. } => String::new(),
         Event::CaptureEnded {
             at,
             written,
@@ -360,6 +369,13 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
             at, peer, bytes, ..
         } => data("rx", at, peer, bytes),
         Event::Sent { at, peer, bytes } => data("tx", at, peer, bytes),
+        // One object per frame.
+        Event::Frames { .. } => json!(
+            one_per_record(ev.clone())
+                .iter()
+                .map(|e| format_json(e, opts))
+                .collect::<Vec<_>>()
+        ),
         Event::Opened { at, local } => {
             json!({"time": time_json(*at), "event": "opened", "local": local.to_string()})
         }
@@ -534,6 +550,30 @@ fn ready_jobs(opts: &Options, send: Option<&Vec<u8>>) -> Vec<(JobId, JobSpec)> {
     jobs
 }
 
+/// A batch of frames as one `Received` event per frame; any other event
+/// as it is.
+fn one_per_record(ev: Event) -> Vec<Event> {
+    match ev {
+        Event::Frames {
+            at,
+            peer,
+            data,
+            spans,
+            shapes,
+        } => spans
+            .into_iter()
+            .zip(shapes)
+            .map(|(r, shape)| Event::Received {
+                at,
+                peer,
+                bytes: data.get(r).unwrap_or_default().to_vec(),
+                shape,
+            })
+            .collect(),
+        ev => vec![ev],
+    }
+}
+
 /// Runs a headless session until it ends; returns the process exit status
 /// (0 normal end, 1 session or send error).
 pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
@@ -589,7 +629,7 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
     let mut records = 0u64;
     let mut status = 0;
 
-    loop {
+    'events: loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
@@ -604,65 +644,71 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
             },
             default(timeout) => continue,
         };
-        let line = format_event(&ev, &opts);
-        if !line.is_empty() && writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
-            // Whoever reads our output has gone (e.g. `| head`): stop quietly.
-            break;
-        }
-        let udp = opts.spec.protocol == Protocol::Udp;
-        // Where sends go: for UDP without a remote, the first peer heard.
-        let mut target = Target::All;
-        match &ev {
-            // A UDP session with a remote can send at once; without one, it
-            // answers the first peer it hears from.
-            Event::Opened { .. } if udp && opts.spec.remote.is_some() => ready = true,
-            Event::Connected { .. } | Event::Accepted { .. } => ready = true,
-            Event::Received { peer, .. } => {
-                records += 1;
-                if udp && opts.spec.remote.is_none() {
-                    target = Target::Peers(vec![*peer]);
-                    ready = true;
+        // Each frame of a batch is a record of its own, printed and
+        // counted as one.
+        for ev in one_per_record(ev) {
+            let line = format_event(&ev, &opts);
+            if !line.is_empty() && writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                // Whoever reads our output has gone (e.g. `| head`): stop quietly.
+                break 'events;
+            }
+            let udp = opts.spec.protocol == Protocol::Udp;
+            // Where sends go: for UDP without a remote, the first peer heard.
+            let mut target = Target::All;
+            match &ev {
+                // A UDP session with a remote can send at once; without one, it
+                // answers the first peer it hears from.
+                Event::Opened { .. } if udp && opts.spec.remote.is_some() => ready = true,
+                Event::Connected { .. } | Event::Accepted { .. } => ready = true,
+                Event::Received { peer, .. } => {
+                    records += 1;
+                    if udp && opts.spec.remote.is_none() {
+                        target = Target::Peers(vec![*peer]);
+                        ready = true;
+                    }
+                }
+                Event::JobEnded { id, end, .. } => {
+                    running.remove(id);
+                    if let JobEnd::Failed(e) = end {
+                        eprintln!("netpal: {}: {}", job_name(*id), error_text(e));
+                        status = 1;
+                        break 'events;
+                    }
+                }
+                Event::Closed { error, .. } => {
+                    if let Some(e) = error {
+                        eprintln!("netpal: {}", error_text(e));
+                        status = 1;
+                    }
+                    break 'events;
+                }
+                _ => {}
+            }
+            if ready {
+                for (id, job) in waiting.drain(..) {
+                    session.command(Command::StartJob {
+                        id,
+                        to: target.clone(),
+                        job,
+                    });
+                    running.insert(id);
+                }
+                if let Some(items) = stdin.take() {
+                    session.command(Command::StartJob {
+                        id: JOB_STDIN,
+                        to: target.clone(),
+                        job: JobSpec::Stream { items },
+                    });
+                    running.insert(JOB_STDIN);
                 }
             }
-            Event::JobEnded { id, end, .. } => {
-                running.remove(id);
-                if let JobEnd::Failed(e) = end {
-                    eprintln!("netpal: {}: {}", job_name(*id), error_text(e));
-                    status = 1;
-                    break;
+            match opts.exit_after {
+                Some(ExitAfter::Records(n)) if records >= n => break 'events,
+                Some(ExitAfter::Sent) if ready && running.is_empty() && waiting.is_empty() => {
+                    break 'events;
                 }
+                _ => {}
             }
-            Event::Closed { error, .. } => {
-                if let Some(e) = error {
-                    eprintln!("netpal: {}", error_text(e));
-                    status = 1;
-                }
-                break;
-            }
-            _ => {}
-        }
-        if ready {
-            for (id, job) in waiting.drain(..) {
-                session.command(Command::StartJob {
-                    id,
-                    to: target.clone(),
-                    job,
-                });
-                running.insert(id);
-            }
-            if let Some(items) = stdin.take() {
-                session.command(Command::StartJob {
-                    id: JOB_STDIN,
-                    to: target.clone(),
-                    job: JobSpec::Stream { items },
-                });
-                running.insert(JOB_STDIN);
-            }
-        }
-        match opts.exit_after {
-            Some(ExitAfter::Records(n)) if records >= n => break,
-            Some(ExitAfter::Sent) if ready && running.is_empty() && waiting.is_empty() => break,
-            _ => {}
         }
     }
     drop(session);

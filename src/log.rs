@@ -10,6 +10,7 @@ use crate::net::{CloseReason, NetError};
 use encoding_rs::Encoding;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 /// A session event worth a line in the log.
@@ -75,9 +76,63 @@ pub enum JobSlot {
     Generator,
 }
 
+/// The bytes of a received record: its own, or its part of one read shared
+/// with the other frames cut from it (one allocation per read, not one per
+/// frame).
+#[derive(Clone)]
+pub struct Payload {
+    buf: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+}
+
+impl Payload {
+    /// `range` of `buf`; an empty payload for a range outside it.
+    pub fn shared(buf: &Arc<Vec<u8>>, range: std::ops::Range<usize>) -> Payload {
+        let ok = range.start <= range.end && range.end <= buf.len();
+        Payload {
+            buf: buf.clone(),
+            start: if ok { range.start } else { 0 },
+            end: if ok { range.end } else { 0 },
+        }
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    fn from(v: Vec<u8>) -> Payload {
+        let end = v.len();
+        Payload {
+            buf: Arc::new(v),
+            start: 0,
+            end,
+        }
+    }
+}
+
+impl std::ops::Deref for Payload {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or_default()
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl Eq for Payload {}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self[..].fmt(f)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
-    Rx(Vec<u8>),
+    Rx(Payload),
     Tx(Vec<u8>),
     Note(Note),
 }
@@ -131,7 +186,8 @@ pub struct Record {
 impl Record {
     pub fn payload(&self) -> Option<&[u8]> {
         match &self.body {
-            Body::Rx(b) | Body::Tx(b) => Some(b),
+            Body::Rx(b) => Some(b),
+            Body::Tx(b) => Some(b),
             Body::Note(_) => None,
         }
     }
@@ -187,11 +243,11 @@ impl LogStore {
         &mut self,
         at: SystemTime,
         peer: Option<SocketAddr>,
-        bytes: Vec<u8>,
+        bytes: impl Into<Payload>,
         lead_in: LeadIn,
         shape: TextShape,
     ) {
-        self.push_record(at, peer, Body::Rx(bytes), lead_in, shape);
+        self.push_record(at, peer, Body::Rx(bytes.into()), lead_in, shape);
     }
 
     /// Pushes a record that continues a stream whose previous read ended with `lead_in`.
@@ -887,7 +943,7 @@ mod tests {
     use super::*;
 
     fn rx(bytes: &[u8]) -> Body {
-        Body::Rx(bytes.to_vec())
+        Body::Rx(bytes.to_vec().into())
     }
 
     fn text_view() -> View {
@@ -957,8 +1013,8 @@ mod tests {
         let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
         let b: SocketAddr = "127.0.0.1:2".parse().unwrap();
         let mut store = LogStore::new(1 << 20);
-        store.push(SystemTime::now(), Some(a), Body::Rx(b"one".to_vec()));
-        store.push(SystemTime::now(), Some(b), Body::Rx(b"two".to_vec()));
+        store.push(SystemTime::now(), Some(a), Body::Rx(b"one".to_vec().into()));
+        store.push(SystemTime::now(), Some(b), Body::Rx(b"two".to_vec().into()));
         store.push(SystemTime::now(), Some(a), Body::Tx(b"three".to_vec()));
         store.push(
             SystemTime::now(),
@@ -1140,11 +1196,11 @@ mod tests {
         let mut log = LogStore::new(1 << 20);
         let first = b"ab\xE4\xBD".to_vec(); // "ab" + the first two bytes of "你"
         let second = b"\xA0cd".to_vec(); // the last byte of "你" + "cd"
-        log.push(SystemTime::now(), None, Body::Rx(first.clone()));
+        log.push(SystemTime::now(), None, Body::Rx(first.clone().into()));
         log.push_after(
             SystemTime::now(),
             None,
-            Body::Rx(second),
+            Body::Rx(second.into()),
             LeadIn::tail_of(&first),
         );
         // The first read shows its bytes as they are; the second shows the character.
@@ -1164,7 +1220,7 @@ mod tests {
             seq: 0,
             at: SystemTime::now(),
             peer: None,
-            body: Body::Rx(b"xy".to_vec()),
+            body: Body::Rx(b"xy".to_vec().into()),
             lead_in: LeadIn::tail_of(b"\xE4\xBD"),
             shape: TextShape::of(b"xy"),
         };

@@ -2,6 +2,8 @@
 //! meant, whatever the reads it arrived in. Pure: the worker feeds each
 //! connection's reads to its own [`Framer`] and reports what comes out.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 /// What a frame that claims more than the maximum does to the stream.
@@ -44,17 +46,59 @@ pub enum Framing {
 /// the peer sends.
 pub const MAX_PENDING: usize = 16 << 20;
 
-/// What a framer hands on.
+/// What a framer hands on, in order; frames are ranges of
+/// [`FrameBatch::data`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameOut {
     /// A whole frame.
-    Frame(Vec<u8>),
+    Frame(Range<usize>),
     /// Bytes that are not a whole frame: what was left at the end of the
     /// stream, or a frame cut at [`MAX_PENDING`].
-    Partial(Vec<u8>),
+    Partial(Range<usize>),
     /// A header claimed `claimed` bytes, more than the maximum; the
     /// stream is resynchronised or closed, as chosen.
     Oversize { claimed: u64, max: usize },
+}
+
+/// The frames of one or more pushes: their bytes back to back in one
+/// buffer (one allocation for many small frames), and what each piece is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FrameBatch {
+    pub data: Vec<u8>,
+    pub outs: Vec<FrameOut>,
+}
+
+impl FrameBatch {
+    pub fn is_empty(&self) -> bool {
+        self.outs.is_empty()
+    }
+
+    fn add(&mut self, bytes: &[u8]) -> Range<usize> {
+        let start = self.data.len();
+        self.data.extend_from_slice(bytes);
+        start..self.data.len()
+    }
+
+    fn frame(&mut self, bytes: &[u8]) {
+        let r = self.add(bytes);
+        self.outs.push(FrameOut::Frame(r));
+    }
+
+    /// `bytes` as a frame or a partial one, moved in when nothing else
+    /// is held (no copy of a large held frame).
+    fn take(&mut self, bytes: Vec<u8>, whole: bool) {
+        let r = if self.data.is_empty() {
+            self.data = bytes;
+            0..self.data.len()
+        } else {
+            self.add(&bytes)
+        };
+        self.outs.push(if whole {
+            FrameOut::Frame(r)
+        } else {
+            FrameOut::Partial(r)
+        });
+    }
 }
 
 impl Framing {
@@ -208,14 +252,14 @@ impl Framer {
     }
 
     /// Takes bytes as they arrived and hands on what they complete.
-    pub fn push(&mut self, data: &[u8], out: &mut Vec<FrameOut>) {
+    pub fn push(&mut self, data: &[u8], out: &mut FrameBatch) {
         if self.closed {
             return;
         }
         match &self.framing {
             Framing::None => {
                 if !data.is_empty() {
-                    out.push(FrameOut::Frame(data.to_vec()));
+                    out.frame(data);
                 }
                 return;
             }
@@ -240,29 +284,25 @@ impl Framer {
             }
         }
         if self.pending.len() > MAX_PENDING {
-            out.push(FrameOut::Partial(std::mem::take(&mut self.pending)));
+            out.take(std::mem::take(&mut self.pending), false);
             self.searched = 0;
         }
     }
 
     /// Hands on whatever is held, as a partial frame (at the end of the
     /// stream) or, for the idle framing, as the frame the silence ended.
-    pub fn flush(&mut self, out: &mut Vec<FrameOut>) {
+    pub fn flush(&mut self, out: &mut FrameBatch) {
         self.searched = 0;
         self.resyncing = false;
         if self.pending.is_empty() {
             return;
         }
         let bytes = std::mem::take(&mut self.pending);
-        if matches!(self.framing, Framing::Idle { .. }) {
-            out.push(FrameOut::Frame(bytes));
-        } else {
-            out.push(FrameOut::Partial(bytes));
-        }
+        out.take(bytes, matches!(self.framing, Framing::Idle { .. }));
     }
 
     /// Cuts whole frames from the front of `buf`; returns the bytes used.
-    fn cut(&mut self, buf: &[u8], out: &mut Vec<FrameOut>) -> usize {
+    fn cut(&mut self, buf: &[u8], out: &mut FrameBatch) -> usize {
         match self.framing.clone() {
             Framing::Delimiter { delim, keep } => {
                 let mut start = 0;
@@ -274,7 +314,7 @@ impl Framer {
                     } else {
                         &buf[start..end]
                     };
-                    out.push(FrameOut::Frame(frame.to_vec()));
+                    out.frame(frame);
                     start = end + delim.len();
                     from = start;
                 }
@@ -284,7 +324,7 @@ impl Framer {
             Framing::Fixed { len } => {
                 let n = buf.len() / len * len;
                 for chunk in buf[..n].chunks_exact(len) {
-                    out.push(FrameOut::Frame(chunk.to_vec()));
+                    out.frame(chunk);
                 }
                 n
             }
@@ -308,7 +348,7 @@ impl Framer {
                     };
                     if total < head as u64 || total > max as u64 {
                         if !self.resyncing {
-                            out.push(FrameOut::Oversize { claimed, max });
+                            out.outs.push(FrameOut::Oversize { claimed, max });
                         }
                         match on_oversize {
                             Oversize::Close => {
@@ -327,7 +367,7 @@ impl Framer {
                         break;
                     }
                     self.resyncing = false;
-                    out.push(FrameOut::Frame(buf[start..start + total].to_vec()));
+                    out.frame(&buf[start..start + total]);
                     start += total;
                 }
                 start
@@ -367,18 +407,40 @@ fn read_len(field: &[u8], big_endian: bool) -> u64 {
 mod tests {
     use super::*;
 
-    fn frames(framing: &Framing, pieces: &[&[u8]]) -> Vec<FrameOut> {
+    /// What a framer handed on, with each frame's bytes.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Out {
+        Frame(Vec<u8>),
+        Partial(Vec<u8>),
+        Oversize { claimed: u64, max: usize },
+    }
+
+    fn owned(b: &FrameBatch) -> Vec<Out> {
+        b.outs
+            .iter()
+            .map(|o| match o {
+                FrameOut::Frame(r) => Out::Frame(b.data[r.clone()].to_vec()),
+                FrameOut::Partial(r) => Out::Partial(b.data[r.clone()].to_vec()),
+                FrameOut::Oversize { claimed, max } => Out::Oversize {
+                    claimed: *claimed,
+                    max: *max,
+                },
+            })
+            .collect()
+    }
+
+    fn frames(framing: &Framing, pieces: &[&[u8]]) -> Vec<Out> {
         let mut f = Framer::new(framing.clone());
-        let mut out = Vec::new();
+        let mut out = FrameBatch::default();
         for p in pieces {
             f.push(p, &mut out);
         }
         f.flush(&mut out);
-        out
+        owned(&out)
     }
 
-    fn whole(b: &[u8]) -> FrameOut {
-        FrameOut::Frame(b.to_vec())
+    fn whole(b: &[u8]) -> Out {
+        Out::Frame(b.to_vec())
     }
 
     /// A tiny deterministic generator, so a failure can be replayed.
@@ -394,7 +456,7 @@ mod tests {
 
     /// Any split of the same stream gives the same frames: byte by byte,
     /// whole, and 200 random splits.
-    fn same_frames_for_every_split(framing: &Framing, stream: &[u8]) -> Vec<FrameOut> {
+    fn same_frames_for_every_split(framing: &Framing, stream: &[u8]) -> Vec<Out> {
         let want = frames(framing, &[stream]);
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(frames(framing, &bytes), want, "byte by byte: {framing:?}");
@@ -434,7 +496,7 @@ mod tests {
                 whole(b"one\r\n"),
                 whole(b"two\r\n"),
                 whole(b"three\r\n"),
-                FrameOut::Partial(b"rest".to_vec())
+                Out::Partial(b"rest".to_vec())
             ]
         );
         let strip = Framing::Delimiter {
@@ -451,11 +513,7 @@ mod tests {
         let got = same_frames_for_every_split(&f, b"abcdefgh");
         assert_eq!(
             got,
-            vec![
-                whole(b"abc"),
-                whole(b"def"),
-                FrameOut::Partial(b"gh".to_vec())
-            ]
+            vec![whole(b"abc"), whole(b"def"), Out::Partial(b"gh".to_vec())]
         );
     }
 
@@ -492,10 +550,7 @@ mod tests {
         );
         // 1 byte.
         let got = same_frames_for_every_split(&len_prefix(1, true, 0, false), b"\x02hi\x01");
-        assert_eq!(
-            got,
-            vec![whole(b"\x02hi"), FrameOut::Partial(b"\x01".to_vec())]
-        );
+        assert_eq!(got, vec![whole(b"\x02hi"), Out::Partial(b"\x01".to_vec())]);
     }
 
     #[test]
@@ -514,7 +569,7 @@ mod tests {
         let got = frames(&resync, &[&stream]);
         assert_eq!(
             got[0],
-            FrameOut::Oversize {
+            Out::Oversize {
                 claimed: 0xFFFF_FFF0,
                 max: 100
             }
@@ -522,7 +577,7 @@ mod tests {
         assert_eq!(got.last(), Some(&whole(b"\x00\x00\x00\x02ok")));
         assert_eq!(
             got.iter()
-                .filter(|f| matches!(f, FrameOut::Oversize { .. }))
+                .filter(|f| matches!(f, Out::Oversize { .. }))
                 .count(),
             1
         );
@@ -535,22 +590,22 @@ mod tests {
             on_oversize: Oversize::Close,
         };
         let mut f = Framer::new(close);
-        let mut out = Vec::new();
+        let mut out = FrameBatch::default();
         f.push(&stream, &mut out);
         assert!(f.wants_close());
-        assert_eq!(out.len(), 1);
+        assert_eq!(out.outs.len(), 1);
     }
 
     #[test]
     fn idle_framing_holds_until_the_silence() {
         let f = Framing::Idle { gap_ms: 50 };
         let mut fr = Framer::new(f);
-        let mut out = Vec::new();
+        let mut out = FrameBatch::default();
         fr.push(b"par", &mut out);
         fr.push(b"tial", &mut out);
         assert!(out.is_empty());
         fr.flush(&mut out);
-        assert_eq!(out, vec![whole(b"partial")]);
+        assert_eq!(owned(&out), vec![whole(b"partial")]);
     }
 
     #[test]
@@ -560,12 +615,12 @@ mod tests {
             keep: true,
         };
         let mut fr = Framer::new(f);
-        let mut out = Vec::new();
+        let mut out = FrameBatch::default();
         let chunk = vec![b'x'; 1 << 20];
         for _ in 0..17 {
             fr.push(&chunk, &mut out);
         }
-        assert!(matches!(&out[..], [FrameOut::Partial(b)] if b.len() == 17 << 20));
+        assert!(matches!(&owned(&out)[..], [Out::Partial(b)] if b.len() == 17 << 20));
         assert_eq!(fr.pending(), 0);
     }
 

@@ -11,7 +11,7 @@ pub mod text;
 
 pub use checksum::Checksum;
 pub use escape::{EscapeError, check_escapes, encode_escaped};
-pub use framing::{FrameOut, Framer, Framing, Oversize};
+pub use framing::{FrameBatch, FrameOut, Framer, Framing, Oversize};
 pub use hex::{HexError, format_hex, hexdump_line, parse_hex, push_hex};
 pub use payload::{LineEnd, PayloadError, SendFormat};
 pub use reply::{CompiledRule, MatchKind, ReplyRule, RuleError};

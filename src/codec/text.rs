@@ -178,7 +178,25 @@ pub struct TextShape {
     pub ascii: bool,
     /// Where the line feeds are, when `ascii` and there are at most
     /// [`MAX_BREAKS`] of them.
-    pub breaks: Option<Box<[u32]>>,
+    pub breaks: Option<Breaks>,
+}
+
+/// Offsets of line feeds: a line or two (a framed record) without an
+/// allocation of their own, more on the heap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Breaks {
+    Few { n: u8, at: [u32; 2] },
+    Many(Box<[u32]>),
+}
+
+impl std::ops::Deref for Breaks {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        match self {
+            Breaks::Few { n, at } => &at[..*n as usize],
+            Breaks::Many(b) => b,
+        }
+    }
 }
 
 impl TextShape {
@@ -186,25 +204,52 @@ impl TextShape {
         if !printable_ascii(bytes) {
             return TextShape::default();
         }
-        let mut breaks = Vec::new();
+        let none = TextShape {
+            ascii: true,
+            breaks: None,
+        };
+        // Most framed records have a line feed or two: no allocation for
+        // them.
+        let mut few = [0u32; 2];
+        let mut n = 0;
+        let mut many = Vec::new();
         for i in memchr::memchr_iter(b'\n', bytes) {
-            if breaks.len() == MAX_BREAKS || i > u32::MAX as usize {
-                return TextShape {
-                    ascii: true,
-                    breaks: None,
-                };
+            let Ok(i) = u32::try_from(i) else {
+                return none;
+            };
+            if n < 2 {
+                few[n] = i;
+                n += 1;
+                continue;
             }
-            breaks.push(i as u32);
+            if many.is_empty() {
+                many.extend_from_slice(&few);
+            }
+            if many.len() == MAX_BREAKS {
+                return none;
+            }
+            many.push(i);
         }
+        let breaks = if many.is_empty() {
+            Breaks::Few {
+                n: n as u8,
+                at: few,
+            }
+        } else {
+            Breaks::Many(many.into_boxed_slice())
+        };
         TextShape {
             ascii: true,
-            breaks: Some(breaks.into_boxed_slice()),
+            breaks: Some(breaks),
         }
     }
 
     /// Memory the shape takes besides itself.
     pub fn extra_bytes(&self) -> usize {
-        self.breaks.as_ref().map_or(0, |b| b.len() * 4)
+        match &self.breaks {
+            Some(Breaks::Many(b)) => b.len() * 4,
+            _ => 0,
+        }
     }
 }
 

@@ -163,18 +163,22 @@ impl Capture {
         let Some(enc) = self.text else {
             return true;
         };
-        let (dir, at, peer, bytes) = match ev {
-            Event::Received {
-                at, peer, bytes, ..
-            } => ("RX", at, peer, bytes),
-            Event::Sent { at, peer, bytes } => ("TX", at, peer, bytes),
+        let (dir, at, peer, records) = match ev {
+            Event::Received { at, peer, .. } | Event::Frames { at, peer, .. } => {
+                ("RX", at, peer, ev.records())
+            }
+            Event::Sent { at, peer, bytes } => ("TX", at, peer, vec![&bytes[..]]),
             _ => return true,
         };
-        let text = codec::decode_for_display(bytes, enc)
-            .replace('\n', "\\n")
-            .replace('\t', "\\t");
-        let line = format!("{} {dir} {peer} {text}\n", time_text(*at));
-        self.gather(*peer, line.as_bytes())
+        let time = time_text(*at);
+        let mut lines = String::new();
+        for bytes in records {
+            let text = codec::decode_for_display(bytes, enc)
+                .replace('\n', "\\n")
+                .replace('\t', "\\t");
+            lines.push_str(&format!("{time} {dir} {peer} {text}\n"));
+        }
+        self.gather(*peer, lines.as_bytes())
     }
 
     /// Hands on the rest, lets the writer flush and close every file, and

@@ -6,9 +6,10 @@ use super::capture::{Capture, CaptureSpec};
 use super::jobs::{Ledger, Tag};
 use super::{
     CloseReason, Command, Detail, Event, FrameNote, HostPort, INFLIGHT_HIGH, JobId, NetError,
-    NetErrorKind, Op, OpenSpec, Shared, Target, Wake, inflight_cost,
+    NetErrorKind, Op, OpenSpec, Shared, Target, Wake,
 };
-use crate::codec::{CompiledRule, FrameOut, Framer, Framing};
+use crate::codec::text::TextShape;
+use crate::codec::{CompiledRule, FrameBatch, FrameOut, Framer, Framing};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::TcpStream;
 use mio::{Interest, Poll, Token};
@@ -141,10 +142,9 @@ impl Core {
         {
             self.end_capture(None);
         }
-        if let Event::Received { bytes, .. } = &ev {
-            self.shared
-                .inflight
-                .fetch_add(inflight_cost(bytes), Ordering::SeqCst);
+        let cost = ev.inflight_cost();
+        if cost > 0 {
+            self.shared.inflight.fetch_add(cost, Ordering::SeqCst);
         }
         // The receiver only goes away when the session handle is dropped,
         // and then a Close command ends this loop.
@@ -367,50 +367,97 @@ impl Core {
             return false;
         };
         c.last_data = Instant::now();
-        let mut outs = Vec::new();
-        framer.push(&bytes, &mut outs);
+        let mut batch = FrameBatch::default();
+        framer.push(&bytes, &mut batch);
         let closing = framer.wants_close();
-        self.frames_out(idx, peer, outs, closing);
+        self.frames_out(idx, peer, batch, closing);
         closing
     }
 
     /// Reports what a framer handed on.
-    fn frames_out(&mut self, idx: usize, peer: SocketAddr, outs: Vec<FrameOut>, closing: bool) {
-        self.each_frame(peer, outs, closing, |core, b| core.record(idx, peer, b));
+    fn frames_out(&mut self, idx: usize, peer: SocketAddr, batch: FrameBatch, closing: bool) {
+        let echo = self.spec.echo;
+        self.each_frame(peer, batch, closing, |core, b| {
+            if echo {
+                core.queue_conn(idx, b.to_vec());
+            }
+        });
     }
 
-    /// Reports what a framer handed on for `peer`: a note before a partial
-    /// frame and for an oversize header, and each record through `record`
-    /// (TCP and UDP differ only in how a record is echoed).
+    /// Reports what a framer handed on for `peer`: the frames of one read
+    /// in one event sharing one buffer, a note before a partial frame and
+    /// for an oversize header. Each frame goes to the reply rules, then to
+    /// `echo` (TCP and UDP differ only in how a frame is echoed).
     pub(super) fn each_frame(
         &mut self,
         peer: SocketAddr,
-        outs: Vec<FrameOut>,
+        batch: FrameBatch,
         closing: bool,
-        mut record: impl FnMut(&mut Core, Vec<u8>),
+        mut echo: impl FnMut(&mut Core, &[u8]),
     ) {
-        for out in outs {
+        if batch.is_empty() {
+            return;
+        }
+        let at = now();
+        let data = Arc::new(batch.data);
+        let mut spans = Vec::new();
+        for out in batch.outs {
             match out {
-                FrameOut::Frame(b) => record(self, b),
-                FrameOut::Partial(b) => {
-                    self.emit(Event::Framing {
-                        at: now(),
-                        peer,
-                        note: FrameNote::Partial { bytes: b.len() },
-                    });
-                    record(self, b);
+                FrameOut::Frame(r) => {
+                    self.check_replies(peer, &data[r.clone()]);
+                    echo(self, &data[r.clone()]);
+                    spans.push(r);
                 }
-                FrameOut::Oversize { claimed, max } => self.emit(Event::Framing {
-                    at: now(),
-                    peer,
-                    note: FrameNote::Oversize {
-                        claimed,
-                        max,
-                        closing,
-                    },
-                }),
+                FrameOut::Partial(r) => {
+                    self.emit_frames(at, peer, &data, std::mem::take(&mut spans));
+                    self.emit(Event::Framing {
+                        at,
+                        peer,
+                        note: FrameNote::Partial { bytes: r.len() },
+                    });
+                    self.check_replies(peer, &data[r.clone()]);
+                    echo(self, &data[r.clone()]);
+                    spans.push(r);
+                }
+                FrameOut::Oversize { claimed, max } => {
+                    self.emit_frames(at, peer, &data, std::mem::take(&mut spans));
+                    self.emit(Event::Framing {
+                        at,
+                        peer,
+                        note: FrameNote::Oversize {
+                            claimed,
+                            max,
+                            closing,
+                        },
+                    });
+                }
             }
         }
+        self.emit_frames(at, peer, &data, spans);
+    }
+
+    /// One event for frames of `data`, each with its text shape.
+    fn emit_frames(
+        &mut self,
+        at: SystemTime,
+        peer: SocketAddr,
+        data: &Arc<Vec<u8>>,
+        spans: Vec<std::ops::Range<usize>>,
+    ) {
+        if spans.is_empty() {
+            return;
+        }
+        let shapes = spans
+            .iter()
+            .map(|r| TextShape::of(data.get(r.clone()).unwrap_or_default()))
+            .collect();
+        self.emit(Event::Frames {
+            at,
+            peer,
+            data: data.clone(),
+            spans,
+            shapes,
+        });
     }
 
     /// One record from connection `idx`, echoed back if asked.
@@ -432,9 +479,9 @@ impl Core {
         let Some(framer) = c.framer.as_mut() else {
             return;
         };
-        let mut outs = Vec::new();
-        framer.flush(&mut outs);
-        self.frames_out(idx, peer, outs, false);
+        let mut batch = FrameBatch::default();
+        framer.flush(&mut batch);
+        self.frames_out(idx, peer, batch, false);
     }
 
     /// Cuts what arrives from now on with `framing`; what each connection

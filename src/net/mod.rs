@@ -189,6 +189,16 @@ pub enum Event {
         /// can count rows without reading them again.
         shape: TextShape,
     },
+    /// Records the framing cut from a peer's stream (or a datagram):
+    /// their bytes are `spans` of `data`, shared by the frames of one read,
+    /// each with its text shape.
+    Frames {
+        at: SystemTime,
+        peer: SocketAddr,
+        data: Arc<Vec<u8>>,
+        spans: Vec<std::ops::Range<usize>>,
+        shapes: Vec<TextShape>,
+    },
     /// Bytes fully handed to the operating system for this peer.
     Sent {
         at: SystemTime,
@@ -262,9 +272,36 @@ impl Event {
     }
 }
 
-/// Bytes a `Received` event counts for flow control (payload + bookkeeping).
+/// What flow control counts per record besides its bytes.
+const RECORD_COST: usize = 64;
+
+/// Bytes a `Received` event for `bytes` counts for flow control.
 fn inflight_cost(bytes: &[u8]) -> usize {
-    bytes.len() + 64
+    bytes.len() + RECORD_COST
+}
+
+impl Event {
+    /// Bytes a received-data event counts for flow control (payload +
+    /// bookkeeping per record); zero for the others.
+    pub fn inflight_cost(&self) -> usize {
+        match self {
+            Event::Received { bytes, .. } => inflight_cost(bytes),
+            Event::Frames { spans, .. } => spans.iter().map(|r| r.len() + RECORD_COST).sum(),
+            _ => 0,
+        }
+    }
+
+    /// The records a received-data event carries, in order.
+    pub fn records(&self) -> Vec<&[u8]> {
+        match self {
+            Event::Received { bytes, .. } => vec![bytes],
+            Event::Frames { data, spans, .. } => spans
+                .iter()
+                .map(|r| data.get(r.clone()).unwrap_or_default())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Received bytes queued but not yet taken by the UI above which the worker
@@ -368,8 +405,8 @@ impl Session {
 
     /// Flow-control bookkeeping for an event the caller has taken.
     pub fn taken(&self, ev: Event) -> Event {
-        if let Event::Received { bytes, .. } = &ev {
-            let cost = inflight_cost(bytes);
+        let cost = ev.inflight_cost();
+        if cost > 0 {
             let left = self.shared.inflight.fetch_sub(cost, Ordering::SeqCst) - cost;
             if left < INFLIGHT_LOW && self.shared.paused.swap(false, Ordering::SeqCst) {
                 let _ = self.waker.wake();

@@ -11,7 +11,7 @@ use super::{
     Command, Detail, Event, HostPort, INFLIGHT_HIGH, JobId, NetError, NetErrorKind, Op, Target,
     inflight_cost,
 };
-use crate::codec::Framer;
+use crate::codec::{FrameBatch, Framer};
 use mio::net::UdpSocket;
 use mio::{Interest, Token};
 use socket2::Type;
@@ -213,10 +213,15 @@ impl Udp {
     /// unfinished frame is partial (no frame spans two datagrams).
     fn framed(&mut self, core: &mut Core, peer: SocketAddr, bytes: Vec<u8>) {
         let mut framer = Framer::new(core.spec.framing.clone());
-        let mut outs = Vec::new();
-        framer.push(&bytes, &mut outs);
-        framer.flush(&mut outs);
-        core.each_frame(peer, outs, false, |core, b| self.record(core, peer, b));
+        let mut batch = FrameBatch::default();
+        framer.push(&bytes, &mut batch);
+        framer.flush(&mut batch);
+        let echo = core.spec.echo;
+        core.each_frame(peer, batch, false, |core, b| {
+            if echo && let Err(e) = self.send(core, peer, b.to_vec(), Tag::default()) {
+                core.error(e);
+            }
+        });
     }
 
     /// One record from `peer`: answered by a rule, echoed back if asked.

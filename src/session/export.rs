@@ -257,7 +257,7 @@ mod tests {
     #[test]
     fn csv_quotes_what_it_must_and_skips_notes() {
         let records = vec![
-            rec(Body::Rx(b"a,\"b\"\n".to_vec()), "127.0.0.1:5"),
+            rec(Body::Rx(b"a,\"b\"\n".to_vec().into()), "127.0.0.1:5"),
             rec(Body::Note(Note::Message("x".into())), "127.0.0.1:5"),
         ];
         let mut out = Vec::new();

@@ -20,7 +20,7 @@ pub use send::{
 };
 
 use crate::codec::{self, Checksum, LineEnd, PayloadError, SendFormat};
-use crate::log::{Body, LeadIn, LineIndex, LogStore, Note, ViewMode};
+use crate::log::{Body, LeadIn, LineIndex, LogStore, Note, Payload, ViewMode};
 use crate::net::{
     self, Command, Event, HostPort, JobEnd, JobId, JobSpec, NetError, OpenSpec, Protocol, Rate,
     Session as NetSession, Target, Wake,
@@ -1214,6 +1214,55 @@ impl Session {
                     self.tails.insert(peer, LeadIn::tail_of(&bytes));
                     self.log
                         .push_received(at, Some(peer), bytes, lead_in, shape);
+                }
+                self.mark_unread();
+            }
+            Event::Frames {
+                at,
+                peer,
+                data,
+                spans,
+                shapes,
+            } => {
+                // Once per batch: counters, the peer's entry, its tail.
+                let n: u64 = spans.iter().map(|r| r.len() as u64).sum();
+                self.counters.rx_bytes += n;
+                self.counters.rx_packets += spans.len() as u64;
+                let udp = self.running == Some(Protocol::Udp);
+                if udp {
+                    if self.udp_peers.get_mut(&peer).is_none()
+                        && self.udp_peers.len() >= MAX_UDP_PEERS
+                    {
+                        self.udp_peers.drop_oldest();
+                    }
+                    self.udp_peers.add(peer, at).rx_bytes += n;
+                } else if let Some(c) = self.clients.get_mut(&peer) {
+                    c.rx_bytes += n;
+                }
+                if self.settings.count_only {
+                    self.tails.remove(&peer);
+                    return;
+                }
+                // A TCP frame continues the stream (a character may span
+                // two); a datagram's frames stand alone.
+                let mut lead_in = if udp {
+                    LeadIn::default()
+                } else {
+                    self.tails.get(&peer).copied().unwrap_or_default()
+                };
+                for (r, shape) in spans.into_iter().zip(shapes) {
+                    let payload = Payload::shared(&data, r);
+                    let next = if udp {
+                        LeadIn::default()
+                    } else {
+                        LeadIn::tail_of(&payload)
+                    };
+                    self.log
+                        .push_received(at, Some(peer), payload, lead_in, shape);
+                    lead_in = next;
+                }
+                if !udp {
+                    self.tails.insert(peer, lead_in);
                 }
                 self.mark_unread();
             }

@@ -395,6 +395,19 @@ fn bench_tcp() {
     }
 }
 
+/// Line framing alone, once, against the raw reader (quick to iterate on).
+fn bench_framing() {
+    println!("\n## Line framing (TCP loopback flood of 100-byte lines, 3 s)");
+    let secs = Duration::from_secs(3);
+    let raw = raw_tcp(secs);
+    let (f, records, p99) = netpal_tcp_framed(secs);
+    println!(
+        "raw reader {raw:.0} MB/s; NetPal, line framing: {f:.0} MB/s = {:.1}% of raw ({records} records, frame p99 {})",
+        f / raw * 100.0,
+        ms(p99)
+    );
+}
+
 /// The receiving toolkit's costs: capture to file and line framing, each
 /// against the same run's raw reader and plain ingest (3 rounds each,
 /// medians, as loopback figures vary from run to run).
@@ -1286,6 +1299,7 @@ fn main() {
     for (name, f) in [
         ("tcp", bench_tcp as fn()),
         ("receive", bench_receive),
+        ("framing", bench_framing),
         ("udp", bench_udp),
         ("frame", bench_frame),
         ("memory", bench_memory),
@@ -1301,7 +1315,7 @@ fn main() {
     }
     if counter.load(Ordering::Relaxed) == 0 {
         println!(
-            "no benchmark named {only:?}: use tcp, receive, udp, frame, memory, scale, idle, sessions or send"
+            "no benchmark named {only:?}: use tcp, receive, framing, udp, frame, memory, scale, idle, sessions or send"
         );
     }
 }
