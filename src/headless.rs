@@ -191,6 +191,7 @@ fn reason_text(r: &CloseReason) -> String {
         CloseReason::PeerClosed => "closed by peer".into(),
         CloseReason::Reset => "reset by peer".into(),
         CloseReason::ByUser => "closed".into(),
+        CloseReason::ResetByUser => "reset (RST sent)".into(),
         CloseReason::BadFrame => "closed: a frame longer than the maximum".into(),
         CloseReason::Error(e) => error_text(e),
     }
@@ -259,6 +260,10 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
             format!("{} -- connected to {peer} from {local}", time_text(*at))
         }
         Event::Accepted { at, peer } => format!("{} -- accepted {peer}", time_text(*at)),
+        Event::WriteShut { at, peer } => format!(
+            "{} -- write side to {peer} shut down (FIN sent); still receiving",
+            time_text(*at)
+        ),
         Event::Disconnected { at, peer, reason } => format!(
             "{} -- disconnected {peer}: {}",
             time_text(*at),
@@ -381,6 +386,9 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         }
         Event::Connecting { at, remote } => {
             json!({"time": time_json(*at), "event": "connecting", "peer": remote.to_string()})
+        }
+        Event::WriteShut { at, peer } => {
+            json!({"time": time_json(*at), "event": "write_shut", "peer": peer.to_string()})
         }
         Event::Connected { at, local, peer } => json!({
             "time": time_json(*at), "event": "connected",

@@ -38,6 +38,10 @@ pub enum Note {
         peer: SocketAddr,
         reason: CloseReason,
     },
+    /// The write side of a connection was shut down (FIN sent).
+    WriteShut {
+        peer: SocketAddr,
+    },
     Error(NetError),
     Closed {
         error: Option<NetError>,

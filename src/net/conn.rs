@@ -13,14 +13,14 @@ use crate::codec::{CompiledRule, FrameBatch, FrameOut, Framer, Framing};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::TcpStream;
 use mio::{Interest, Poll, Token};
-use socket2::{Domain, Socket, Type};
+use socket2::{Domain, SockRef, Socket, Type};
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 use std::time::SystemTime;
+use std::time::{Duration, Instant};
 
 /// Tokens from here up are connections (slot = token - FIRST_CONN); those
 /// below are the waker and a kind's own sockets.
@@ -46,6 +46,10 @@ struct Conn {
     framer: Option<Framer>,
     /// When data last arrived (for the idle framing).
     last_data: Instant,
+    /// The user shut the write side down: a FIN goes out once the queue
+    /// is written (`shut` once it has), and nothing more may be sent.
+    shut_write: bool,
+    shut: bool,
 }
 
 /// Bytes waiting to be written, how many of them are, and whose they are.
@@ -329,6 +333,8 @@ impl Core {
             out_bytes: 0,
             framer: framer_for(&self.spec.framing),
             last_data: Instant::now(),
+            shut_write: false,
+            shut: false,
         });
         self.by_peer.insert(peer, idx);
         Some(idx)
@@ -656,6 +662,22 @@ impl Core {
         }
         if let Some(reason) = failed {
             self.remove_conn(idx, reason);
+            return;
+        }
+        // A shut-down write side sends its FIN once all is written.
+        let mut shut = None;
+        if let Some(Some(c)) = self.conns.get_mut(idx)
+            && c.shut_write
+            && !c.shut
+            && c.out.is_empty()
+        {
+            c.shut = true;
+            shut = Some((c.peer, c.stream.shutdown(std::net::Shutdown::Write)));
+        }
+        match shut {
+            Some((peer, Ok(()))) => self.emit(Event::WriteShut { at: now(), peer }),
+            Some((peer, Err(e))) => self.error(NetError::from_io(&e, Op::Send(peer))),
+            None => {}
         }
     }
 
@@ -669,6 +691,13 @@ impl Core {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return Ok(());
         };
+        if c.shut_write {
+            return Err(NetError::new(
+                NetErrorKind::BrokenPipe,
+                Op::Send(c.peer),
+                Detail::WriteShut,
+            ));
+        }
         if c.out_bytes + bytes.len() > SEND_QUEUE_CAP {
             let (peer, queued) = (c.peer, c.out_bytes);
             return Err(NetError::new(
@@ -758,6 +787,32 @@ impl Core {
                 for p in peers {
                     if let Some(&idx) = self.by_peer.get(&p) {
                         self.remove_conn(idx, CloseReason::ByUser);
+                    }
+                }
+            }
+            Command::ShutdownWrite(peers) => {
+                for p in peers {
+                    if let Some(&idx) = self.by_peer.get(&p) {
+                        if let Some(Some(c)) = self.conns.get_mut(idx) {
+                            c.shut_write = true;
+                        }
+                        // At once when nothing waits to be written.
+                        self.flush_conn(idx);
+                    }
+                }
+            }
+            Command::Reset(peers) => {
+                for p in peers {
+                    if let Some(&idx) = self.by_peer.get(&p) {
+                        // Linger on, with no time: the close sends a RST
+                        // and drops what is unsent.
+                        if let Some(Some(c)) = self.conns.get(idx)
+                            && let Err(e) =
+                                SockRef::from(&c.stream).set_linger(Some(Duration::ZERO))
+                        {
+                            self.error(NetError::from_io(&e, Op::Send(p)));
+                        }
+                        self.remove_conn(idx, CloseReason::ResetByUser);
                     }
                 }
             }

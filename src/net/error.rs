@@ -83,6 +83,8 @@ pub enum Detail {
         bytes: usize,
     },
     ResetByPeer,
+    /// The write side was shut down by the user.
+    WriteShut,
     /// A file became shorter while it was sent.
     FileShrank {
         expected: u64,

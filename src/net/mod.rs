@@ -51,6 +51,11 @@ pub enum Command {
     },
     /// Close these TCP connections (TCP server).
     Disconnect(Vec<SocketAddr>),
+    /// Shut the write side of these TCP connections down (a FIN once what
+    /// is queued is written); they keep receiving.
+    ShutdownWrite(Vec<SocketAddr>),
+    /// Reset these TCP connections: close with a RST (SO_LINGER 0).
+    Reset(Vec<SocketAddr>),
     /// Turn echo (everything received goes back to its sender) on or off.
     SetEcho(bool),
     /// Cut received bytes differently from now on (what each connection
@@ -157,6 +162,8 @@ pub enum CloseReason {
     Reset,
     /// We closed it on the user's request.
     ByUser,
+    /// We reset it (RST) on the user's request.
+    ResetByUser,
     /// A frame's header claimed more than the maximum, and closing was
     /// chosen for that.
     BadFrame,
@@ -212,6 +219,9 @@ pub enum Event {
         peer: SocketAddr,
         note: FrameNote,
     },
+    /// The write side of a TCP connection is shut down (FIN sent); it
+    /// still receives.
+    WriteShut { at: SystemTime, peer: SocketAddr },
     /// A TCP connection ended.
     Disconnected {
         at: SystemTime,

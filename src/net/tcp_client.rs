@@ -41,7 +41,10 @@ fn session_end(peer: SocketAddr, reason: CloseReason) -> Option<NetError> {
             Detail::ResetByPeer,
         )),
         CloseReason::Error(e) => Some(e),
-        CloseReason::PeerClosed | CloseReason::ByUser | CloseReason::BadFrame => None,
+        CloseReason::PeerClosed
+        | CloseReason::ByUser
+        | CloseReason::ResetByUser
+        | CloseReason::BadFrame => None,
     }
 }
 

@@ -261,6 +261,10 @@ pub enum SessionAction {
     Close,
     Send,
     Disconnect(Vec<SocketAddr>),
+    /// Shut the write side of these connections down (half-close).
+    ShutdownWrite(Vec<SocketAddr>),
+    /// Reset these connections (RST).
+    Reset(Vec<SocketAddr>),
     ClearLog,
     CopyLog,
     ResetCounters,
@@ -565,12 +569,29 @@ impl Session {
         (self.protocol() == Protocol::Udp).then_some(net::MAX_DATAGRAM)
     }
 
+    /// A TCP client's peer while it is connected.
+    pub fn connected_peer(&self) -> Option<SocketAddr> {
+        (self.running == Some(Protocol::TcpClient) && self.phase == Phase::Open)
+            .then_some(self.peer)
+            .flatten()
+    }
+
     /// Carries out one action of this session's panels.
     pub fn run_action(&mut self, action: SessionAction, tr: &Tr) {
         match action {
             SessionAction::Open => self.open(tr),
             SessionAction::Close => self.close(),
             SessionAction::Send => self.send(tr),
+            SessionAction::ShutdownWrite(peers) => {
+                if let Some(s) = &self.net {
+                    s.command(Command::ShutdownWrite(peers));
+                }
+            }
+            SessionAction::Reset(peers) => {
+                if let Some(s) = &self.net {
+                    s.command(Command::Reset(peers));
+                }
+            }
             SessionAction::Disconnect(peers) => {
                 if let Some(s) = &self.net {
                     s.command(Command::Disconnect(peers));
@@ -1277,6 +1298,9 @@ impl Session {
                 }
                 self.log.push(at, Some(peer), Body::Tx(bytes));
                 self.mark_unread();
+            }
+            Event::WriteShut { at, peer } => {
+                self.note(at, Some(peer), Note::WriteShut { peer });
             }
             Event::Disconnected { at, peer, reason } => {
                 self.clients.remove(&peer);

@@ -74,6 +74,10 @@ pub struct Tr {
     pub select_all: &'static str,
     pub select_none: &'static str,
     pub disconnect_selected: &'static str,
+    pub shut_write: &'static str,
+    pub shut_write_hint: &'static str,
+    pub reset_conn: &'static str,
+    pub reset_conn_hint: &'static str,
     pub peers: &'static str,
     pub no_peers: &'static str,
     pub language: &'static str,
@@ -276,6 +280,10 @@ pub static EN: Tr = Tr {
     select_all: "Select all",
     select_none: "Select none",
     disconnect_selected: "Disconnect selected",
+    shut_write: "Shut down write",
+    shut_write_hint: "Half-close: send a FIN once what is queued is written. The peer reads the end of the stream and can still send; NetPal keeps showing what it sends.",
+    reset_conn: "Reset",
+    reset_conn_hint: "Close with a RST (SO_LINGER 0): the peer sees \"connection reset\"; anything unsent is dropped.",
     peers: "Peers",
     no_peers: "No datagram received yet",
     language: "Language",
@@ -478,6 +486,10 @@ pub static ZH: Tr = Tr {
     select_all: "全选",
     select_none: "全不选",
     disconnect_selected: "断开选中",
+    shut_write: "关闭发送方向",
+    shut_write_hint: "半关闭：队列写完后发送 FIN。对方读到流结束，仍可继续发送；NetPal 继续显示它发来的数据。",
+    reset_conn: "重置连接",
+    reset_conn_hint: "以 RST 关闭（SO_LINGER 0）：对方看到“连接被重置”；未发出的数据被丢弃。",
     peers: "对端列表",
     no_peers: "尚未收到数据报",
     language: "语言",
@@ -760,6 +772,8 @@ impl Tr {
                 format!("{bytes} bytes were not sent: the connection closed")
             }
             (Detail::Unsent { bytes }, true) => format!("{bytes} 字节未发出：连接已关闭"),
+            (Detail::WriteShut, false) => "its write side is shut down".into(),
+            (Detail::WriteShut, true) => "发送方向已关闭".into(),
             (Detail::ResetByPeer, false) => "reset by the peer".into(),
             (Detail::ResetByPeer, true) => "被对方重置".into(),
             (Detail::FileShrank { expected, got }, false) => {
@@ -797,6 +811,8 @@ impl Tr {
             CloseReason::PeerClosed => "closed by the peer".into(),
             CloseReason::Reset if zh => "连接被对方重置".into(),
             CloseReason::Reset => "reset by the peer".into(),
+            CloseReason::ResetByUser if zh => "已由你重置（发送了 RST）".into(),
+            CloseReason::ResetByUser => "reset by you (RST sent)".into(),
             CloseReason::ByUser if zh => "已主动断开".into(),
             CloseReason::ByUser => "disconnected by you".into(),
             CloseReason::BadFrame if zh => "帧长度超出上限，已断开".into(),
@@ -844,6 +860,14 @@ impl Tr {
             format!("客户端已连接：{peer}")
         } else {
             format!("Client connected: {peer}")
+        }
+    }
+
+    pub fn note_write_shut(&self, peer: &str) -> String {
+        if self.is_zh() {
+            format!("已关闭到 {peer} 的发送方向（已发送 FIN），仍在接收")
+        } else {
+            format!("Write side to {peer} shut down (FIN sent); still receiving")
         }
     }
 

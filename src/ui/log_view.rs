@@ -89,6 +89,7 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             tr.note_disconnected(&peer.to_string(), &tr.close_reason(reason)),
             Tone::Info,
         ),
+        Note::WriteShut { peer } => (tr.note_write_shut(&peer.to_string()), Tone::Info),
         Note::Error(e) => (tr.net_error(e), Tone::Error),
         Note::Closed { error: None } => (tr.session_closed.to_string(), Tone::Info),
         Note::Closed { error: Some(e) } => (

@@ -53,7 +53,21 @@ fn clients(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             .add_enabled(!sel.is_empty(), egui::Button::new(tr.disconnect_selected))
             .clicked()
         {
-            cx.act(app.id, SessionAction::Disconnect(sel));
+            cx.act(app.id, SessionAction::Disconnect(sel.clone()));
+        }
+        if ui
+            .add_enabled(!sel.is_empty(), egui::Button::new(tr.shut_write))
+            .on_hover_text(tr.shut_write_hint)
+            .clicked()
+        {
+            cx.act(app.id, SessionAction::ShutdownWrite(sel.clone()));
+        }
+        if ui
+            .add_enabled(!sel.is_empty(), egui::Button::new(tr.reset_conn))
+            .on_hover_text(tr.reset_conn_hint)
+            .clicked()
+        {
+            cx.act(app.id, SessionAction::Reset(sel));
         }
     });
     ui.separator();

@@ -97,6 +97,25 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     if ui.add(button).clicked() {
         cx.act(id, action);
     }
+    // A TCP client's connection: half-close or reset it on purpose.
+    if let Some(peer) = app.connected_peer() {
+        ui.horizontal(|ui| {
+            if ui
+                .button(tr.shut_write)
+                .on_hover_text(tr.shut_write_hint)
+                .clicked()
+            {
+                cx.act(id, SessionAction::ShutdownWrite(vec![peer]));
+            }
+            if ui
+                .button(tr.reset_conn)
+                .on_hover_text(tr.reset_conn_hint)
+                .clicked()
+            {
+                cx.act(id, SessionAction::Reset(vec![peer]));
+            }
+        });
+    }
     let err_color = ui.visuals().error_fg_color;
     if let Some(e) = &app.form_error {
         ui.colored_label(err_color, e);

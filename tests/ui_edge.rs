@@ -1,0 +1,116 @@
+//! A peer's edge cases on purpose: half-close (FIN, the other direction
+//! still works) and reset (RST), from a TCP server's client list and from a
+//! TCP client, clicked in the real app against real loopback peers.
+
+mod common;
+
+use common::*;
+use egui_kittest::kittest::Queryable;
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+/// What the next read of `conn` gives (data, EOF or an error), stepping the
+/// UI meanwhile; fails after the deadline.
+fn next_read(
+    h: &mut egui_kittest::Harness<'static, netpal::App>,
+    conn: &mut TcpStream,
+) -> std::io::Result<Vec<u8>> {
+    conn.set_read_timeout(Some(std::time::Duration::from_millis(5)))
+        .unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        h.step();
+        match conn.read(&mut buf) {
+            Ok(n) => return Ok(buf[..n].to_vec()),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) => return Err(e),
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "nothing read within the deadline"
+        );
+    }
+}
+
+/// A server with one client, the client selected in the list.
+fn server_with_selected_client() -> (egui_kittest::Harness<'static, netpal::App>, TcpStream) {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    let conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let me = conn.local_addr().unwrap().to_string();
+    wait_for_text(&mut h, "Clients (1)");
+    h.get_by_label(&me).click();
+    h.step();
+    (h, conn)
+}
+
+#[test]
+fn shut_down_write_sends_a_fin_and_the_client_can_still_send() {
+    let (mut h, mut conn) = server_with_selected_client();
+    // Queued first, written before the FIN.
+    set_field(&mut h, "Data to send", "last words");
+    click(&mut h, "Send");
+    click(&mut h, "Shut down write");
+    let mut got = Vec::new();
+    loop {
+        let chunk = next_read(&mut h, &mut conn).expect("a FIN, not an error");
+        if chunk.is_empty() {
+            break;
+        }
+        got.extend_from_slice(&chunk);
+    }
+    assert_eq!(
+        got, b"last words",
+        "everything queued, then the end of the stream"
+    );
+    wait_for_text(&mut h, "shut down (FIN sent); still receiving");
+    // The other direction still works.
+    conn.write_all(b"after the fin").unwrap();
+    wait_for_text(&mut h, "after the fin");
+    assert!(h.query_by_label_contains("Clients (1)").is_some());
+    // Sending to it now is refused with a reason.
+    set_field(&mut h, "Data to send", "more");
+    click(&mut h, "Send");
+    wait_for_text(&mut h, "its write side is shut down");
+}
+
+#[test]
+fn reset_from_the_client_list_is_seen_as_a_reset() {
+    let (mut h, mut conn) = server_with_selected_client();
+    click(&mut h, "Reset");
+    let err = next_read(&mut h, &mut conn).expect_err("a reset, not data or EOF");
+    assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+    wait_for_text(&mut h, "reset by you (RST sent)");
+    wait_for_text(&mut h, "Clients (0)");
+}
+
+#[test]
+fn a_tcp_client_half_closes_then_resets_its_connection() {
+    let (mut h, mut conn, _) = connected_client();
+    click(&mut h, "Shut down write");
+    assert_eq!(next_read(&mut h, &mut conn).expect("EOF"), b"");
+    conn.write_all(b"server still talks").unwrap();
+    wait_for_text(&mut h, "server still talks");
+    click(&mut h, "Reset");
+    // After our FIN the reset may show on the read or the next write.
+    let start = Instant::now();
+    let reset = loop {
+        match conn
+            .write(b"x")
+            .and_then(|_| next_read(&mut h, &mut conn).map(|_| ()))
+        {
+            Err(e) => break e,
+            Ok(()) => assert!(start.elapsed() < DEADLINE, "never reset"),
+        }
+    };
+    assert!(
+        matches!(
+            reset.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe
+        ),
+        "{reset}"
+    );
+    wait_for_text(&mut h, "reset by you (RST sent)");
+}
