@@ -834,3 +834,21 @@ fn reply_rules_answer_on_the_worker() {
     assert_eq!(got, b"PONG 1\nPONG 22\n\x06");
     run.line_with("TX");
 }
+
+#[test]
+fn a_tcp_client_connects_from_the_source_port_given() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let from = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let spec = format!(
+        "tcp-client:127.0.0.1:{},from=127.0.0.1:{from}",
+        l.local_addr().unwrap().port()
+    );
+    let mut run = start(&["--open", &spec, "--no-stdin"], false);
+    let conn = accept_within(&l);
+    assert_eq!(conn.peer_addr().unwrap().port(), from);
+    run.line_with(&format!("from 127.0.0.1:{from}"));
+}

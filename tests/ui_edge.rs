@@ -114,3 +114,44 @@ fn a_tcp_client_half_closes_then_resets_its_connection() {
     );
     wait_for_text(&mut h, "reset by you (RST sent)");
 }
+
+/// A port nobody listens on right now (bound, then let go).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_fixed_source_port_is_the_port_the_peer_sees() {
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let from = free_port();
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Client");
+    set_field(&mut h, "Source port", &from.to_string());
+    open_client(&mut h, port);
+    let (_conn, peer) = accept_within(&mut h, &server);
+    assert_eq!(peer.port(), from);
+    wait_for_text(&mut h, &format!("Local end: 127.0.0.1:{from}"));
+}
+
+#[test]
+fn a_source_port_in_use_is_refused_with_a_reason() {
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let from = busy.local_addr().unwrap().port();
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Client");
+    set_field(&mut h, "Source port", &from.to_string());
+    open_client(&mut h, port);
+    wait_for_text(&mut h, "in use");
+    wait_for_text(&mut h, "Open");
+    // Nothing connected.
+    server.set_nonblocking(true).unwrap();
+    assert!(server.accept().is_err());
+    // A bad port is said by the form.
+    set_field(&mut h, "Source port", "70000");
+    click(&mut h, "Open");
+    wait_for_text(&mut h, "Source port: ");
+}

@@ -87,6 +87,7 @@ pub enum SpecError {
     UnknownProtocol(String),
     UnknownOption(String),
     RemoteNotAllowed,
+    FromNotAllowed,
 }
 
 impl fmt::Display for SpecError {
@@ -107,6 +108,7 @@ impl fmt::Display for SpecError {
                 write!(f, "unknown option '{s}' (only remote=HOST:PORT)")
             }
             SpecError::RemoteNotAllowed => write!(f, "remote= is only for udp"),
+            SpecError::FromNotAllowed => write!(f, "from= is only for tcp-client"),
         }
     }
 }
@@ -238,8 +240,17 @@ impl OpenSpec {
         let mut parts = rest.split(',');
         let addr = parts.next().unwrap_or_default();
         let mut remote = None;
+        let mut from = None;
         for opt in parts {
             match opt.split_once('=') {
+                Some((k, v)) if k.trim() == "from" => {
+                    if protocol != Protocol::TcpClient {
+                        return Err(SpecError::FromNotAllowed);
+                    }
+                    let hp = parse_host_port(v)?;
+                    let ip = hp.ip().ok_or_else(|| SpecError::BadIp(hp.host.clone()))?;
+                    from = Some(SocketAddr::new(ip, hp.port));
+                }
                 Some((k, v)) if k.trim() == "remote" => {
                     if protocol != Protocol::Udp {
                         return Err(SpecError::RemoteNotAllowed);
@@ -251,7 +262,13 @@ impl OpenSpec {
         }
         let hp = parse_host_port(addr)?;
         match protocol {
-            Protocol::TcpClient => Ok(OpenSpec::tcp_client(hp)),
+            Protocol::TcpClient => {
+                let mut spec = OpenSpec::tcp_client(hp);
+                if let Some(from) = from {
+                    spec.local = from;
+                }
+                Ok(spec)
+            }
             Protocol::TcpServer | Protocol::Udp => {
                 let ip = hp.ip().ok_or_else(|| SpecError::BadIp(hp.host.clone()))?;
                 let local = SocketAddr::new(ip, hp.port);
@@ -268,10 +285,16 @@ impl OpenSpec {
 impl fmt::Display for OpenSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.protocol {
-            Protocol::TcpClient => match &self.remote {
-                Some(r) => write!(f, "tcp-client:{r}"),
-                None => write!(f, "tcp-client:?"),
-            },
+            Protocol::TcpClient => {
+                match &self.remote {
+                    Some(r) => write!(f, "tcp-client:{r}")?,
+                    None => write!(f, "tcp-client:?")?,
+                }
+                if self.local.port() != 0 || !self.local.ip().is_unspecified() {
+                    write!(f, ",from={}", self.local)?;
+                }
+                Ok(())
+            }
             Protocol::TcpServer => write!(f, "tcp-server:{}", self.local),
             Protocol::Udp => {
                 write!(f, "udp:{}", self.local)?;
@@ -318,12 +341,16 @@ mod tests {
             "udp:[::1]:9000",
             "udp:0.0.0.0:8080,remote=127.0.0.1:9000",
             "udp:127.0.0.1:0,remote=[::1]:7",
+            "tcp-client:127.0.0.1:80,from=127.0.0.1:5000",
+            "tcp-client:[::1]:80,from=0.0.0.0:5000",
         ] {
             let spec = OpenSpec::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(spec.to_string(), s);
         }
         let u = OpenSpec::parse("udp:[::1]:9000").unwrap();
         assert_eq!(u.local, "[::1]:9000".parse().unwrap());
+        let c = OpenSpec::parse("tcp-client:127.0.0.1:80,from=127.0.0.1:5000").unwrap();
+        assert_eq!(c.local, "127.0.0.1:5000".parse().unwrap());
     }
 
     #[test]
@@ -333,6 +360,9 @@ mod tests {
             "tcp-server:localhost:80",
             "tcp-server:1.2.3.4",
             "tcp-client:1.2.3.4:5,remote=1.2.3.4:6",
+            "tcp-server:1.2.3.4:5,from=1.2.3.4:6",
+            "udp:1.2.3.4:5,from=1.2.3.4:6",
+            "tcp-client:1.2.3.4:5,from=localhost:6",
             "udp:1.2.3.4:5,foo=1",
             "udp:1.2.3.4:99999",
             "",

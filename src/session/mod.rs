@@ -50,6 +50,8 @@ pub struct SessionSettings {
     pub local_port: String,
     pub remote_host: String,
     pub remote_port: String,
+    /// A TCP client's own port (empty: the system chooses).
+    pub source_port: String,
     pub view: ViewMode,
     pub encoding: String,
     /// Not saved: a log scrolled up once still follows at the next start.
@@ -128,6 +130,7 @@ impl Default for SessionSettings {
             local_port: "8080".into(),
             remote_host: "127.0.0.1".into(),
             remote_port: "8080".into(),
+            source_port: String::new(),
             view: ViewMode::Text,
             encoding: "UTF-8".into(),
             auto_scroll: true,
@@ -167,6 +170,10 @@ impl SessionSettings {
                     self.remote_host = r.host.clone();
                     self.remote_port = r.port.to_string();
                 }
+                self.source_port = match spec.local.port() {
+                    0 => String::new(),
+                    p => p.to_string(),
+                };
             }
             Protocol::TcpServer | Protocol::Udp => {
                 self.local_ip = spec.local.ip().to_string();
@@ -534,7 +541,15 @@ impl Session {
         };
         Ok(match s.protocol {
             Protocol::TcpServer => OpenSpec::tcp_server(local()?),
-            Protocol::TcpClient => OpenSpec::tcp_client(remote()?),
+            Protocol::TcpClient => {
+                let mut spec = OpenSpec::tcp_client(remote()?);
+                if !s.source_port.trim().is_empty() {
+                    let port = net::parse_port(&s.source_port)
+                        .map_err(|_| format!("{}: {}", tr.source_port, tr.bad_port))?;
+                    spec.local.set_port(port);
+                }
+                spec
+            }
             Protocol::Udp => {
                 let r = if s.remote_host.trim().is_empty() && s.remote_port.trim().is_empty() {
                     None

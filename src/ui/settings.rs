@@ -74,6 +74,16 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 TextEdit::singleline(&mut app.settings.remote_port).desired_width(f32::INFINITY),
             )
             .labelled_by(label.id);
+            if app.settings.protocol == Protocol::TcpClient {
+                let label = ui.label(tr.source_port);
+                ui.add(
+                    TextEdit::singleline(&mut app.settings.source_port)
+                        .hint_text(tr.source_port_hint)
+                        .desired_width(f32::INFINITY),
+                )
+                .on_hover_text(tr.source_port_tip)
+                .labelled_by(label.id);
+            }
         });
     }
 
