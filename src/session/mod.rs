@@ -1188,6 +1188,54 @@ impl Session {
         }
     }
 
+    /// Counts `bytes` in `count` records from `peer` (once per read, for
+    /// the counters and the peer's entry), then logs the records unless
+    /// counting only. A TCP record continues its stream (a character may
+    /// span two); datagrams and their frames stand alone.
+    fn receive(
+        &mut self,
+        at: SystemTime,
+        peer: SocketAddr,
+        bytes: u64,
+        count: u64,
+        records: impl Iterator<Item = (Payload, codec::text::TextShape)>,
+    ) {
+        self.counters.rx_bytes += bytes;
+        self.counters.rx_packets += count;
+        let udp = self.running == Some(Protocol::Udp);
+        if udp {
+            if self.udp_peers.get_mut(&peer).is_none() && self.udp_peers.len() >= MAX_UDP_PEERS {
+                self.udp_peers.drop_oldest();
+            }
+            self.udp_peers.add(peer, at).rx_bytes += bytes;
+        } else if let Some(c) = self.clients.get_mut(&peer) {
+            c.rx_bytes += bytes;
+        }
+        if self.settings.count_only {
+            self.tails.remove(&peer);
+            return;
+        }
+        let mut lead_in = if udp {
+            LeadIn::default()
+        } else {
+            self.tails.get(&peer).copied().unwrap_or_default()
+        };
+        for (payload, shape) in records {
+            let next = if udp {
+                LeadIn::default()
+            } else {
+                LeadIn::tail_of(&payload)
+            };
+            self.log
+                .push_received(at, Some(peer), payload, lead_in, shape);
+            lead_in = next;
+        }
+        if !udp {
+            self.tails.insert(peer, lead_in);
+        }
+        self.mark_unread();
+    }
+
     /// Applies one worker event to the state and the log.
     pub fn apply(&mut self, ev: Event) {
         match ev {
@@ -1223,35 +1271,7 @@ impl Session {
                 shape,
             } => {
                 let n = bytes.len() as u64;
-                self.counters.rx_bytes += n;
-                self.counters.rx_packets += 1;
-                if self.running == Some(Protocol::Udp) {
-                    if self.udp_peers.get_mut(&peer).is_none()
-                        && self.udp_peers.len() >= MAX_UDP_PEERS
-                    {
-                        self.udp_peers.drop_oldest();
-                    }
-                    self.udp_peers.add(peer, at).rx_bytes += n;
-                    if self.settings.count_only {
-                        return;
-                    }
-                    // Datagrams stand alone: no character spans two.
-                    self.log
-                        .push_received(at, Some(peer), bytes, LeadIn::default(), shape);
-                } else {
-                    if let Some(c) = self.clients.get_mut(&peer) {
-                        c.rx_bytes += n;
-                    }
-                    if self.settings.count_only {
-                        self.tails.remove(&peer);
-                        return;
-                    }
-                    let lead_in = self.tails.get(&peer).copied().unwrap_or_default();
-                    self.tails.insert(peer, LeadIn::tail_of(&bytes));
-                    self.log
-                        .push_received(at, Some(peer), bytes, lead_in, shape);
-                }
-                self.mark_unread();
+                self.receive(at, peer, n, 1, std::iter::once((bytes.into(), shape)));
             }
             Event::Frames {
                 at,
@@ -1260,47 +1280,13 @@ impl Session {
                 spans,
                 shapes,
             } => {
-                // Once per batch: counters, the peer's entry, its tail.
                 let n: u64 = spans.iter().map(|r| r.len() as u64).sum();
-                self.counters.rx_bytes += n;
-                self.counters.rx_packets += spans.len() as u64;
-                let udp = self.running == Some(Protocol::Udp);
-                if udp {
-                    if self.udp_peers.get_mut(&peer).is_none()
-                        && self.udp_peers.len() >= MAX_UDP_PEERS
-                    {
-                        self.udp_peers.drop_oldest();
-                    }
-                    self.udp_peers.add(peer, at).rx_bytes += n;
-                } else if let Some(c) = self.clients.get_mut(&peer) {
-                    c.rx_bytes += n;
-                }
-                if self.settings.count_only {
-                    self.tails.remove(&peer);
-                    return;
-                }
-                // A TCP frame continues the stream (a character may span
-                // two); a datagram's frames stand alone.
-                let mut lead_in = if udp {
-                    LeadIn::default()
-                } else {
-                    self.tails.get(&peer).copied().unwrap_or_default()
-                };
-                for (r, shape) in spans.into_iter().zip(shapes) {
-                    let payload = Payload::shared(&data, r);
-                    let next = if udp {
-                        LeadIn::default()
-                    } else {
-                        LeadIn::tail_of(&payload)
-                    };
-                    self.log
-                        .push_received(at, Some(peer), payload, lead_in, shape);
-                    lead_in = next;
-                }
-                if !udp {
-                    self.tails.insert(peer, lead_in);
-                }
-                self.mark_unread();
+                let count = spans.len() as u64;
+                let records = spans
+                    .into_iter()
+                    .map(|r| Payload::shared(&data, r))
+                    .zip(shapes);
+                self.receive(at, peer, n, count, records);
             }
             Event::Sent { at, peer, bytes } => {
                 let n = bytes.len() as u64;
