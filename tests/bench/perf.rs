@@ -232,6 +232,12 @@ fn flood_tcp_with(
 }
 
 fn raw_tcp(secs: Duration) -> f64 {
+    raw_tcp_into(secs, |_| true)
+}
+
+/// A raw reader of a loopback flood that hands each read to `sink`
+/// (false: stop); returns MB/s.
+fn raw_tcp_into(secs: Duration, mut sink: impl FnMut(&[u8]) -> bool) -> f64 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = l.local_addr().expect("addr");
     let sender = flood_tcp(addr, secs, u64::MAX);
@@ -242,7 +248,12 @@ fn raw_tcp(secs: Duration) -> f64 {
     loop {
         match c.read(&mut buf) {
             Ok(0) | Err(_) => break,
-            Ok(n) => got += n as u64,
+            Ok(n) => {
+                if !sink(&buf[..n]) {
+                    break;
+                }
+                got += n as u64;
+            }
         }
     }
     let el = start.elapsed();
@@ -269,29 +280,10 @@ fn raw_tcp_to_file(secs: Duration) -> f64 {
     let Ok(mut file) = std::fs::File::create(&path) else {
         return 0.0;
     };
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    let sender = flood_tcp(addr, secs, u64::MAX);
-    let (mut c, _) = l.accept().expect("accept");
-    let mut buf = vec![0u8; CHUNK];
-    let start = Instant::now();
-    let mut got = 0u64;
-    loop {
-        match c.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if file.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-                got += n as u64;
-            }
-        }
-    }
-    let el = start.elapsed();
-    let _ = sender.join();
+    let rate = raw_tcp_into(secs, |b| file.write_all(b).is_ok());
     drop(file);
     let _ = std::fs::remove_file(&path);
-    mbs(got, el)
+    rate
 }
 
 fn netpal_tcp(secs: Duration, view: ViewMode) -> (f64, Duration, Duration) {
