@@ -408,12 +408,8 @@ impl Core {
         let data = Arc::new(batch.data);
         let mut spans = Vec::new();
         for out in batch.outs {
-            match out {
-                FrameOut::Frame(r) => {
-                    self.check_replies(peer, &data[r.clone()]);
-                    echo(self, &data[r.clone()]);
-                    spans.push(r);
-                }
+            let r = match out {
+                FrameOut::Frame(r) => r,
                 FrameOut::Partial(r) => {
                     self.emit_frames(at, peer, &data, std::mem::take(&mut spans));
                     self.emit(Event::Framing {
@@ -421,9 +417,7 @@ impl Core {
                         peer,
                         note: FrameNote::Partial { bytes: r.len() },
                     });
-                    self.check_replies(peer, &data[r.clone()]);
-                    echo(self, &data[r.clone()]);
-                    spans.push(r);
+                    r
                 }
                 FrameOut::Oversize { claimed, max } => {
                     self.emit_frames(at, peer, &data, std::mem::take(&mut spans));
@@ -436,8 +430,12 @@ impl Core {
                             closing,
                         },
                     });
+                    continue;
                 }
-            }
+            };
+            self.check_replies(peer, &data[r.clone()]);
+            echo(self, &data[r.clone()]);
+            spans.push(r);
         }
         self.emit_frames(at, peer, &data, spans);
     }
