@@ -128,6 +128,8 @@ pub struct Options {
     pub stdin: bool,
     /// Auto-reply rules (`--reply`).
     pub replies: Vec<codec::ReplyRule>,
+    /// A relay sends toward the target instead of toward its clients.
+    pub toward_target: bool,
 }
 
 impl Options {
@@ -150,6 +152,7 @@ impl Options {
             exit_after: None,
             stdin: false,
             replies: Vec::new(),
+            toward_target: false,
         }
     }
 }
@@ -193,6 +196,7 @@ fn reason_text(r: &CloseReason) -> String {
         CloseReason::ByUser => "closed".into(),
         CloseReason::ResetByUser => "reset (RST sent)".into(),
         CloseReason::BadFrame => "closed: a frame longer than the maximum".into(),
+        CloseReason::LinkEnded => "closed: the other side of the link ended".into(),
         CloseReason::Error(e) => error_text(e),
     }
 }
@@ -207,8 +211,17 @@ fn error_json(e: &NetError) -> serde_json::Value {
     })
 }
 
-/// Formats one event as a line (without the newline).
+/// Formats one event as a line (without the newline). A relay's target
+/// side says so: `RX-TARGET`/`TX-TARGET` for data, "target side:" in notes,
+/// `"side": "target"` in JSON.
 pub fn format_event(ev: &Event, opts: &Options) -> String {
+    match ev {
+        Event::Target(inner) => format_side(inner, opts, true),
+        ev => format_side(ev, opts, false),
+    }
+}
+
+fn format_side(ev: &Event, opts: &Options, target: bool) -> String {
     match ev {
         // stdin's own end is no news; only its failure is.
         Event::JobEnded {
@@ -221,15 +234,40 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
         Event::Frames { .. } => {
             return one_per_record(ev.clone())
                 .iter()
-                .map(|e| format_event(e, opts))
+                .map(|e| format_side(e, opts, target))
                 .collect::<Vec<_>>()
                 .join("\n");
         }
         _ => {}
     }
     if opts.json {
-        return format_json(ev, opts).to_string();
+        let mut v = format_json(ev, opts);
+        if target && let Some(o) = v.as_object_mut() {
+            o.insert("side".into(), "target".into());
+        }
+        return v.to_string();
     }
+    if let (true, Event::ReadShut { at, peer }) = (target, ev) {
+        return format!(
+            "{} -- target side: the target closed its side toward {peer} (FIN received); passed on",
+            time_text(*at)
+        );
+    }
+    let line = format_text(ev, opts, if target { "-TARGET" } else { "" });
+    if target {
+        // Notes say which side they are about.
+        for mark in [" -- ", " !! "] {
+            if let Some(i) = line.find(mark) {
+                let (head, tail) = line.split_at(i + mark.len());
+                return format!("{head}target side: {tail}");
+            }
+        }
+    }
+    line
+}
+
+/// An event as a text line; `side` follows the direction of data lines.
+fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
     let data = |dir: &str, at: &SystemTime, peer: &SocketAddr, bytes: &[u8]| {
         let body = match opts.view {
             ViewMode::Text => one_line_text(bytes, opts.encoding),
@@ -240,13 +278,23 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
                 codec::format_hex(bytes)
             ),
         };
-        format!("{} {dir} {peer} {body}", time_text(*at))
+        format!("{} {dir}{side} {peer} {body}", time_text(*at))
     };
     match ev {
+        Event::Target(inner) => format_event(inner, opts),
         Event::Received {
             at, peer, bytes, ..
         } => data("RX", at, peer, bytes),
         Event::Sent { at, peer, bytes } => data("TX", at, peer, bytes),
+        Event::Linked {
+            at,
+            peer,
+            local,
+            target,
+        } => format!(
+            "{} -- linked {peer} to target {target} (from {local})",
+            time_text(*at)
+        ),
         Event::Opened { at, local } => {
             let what = if opts.spec.protocol == Protocol::Udp {
                 "bound to"
@@ -260,6 +308,10 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
             format!("{} -- connected to {peer} from {local}", time_text(*at))
         }
         Event::Accepted { at, peer } => format!("{} -- accepted {peer}", time_text(*at)),
+        Event::ReadShut { at, peer } => format!(
+            "{} -- {peer} closed its side (FIN received); passed on",
+            time_text(*at)
+        ),
         Event::WriteShut { at, peer } => format!(
             "{} -- write side to {peer} shut down (FIN sent); still receiving",
             time_text(*at)
@@ -370,6 +422,22 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         v
     };
     match ev {
+        Event::Target(inner) => {
+            let mut v = format_json(inner, opts);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("side".into(), "target".into());
+            }
+            v
+        }
+        Event::Linked {
+            at,
+            peer,
+            local,
+            target,
+        } => json!({
+            "time": time_json(*at), "event": "linked", "peer": peer.to_string(),
+            "local": local.to_string(), "target": target.to_string(),
+        }),
         Event::Received {
             at, peer, bytes, ..
         } => data("rx", at, peer, bytes),
@@ -389,6 +457,9 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         }
         Event::WriteShut { at, peer } => {
             json!({"time": time_json(*at), "event": "write_shut", "peer": peer.to_string()})
+        }
+        Event::ReadShut { at, peer } => {
+            json!({"time": time_json(*at), "event": "read_shut", "peer": peer.to_string()})
         }
         Event::Connected { at, local, peer } => json!({
             "time": time_json(*at), "event": "connected",
@@ -578,6 +649,10 @@ fn one_per_record(ev: Event) -> Vec<Event> {
                 shape,
             })
             .collect(),
+        Event::Target(inner) => one_per_record(*inner)
+            .into_iter()
+            .map(|e| Event::Target(Box::new(e)))
+            .collect(),
         ev => vec![ev],
     }
 }
@@ -662,18 +737,30 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
             }
             let udp = opts.spec.protocol == Protocol::Udp;
             // Where sends go: for UDP without a remote, the first peer heard.
-            let mut target = Target::All;
+            let mut target = if opts.toward_target {
+                Target::Upstream(Box::new(Target::All))
+            } else {
+                Target::All
+            };
+            let relay = opts.spec.protocol == Protocol::Relay;
+            let data = match &ev {
+                Event::Target(inner) => inner.as_ref(),
+                ev => ev,
+            };
+            if matches!(data, Event::Received { .. }) {
+                records += 1;
+            }
             match &ev {
                 // A UDP session with a remote can send at once; without one, it
                 // answers the first peer it hears from.
                 Event::Opened { .. } if udp && opts.spec.remote.is_some() => ready = true,
+                // A relay's client can be sent to at once; its target once linked.
+                Event::Linked { .. } if relay => ready = true,
+                Event::Accepted { .. } if relay && opts.toward_target => {}
                 Event::Connected { .. } | Event::Accepted { .. } => ready = true,
-                Event::Received { peer, .. } => {
-                    records += 1;
-                    if udp && opts.spec.remote.is_none() {
-                        target = Target::Peers(vec![*peer]);
-                        ready = true;
-                    }
+                Event::Received { peer, .. } if udp && opts.spec.remote.is_none() => {
+                    target = Target::Peers(vec![*peer]);
+                    ready = true;
                 }
                 Event::JobEnded { id, end, .. } => {
                     running.remove(id);

@@ -34,9 +34,19 @@ pub enum Note {
     Accepted {
         peer: SocketAddr,
     },
+    /// A relay linked client `peer` to its target, from `local`.
+    Linked {
+        peer: SocketAddr,
+        local: SocketAddr,
+        target: SocketAddr,
+    },
     Disconnected {
         peer: SocketAddr,
         reason: CloseReason,
+    },
+    /// A relay's peer closed its sending side (FIN received).
+    ReadShut {
+        peer: SocketAddr,
     },
     /// The write side of a connection was shut down (FIN sent).
     WriteShut {
@@ -185,6 +195,9 @@ pub struct Record {
     /// lines break (found by the worker while the bytes were hot); the
     /// default says nothing is known.
     pub shape: TextShape,
+    /// A relay's target side: received from the target (for `peer`'s
+    /// link), or sent toward it; a note about that side.
+    pub target: bool,
 }
 
 impl Record {
@@ -215,6 +228,8 @@ pub struct LogStore {
     next_seq: u64,
     dropped_records: u64,
     dropped_bytes: u64,
+    /// Records pushed now are about a relay's target side.
+    target_side: bool,
 }
 
 impl Default for LogStore {
@@ -232,7 +247,14 @@ impl LogStore {
             next_seq: 0,
             dropped_records: 0,
             dropped_bytes: 0,
+            target_side: false,
         }
+    }
+
+    /// Marks the records pushed from now on as a relay's target side (or
+    /// not); see [`Record::target`].
+    pub fn set_target_side(&mut self, on: bool) {
+        self.target_side = on;
     }
 
     pub fn push(&mut self, at: SystemTime, peer: Option<SocketAddr>, body: Body) {
@@ -280,6 +302,7 @@ impl LogStore {
             body,
             lead_in,
             shape,
+            target: self.target_side,
         };
         self.next_seq += 1;
         self.bytes += rec.cost();
@@ -1227,6 +1250,7 @@ mod tests {
             body: Body::Rx(b"xy".to_vec().into()),
             lead_in: LeadIn::tail_of(b"\xE4\xBD"),
             shape: TextShape::of(b"xy"),
+            target: false,
         };
         assert_eq!(record_lines(&r, &v), ["xy"]);
         // Nor does a complete character, or another encoding.

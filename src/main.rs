@@ -34,8 +34,9 @@ struct Cli {
     /// Open a session at startup (may be given several times): a saved
     /// session with the same form, or else a new tab. SPEC is one of:
     ///   tcp-server:HOST:PORT
-    ///   tcp-client:HOST:PORT
+    ///   tcp-client:HOST:PORT[,from=IP:PORT]
     ///   udp:HOST:PORT[,remote=HOST:PORT]
+    ///   relay:HOST:PORT,to=HOST:PORT
     #[arg(long, value_name = "SPEC", value_parser = parse_spec, verbatim_doc_comment)]
     open: Vec<OpenSpec>,
 
@@ -179,6 +180,11 @@ struct Cli {
     /// Do not read stdin (for running in the background).
     #[arg(long, requires = "headless", help_heading = "Headless mode")]
     no_stdin: bool,
+
+    /// A relay sends --send, files and stdin toward its target (as if its
+    /// clients had sent them) instead of toward its clients.
+    #[arg(long, requires = "headless", help_heading = "Headless mode")]
+    to_target: bool,
 }
 
 fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
@@ -226,7 +232,9 @@ SPEC examples:
   netpal --headless --open tcp-server:127.0.0.1:9000 --exit-after 10
   netpal --headless --open udp:127.0.0.1:0 --echo --json
   echo 48656C6C6F | netpal --headless --open tcp-client:127.0.0.1:9000 --send-hex
-For tcp-server and udp, HOST is a local IP address (0.0.0.0 or :: for all);
+  netpal --open relay:127.0.0.1:8000,to=127.0.0.1:9000
+                                            sit between a client and its server
+For tcp-server, udp and relay, HOST is a local IP address (0.0.0.0 or :: for all);
 port 0 lets the system pick a free port.";
 
 fn parse_spec(s: &str) -> Result<OpenSpec, String> {
@@ -257,6 +265,14 @@ fn main() {
                 .exit(),
         };
         let mut spec = spec;
+        if cli.to_target && spec.protocol != netpal::net::Protocol::Relay {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--to-target is only for a relay (--open relay:HOST:PORT,to=HOST:PORT)",
+                )
+                .exit();
+        }
         if let Some(f) = &cli.framing {
             spec.framing = f.clone();
         }
@@ -292,6 +308,7 @@ fn main() {
             exit_after: cli.exit_after,
             stdin: !cli.no_stdin,
             replies: cli.reply.clone(),
+            toward_target: cli.to_target,
         };
         let status = headless::run(opts, &mut std::io::stdout().lock());
         std::process::exit(status);

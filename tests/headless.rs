@@ -852,3 +852,34 @@ fn a_tcp_client_connects_from_the_source_port_given() {
     assert_eq!(conn.peer_addr().unwrap().port(), from);
     run.line_with(&format!("from 127.0.0.1:{from}"));
 }
+
+#[test]
+fn a_relay_prints_both_sides_and_sends_stdin_toward_the_target() {
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("relay:127.0.0.1:0,to={}", target.local_addr().unwrap());
+    let mut run = start(&["--open", &spec, "--to-target"], true);
+    let port = run.port_after("listening on");
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client.set_read_timeout(Some(DEADLINE)).unwrap();
+    let me = client.local_addr().unwrap();
+    let mut upstream = accept_within(&target);
+    upstream.set_read_timeout(Some(DEADLINE)).unwrap();
+    run.line_with(&format!("linked {me} to target"));
+    client.write_all(b"hello target").unwrap();
+    assert_eq!(read_exactly(&mut upstream, 12), b"hello target");
+    run.line_with(&format!("RX {me} hello target"));
+    upstream.write_all(b"hello client").unwrap();
+    assert_eq!(read_exactly(&mut client, 12), b"hello client");
+    run.line_with(&format!("RX-TARGET {me} hello client"));
+    // A stdin line goes toward the target, in the client's name.
+    writeln!(run.stdin(), "from stdin").unwrap();
+    assert_eq!(read_exactly(&mut upstream, 11), b"from stdin\n");
+    run.line_with(&format!("TX-TARGET {me} from stdin"));
+    // The target's close reaches the client as EOF, and is printed.
+    drop(upstream);
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).expect("EOF");
+    assert!(rest.is_empty());
+    run.line_with(&format!("the target closed its side toward {me}"));
+    let _ = run.child.kill();
+}

@@ -160,6 +160,15 @@ impl Capture {
     /// An event, as a text line (text captures only). False when the
     /// capture has stopped.
     pub(super) fn event(&mut self, ev: &Event) -> bool {
+        match ev {
+            Event::Target(inner) => self.event_side(inner, "-TARGET"),
+            ev => self.event_side(ev, ""),
+        }
+    }
+
+    /// A text line per record; `side` follows the direction (a relay's
+    /// target side, as headless mode prints it).
+    fn event_side(&mut self, ev: &Event, side: &str) -> bool {
         let Some(enc) = self.text else {
             return true;
         };
@@ -176,7 +185,7 @@ impl Capture {
             let text = codec::decode_for_display(bytes, enc)
                 .replace('\n', "\\n")
                 .replace('\t', "\\t");
-            lines.push_str(&format!("{time} {dir} {peer} {text}\n"));
+            lines.push_str(&format!("{time} {dir}{side} {peer} {text}\n"));
         }
         self.gather(*peer, lines.as_bytes())
     }

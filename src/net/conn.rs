@@ -33,6 +33,10 @@ const READ_BUF: usize = 64 * 1024;
 const READS_PER_ROUND: usize = 16;
 /// Bytes queued for a peer that does not read, beyond which sends are refused.
 pub(super) const SEND_QUEUE_CAP: usize = 64 << 20;
+/// A relay reads one side of a link only while less than this waits to be
+/// written to the other: a slow reader holds its sender back, through TCP,
+/// and memory stays bounded.
+const RELAY_WINDOW: usize = 4 << 20;
 
 /// One TCP connection and what is waiting to be written to it.
 struct Conn {
@@ -50,6 +54,16 @@ struct Conn {
     /// is written (`shut` once it has), and nothing more may be sent.
     shut_write: bool,
     shut: bool,
+    /// A relay's link: the slot of the connection on the other side.
+    partner: Option<usize>,
+    /// A relay's connection toward its target (`peer` is then the client
+    /// it serves, `target` the address it connects to).
+    upstream: bool,
+    target: Option<SocketAddr>,
+    /// Still connecting, until this deadline.
+    connecting: Option<Instant>,
+    /// The peer has closed its side (EOF): nothing more to read.
+    eof: bool,
 }
 
 /// Bytes waiting to be written, how many of them are, and whose they are.
@@ -104,6 +118,11 @@ pub(super) struct Core {
     pub(super) replies: Vec<(usize, CompiledRule)>,
     /// Answers waiting for their time: when, to whom, what.
     reply_queue: Vec<(Instant, SocketAddr, Vec<u8>)>,
+    /// Events now come from a relay's target side (see [`Event::Target`]).
+    leg_target: bool,
+    /// A relay holds what goes toward the target, and toward the clients.
+    hold_to_target: bool,
+    hold_to_client: bool,
 }
 
 pub(super) fn now() -> SystemTime {
@@ -137,10 +156,18 @@ impl Core {
             capture: None,
             replies: Vec::new(),
             reply_queue: Vec::new(),
+            leg_target: false,
+            hold_to_target: false,
+            hold_to_client: false,
         }
     }
 
     pub(super) fn emit(&mut self, ev: Event) {
+        let ev = if self.leg_target {
+            Event::Target(Box::new(ev))
+        } else {
+            ev
+        };
         if let Some(c) = &mut self.capture
             && !c.event(&ev)
         {
@@ -190,7 +217,8 @@ impl Core {
 
     /// Queues the answer of the first rule that matches a record.
     pub(super) fn check_replies(&mut self, peer: SocketAddr, frame: &[u8]) {
-        if self.replies.is_empty() {
+        // A relay forwards; it does not answer on its own.
+        if self.replies.is_empty() || self.is_relay() {
             return;
         }
         let hit = self
@@ -286,20 +314,220 @@ impl Core {
 
     // ---- connections ----------------------------------------------------------
 
+    fn is_relay(&self) -> bool {
+        self.spec.protocol == super::Protocol::Relay
+    }
+
+    /// Runs `f` with events marked as the relay's target side when
+    /// connection `idx` is a target-side one.
+    fn in_leg<R>(&mut self, idx: usize, f: impl FnOnce(&mut Self) -> R) -> R {
+        let upstream = matches!(self.conns.get(idx), Some(Some(c)) if c.upstream);
+        let before = std::mem::replace(&mut self.leg_target, upstream);
+        let r = f(self);
+        self.leg_target = before;
+        r
+    }
+
+    /// Whether connection `idx` may be read now: not at its end, and for a
+    /// relay's link, the other side is connected and keeps up.
+    fn may_read(&self, idx: usize) -> bool {
+        let Some(Some(c)) = self.conns.get(idx) else {
+            return false;
+        };
+        if !c.readable || c.eof || c.connecting.is_some() {
+            return false;
+        }
+        match c
+            .partner
+            .and_then(|p| self.conns.get(p))
+            .and_then(Option::as_ref)
+        {
+            Some(p) => p.connecting.is_none() && p.out_bytes < RELAY_WINDOW,
+            None => true,
+        }
+    }
+
     /// Some connection has reads left from an earlier round.
     pub(super) fn conns_readable(&self) -> bool {
-        self.conns.iter().flatten().any(|c| c.readable)
+        (0..self.conns.len()).any(|i| self.may_read(i))
     }
 
     /// A readiness event for the connection in slot `idx`.
     pub(super) fn conn_event(&mut self, idx: usize, ev: &mio::event::Event) {
         if let Some(Some(c)) = self.conns.get_mut(idx) {
+            if c.connecting.is_some() {
+                if ev.is_writable() || ev.is_error() || ev.is_write_closed() {
+                    self.check_link(idx);
+                }
+                return;
+            }
             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                 c.readable = true;
             }
             if ev.is_writable() {
                 self.flush_conn(idx);
             }
+        }
+    }
+
+    // ---- relay links ------------------------------------------------------------
+
+    /// Links the client in slot `client` to a new connection toward
+    /// `target`; the client is read once that connection stands. A
+    /// connect that fails closes the client, saying why.
+    pub(super) fn link(&mut self, client: usize, target: SocketAddr) {
+        let Some(Some(c)) = self.conns.get(client) else {
+            return;
+        };
+        let peer = c.peer;
+        let stream = match connecting_stream(target, None) {
+            Ok(s) => s,
+            Err(e) => {
+                let err = NetError::from_io(&e, Op::Connect(target));
+                self.remove_conn(client, CloseReason::Error(err));
+                return;
+            }
+        };
+        let deadline = Instant::now() + self.spec.connect_timeout;
+        let Some(up) = self.insert_conn(stream, peer, false) else {
+            self.remove_conn(client, CloseReason::LinkEnded);
+            return;
+        };
+        if let Some(Some(u)) = self.conns.get_mut(up) {
+            u.upstream = true;
+            u.target = Some(target);
+            u.partner = Some(client);
+            u.connecting = Some(deadline);
+        }
+        if let Some(Some(c)) = self.conns.get_mut(client) {
+            c.partner = Some(up);
+        }
+    }
+
+    /// A target-side connection has news about its connect.
+    fn check_link(&mut self, idx: usize) {
+        let Some(Some(c)) = self.conns.get(idx) else {
+            return;
+        };
+        let target = c.target.unwrap_or(c.peer);
+        let failure = match c.stream.take_error() {
+            Ok(Some(e)) | Err(e) => Some(e),
+            Ok(None) => match c.stream.peer_addr() {
+                Ok(_) => None,
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(e) => Some(e),
+            },
+        };
+        match failure {
+            Some(e) => self.link_failed(idx, NetError::from_io(&e, Op::Connect(target))),
+            None => {
+                let local = c.stream.local_addr().ok();
+                let _ = c.stream.set_nodelay(true);
+                let peer = c.peer;
+                if let Some(Some(c)) = self.conns.get_mut(idx) {
+                    c.connecting = None;
+                }
+                if let Some(local) = local {
+                    self.emit(Event::Linked {
+                        at: now(),
+                        peer,
+                        local,
+                        target,
+                    });
+                }
+                self.flush_conn(idx);
+            }
+        }
+    }
+
+    /// The target could not be reached for a link: its client is closed
+    /// with the reason.
+    fn link_failed(&mut self, idx: usize, err: NetError) {
+        let Some(c) = self.discard_conn(idx) else {
+            return;
+        };
+        if let Some(client) = c.partner {
+            if let Some(Some(cl)) = self.conns.get_mut(client) {
+                cl.partner = None;
+            }
+            self.remove_conn(client, CloseReason::Error(err));
+        }
+    }
+
+    /// Takes a connection out of the table without a word (a connect
+    /// that never stood).
+    fn discard_conn(&mut self, idx: usize) -> Option<Conn> {
+        let mut c = self.conns.get_mut(idx).and_then(Option::take)?;
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        self.free.push(idx);
+        Some(c)
+    }
+
+    /// When the next target-side connect times out.
+    pub(super) fn link_deadline(&self) -> Option<Instant> {
+        self.conns
+            .iter()
+            .flatten()
+            .filter_map(|c| c.connecting)
+            .min()
+    }
+
+    /// Gives up the target-side connects whose time is up.
+    pub(super) fn check_link_deadlines(&mut self) {
+        let now = Instant::now();
+        let secs = self.spec.connect_timeout.as_secs();
+        for idx in 0..self.conns.len() {
+            let late =
+                matches!(&self.conns[idx], Some(c) if c.connecting.is_some_and(|d| d <= now));
+            if !late {
+                continue;
+            }
+            let target = self.conns[idx].as_ref().and_then(|c| c.target);
+            if let Some(target) = target {
+                let err = NetError::new(
+                    NetErrorKind::TimedOut,
+                    Op::Connect(target),
+                    Detail::NoAnswer { secs },
+                );
+                self.link_failed(idx, err);
+            }
+        }
+    }
+
+    /// A linked connection's peer has closed its side: the close is passed
+    /// on (a FIN once what is queued is written), and the link ends once
+    /// both sides have closed.
+    fn link_eof(&mut self, idx: usize) {
+        self.flush_framer(idx);
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        c.eof = true;
+        c.readable = false;
+        let partner = c.partner;
+        let peer = c.peer;
+        self.in_leg(idx, |core| core.emit(Event::ReadShut { at: now(), peer }));
+        if let Some(p) = partner {
+            if let Some(Some(pc)) = self.conns.get_mut(p) {
+                pc.shut_write = true;
+            }
+            self.flush_conn(p);
+        }
+        self.finish_link(idx);
+    }
+
+    /// Ends a link whose sides have both closed and been told so.
+    fn finish_link(&mut self, idx: usize) {
+        let done = |c: &Conn| c.eof && c.shut;
+        let Some(Some(c)) = self.conns.get(idx) else {
+            return;
+        };
+        let Some(p) = c.partner else {
+            return;
+        };
+        let both = done(c) && matches!(self.conns.get(p), Some(Some(pc)) if done(pc));
+        if both {
+            self.remove_conn(idx, CloseReason::PeerClosed);
         }
     }
 
@@ -311,7 +539,19 @@ impl Core {
         self.conns.clear();
     }
 
-    pub(super) fn add_conn(&mut self, mut stream: TcpStream, peer: SocketAddr) -> Option<usize> {
+    pub(super) fn add_conn(&mut self, stream: TcpStream, peer: SocketAddr) -> Option<usize> {
+        self.insert_conn(stream, peer, true)
+    }
+
+    /// A connection in the table; `by_peer` makes it one that commands
+    /// can name by its peer (a relay's target side is reached through its
+    /// client instead).
+    fn insert_conn(
+        &mut self,
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        by_peer: bool,
+    ) -> Option<usize> {
         let idx = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1
@@ -335,8 +575,15 @@ impl Core {
             last_data: Instant::now(),
             shut_write: false,
             shut: false,
+            partner: None,
+            upstream: false,
+            target: None,
+            connecting: None,
+            eof: false,
         });
-        self.by_peer.insert(peer, idx);
+        if by_peer {
+            self.by_peer.insert(peer, idx);
+        }
         Some(idx)
     }
 
@@ -344,11 +591,15 @@ impl Core {
     /// are reported even when a failed write is what noticed the close.
     fn drain_reads(&mut self, idx: usize) {
         let mut got = Vec::new();
-        if let Some(Some(c)) = self.conns.get_mut(idx) {
+        if let Some(Some(c)) = self.conns.get_mut(idx)
+            && c.connecting.is_none()
+            && !c.eof
+        {
+            let key = capture_key(c);
             for _ in 0..64 {
                 match c.stream.read(&mut self.buf) {
                     Ok(0) => break,
-                    Ok(n) => got.push((c.peer, self.buf[..n].to_vec())),
+                    Ok(n) => got.push((key, self.buf[..n].to_vec())),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(_) => break,
                 }
@@ -364,6 +615,30 @@ impl Core {
     /// into frames; with echo, each record goes back to its sender.
     /// Returns true when the framing asks for the connection to close.
     fn deliver(&mut self, idx: usize, bytes: Vec<u8>) -> bool {
+        self.forward(idx, &bytes);
+        self.in_leg(idx, |core| core.deliver_here(idx, bytes))
+    }
+
+    /// A relay passes what one side of a link sent on to the other side.
+    fn forward(&mut self, idx: usize, bytes: &[u8]) {
+        let Some(p) = self
+            .conns
+            .get(idx)
+            .and_then(Option::as_ref)
+            .and_then(|c| c.partner)
+        else {
+            return;
+        };
+        let quiet = Tag {
+            job: None,
+            quiet: true,
+        };
+        if let Err(e) = self.queue_tagged(p, bytes.to_vec(), quiet) {
+            self.in_leg(p, |core| core.error(e));
+        }
+    }
+
+    fn deliver_here(&mut self, idx: usize, bytes: Vec<u8>) -> bool {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return false;
         };
@@ -382,7 +657,7 @@ impl Core {
 
     /// Reports what a framer handed on.
     fn frames_out(&mut self, idx: usize, peer: SocketAddr, batch: FrameBatch, closing: bool) {
-        let echo = self.spec.echo;
+        let echo = self.spec.echo && !self.is_relay();
         self.each_frame(peer, batch, closing, |core, b| {
             if echo {
                 core.queue_conn(idx, b.to_vec());
@@ -467,7 +742,7 @@ impl Core {
     /// One record from connection `idx`, echoed back if asked.
     fn record(&mut self, idx: usize, peer: SocketAddr, bytes: Vec<u8>) {
         self.check_replies(peer, &bytes);
-        let echo = self.spec.echo.then(|| bytes.clone());
+        let echo = (self.spec.echo && !self.is_relay()).then(|| bytes.clone());
         self.emit(Event::received(now(), peer, bytes));
         if let Some(b) = echo {
             self.queue_conn(idx, b);
@@ -476,6 +751,10 @@ impl Core {
 
     /// Hands on what connection `idx`'s framer still holds.
     fn flush_framer(&mut self, idx: usize) {
+        self.in_leg(idx, |core| core.flush_framer_here(idx));
+    }
+
+    fn flush_framer_here(&mut self, idx: usize) {
         let Some(Some(c)) = self.conns.get_mut(idx) else {
             return;
         };
@@ -528,22 +807,63 @@ impl Core {
     }
 
     fn remove_conn(&mut self, idx: usize, reason: CloseReason) {
+        let partner = self.in_leg(idx, |core| core.remove_conn_here(idx, reason.clone()));
+        if let Some(p) = partner {
+            self.unlink(p, idx, &reason);
+        }
+    }
+
+    /// Closes the other side of a link whose side `gone` has closed: with
+    /// a RST when that one was reset, else with a FIN.
+    fn unlink(&mut self, idx: usize, gone: usize, reason: &CloseReason) {
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        if c.partner != Some(gone) {
+            return;
+        }
+        c.partner = None;
+        if c.connecting.is_some() {
+            // Nobody is waiting for this connect any more.
+            self.discard_conn(idx);
+            return;
+        }
+        let failed = if matches!(reason, CloseReason::Reset | CloseReason::ResetByUser) {
+            SockRef::from(&c.stream)
+                .set_linger(Some(Duration::ZERO))
+                .err()
+                .map(|e| NetError::from_io(&e, Op::Send(c.peer)))
+        } else {
+            None
+        };
+        let own = if c.eof {
+            CloseReason::PeerClosed
+        } else {
+            CloseReason::LinkEnded
+        };
+        if let Some(e) = failed {
+            self.in_leg(idx, |core| core.error(e));
+        }
+        self.remove_conn(idx, own);
+    }
+
+    /// Closes connection `idx`; returns the other side of its link.
+    fn remove_conn_here(&mut self, idx: usize, reason: CloseReason) -> Option<usize> {
         if reason != CloseReason::ByUser && reason != CloseReason::BadFrame {
             self.drain_reads(idx);
         }
         // An unfinished frame is shown as such before the close.
         self.flush_framer(idx);
-        let Some(slot) = self.conns.get_mut(idx) else {
-            return;
-        };
-        let Some(mut c) = slot.take() else {
-            return;
-        };
+        let mut c = self.conns.get_mut(idx)?.take()?;
         let _ = self.poll.registry().deregister(&mut c.stream);
+        // (A link's other side is closed by the drop below: with a FIN, or
+        // a RST when the reset is being passed on.)
         if matches!(reason, CloseReason::ByUser | CloseReason::BadFrame) {
             let _ = c.stream.shutdown(std::net::Shutdown::Both);
         }
-        self.by_peer.remove(&c.peer);
+        if self.by_peer.get(&c.peer) == Some(&idx) {
+            self.by_peer.remove(&c.peer);
+        }
         self.free.push(idx);
         for o in &c.out {
             ledger_dropped(&mut self.ledger, o.tag, o.data.len() - o.off);
@@ -563,6 +883,7 @@ impl Core {
         if let Some(ends_with) = self.ends_with {
             self.finished = Some(ends_with(c.peer, reason));
         }
+        c.partner
     }
 
     /// Reads every readable connection up to READS_PER_ROUND times, while
@@ -574,20 +895,23 @@ impl Core {
             }
             let mut outcome = None;
             let mut got: Vec<(SocketAddr, Vec<u8>)> = Vec::new();
+            if !self.may_read(idx) {
+                continue;
+            }
+            let linked;
             {
                 let Some(Some(c)) = self.conns.get_mut(idx) else {
                     continue;
                 };
-                if !c.readable {
-                    continue;
-                }
+                linked = c.partner.is_some();
+                let key = capture_key(c);
                 for _ in 0..READS_PER_ROUND {
                     match c.stream.read(&mut self.buf) {
                         Ok(0) => {
                             outcome = Some(CloseReason::PeerClosed);
                             break;
                         }
-                        Ok(n) => got.push((c.peer, self.buf[..n].to_vec())),
+                        Ok(n) => got.push((key, self.buf[..n].to_vec())),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             c.readable = false;
                             break;
@@ -611,15 +935,38 @@ impl Core {
                     break;
                 }
             }
-            if let Some(reason) = outcome {
-                self.remove_conn(idx, reason);
+            match outcome {
+                // A link passes a close on, and keeps the other way open.
+                Some(CloseReason::PeerClosed) if linked => self.link_eof(idx),
+                Some(reason) => self.remove_conn(idx, reason),
+                None => {}
             }
         }
     }
 
     fn flush_conn(&mut self, idx: usize) {
+        self.in_leg(idx, |core| core.flush_conn_here(idx));
+    }
+
+    /// Whether what waits for connection `idx` is held back (a relay's
+    /// paused direction, or a connect not yet done).
+    fn held(&self, c: &Conn) -> bool {
+        c.connecting.is_some()
+            || (c.partner.is_some()
+                && if c.upstream {
+                    self.hold_to_target
+                } else {
+                    self.hold_to_client
+                })
+    }
+
+    fn flush_conn_here(&mut self, idx: usize) {
         let mut sent = Vec::new();
         let mut failed = None;
+        let held = matches!(self.conns.get(idx), Some(Some(c)) if self.held(c));
+        if held {
+            return;
+        }
         {
             let Some(Some(c)) = self.conns.get_mut(idx) else {
                 return;
@@ -673,7 +1020,10 @@ impl Core {
             shut = Some((c.peer, c.stream.shutdown(std::net::Shutdown::Write)));
         }
         match shut {
-            Some((peer, Ok(()))) => self.emit(Event::WriteShut { at: now(), peer }),
+            Some((peer, Ok(()))) => {
+                self.emit(Event::WriteShut { at: now(), peer });
+                self.finish_link(idx);
+            }
             Some((peer, Err(e))) => self.error(NetError::from_io(&e, Op::Send(peer))),
             None => {}
         }
@@ -814,6 +1164,22 @@ impl Core {
                     }
                 }
             }
+            Command::Hold { toward_target, on } => {
+                if toward_target {
+                    self.hold_to_target = on;
+                } else {
+                    self.hold_to_client = on;
+                }
+                if !on {
+                    for idx in 0..self.conns.len() {
+                        let side =
+                            matches!(&self.conns[idx], Some(c) if c.upstream == toward_target);
+                        if side {
+                            self.flush_conn(idx);
+                        }
+                    }
+                }
+            }
             Command::SetEcho(_)
             | Command::Close
             | Command::SetFraming(_)
@@ -845,7 +1211,12 @@ impl Core {
                 .conns
                 .iter()
                 .enumerate()
-                .filter_map(|(i, c)| c.as_ref().map(|_| i))
+                .filter_map(|(i, c)| c.as_ref().filter(|c| !c.upstream).map(|_| i))
+                .collect(),
+            Target::Upstream(clients) => self
+                .target_conns(clients)
+                .into_iter()
+                .filter_map(|i| self.conns.get(i)?.as_ref()?.partner)
                 .collect(),
             Target::Peers(p) => p
                 .iter()
@@ -857,7 +1228,7 @@ impl Core {
                 .enumerate()
                 .filter_map(|(i, c)| {
                     c.as_ref()
-                        .filter(|c| HostPort::from(c.peer) == *hp)
+                        .filter(|c| !c.upstream && HostPort::from(c.peer) == *hp)
                         .map(|_| i)
                 })
                 .collect(),
@@ -898,6 +1269,39 @@ pub(super) fn new_socket(addr: SocketAddr, ty: Type) -> io::Result<Socket> {
         let _ = sock.set_only_v6(false);
     }
     Ok(sock)
+}
+
+/// Whose file a connection's raw bytes go to in a per-peer capture: its
+/// peer's, or for a relay's target side, the target's.
+fn capture_key(c: &Conn) -> SocketAddr {
+    match (c.upstream, c.target) {
+        (true, Some(t)) => t,
+        _ => c.peer,
+    }
+}
+
+/// A socket connecting to `addr` without blocking (bound first to `local`
+/// when given); the caller registers it and learns the outcome when it
+/// turns writable.
+pub(super) fn connecting_stream(
+    addr: SocketAddr,
+    local: Option<SocketAddr>,
+) -> io::Result<TcpStream> {
+    let sock = new_socket(addr, Type::STREAM)?;
+    sock.set_nonblocking(true)?;
+    if let Some(local) = local {
+        #[cfg(unix)]
+        sock.set_reuse_address(true)?;
+        sock.bind(&local.into())?;
+    }
+    match sock.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(TcpStream::from_std(sock.into()))
 }
 
 /// A framer for `framing`, or none when each read is a record.

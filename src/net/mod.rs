@@ -8,6 +8,7 @@ mod conn;
 mod error;
 pub mod interfaces;
 mod jobs;
+mod relay;
 pub mod spec;
 mod tcp_client;
 mod tcp_server;
@@ -40,6 +41,9 @@ pub enum Target {
     Peers(Vec<SocketAddr>),
     /// A host and port, resolved by the worker (UDP remote).
     Host(HostPort),
+    /// A relay's target side: the connections toward the target of the
+    /// clients the inner target names.
+    Upstream(Box<Target>),
 }
 
 /// What the UI asks a worker to do.
@@ -76,6 +80,13 @@ pub enum Command {
     /// Answer matching frames: each rule with the index the UI knows it
     /// by; the first rule that matches a frame answers it.
     SetReplies(Vec<(usize, crate::codec::CompiledRule)>),
+    /// A relay holds what arrives for one direction (it is shown, and
+    /// waits in order) or lets it flow again: `toward_target` names the
+    /// direction client -> target, else target -> client.
+    Hold {
+        toward_target: bool,
+        on: bool,
+    },
     /// Close everything and end the worker.
     Close,
 }
@@ -167,6 +178,8 @@ pub enum CloseReason {
     /// A frame's header claimed more than the maximum, and closing was
     /// chosen for that.
     BadFrame,
+    /// The other side of a relay's link ended, so this one was closed too.
+    LinkEnded,
     /// Any other error.
     Error(NetError),
 }
@@ -183,6 +196,14 @@ pub enum Event {
         at: SystemTime,
         local: SocketAddr,
         peer: SocketAddr,
+    },
+    /// A relay's client `peer` is linked to the target, through a
+    /// connection of the relay's from `local`.
+    Linked {
+        at: SystemTime,
+        peer: SocketAddr,
+        local: SocketAddr,
+        target: SocketAddr,
     },
     /// A TCP server accepted a client.
     Accepted { at: SystemTime, peer: SocketAddr },
@@ -222,6 +243,9 @@ pub enum Event {
     /// The write side of a TCP connection is shut down (FIN sent); it
     /// still receives.
     WriteShut { at: SystemTime, peer: SocketAddr },
+    /// A relay's peer closed its sending side (a FIN came); the close is
+    /// passed on to the other side of the link, which may still answer.
+    ReadShut { at: SystemTime, peer: SocketAddr },
     /// A TCP connection ended.
     Disconnected {
         at: SystemTime,
@@ -267,6 +291,10 @@ pub enum Event {
         at: SystemTime,
         error: Option<NetError>,
     },
+    /// A relay's target side: the event happened on the connection toward
+    /// the target that serves a client (the inner event names the client
+    /// as its peer).
+    Target(Box<Event>),
 }
 
 impl Event {
@@ -297,6 +325,7 @@ impl Event {
         match self {
             Event::Received { bytes, .. } => inflight_cost(bytes),
             Event::Frames { spans, .. } => spans.iter().map(|r| r.len() + RECORD_COST).sum(),
+            Event::Target(inner) => inner.inflight_cost(),
             _ => 0,
         }
     }
@@ -309,6 +338,7 @@ impl Event {
                 .iter()
                 .map(|r| data.get(r.clone()).unwrap_or_default())
                 .collect(),
+            Event::Target(inner) => inner.records(),
             _ => Vec::new(),
         }
     }

@@ -1,6 +1,7 @@
 //! Addresses and session specifications, and their stable text syntax
-//! (`tcp-server:HOST:PORT`, `tcp-client:HOST:PORT`,
-//! `udp:HOST:PORT[,remote=HOST:PORT]`, IPv6 hosts in brackets).
+//! (`tcp-server:HOST:PORT`, `tcp-client:HOST:PORT[,from=IP:PORT]`,
+//! `udp:HOST:PORT[,remote=HOST:PORT]`, `relay:HOST:PORT,to=HOST:PORT`,
+//! IPv6 hosts in brackets).
 
 use crate::codec::Framing;
 use serde::{Deserialize, Serialize};
@@ -15,10 +16,18 @@ pub enum Protocol {
     #[default]
     TcpClient,
     Udp,
+    /// Listens, and links each client to a connection of its own to a
+    /// target, forwarding both ways (a man in the middle).
+    Relay,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 3] = [Protocol::TcpServer, Protocol::TcpClient, Protocol::Udp];
+    pub const ALL: [Protocol; 4] = [
+        Protocol::TcpServer,
+        Protocol::TcpClient,
+        Protocol::Udp,
+        Protocol::Relay,
+    ];
 
     /// The keyword used in `--open` specs.
     pub fn keyword(self) -> &'static str {
@@ -26,6 +35,7 @@ impl Protocol {
             Protocol::TcpServer => "tcp-server",
             Protocol::TcpClient => "tcp-client",
             Protocol::Udp => "udp",
+            Protocol::Relay => "relay",
         }
     }
 }
@@ -88,6 +98,9 @@ pub enum SpecError {
     UnknownOption(String),
     RemoteNotAllowed,
     FromNotAllowed,
+    ToNotAllowed,
+    /// A relay without its target (`to=HOST:PORT`).
+    NoTarget,
 }
 
 impl fmt::Display for SpecError {
@@ -102,13 +115,16 @@ impl fmt::Display for SpecError {
             SpecError::BadIp(s) => write!(f, "'{s}' is not a local IP address"),
             SpecError::UnknownProtocol(s) => write!(
                 f,
-                "unknown protocol '{s}' (use tcp-server, tcp-client or udp)"
+                "unknown protocol '{s}' (use tcp-server, tcp-client, udp or relay)"
             ),
-            SpecError::UnknownOption(s) => {
-                write!(f, "unknown option '{s}' (only remote=HOST:PORT)")
-            }
+            SpecError::UnknownOption(s) => write!(
+                f,
+                "unknown option '{s}' (remote=HOST:PORT for udp, from=IP:PORT for tcp-client, to=HOST:PORT for relay)"
+            ),
             SpecError::RemoteNotAllowed => write!(f, "remote= is only for udp"),
             SpecError::FromNotAllowed => write!(f, "from= is only for tcp-client"),
+            SpecError::ToNotAllowed => write!(f, "to= is only for relay"),
+            SpecError::NoTarget => write!(f, "a relay needs its target: to=HOST:PORT"),
         }
     }
 }
@@ -228,6 +244,15 @@ impl OpenSpec {
         }
     }
 
+    /// A relay listening at `local`, linking each client to `target`.
+    pub fn relay(local: SocketAddr, target: HostPort) -> Self {
+        Self {
+            protocol: Protocol::Relay,
+            remote: Some(target),
+            ..Self::tcp_server(local)
+        }
+    }
+
     /// Parses the `--open` syntax.
     pub fn parse(spec: &str) -> Result<OpenSpec, SpecError> {
         let (proto, rest) = spec
@@ -257,6 +282,12 @@ impl OpenSpec {
                     }
                     remote = Some(parse_host_port(v)?);
                 }
+                Some((k, v)) if k.trim() == "to" => {
+                    if protocol != Protocol::Relay {
+                        return Err(SpecError::ToNotAllowed);
+                    }
+                    remote = Some(parse_host_port(v)?);
+                }
                 _ => return Err(SpecError::UnknownOption(opt.to_string())),
             }
         }
@@ -269,13 +300,13 @@ impl OpenSpec {
                 }
                 Ok(spec)
             }
-            Protocol::TcpServer | Protocol::Udp => {
+            Protocol::TcpServer | Protocol::Udp | Protocol::Relay => {
                 let ip = hp.ip().ok_or_else(|| SpecError::BadIp(hp.host.clone()))?;
                 let local = SocketAddr::new(ip, hp.port);
-                Ok(if protocol == Protocol::Udp {
-                    OpenSpec::udp(local, remote)
-                } else {
-                    OpenSpec::tcp_server(local)
+                Ok(match protocol {
+                    Protocol::Udp => OpenSpec::udp(local, remote),
+                    Protocol::Relay => OpenSpec::relay(local, remote.ok_or(SpecError::NoTarget)?),
+                    _ => OpenSpec::tcp_server(local),
                 })
             }
         }
@@ -296,6 +327,13 @@ impl fmt::Display for OpenSpec {
                 Ok(())
             }
             Protocol::TcpServer => write!(f, "tcp-server:{}", self.local),
+            Protocol::Relay => {
+                write!(f, "relay:{}", self.local)?;
+                match &self.remote {
+                    Some(r) => write!(f, ",to={r}"),
+                    None => write!(f, ",to=?"),
+                }
+            }
             Protocol::Udp => {
                 write!(f, "udp:{}", self.local)?;
                 if let Some(r) = &self.remote {
@@ -343,6 +381,8 @@ mod tests {
             "udp:127.0.0.1:0,remote=[::1]:7",
             "tcp-client:127.0.0.1:80,from=127.0.0.1:5000",
             "tcp-client:[::1]:80,from=0.0.0.0:5000",
+            "relay:127.0.0.1:9000,to=127.0.0.1:9001",
+            "relay:[::]:9000,to=example.com:80",
         ] {
             let spec = OpenSpec::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(spec.to_string(), s);
@@ -364,6 +404,10 @@ mod tests {
             "udp:1.2.3.4:5,from=1.2.3.4:6",
             "tcp-client:1.2.3.4:5,from=localhost:6",
             "udp:1.2.3.4:5,foo=1",
+            "relay:1.2.3.4:5",
+            "relay:localhost:5,to=1.2.3.4:6",
+            "tcp-server:1.2.3.4:5,to=1.2.3.4:6",
+            "relay:1.2.3.4:5,remote=1.2.3.4:6",
             "udp:1.2.3.4:99999",
             "",
         ] {

@@ -1,12 +1,11 @@
 //! A TCP client: resolve, try each address in turn, then one connection in
 //! the shared table; the session ends with it.
 
-use super::conn::{Core, Resolved, new_socket, now, spawn_resolver};
+use super::conn::{Core, Resolved, connecting_stream, now, spawn_resolver};
 use super::worker::Kind;
 use super::{CloseReason, Command, Detail, Event, NetError, NetErrorKind, Op};
 use mio::net::TcpStream;
 use mio::{Interest, Token};
-use socket2::Type;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -44,6 +43,7 @@ fn session_end(peer: SocketAddr, reason: CloseReason) -> Option<NetError> {
         CloseReason::PeerClosed
         | CloseReason::ByUser
         | CloseReason::ResetByUser
+        | CloseReason::LinkEnded
         | CloseReason::BadFrame => None,
     }
 }
@@ -279,11 +279,9 @@ impl TcpClient {
 /// A socket connecting to `addr` without blocking, bound to the session's
 /// local address when the user gave one, and registered for the result.
 fn start_connect(core: &Core, addr: SocketAddr) -> io::Result<TcpStream> {
-    let sock = new_socket(addr, Type::STREAM)?;
-    sock.set_nonblocking(true)?;
     let local = core.spec.local;
-    if local.port() != 0 || !local.ip().is_unspecified() {
-        let bind = match (local.ip(), addr) {
+    let bind =
+        (local.port() != 0 || !local.ip().is_unspecified()).then(|| match (local.ip(), addr) {
             (IpAddr::V4(ip), SocketAddr::V6(_)) if ip.is_unspecified() => {
                 SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), local.port())
             }
@@ -291,19 +289,8 @@ fn start_connect(core: &Core, addr: SocketAddr) -> io::Result<TcpStream> {
                 SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), local.port())
             }
             _ => local,
-        };
-        #[cfg(unix)]
-        sock.set_reuse_address(true)?;
-        sock.bind(&bind.into())?;
-    }
-    match sock.connect(&addr.into()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-        #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(e),
-    }
-    let mut stream = TcpStream::from_std(sock.into());
+        });
+    let mut stream = connecting_stream(addr, bind)?;
     core.poll.registry().register(
         &mut stream,
         CONNECTING,

@@ -65,9 +65,7 @@ impl Kind for TcpServer {
     }
 
     fn do_work(&mut self, core: &mut Core) {
-        if self.accept_pending && self.accept_retry.is_none_or(|t| Instant::now() >= t) {
-            self.accept(core);
-        }
+        self.accept_due(core, |_, _| {});
     }
 
     fn timeout(&self) -> Option<Duration> {
@@ -80,8 +78,16 @@ impl Kind for TcpServer {
 }
 
 impl TcpServer {
+    /// Accepts when clients wait, handing each new connection's slot to
+    /// `on_new`.
+    pub(super) fn accept_due(&mut self, core: &mut Core, on_new: impl FnMut(&mut Core, usize)) {
+        if self.accept_pending && self.accept_retry.is_none_or(|t| Instant::now() >= t) {
+            self.accept(core, on_new);
+        }
+    }
+
     /// Accepts until WouldBlock: the listener is edge-triggered.
-    fn accept(&mut self, core: &mut Core) {
+    fn accept(&mut self, core: &mut Core, mut on_new: impl FnMut(&mut Core, usize)) {
         self.accept_retry = None;
         loop {
             let Some(l) = &self.listener else {
@@ -92,8 +98,9 @@ impl TcpServer {
                 Ok((stream, peer)) => {
                     let peer = canonical(peer);
                     let _ = stream.set_nodelay(true);
-                    if core.add_conn(stream, peer).is_some() {
+                    if let Some(idx) = core.add_conn(stream, peer) {
                         core.emit(Event::Accepted { at: now(), peer });
+                        on_new(core, idx);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

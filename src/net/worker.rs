@@ -3,6 +3,7 @@
 
 use super::conn::{Core, FIRST_CONN};
 use super::jobs::{Jobs, Tag};
+use super::relay::Relay;
 use super::tcp_client::TcpClient;
 use super::tcp_server::TcpServer;
 use super::udp::Udp;
@@ -90,6 +91,7 @@ impl Worker {
             Protocol::TcpServer => self.serve(TcpServer::default()),
             Protocol::TcpClient => self.serve(TcpClient::new()),
             Protocol::Udp => self.serve(Udp::default()),
+            Protocol::Relay => self.serve(Relay::default()),
         }
     }
 
@@ -122,6 +124,7 @@ impl Worker {
             Command::SetFraming(f) => core.set_framing(f),
             Command::Capture(c) => core.set_capture(c),
             Command::SetReplies(r) => core.replies = r,
+            cmd @ Command::Hold { .. } => core.conns_command(cmd),
             other => return Some(other),
         }
         None

@@ -56,11 +56,15 @@ fn rfc3339(t: SystemTime) -> String {
     dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
+/// A data record's direction and bytes; a relay's target side is
+/// `rx-target` (from the target, for the peer's link) or `tx-target`.
 fn data(rec: &Record) -> Option<(&'static str, &[u8])> {
-    match &rec.body {
-        Body::Rx(b) => Some(("rx", b)),
-        Body::Tx(b) => Some(("tx", b)),
-        Body::Note(_) => None,
+    match (&rec.body, rec.target) {
+        (Body::Rx(b), false) => Some(("rx", b)),
+        (Body::Tx(b), false) => Some(("tx", b)),
+        (Body::Rx(b), true) => Some(("rx-target", b)),
+        (Body::Tx(b), true) => Some(("tx-target", b)),
+        (Body::Note(_), _) => None,
     }
 }
 
@@ -131,7 +135,10 @@ const SEGMENT: usize = 65_000;
 
 /// Data records as pcapng: each wrapped in Ethernet, IPv4 or IPv6, and TCP
 /// (with sequence numbers that follow the stream in each direction) or
-/// UDP, between the peer and `local`. Returns the packets written.
+/// UDP, between the peer and `local`. Returns the packets written. For a
+/// relay, it is each client's conversation: what the client sent, and what
+/// reached it (from the target, or added by the user); bytes the user
+/// added toward the target are not part of it.
 pub fn write_pcapng(
     records: &[Record],
     local: Option<SocketAddr>,
@@ -159,6 +166,9 @@ pub fn write_pcapng(
         let (Some((dir, bytes)), Some(peer)) = (data(rec), rec.peer) else {
             continue;
         };
+        if dir == "tx-target" {
+            continue;
+        }
         let local = same_family(local, peer);
         let (src, dst) = if dir == "rx" {
             (peer, local)
@@ -251,6 +261,7 @@ mod tests {
             body,
             lead_in: LeadIn::default(),
             shape: TextShape::default(),
+            target: false,
         }
     }
 

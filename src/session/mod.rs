@@ -66,6 +66,9 @@ pub struct SessionSettings {
     /// The checksum covers the payload from this byte on.
     pub checksum_from: u32,
     pub send_to_all: bool,
+    /// A relay's send box sends toward the target (as the clients), else
+    /// toward the clients (as the target).
+    pub relay_to_target: bool,
     /// Everything received goes straight back to its sender.
     pub echo: bool,
     pub log_cap_mib: u32,
@@ -141,6 +144,7 @@ impl Default for SessionSettings {
             checksum: Checksum::None,
             checksum_from: 0,
             send_to_all: true,
+            relay_to_target: false,
             echo: false,
             log_cap_mib: (crate::log::DEFAULT_CAP_BYTES >> 20) as u32,
             tools: SendTools::default(),
@@ -175,7 +179,7 @@ impl SessionSettings {
                     p => p.to_string(),
                 };
             }
-            Protocol::TcpServer | Protocol::Udp => {
+            Protocol::TcpServer | Protocol::Udp | Protocol::Relay => {
                 self.local_ip = spec.local.ip().to_string();
                 self.local_port = spec.local.port().to_string();
                 match &spec.remote {
@@ -212,7 +216,9 @@ impl SessionSettings {
             && match self.protocol {
                 Protocol::TcpClient => remote(self) == remote(other),
                 Protocol::TcpServer => local(self) == local(other),
-                Protocol::Udp => local(self) == local(other) && remote(self) == remote(other),
+                Protocol::Udp | Protocol::Relay => {
+                    local(self) == local(other) && remote(self) == remote(other)
+                }
             }
     }
 
@@ -272,6 +278,8 @@ pub enum SessionAction {
     ShutdownWrite(Vec<SocketAddr>),
     /// Reset these connections (RST).
     Reset(Vec<SocketAddr>),
+    /// A relay's hold switches changed.
+    Hold,
     ClearLog,
     CopyLog,
     ResetCounters,
@@ -345,8 +353,16 @@ pub struct Session {
     pub(crate) clients: PeerList,
     pub(crate) udp_peers: PeerList,
     pub(crate) counters: Counters,
-    /// The tail of the last read from each TCP connection (see [`LeadIn`]).
-    tails: HashMap<SocketAddr, LeadIn>,
+    /// The tail of the last read from each TCP connection (see [`LeadIn`]),
+    /// by peer and side (a relay's target side has its own stream).
+    tails: HashMap<(SocketAddr, bool), LeadIn>,
+    /// The event applied now is about a relay's target side.
+    target_side: bool,
+    /// A relay holds what goes toward the target, and toward the clients.
+    pub(crate) hold_to_target: bool,
+    pub(crate) hold_to_client: bool,
+    /// A relay's target, as its links reached it.
+    pub(crate) relay_target: Option<SocketAddr>,
     pub(crate) log: LogStore,
     pub(crate) index: LineIndex,
     pub send_text: String,
@@ -417,6 +433,10 @@ impl Session {
             udp_peers: PeerList::default(),
             counters: Counters::default(),
             tails: HashMap::new(),
+            target_side: false,
+            hold_to_target: false,
+            hold_to_client: false,
+            relay_target: None,
             log: LogStore::new(cap),
             index: LineIndex::default(),
             send_text: String::new(),
@@ -541,6 +561,7 @@ impl Session {
         };
         Ok(match s.protocol {
             Protocol::TcpServer => OpenSpec::tcp_server(local()?),
+            Protocol::Relay => OpenSpec::relay(local()?, remote()?),
             Protocol::TcpClient => {
                 let mut spec = OpenSpec::tcp_client(remote()?);
                 if !s.source_port.trim().is_empty() {
@@ -610,6 +631,13 @@ impl Session {
             SessionAction::Disconnect(peers) => {
                 if let Some(s) = &self.net {
                     s.command(Command::Disconnect(peers));
+                }
+            }
+            SessionAction::Hold => {
+                if let Some(s) = &self.net {
+                    for cmd in self.hold_commands() {
+                        s.command(cmd);
+                    }
                 }
             }
             SessionAction::ClearLog => self.log.clear(),
@@ -703,13 +731,17 @@ impl Session {
         self.udp_peers.clear();
         self.local = None;
         self.peer = None;
+        self.relay_target = None;
         let protocol = spec.protocol;
         let replies = self.compiled_replies();
-        let setup = if replies.is_empty() {
+        let mut setup = if replies.is_empty() {
             Vec::new()
         } else {
             vec![Command::SetReplies(replies)]
         };
+        if protocol == Protocol::Relay {
+            setup.extend(self.hold_commands());
+        }
         match NetSession::open_with(spec, setup, self.wake.clone()) {
             Ok(s) => {
                 self.net = Some(s);
@@ -721,6 +753,20 @@ impl Session {
                 self.note(SystemTime::now(), None, Note::Error(e));
             }
         }
+    }
+
+    /// What the relay's hold switches say, as commands.
+    fn hold_commands(&self) -> Vec<Command> {
+        vec![
+            Command::Hold {
+                toward_target: true,
+                on: self.hold_to_target,
+            },
+            Command::Hold {
+                toward_target: false,
+                on: self.hold_to_client,
+            },
+        ]
     }
 
     /// Waits up to `timeout` for the worker's first word (bound, or why
@@ -833,16 +879,23 @@ impl Session {
     fn send_target(&self, tr: &Tr) -> Result<Target, String> {
         match self.protocol() {
             Protocol::TcpClient => Ok(Target::All),
-            Protocol::TcpServer => {
-                if self.settings.send_to_all {
-                    Ok(Target::All)
+            Protocol::TcpServer | Protocol::Relay => {
+                let clients = if self.settings.send_to_all {
+                    Target::All
                 } else {
                     let sel = self.clients.selected();
                     if sel.is_empty() {
                         return Err(tr.no_client_selected.to_string());
                     }
-                    Ok(Target::Peers(sel))
-                }
+                    Target::Peers(sel)
+                };
+                Ok(
+                    if self.protocol() == Protocol::Relay && self.settings.relay_to_target {
+                        Target::Upstream(Box::new(clients))
+                    } else {
+                        clients
+                    },
+                )
             }
             Protocol::Udp => {
                 let host = net::spec::parse_host(&self.settings.remote_host);
@@ -1203,22 +1256,28 @@ impl Session {
         self.counters.rx_bytes += bytes;
         self.counters.rx_packets += count;
         let udp = self.running == Some(Protocol::Udp);
+        let key = (peer, self.target_side);
         if udp {
             if self.udp_peers.get_mut(&peer).is_none() && self.udp_peers.len() >= MAX_UDP_PEERS {
                 self.udp_peers.drop_oldest();
             }
             self.udp_peers.add(peer, at).rx_bytes += bytes;
         } else if let Some(c) = self.clients.get_mut(&peer) {
-            c.rx_bytes += bytes;
+            // What a relay's target sent went to this client.
+            if self.target_side {
+                c.tx_bytes += bytes;
+            } else {
+                c.rx_bytes += bytes;
+            }
         }
         if self.settings.count_only {
-            self.tails.remove(&peer);
+            self.tails.remove(&key);
             return;
         }
         let mut lead_in = if udp {
             LeadIn::default()
         } else {
-            self.tails.get(&peer).copied().unwrap_or_default()
+            self.tails.get(&key).copied().unwrap_or_default()
         };
         for (payload, shape) in records {
             let next = if udp {
@@ -1231,7 +1290,7 @@ impl Session {
             lead_in = next;
         }
         if !udp {
-            self.tails.insert(peer, lead_in);
+            self.tails.insert(key, lead_in);
         }
         self.mark_unread();
     }
@@ -1239,6 +1298,43 @@ impl Session {
     /// Applies one worker event to the state and the log.
     pub fn apply(&mut self, ev: Event) {
         match ev {
+            Event::Target(inner) => {
+                self.target_side = true;
+                self.log.set_target_side(true);
+                match *inner {
+                    // The client stays; only its link's other side went.
+                    Event::Disconnected { at, peer, reason } => {
+                        self.tails.remove(&(peer, true));
+                        self.note(at, Some(peer), Note::Disconnected { peer, reason });
+                    }
+                    Event::Sent { at, peer, bytes } => {
+                        self.counters.tx_bytes += bytes.len() as u64;
+                        self.counters.tx_packets += 1;
+                        self.log.push(at, Some(peer), Body::Tx(bytes));
+                        self.mark_unread();
+                    }
+                    ev => self.apply(ev),
+                }
+                self.log.set_target_side(false);
+                self.target_side = false;
+            }
+            Event::Linked {
+                at,
+                peer,
+                local,
+                target,
+            } => {
+                self.relay_target = Some(target);
+                self.note(
+                    at,
+                    Some(peer),
+                    Note::Linked {
+                        peer,
+                        local,
+                        target,
+                    },
+                );
+            }
             Event::Opened { at, local } => {
                 self.phase = Phase::Open;
                 self.local = Some(local);
@@ -1300,12 +1396,15 @@ impl Session {
                 self.log.push(at, Some(peer), Body::Tx(bytes));
                 self.mark_unread();
             }
+            Event::ReadShut { at, peer } => {
+                self.note(at, Some(peer), Note::ReadShut { peer });
+            }
             Event::WriteShut { at, peer } => {
                 self.note(at, Some(peer), Note::WriteShut { peer });
             }
             Event::Disconnected { at, peer, reason } => {
                 self.clients.remove(&peer);
-                self.tails.remove(&peer);
+                self.tails.remove(&(peer, false));
                 self.note(at, Some(peer), Note::Disconnected { peer, reason });
             }
             Event::JobProgress {

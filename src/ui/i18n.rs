@@ -40,6 +40,17 @@ pub struct Tr {
     pub net_settings: &'static str,
     pub protocol: &'static str,
     pub tcp_server: &'static str,
+    pub relay: &'static str,
+    pub relay_target: &'static str,
+    pub target_host: &'static str,
+    pub target_port: &'static str,
+    pub relay_send_toward: &'static str,
+    pub relay_toward_clients: &'static str,
+    pub relay_toward_target: &'static str,
+    pub relay_hold_to_target: &'static str,
+    pub relay_hold_to_client: &'static str,
+    pub relay_hold_hint: &'static str,
+    pub target_side: &'static str,
     pub tcp_client: &'static str,
     pub udp: &'static str,
     pub local_addr: &'static str,
@@ -249,6 +260,17 @@ pub static EN: Tr = Tr {
     net_settings: "Network settings",
     protocol: "Protocol",
     tcp_server: "TCP Server",
+    relay: "TCP Relay",
+    relay_target: "Target",
+    target_host: "Target host",
+    target_port: "Target port",
+    relay_send_toward: "Send toward",
+    relay_toward_clients: "Clients (as the target)",
+    relay_toward_target: "Target (as the client)",
+    relay_hold_to_target: "Hold client → target",
+    relay_hold_to_client: "Hold target → client",
+    relay_hold_hint: "Held bytes are shown and wait, in order, until released",
+    target_side: "target side",
     tcp_client: "TCP Client",
     udp: "UDP",
     local_addr: "Local address",
@@ -458,6 +480,17 @@ pub static ZH: Tr = Tr {
     net_settings: "网络设置",
     protocol: "协议类型",
     tcp_server: "TCP 服务器",
+    relay: "TCP 中继",
+    relay_target: "目标",
+    target_host: "目标主机",
+    target_port: "目标端口",
+    relay_send_toward: "发送方向",
+    relay_toward_clients: "客户端（以目标身份）",
+    relay_toward_target: "目标（以客户端身份）",
+    relay_hold_to_target: "暂停 客户端 → 目标",
+    relay_hold_to_client: "暂停 目标 → 客户端",
+    relay_hold_hint: "暂停时数据照常显示，按顺序等待，恢复后转发",
+    target_side: "目标侧",
     tcp_client: "TCP 客户端",
     udp: "UDP",
     local_addr: "本地主机地址",
@@ -669,6 +702,7 @@ impl Tr {
             Protocol::TcpServer => self.tcp_server,
             Protocol::TcpClient => self.tcp_client,
             Protocol::Udp => self.udp,
+            Protocol::Relay => self.relay,
         }
     }
 
@@ -826,6 +860,15 @@ impl Tr {
             CloseReason::ByUser => "disconnected by you".into(),
             CloseReason::BadFrame if zh => "帧长度超出上限，已断开".into(),
             CloseReason::BadFrame => "closed: a frame longer than the maximum".into(),
+            CloseReason::LinkEnded if zh => "中继另一侧已结束，随之关闭".into(),
+            CloseReason::LinkEnded => "closed: the other side of the link ended".into(),
+            // A relay's target that could not be reached: say which.
+            CloseReason::Error(e) if matches!(e.op, crate::net::Op::Connect(_)) => format!(
+                "{} ({}: {})",
+                self.error_kind(e.kind),
+                self.op(&e.op),
+                self.detail(&e.detail)
+            ),
             CloseReason::Error(e) => {
                 format!("{} ({})", self.error_kind(e.kind), self.detail(&e.detail))
             }
@@ -869,6 +912,48 @@ impl Tr {
             format!("客户端已连接：{peer}")
         } else {
             format!("Client connected: {peer}")
+        }
+    }
+
+    pub fn note_linked(&self, peer: &str, target: &str, local: &str) -> String {
+        if self.is_zh() {
+            format!("{peer} 已接通目标 {target}（本地 {local}）")
+        } else {
+            format!("{peer} linked to target {target} (from {local})")
+        }
+    }
+
+    /// The header of a relay's record from the target toward `peer`.
+    pub fn from_target(&self, peer: &str) -> String {
+        if self.is_zh() {
+            format!("目标 → {peer}")
+        } else {
+            format!("target → {peer}")
+        }
+    }
+
+    /// The header of bytes the user sent toward the target for `peer`.
+    pub fn to_target(&self, peer: &str) -> String {
+        if self.is_zh() {
+            format!("目标（代 {peer}）")
+        } else {
+            format!("target (as {peer})")
+        }
+    }
+
+    pub fn note_read_shut(&self, peer: &str) -> String {
+        if self.is_zh() {
+            format!("{peer} 关闭了发送方向（收到 FIN），已转给另一侧")
+        } else {
+            format!("{peer} closed its side (FIN received); passed on")
+        }
+    }
+
+    pub fn note_target_read_shut(&self, peer: &str) -> String {
+        if self.is_zh() {
+            format!("目标关闭了发往 {peer} 的方向（收到 FIN），已转给 {peer}")
+        } else {
+            format!("The target closed its side toward {peer} (FIN received); passed on")
         }
     }
 

@@ -52,6 +52,26 @@ fn stamp_of(app: &Session, ri: usize) -> String {
 fn header(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
     let peer = rec.peer.map(|p| p.to_string()).unwrap_or_default();
     match &rec.body {
+        // A relay's target side: from the target toward a client, or
+        // sent by the user toward the target in a client's name.
+        Body::Rx(b) if rec.target => (
+            format!(
+                "[{time}] {} ← {}  ({})",
+                tr.rx,
+                tr.from_target(&peer),
+                human_bytes(b.len() as u64)
+            ),
+            Tone::Tx,
+        ),
+        Body::Tx(b) if rec.target => (
+            format!(
+                "[{time}] {} → {}  ({})",
+                tr.tx,
+                tr.to_target(&peer),
+                human_bytes(b.len() as u64)
+            ),
+            Tone::Tx,
+        ),
         Body::Rx(b) => (
             format!(
                 "[{time}] {} ← {peer}  ({})",
@@ -68,6 +88,14 @@ fn header(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
             ),
             Tone::Tx,
         ),
+        Body::Note(Note::ReadShut { peer }) if rec.target => (
+            format!("[{time}] {}", tr.note_target_read_shut(&peer.to_string())),
+            Tone::Info,
+        ),
+        Body::Note(n) if rec.target => {
+            let (msg, tone) = note_text(tr, n);
+            (format!("[{time}] [{}] {msg}", tr.target_side), tone)
+        }
         Body::Note(n) => {
             let (msg, tone) = note_text(tr, n);
             (format!("[{time}] {msg}"), tone)
@@ -85,10 +113,19 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             Tone::Info,
         ),
         Note::Accepted { peer } => (tr.note_accepted(&peer.to_string()), Tone::Info),
+        Note::Linked {
+            peer,
+            local,
+            target,
+        } => (
+            tr.note_linked(&peer.to_string(), &target.to_string(), &local.to_string()),
+            Tone::Info,
+        ),
         Note::Disconnected { peer, reason } => (
             tr.note_disconnected(&peer.to_string(), &tr.close_reason(reason)),
             Tone::Info,
         ),
+        Note::ReadShut { peer } => (tr.note_read_shut(&peer.to_string()), Tone::Info),
         Note::WriteShut { peer } => (tr.note_write_shut(&peer.to_string()), Tone::Info),
         Note::Error(e) => (tr.net_error(e), Tone::Error),
         Note::Closed { error: None } => (tr.session_closed.to_string(), Tone::Info),
@@ -172,7 +209,9 @@ fn data_header_max_cols(rec: &Record) -> usize {
         Some(std::net::SocketAddr::V4(_)) => 21,
         _ => 56,
     };
-    24 + peer + 14
+    // "target → " or "target (as …)", in either language.
+    let side = if rec.target { 16 } else { 0 };
+    24 + peer + side + 14
 }
 
 /// The whole log as plain text, as shown (for Copy log).
@@ -532,7 +571,9 @@ fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         shown(ui, &mut f.hide_tx, tr.tx);
         shown(ui, &mut f.hide_events, tr.events);
         let peers: Vec<std::net::SocketAddr> = match app.protocol() {
-            Protocol::TcpServer => app.clients.items().iter().map(|p| p.addr).collect(),
+            Protocol::TcpServer | Protocol::Relay => {
+                app.clients.items().iter().map(|p| p.addr).collect()
+            }
             Protocol::Udp => app.udp_peers.items().iter().map(|p| p.addr).collect(),
             Protocol::TcpClient => Vec::new(),
         };

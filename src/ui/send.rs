@@ -104,7 +104,21 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         if app.settings.send_encoding != send_enc_before && !app.settings.replies.is_empty() {
             cx.act(id, SessionAction::SetReplies);
         }
-        if app.protocol() == Protocol::TcpServer {
+        if app.protocol() == Protocol::Relay {
+            ui.separator();
+            ui.label(tr.relay_send_toward);
+            ui.radio_value(
+                &mut app.settings.relay_to_target,
+                false,
+                tr.relay_toward_clients,
+            );
+            ui.radio_value(
+                &mut app.settings.relay_to_target,
+                true,
+                tr.relay_toward_target,
+            );
+        }
+        if matches!(app.protocol(), Protocol::TcpServer | Protocol::Relay) {
             ui.separator();
             ui.label(tr.send_to);
             ui.radio_value(&mut app.settings.send_to_all, true, tr.all_clients);

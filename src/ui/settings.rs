@@ -63,13 +63,23 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
 
     if app.settings.protocol != Protocol::TcpServer {
         // The UDP remote stays editable while open: it is where Send goes.
+        let relay = app.settings.protocol == Protocol::Relay;
         ui.add_enabled_ui(!active || app.settings.protocol == Protocol::Udp, |ui| {
-            let label = ui.label(tr.remote_host);
+            // A relay's remote is the target each client is linked to.
+            let label = ui.label(if relay {
+                tr.target_host
+            } else {
+                tr.remote_host
+            });
             ui.add(
                 TextEdit::singleline(&mut app.settings.remote_host).desired_width(f32::INFINITY),
             )
             .labelled_by(label.id);
-            let label = ui.label(tr.remote_port);
+            let label = ui.label(if relay {
+                tr.target_port
+            } else {
+                tr.remote_port
+            });
             ui.add(
                 TextEdit::singleline(&mut app.settings.remote_port).desired_width(f32::INFINITY),
             )
@@ -125,6 +135,16 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 cx.act(id, SessionAction::Reset(vec![peer]));
             }
         });
+    }
+    if app.settings.protocol == Protocol::Relay {
+        // Either direction can be held: what arrives is shown and waits.
+        let a = ui.checkbox(&mut app.hold_to_target, tr.relay_hold_to_target);
+        let b = ui.checkbox(&mut app.hold_to_client, tr.relay_hold_to_client);
+        if a.on_hover_text(tr.relay_hold_hint).changed()
+            || b.on_hover_text(tr.relay_hold_hint).changed()
+        {
+            cx.act(id, SessionAction::Hold);
+        }
     }
     let err_color = ui.visuals().error_fg_color;
     if let Some(e) = &app.form_error {

@@ -26,7 +26,7 @@ pub fn state_text(s: &Session, tr: &Tr) -> String {
         Phase::Connecting(a) => format!("{} {a}", tr.state_connecting),
         Phase::Open => {
             let mut text = match s.protocol() {
-                Protocol::TcpServer => tr.state_listening,
+                Protocol::TcpServer | Protocol::Relay => tr.state_listening,
                 Protocol::TcpClient => tr.state_connected,
                 Protocol::Udp => tr.state_bound,
             }

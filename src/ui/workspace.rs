@@ -52,6 +52,13 @@ pub fn automatic_title(s: &Session, tr: &Tr) -> String {
                 .map_or_else(form_local, |a| a.to_string());
             format!("{kind} {at}")
         }
+        Protocol::Relay => {
+            let at = s
+                .local_addr()
+                .filter(|_| s.is_active())
+                .map_or_else(form_local, |a| a.to_string());
+            format!("{kind} {at} ⇄ {}", form_remote())
+        }
     }
 }
 

@@ -364,6 +364,15 @@ pub fn click_checkbox(h: &mut Harness<'static, App>, label: &str) {
     h.step();
 }
 
+/// Picks the radio button named `label`, scrolled into view first.
+pub fn click_radio(h: &mut Harness<'static, App>, label: &str) {
+    h.get_by_role_and_label(Role::RadioButton, label)
+        .scroll_to_me();
+    settle(h);
+    h.get_by_role_and_label(Role::RadioButton, label).click();
+    h.step();
+}
+
 /// A fresh path in a folder of its own for this test process and name.
 pub fn temp_path(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("netpal-test-{}-{name}", std::process::id()));

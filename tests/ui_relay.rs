@@ -1,0 +1,121 @@
+//! The TCP relay in the real app, by clicking: a client and a target on
+//! 127.0.0.1 talk through it; both directions are logged; the send box adds
+//! bytes toward either side; a direction can be held and released; a target
+//! that is down closes the client and the log says why.
+
+mod common;
+
+use common::*;
+use egui_kittest::kittest::Queryable;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Instant;
+
+/// Opens a relay on 127.0.0.1 (a port of the system's choosing) toward
+/// 127.0.0.1:`target`; returns the port it listens on.
+fn open_relay(h: &mut egui_kittest::Harness<'static, netpal::App>, target: u16) -> u16 {
+    choose(h, "Protocol", "TCP Relay");
+    set_field(h, "Target host", "127.0.0.1");
+    set_field(h, "Target port", &target.to_string());
+    open_local(h, "TCP Relay", "0");
+    wait_for_text(h, "Bound to:");
+    shown_port(h, "Bound to:")
+}
+
+/// A relay with one client linked to a target: the client, the target's
+/// end of the link, and the client's address as the log shows it.
+fn linked(h: &mut egui_kittest::Harness<'static, netpal::App>) -> (TcpStream, TcpStream, String) {
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = open_relay(h, target.local_addr().unwrap().port());
+    let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let me = client.local_addr().unwrap().to_string();
+    let (upstream, _) = accept_within(h, &target);
+    wait_for_text(h, &format!("{me} linked to target"));
+    (client, upstream, me)
+}
+
+#[test]
+fn a_relay_logs_both_directions_and_sends_toward_either_side() {
+    let mut h = harness();
+    let (mut client, mut upstream, me) = linked(&mut h);
+    wait_for_text(&mut h, "Clients (1)");
+
+    client.write_all(b"GET /status").unwrap();
+    assert_eq!(read_n(&mut h, &mut upstream, 11), b"GET /status");
+    wait_for_text(&mut h, "GET /status");
+    upstream.write_all(b"200 OK from the target").unwrap();
+    assert_eq!(read_n(&mut h, &mut client, 22), b"200 OK from the target");
+    wait_for_text(&mut h, "200 OK from the target");
+    wait_for_text(&mut h, &format!("target → {me}"));
+
+    // The send box: toward the target, in the client's name...
+    click_radio(&mut h, "Target (as the client)");
+    set_field(&mut h, "Data to send", "injected upstream");
+    click(&mut h, "Send");
+    assert_eq!(read_n(&mut h, &mut upstream, 17), b"injected upstream");
+    wait_for_text(&mut h, &format!("target (as {me})"));
+    // ...and toward the client, as the target.
+    click_radio(&mut h, "Clients (as the target)");
+    set_field(&mut h, "Data to send", "injected downstream");
+    click(&mut h, "Send");
+    assert_eq!(read_n(&mut h, &mut client, 19), b"injected downstream");
+}
+
+#[test]
+fn a_held_direction_shows_its_bytes_and_releases_them_in_order() {
+    let mut h = harness();
+    let (mut client, mut upstream, _) = linked(&mut h);
+
+    click_checkbox(&mut h, "Hold target → client");
+    // The hold is in force once a later command has gone through.
+    set_field(&mut h, "Data to send", "marker");
+    click_radio(&mut h, "Target (as the client)");
+    click(&mut h, "Send");
+    assert_eq!(read_n(&mut h, &mut upstream, 6), b"marker");
+
+    upstream.write_all(b"held back").unwrap();
+    wait_for_text(&mut h, "held back");
+    // Shown in the log, not passed on (bytes are passed on before they
+    // are shown).
+    client.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 32];
+    match client.read(&mut buf) {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => panic!("held bytes reached the client: {other:?}"),
+    }
+    client.set_nonblocking(false).unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_millis(5)))
+        .unwrap();
+    click_checkbox(&mut h, "Hold target → client");
+    assert_eq!(read_n(&mut h, &mut client, 9), b"held back");
+}
+
+#[test]
+fn a_target_that_is_down_closes_the_client_and_the_log_says_why() {
+    let gone = TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = gone.local_addr().unwrap();
+    drop(gone);
+    let mut h = harness();
+    let port = open_relay(&mut h, down.port());
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_millis(5)))
+        .unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 16];
+    loop {
+        h.step();
+        match client.read(&mut buf) {
+            Ok(0) => break,
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => break,
+            Ok(n) => panic!("unexpected bytes {:?}", &buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) => panic!("read: {e}"),
+        }
+        assert!(start.elapsed() < DEADLINE, "the client was never closed");
+    }
+    wait_for_text(&mut h, &format!("connecting to {down}"));
+    wait_for_text(&mut h, "refused");
+    assert!(h.query_by_label_contains("Clients (0)").is_some());
+}
