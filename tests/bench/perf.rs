@@ -458,6 +458,151 @@ fn bench_receive() {
     );
 }
 
+// ---- Relay ------------------------------------------------------------------------
+
+/// A target that takes one connection and reads it to its end; returns
+/// its address and (bytes, time from the first byte to EOF).
+fn sink_until_eof() -> (SocketAddr, std::thread::JoinHandle<(u64, Duration)>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let h = peer_thread(move || {
+        let Ok((mut c, _)) = l.accept() else {
+            return (0, Duration::ZERO);
+        };
+        let mut buf = vec![0u8; CHUNK];
+        let mut got = 0u64;
+        let mut first = None;
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    first.get_or_insert_with(Instant::now);
+                    got += n as u64;
+                }
+            }
+        }
+        (got, first.map_or(Duration::ZERO, |t| t.elapsed()))
+    });
+    (addr, h)
+}
+
+/// A free port on 127.0.0.1 (for a program that cannot be given port 0).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// `socat TCP-LISTEN:A TCP:B` carrying a flood for `secs`; MB/s at the
+/// target, or why it could not run. (The relay's connection is the first
+/// that socat accepts, so no probe may connect before it.)
+fn socat_relay(secs: Duration) -> Result<f64, String> {
+    let (sink, got) = sink_until_eof();
+    let port = free_port();
+    let mut child = std::process::Command::new("socat")
+        .args([
+            &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"),
+            &format!("TCP:{sink}"),
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("socat not found ({e}); install it (apt-get install socat)"))?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let start = Instant::now();
+    // socat listens a moment after it starts: try until it does.
+    let sender = loop {
+        if let Ok(s) = TcpStream::connect(addr) {
+            break Some(s);
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let Some(mut s) = sender else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err("socat did not listen within 10 s".into());
+    };
+    let chunk = letters();
+    let t = Instant::now();
+    while t.elapsed() < secs {
+        if s.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    drop(s);
+    let (bytes, el) = got.join().unwrap_or((0, Duration::ZERO));
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(mbs(bytes, el))
+}
+
+/// NetPal's relay, in the real app with its log on, carrying a flood for
+/// `secs`; MB/s at the target, frame p99, and the records logged.
+fn netpal_relay(secs: Duration) -> (f64, Duration, u64) {
+    let (sink, got) = sink_until_eof();
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    let s = ui.s_mut();
+    s.settings.protocol = Protocol::Relay;
+    s.settings.local_ip = "127.0.0.1".into();
+    s.settings.local_port = "0".into();
+    s.settings.remote_host = "127.0.0.1".into();
+    s.settings.remote_port = sink.port().to_string();
+    let id = s.id;
+    ui.app
+        .run_action(netpal::app::Action::Session(id, SessionAction::Open));
+    ui.frames_until(Duration::from_secs(5), |a| a.local_addr().is_some());
+    let Some(addr) = ui.s().local_addr() else {
+        return (0.0, Duration::ZERO, 0);
+    };
+    let sender = flood_tcp(addr, secs, u64::MAX);
+    let times = ui.frames_until(secs + Duration::from_secs(30), |_| got.is_finished());
+    let _ = sender.join();
+    let (bytes, el) = got.join().unwrap_or((0, Duration::ZERO));
+    let records = ui.s().counters().rx_packets;
+    (mbs(bytes, el), percentile(&times, 0.99), records)
+}
+
+/// TCP relay throughput against socat in the same run (3 rounds, medians).
+fn bench_relay() {
+    println!(
+        "\n## TCP relay (loopback flood of 64 KiB writes through the relay, 3 s per run, medians of 3)"
+    );
+    let secs = Duration::from_secs(3);
+    let (mut socats, mut ours, mut p99s) = (vec![], vec![], vec![]);
+    for _ in 0..3 {
+        let s = match socat_relay(secs) {
+            Ok(r) => r,
+            Err(why) => {
+                println!("skipped: {why}");
+                return;
+            }
+        };
+        let (n, p99, records) = netpal_relay(secs);
+        println!(
+            "  round: socat {s:.0} MB/s, NetPal (logging) {n:.0} MB/s ({records} records logged, frame p99 {})",
+            ms(p99)
+        );
+        socats.push(s);
+        ours.push(n);
+        p99s.push(p99);
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (s, n) = (med(&mut socats), med(&mut ours));
+    p99s.sort();
+    println!("socat TCP-LISTEN TCP:           {s:8.0} MB/s");
+    println!(
+        "NetPal relay, logging on:       {n:8.0} MB/s  = {:5.1}% of socat (frame p99 {})",
+        n / s * 100.0,
+        ms(p99s[p99s.len() / 2])
+    );
+}
+
 // ---- UDP ingest -------------------------------------------------------------------
 
 fn blast_udp(to: SocketAddr, size: usize, count: u64) -> std::thread::JoinHandle<u64> {
@@ -1292,6 +1437,7 @@ fn main() {
         ("tcp", bench_tcp as fn()),
         ("receive", bench_receive),
         ("framing", bench_framing),
+        ("relay", bench_relay),
         ("udp", bench_udp),
         ("frame", bench_frame),
         ("memory", bench_memory),
@@ -1307,7 +1453,7 @@ fn main() {
     }
     if counter.load(Ordering::Relaxed) == 0 {
         println!(
-            "no benchmark named {only:?}: use tcp, receive, framing, udp, frame, memory, scale, idle, sessions or send"
+            "no benchmark named {only:?}: use tcp, receive, framing, relay, udp, frame, memory, scale, idle, sessions or send"
         );
     }
 }
