@@ -304,6 +304,11 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
             format!("{} -- {what} {local}", time_text(*at))
         }
         Event::Connecting { at, remote } => format!("{} -- connecting to {remote}", time_text(*at)),
+        Event::Reconnecting { at, attempt, after } => format!(
+            "{} -- reconnecting in {:.1} s (attempt {attempt})",
+            time_text(*at),
+            after.as_secs_f64()
+        ),
         Event::Connected { at, local, peer } => {
             format!("{} -- connected to {peer} from {local}", time_text(*at))
         }
@@ -455,6 +460,10 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         Event::Connecting { at, remote } => {
             json!({"time": time_json(*at), "event": "connecting", "peer": remote.to_string()})
         }
+        Event::Reconnecting { at, attempt, after } => json!({
+            "time": time_json(*at), "event": "reconnecting", "attempt": attempt,
+            "after_ms": after.as_millis() as u64,
+        }),
         Event::WriteShut { at, peer } => {
             json!({"time": time_json(*at), "event": "write_shut", "peer": peer.to_string()})
         }

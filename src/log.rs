@@ -27,6 +27,11 @@ pub enum Note {
     Connecting {
         remote: SocketAddr,
     },
+    /// A TCP client will connect again after `millis`.
+    Reconnecting {
+        attempt: u32,
+        millis: u64,
+    },
     Connected {
         local: SocketAddr,
         peer: SocketAddr,

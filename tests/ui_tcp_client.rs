@@ -99,3 +99,42 @@ fn a_character_cut_between_two_reads_is_shown_whole() {
     // The bytes themselves are untouched: 7 received in 2 reads.
     wait_for_text(&mut h, "RX 7 bytes / 2 packets");
 }
+
+#[test]
+fn reconnect_counts_down_and_connects_again_after_the_server_closes() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Client");
+    click_checkbox(&mut h, "Reconnect");
+    open_client(&mut h, port);
+    let (first, _) = accept_within(&mut h, &server);
+    wait_for_text(&mut h, "Local end:");
+    drop(first);
+    // Shown counting, in the status bar and the log.
+    wait_for_text(&mut h, "Reconnecting in 1 s (attempt 1)");
+    let (_second, second_addr) = accept_within(&mut h, &server);
+    wait_for_text(&mut h, &format!("from 127.0.0.1:{}", second_addr.port()));
+    wait_for_text(&mut h, "Local end:");
+}
+
+#[test]
+fn the_connect_timeout_typed_in_the_form_is_the_one_used() {
+    // A listener whose queue is full drops new connection requests: a
+    // connect to it waits for an answer that never comes.
+    let l = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    l.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    l.listen(0).unwrap();
+    let addr = l.local_addr().unwrap().as_socket().unwrap();
+    let _filler = std::net::TcpStream::connect(addr).unwrap();
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Client");
+    set_field(&mut h, "Connect timeout (s)", "1");
+    open_client(&mut h, addr.port());
+    wait_for_text(&mut h, "no answer within 1 s");
+    // A timeout that is not a number of seconds is refused before opening.
+    set_field(&mut h, "Connect timeout (s)", "soon");
+    click(&mut h, "Open");
+    wait_for_text(&mut h, "not a time in seconds");
+}

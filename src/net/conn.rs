@@ -347,6 +347,11 @@ impl Core {
         }
     }
 
+    /// Whether any connection is open.
+    pub(super) fn has_conns(&self) -> bool {
+        self.conns.iter().any(Option::is_some)
+    }
+
     /// Some connection has reads left from an earlier round.
     pub(super) fn conns_readable(&self) -> bool {
         (0..self.conns.len()).any(|i| self.may_read(i))

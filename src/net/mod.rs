@@ -191,6 +191,13 @@ pub enum Event {
     Opened { at: SystemTime, local: SocketAddr },
     /// A TCP client is trying this address.
     Connecting { at: SystemTime, remote: SocketAddr },
+    /// A TCP client will connect again after `after` (its `attempt`-th
+    /// try since it was last connected).
+    Reconnecting {
+        at: SystemTime,
+        attempt: u32,
+        after: Duration,
+    },
     /// A TCP client is connected.
     Connected {
         at: SystemTime,

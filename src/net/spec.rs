@@ -99,6 +99,10 @@ pub enum SpecError {
     RemoteNotAllowed,
     FromNotAllowed,
     ToNotAllowed,
+    /// An option the kind does not take (says which kinds do).
+    NotForKind(&'static str),
+    /// A connect timeout that is not 1 to 3600 seconds.
+    BadTimeout(String),
     /// A relay without its target (`to=HOST:PORT`).
     NoTarget,
 }
@@ -124,6 +128,13 @@ impl fmt::Display for SpecError {
             SpecError::RemoteNotAllowed => write!(f, "remote= is only for udp"),
             SpecError::FromNotAllowed => write!(f, "from= is only for tcp-client"),
             SpecError::ToNotAllowed => write!(f, "to= is only for relay"),
+            SpecError::NotForKind(why) => write!(f, "{why}"),
+            SpecError::BadTimeout(s) => {
+                write!(
+                    f,
+                    "'{s}' is not a connect timeout (1 to 3600 seconds, e.g. timeout=5)"
+                )
+            }
             SpecError::NoTarget => write!(f, "a relay needs its target: to=HOST:PORT"),
         }
     }
@@ -187,6 +198,16 @@ pub fn parse_host_port(s: &str) -> Result<HostPort, SpecError> {
     Ok(HostPort::new(parse_host(host)?, parse_port(port)?))
 }
 
+/// Parses a connect timeout in whole seconds (`5`, `5s`), 1 to 3600.
+pub fn parse_timeout(s: &str) -> Result<Duration, SpecError> {
+    let t = s.trim();
+    let t = t.strip_suffix('s').unwrap_or(t);
+    match t.trim().parse::<u64>() {
+        Ok(n) if (1..=3600).contains(&n) => Ok(Duration::from_secs(n)),
+        _ => Err(SpecError::BadTimeout(s.to_string())),
+    }
+}
+
 /// Everything a worker needs to open a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenSpec {
@@ -196,6 +217,9 @@ pub struct OpenSpec {
     /// TCP client: whom to connect to. UDP: the default send target.
     pub remote: Option<HostPort>,
     pub connect_timeout: Duration,
+    /// A TCP client connects again when its connection ends or a connect
+    /// fails, waiting longer after each failure (1 s, doubling to 30 s).
+    pub reconnect: bool,
     /// Send everything received straight back to its sender.
     pub echo: bool,
     /// How received bytes are cut into records (per connection; per
@@ -214,6 +238,7 @@ impl OpenSpec {
             local,
             remote: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            reconnect: false,
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -226,6 +251,7 @@ impl OpenSpec {
             local: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
             remote: Some(remote),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            reconnect: false,
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -238,6 +264,7 @@ impl OpenSpec {
             local,
             remote,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            reconnect: false,
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -266,8 +293,26 @@ impl OpenSpec {
         let addr = parts.next().unwrap_or_default();
         let mut remote = None;
         let mut from = None;
+        let mut timeout = None;
+        let mut reconnect = false;
+        let connects = matches!(protocol, Protocol::TcpClient | Protocol::Relay);
         for opt in parts {
+            if opt.trim() == "reconnect" {
+                if protocol != Protocol::TcpClient {
+                    return Err(SpecError::NotForKind("reconnect is only for tcp-client"));
+                }
+                reconnect = true;
+                continue;
+            }
             match opt.split_once('=') {
+                Some((k, v)) if k.trim() == "timeout" => {
+                    if !connects {
+                        return Err(SpecError::NotForKind(
+                            "timeout= is only for tcp-client and relay",
+                        ));
+                    }
+                    timeout = Some(parse_timeout(v)?);
+                }
                 Some((k, v)) if k.trim() == "from" => {
                     if protocol != Protocol::TcpClient {
                         return Err(SpecError::FromNotAllowed);
@@ -292,6 +337,20 @@ impl OpenSpec {
             }
         }
         let hp = parse_host_port(addr)?;
+        let mut spec = Self::for_protocol(protocol, hp, from, remote)?;
+        if let Some(t) = timeout {
+            spec.connect_timeout = t;
+        }
+        spec.reconnect = reconnect;
+        Ok(spec)
+    }
+
+    fn for_protocol(
+        protocol: Protocol,
+        hp: HostPort,
+        from: Option<SocketAddr>,
+        remote: Option<HostPort>,
+    ) -> Result<OpenSpec, SpecError> {
         match protocol {
             Protocol::TcpClient => {
                 let mut spec = OpenSpec::tcp_client(hp);
@@ -313,6 +372,16 @@ impl OpenSpec {
     }
 }
 
+impl OpenSpec {
+    /// `,timeout=N` when the connect timeout is not the default.
+    fn fmt_connect(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.connect_timeout != DEFAULT_CONNECT_TIMEOUT {
+            write!(f, ",timeout={}", self.connect_timeout.as_secs())?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for OpenSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.protocol {
@@ -324,15 +393,20 @@ impl fmt::Display for OpenSpec {
                 if self.local.port() != 0 || !self.local.ip().is_unspecified() {
                     write!(f, ",from={}", self.local)?;
                 }
+                self.fmt_connect(f)?;
+                if self.reconnect {
+                    write!(f, ",reconnect")?;
+                }
                 Ok(())
             }
             Protocol::TcpServer => write!(f, "tcp-server:{}", self.local),
             Protocol::Relay => {
                 write!(f, "relay:{}", self.local)?;
                 match &self.remote {
-                    Some(r) => write!(f, ",to={r}"),
-                    None => write!(f, ",to=?"),
+                    Some(r) => write!(f, ",to={r}")?,
+                    None => write!(f, ",to=?")?,
                 }
+                self.fmt_connect(f)
             }
             Protocol::Udp => {
                 write!(f, "udp:{}", self.local)?;
@@ -383,6 +457,9 @@ mod tests {
             "tcp-client:[::1]:80,from=0.0.0.0:5000",
             "relay:127.0.0.1:9000,to=127.0.0.1:9001",
             "relay:[::]:9000,to=example.com:80",
+            "relay:127.0.0.1:9000,to=127.0.0.1:9001,timeout=3",
+            "tcp-client:127.0.0.1:80,timeout=2,reconnect",
+            "tcp-client:127.0.0.1:80,from=127.0.0.1:5000,reconnect",
         ] {
             let spec = OpenSpec::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(spec.to_string(), s);
@@ -408,6 +485,11 @@ mod tests {
             "relay:localhost:5,to=1.2.3.4:6",
             "tcp-server:1.2.3.4:5,to=1.2.3.4:6",
             "relay:1.2.3.4:5,remote=1.2.3.4:6",
+            "tcp-server:1.2.3.4:5,timeout=3",
+            "udp:1.2.3.4:5,reconnect",
+            "relay:1.2.3.4:5,to=1.2.3.4:6,reconnect",
+            "tcp-client:1.2.3.4:5,timeout=0",
+            "tcp-client:1.2.3.4:5,timeout=soon",
             "udp:1.2.3.4:99999",
             "",
         ] {

@@ -1,7 +1,7 @@
 //! A TCP client: resolve, try each address in turn, then one connection in
 //! the shared table; the session ends with it.
 
-use super::conn::{Core, Resolved, connecting_stream, now, spawn_resolver};
+use super::conn::{Core, EndsWith, Resolved, connecting_stream, now, spawn_resolver};
 use super::worker::Kind;
 use super::{CloseReason, Command, Detail, Event, NetError, NetErrorKind, Op};
 use mio::net::TcpStream;
@@ -28,7 +28,15 @@ pub(super) struct TcpClient {
     state: ClientState,
     /// When resolving or the current connect attempt times out.
     deadline: Option<Instant>,
+    /// With reconnect on: when to try again, and how many tries since the
+    /// last connection stood.
+    retry: Option<Instant>,
+    attempt: u32,
 }
+
+/// The first wait before connecting again; it doubles up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// How the session ends when its connection closes: with an error unless
 /// the peer or the user closed it.
@@ -50,7 +58,66 @@ fn session_end(peer: SocketAddr, reason: CloseReason) -> Option<NetError> {
 
 impl Kind for TcpClient {
     fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
-        core.ends_with = Some(session_end);
+        // With reconnect, the session outlives its connections.
+        core.ends_with = (!core.spec.reconnect).then_some(session_end as EndsWith);
+        self.begin(core)
+    }
+
+    fn on_event(&mut self, core: &mut Core, token: Token, _ev: &mio::event::Event) {
+        if token == CONNECTING {
+            self.check_connect(core);
+        }
+    }
+
+    fn handle(&mut self, core: &mut Core, cmd: Command) {
+        core.conns_command(cmd);
+    }
+
+    fn do_work(&mut self, core: &mut Core) {
+        self.poll_resolver(core);
+        self.check_deadline(core);
+        if self.retry.is_some_and(|t| Instant::now() >= t) {
+            self.retry = None;
+            if let Err(e) = self.begin(core) {
+                self.fail(core, e);
+            }
+        }
+    }
+
+    fn end_of_round(&mut self, core: &mut Core) {
+        if matches!(self.state, ClientState::Connected) && !core.has_conns() {
+            // The connection ended (its reason is reported): try again
+            // (without reconnect, the session has ended with it).
+            self.state = ClientState::Idle;
+            if core.spec.reconnect {
+                self.schedule(core);
+            }
+        }
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        let mut until = [self.deadline, self.retry].into_iter().flatten().min();
+        if matches!(self.state, ClientState::Resolving(_)) {
+            // The resolver wakes us; this is only a safety net.
+            let t = Instant::now() + Duration::from_millis(200);
+            until = Some(until.map_or(t, |u| u.min(t)));
+        }
+        until.map(|t| t.saturating_duration_since(Instant::now()))
+    }
+}
+
+impl TcpClient {
+    pub(super) fn new() -> Self {
+        TcpClient {
+            state: ClientState::Idle,
+            deadline: None,
+            retry: None,
+            attempt: 0,
+        }
+    }
+
+    /// Resolves the remote, or starts connecting to it.
+    fn begin(&mut self, core: &mut Core) -> Result<(), NetError> {
         let remote = core.spec.remote.clone().ok_or_else(|| {
             NetError::new(
                 NetErrorKind::InvalidAddress,
@@ -69,38 +136,18 @@ impl Kind for TcpClient {
         Ok(())
     }
 
-    fn on_event(&mut self, core: &mut Core, token: Token, _ev: &mio::event::Event) {
-        if token == CONNECTING {
-            self.check_connect(core);
-        }
-    }
-
-    fn handle(&mut self, core: &mut Core, cmd: Command) {
-        core.conns_command(cmd);
-    }
-
-    fn do_work(&mut self, core: &mut Core) {
-        self.poll_resolver(core);
-        self.check_deadline(core);
-    }
-
-    fn timeout(&self) -> Option<Duration> {
-        let mut until = self.deadline;
-        if matches!(self.state, ClientState::Resolving(_)) {
-            // The resolver wakes us; this is only a safety net.
-            let t = Instant::now() + Duration::from_millis(200);
-            until = Some(until.map_or(t, |u| u.min(t)));
-        }
-        until.map(|t| t.saturating_duration_since(Instant::now()))
-    }
-}
-
-impl TcpClient {
-    pub(super) fn new() -> Self {
-        TcpClient {
-            state: ClientState::Idle,
-            deadline: None,
-        }
+    /// With reconnect on, waits before the next try (longer after each);
+    /// the caller has reported why.
+    fn schedule(&mut self, core: &mut Core) {
+        self.attempt = self.attempt.saturating_add(1);
+        let doublings = self.attempt.saturating_sub(1).min(5);
+        let after = (RETRY_FIRST * (1u32 << doublings)).min(RETRY_MAX);
+        self.retry = Some(Instant::now() + after);
+        core.emit(Event::Reconnecting {
+            at: now(),
+            attempt: self.attempt,
+            after,
+        });
     }
 
     /// The remote as the user gave it, for error messages.
@@ -141,10 +188,17 @@ impl TcpClient {
         }
     }
 
+    /// A resolve or connect failed: the session ends, or with reconnect
+    /// on, says why and tries again later.
     fn fail(&mut self, core: &mut Core, err: NetError) {
         self.state = ClientState::Idle;
         self.deadline = None;
-        core.finished = Some(Some(err));
+        if core.spec.reconnect {
+            core.error(err);
+            self.schedule(core);
+        } else {
+            core.finished = Some(Some(err));
+        }
     }
 
     /// Starts a non-blocking connect to the first of `addrs`.
@@ -218,6 +272,7 @@ impl TcpClient {
             return;
         }
         self.deadline = None;
+        self.attempt = 0;
         let _ = stream.set_nodelay(true);
         let local = stream
             .local_addr()

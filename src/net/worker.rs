@@ -28,6 +28,9 @@ pub(super) trait Kind {
     fn handle(&mut self, core: &mut Core, cmd: Command);
     /// Once a round, after commands: resolvers, deadlines, accepts.
     fn do_work(&mut self, _core: &mut Core) {}
+    /// Last in a round, after reads and writes: for what they may have
+    /// ended (a connection closed by its peer).
+    fn end_of_round(&mut self, _core: &mut Core) {}
     /// Reads the kind's own sockets; called only while the UI keeps up.
     fn read(&mut self, _core: &mut Core) {}
     /// The kind's own sockets have reads left from an earlier round.
@@ -188,6 +191,7 @@ impl Worker {
                 }
                 kind.flush_queued(core);
             }
+            kind.end_of_round(core);
             core.flush_capture();
             if let Some(err) = core.finished.take() {
                 return err;

@@ -52,6 +52,11 @@ pub struct SessionSettings {
     pub remote_port: String,
     /// A TCP client's own port (empty: the system chooses).
     pub source_port: String,
+    /// How long a connect may take, in seconds (TCP client, relay).
+    pub connect_timeout: String,
+    /// A TCP client connects again when its connection ends or a connect
+    /// fails, waiting longer each time.
+    pub reconnect: bool,
     pub view: ViewMode,
     pub encoding: String,
     /// Not saved: a log scrolled up once still follows at the next start.
@@ -134,6 +139,8 @@ impl Default for SessionSettings {
             remote_host: "127.0.0.1".into(),
             remote_port: "8080".into(),
             source_port: String::new(),
+            connect_timeout: net::spec::DEFAULT_CONNECT_TIMEOUT.as_secs().to_string(),
+            reconnect: false,
             view: ViewMode::Text,
             encoding: "UTF-8".into(),
             auto_scroll: true,
@@ -168,6 +175,8 @@ impl SessionSettings {
     pub fn apply_spec(&mut self, spec: &OpenSpec) {
         self.protocol = spec.protocol;
         self.echo = spec.echo;
+        self.connect_timeout = spec.connect_timeout.as_secs().to_string();
+        self.reconnect = spec.reconnect;
         match spec.protocol {
             Protocol::TcpClient => {
                 if let Some(r) = &spec.remote {
@@ -254,6 +263,11 @@ pub enum Phase {
     Closed,
     Opening,
     Connecting(SocketAddr),
+    /// A TCP client waits to connect again (its `attempt`-th try, `at`).
+    Reconnecting {
+        attempt: u32,
+        at: Instant,
+    },
     /// Listening (server), connected (client) or bound (UDP).
     Open,
 }
@@ -559,9 +573,17 @@ impl Session {
                 .map_err(|_| format!("{}: {}", tr.remote_port, tr.bad_port))?;
             Ok(HostPort::new(host, port))
         };
+        let timeout = || -> Result<std::time::Duration, String> {
+            net::spec::parse_timeout(&s.connect_timeout)
+                .map_err(|_| format!("{}: {}", tr.connect_timeout, tr.bad_timeout))
+        };
         Ok(match s.protocol {
             Protocol::TcpServer => OpenSpec::tcp_server(local()?),
-            Protocol::Relay => OpenSpec::relay(local()?, remote()?),
+            Protocol::Relay => {
+                let mut spec = OpenSpec::relay(local()?, remote()?);
+                spec.connect_timeout = timeout()?;
+                spec
+            }
             Protocol::TcpClient => {
                 let mut spec = OpenSpec::tcp_client(remote()?);
                 if !s.source_port.trim().is_empty() {
@@ -569,6 +591,8 @@ impl Session {
                         .map_err(|_| format!("{}: {}", tr.source_port, tr.bad_port))?;
                     spec.local.set_port(port);
                 }
+                spec.connect_timeout = timeout()?;
+                spec.reconnect = s.reconnect;
                 spec
             }
             Protocol::Udp => {
@@ -1345,6 +1369,21 @@ impl Session {
                     Note::Listening { local }
                 };
                 self.note(at, None, note);
+            }
+            Event::Reconnecting { at, attempt, after } => {
+                self.phase = Phase::Reconnecting {
+                    attempt,
+                    at: Instant::now() + after,
+                };
+                self.peer = None;
+                self.note(
+                    at,
+                    None,
+                    Note::Reconnecting {
+                        attempt,
+                        millis: after.as_millis() as u64,
+                    },
+                );
             }
             Event::Connecting { at, remote } => {
                 self.phase = Phase::Connecting(remote);

@@ -43,6 +43,10 @@ pub struct Tr {
     pub relay: &'static str,
     pub relay_target: &'static str,
     pub target_host: &'static str,
+    pub connect_timeout: &'static str,
+    pub bad_timeout: &'static str,
+    pub reconnect: &'static str,
+    pub reconnect_hint: &'static str,
     pub target_port: &'static str,
     pub relay_send_toward: &'static str,
     pub relay_toward_clients: &'static str,
@@ -263,6 +267,10 @@ pub static EN: Tr = Tr {
     relay: "TCP Relay",
     relay_target: "Target",
     target_host: "Target host",
+    connect_timeout: "Connect timeout (s)",
+    bad_timeout: "not a time in seconds (1 to 3600)",
+    reconnect: "Reconnect",
+    reconnect_hint: "Connect again when the connection ends or a connect fails: after 1 s, then 2, 4... up to 30 s",
     target_port: "Target port",
     relay_send_toward: "Send toward",
     relay_toward_clients: "Clients (as the target)",
@@ -483,6 +491,10 @@ pub static ZH: Tr = Tr {
     relay: "TCP 中继",
     relay_target: "目标",
     target_host: "目标主机",
+    connect_timeout: "连接超时（秒）",
+    bad_timeout: "不是有效的秒数（1 到 3600）",
+    reconnect: "自动重连",
+    reconnect_hint: "连接断开或连接失败时自动重连：1 秒后，然后 2、4……最长 30 秒",
     target_port: "目标端口",
     relay_send_toward: "发送方向",
     relay_toward_clients: "客户端（以目标身份）",
@@ -938,6 +950,15 @@ impl Tr {
             format!("目标（代 {peer}）")
         } else {
             format!("target (as {peer})")
+        }
+    }
+
+    /// A TCP client's wait before it connects again.
+    pub fn reconnecting_in(&self, secs: u64, attempt: u32) -> String {
+        if self.is_zh() {
+            format!("{secs} 秒后重连（第 {attempt} 次）")
+        } else {
+            format!("Reconnecting in {secs} s (attempt {attempt})")
         }
     }
 

@@ -94,6 +94,18 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 .on_hover_text(tr.source_port_tip)
                 .labelled_by(label.id);
             }
+            if matches!(app.settings.protocol, Protocol::TcpClient | Protocol::Relay) {
+                let label = ui.label(tr.connect_timeout);
+                ui.add(
+                    TextEdit::singleline(&mut app.settings.connect_timeout)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+            }
+            if app.settings.protocol == Protocol::TcpClient {
+                ui.checkbox(&mut app.settings.reconnect, tr.reconnect)
+                    .on_hover_text(tr.reconnect_hint);
+            }
         });
     }
 

@@ -13,7 +13,7 @@ pub fn state_color(s: &Session, visuals: &egui::Visuals) -> Color32 {
     match s.phase() {
         Phase::Closed if s.session_error.is_some() => visuals.error_fg_color,
         Phase::Closed => visuals.weak_text_color(),
-        Phase::Opening | Phase::Connecting(_) => visuals.warn_fg_color,
+        Phase::Opening | Phase::Connecting(_) | Phase::Reconnecting { .. } => visuals.warn_fg_color,
         Phase::Open => Color32::from_rgb(0x2e, 0xa0, 0x43),
     }
 }
@@ -24,6 +24,10 @@ pub fn state_text(s: &Session, tr: &Tr) -> String {
         Phase::Closed => tr.state_closed.to_string(),
         Phase::Opening => tr.state_opening.to_string(),
         Phase::Connecting(a) => format!("{} {a}", tr.state_connecting),
+        Phase::Reconnecting { attempt, at } => {
+            let left = at.saturating_duration_since(std::time::Instant::now());
+            tr.reconnecting_in(left.as_secs_f64().ceil() as u64, attempt)
+        }
         Phase::Open => {
             let mut text = match s.protocol() {
                 Protocol::TcpServer | Protocol::Relay => tr.state_listening,
@@ -50,6 +54,11 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let mut reset = None;
     ui.horizontal(|ui| {
         if let Some(s) = app.focused() {
+            if matches!(s.phase(), Phase::Reconnecting { .. }) {
+                // The count down moves on by itself.
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(250));
+            }
             ui.colored_label(
                 state_color(s, ui.visuals()),
                 format!("● {}", state_text(s, tr)),
