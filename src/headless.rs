@@ -230,6 +230,8 @@ fn format_side(ev: &Event, opts: &Options, target: bool) -> String {
             ..
         } => return String::new(),
         Event::JobProgress { .. } if !opts.json => return String::new(),
+        // Read-back options are news when the user set some.
+        Event::Options { .. } if opts.spec.options.is_default() => return String::new(),
         // A line per frame.
         Event::Frames { .. } => {
             return one_per_record(ev.clone())
@@ -304,6 +306,10 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
             format!("{} -- {what} {local}", time_text(*at))
         }
         Event::Connecting { at, remote } => format!("{} -- connecting to {remote}", time_text(*at)),
+        Event::Options { at, peer, read } => match peer {
+            Some(p) => format!("{} -- socket options of {p}: {read}", time_text(*at)),
+            None => format!("{} -- socket options: {read}", time_text(*at)),
+        },
         Event::Reconnecting { at, attempt, after } => format!(
             "{} -- reconnecting in {:.1} s (attempt {attempt})",
             time_text(*at),
@@ -459,6 +465,17 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         }
         Event::Connecting { at, remote } => {
             json!({"time": time_json(*at), "event": "connecting", "peer": remote.to_string()})
+        }
+        Event::Options { at, peer, read } => {
+            let values: serde_json::Map<String, serde_json::Value> = read
+                .values
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), json!(v)))
+                .collect();
+            json!({
+                "time": time_json(*at), "event": "options",
+                "peer": peer.map(|p| p.to_string()), "values": values,
+            })
         }
         Event::Reconnecting { at, attempt, after } => json!({
             "time": time_json(*at), "event": "reconnecting", "attempt": attempt,

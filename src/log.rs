@@ -27,6 +27,11 @@ pub enum Note {
     Connecting {
         remote: SocketAddr,
     },
+    /// Socket options as read back: the session's socket, or a connection's.
+    Options {
+        peer: Option<SocketAddr>,
+        read: crate::net::ReadBack,
+    },
     /// A TCP client will connect again after `millis`.
     Reconnecting {
         attempt: u32,

@@ -113,3 +113,25 @@ fn server_reopens_on_the_same_port_right_after_closing() {
     let _c2 = TcpStream::connect(("127.0.0.1", port)).unwrap();
     wait_for_text(&mut h, "Clients (1)");
 }
+
+#[test]
+fn socket_options_chosen_in_the_form_are_read_back_from_the_socket() {
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Server");
+    open_section(&mut h, "Socket options");
+    choose(&mut h, "TCP_NODELAY", "Off");
+    set_field(&mut h, "SO_RCVBUF (bytes)", "300000");
+    set_field(&mut h, "IP_TTL / hop limit", "9");
+    let port = open_server(&mut h);
+    let _c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, "Read back from the socket");
+    wait_for_text(&mut h, "TCP_NODELAY=off");
+    wait_for_text(&mut h, "IP_TTL=9");
+    // The log says it too, since options were set.
+    wait_for_text(&mut h, "Socket options (read back):");
+    // A value the option does not take is refused before opening.
+    click(&mut h, "Close");
+    set_field(&mut h, "IP_TTL / hop limit", "300");
+    click(&mut h, "Open");
+    wait_for_text(&mut h, "IP_TTL / hop limit: not a value the option takes");
+}

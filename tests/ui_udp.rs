@@ -212,9 +212,7 @@ fn copy_log_puts_the_records_on_the_clipboard_as_shown() {
     peer.send_to(b"first line\nsecond line", ("127.0.0.1", port))
         .unwrap();
     wait_for_text(&mut h, "second line");
-    h.get_by_role_and_label(egui::accesskit::Role::Button, "Copy log")
-        .click();
-    h.step();
+    click(&mut h, "Copy log");
     let copied: Vec<String> = h
         .output()
         .platform_output
@@ -230,4 +228,22 @@ fn copy_log_puts_the_records_on_the_clipboard_as_shown() {
     assert!(text.contains(&format!("RX ← {peer_addr}")), "{text}");
     assert!(text.contains("first line\nsecond line\n"), "{text}");
     assert!(text.contains("Bound to 127.0.0.1:"), "{text}");
+}
+
+#[test]
+fn a_broadcast_address_is_offered_as_the_remote_and_reaches_the_network() {
+    if !cfg!(target_os = "linux") {
+        println!("skipped: 127.255.255.255 is the loopback broadcast on Linux only");
+        return;
+    }
+    // Listens on every address; what it hears comes over loopback.
+    let r = UdpSocket::bind("0.0.0.0:0").unwrap();
+    let port = r.local_addr().unwrap().port();
+    let mut h = harness();
+    open_udp(&mut h);
+    choose(&mut h, "Broadcast address", "127.255.255.255");
+    set_field(&mut h, "Remote port", &port.to_string());
+    set_field(&mut h, "Data to send", "hello, everyone");
+    click(&mut h, "Send");
+    assert_eq!(recv_while_stepping(&mut h, &r), b"hello, everyone");
 }

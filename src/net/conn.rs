@@ -118,6 +118,11 @@ pub(super) struct Core {
     pub(super) replies: Vec<(usize, CompiledRule)>,
     /// Answers waiting for their time: when, to whom, what.
     reply_queue: Vec<(Instant, SocketAddr, Vec<u8>)>,
+    /// The options of a connection have been read back once (not for each
+    /// of thousands of clients).
+    pub(super) options_shown: bool,
+    /// Options the system refused have been reported (once a session).
+    options_refused: bool,
     /// Events now come from a relay's target side (see [`Event::Target`]).
     leg_target: bool,
     /// A relay holds what goes toward the target, and toward the clients.
@@ -156,6 +161,8 @@ impl Core {
             capture: None,
             replies: Vec::new(),
             reply_queue: Vec::new(),
+            options_shown: false,
+            options_refused: false,
             leg_target: false,
             hold_to_target: false,
             hold_to_client: false,
@@ -268,6 +275,34 @@ impl Core {
             && !c.hand_over()
         {
             self.end_capture(None);
+        }
+    }
+
+    /// Reports options the system refused, the first time it happens (the
+    /// same refusal would follow for every connection).
+    pub(super) fn refused_options(&mut self, errors: Vec<NetError>) {
+        if errors.is_empty() || self.options_refused {
+            return;
+        }
+        self.options_refused = true;
+        for e in errors {
+            self.error(e);
+        }
+    }
+
+    /// Sets a new connection's options (and reads them back for the
+    /// first one); `peer` names it.
+    pub(super) fn conn_options(&mut self, stream: &TcpStream, peer: SocketAddr) {
+        let refused = self.spec.options.on_connection(SockRef::from(stream));
+        self.refused_options(refused);
+        if !self.options_shown {
+            self.options_shown = true;
+            let read = super::options::read_back(SockRef::from(stream), true, false);
+            self.emit(Event::Options {
+                at: now(),
+                peer: Some(peer),
+                read,
+            });
         }
     }
 
@@ -385,8 +420,12 @@ impl Core {
             return;
         };
         let peer = c.peer;
-        let stream = match connecting_stream(target, None) {
-            Ok(s) => s,
+        let opts = self.spec.options;
+        let stream = match connecting_stream(target, None, &opts) {
+            Ok((s, refused)) => {
+                self.refused_options(refused);
+                s
+            }
             Err(e) => {
                 let err = NetError::from_io(&e, Op::Connect(target));
                 self.remove_conn(client, CloseReason::Error(err));
@@ -427,8 +466,21 @@ impl Core {
             Some(e) => self.link_failed(idx, NetError::from_io(&e, Op::Connect(target))),
             None => {
                 let local = c.stream.local_addr().ok();
-                let _ = c.stream.set_nodelay(true);
+                let refused = self.spec.options.on_connection(SockRef::from(&c.stream));
+                let read = (!self.options_shown)
+                    .then(|| super::options::read_back(SockRef::from(&c.stream), true, false));
                 let peer = c.peer;
+                self.refused_options(refused);
+                if let Some(read) = read {
+                    self.options_shown = true;
+                    self.in_leg(idx, |core| {
+                        core.emit(Event::Options {
+                            at: now(),
+                            peer: Some(peer),
+                            read,
+                        })
+                    });
+                }
                 if let Some(Some(c)) = self.conns.get_mut(idx) {
                     c.connecting = None;
                 }
@@ -1291,9 +1343,11 @@ fn capture_key(c: &Conn) -> SocketAddr {
 pub(super) fn connecting_stream(
     addr: SocketAddr,
     local: Option<SocketAddr>,
-) -> io::Result<TcpStream> {
+    opts: &super::SocketOptions,
+) -> io::Result<(TcpStream, Vec<NetError>)> {
     let sock = new_socket(addr, Type::STREAM)?;
     sock.set_nonblocking(true)?;
+    let refused = opts.before_bind(&sock, addr.is_ipv6(), false);
     if let Some(local) = local {
         #[cfg(unix)]
         sock.set_reuse_address(true)?;
@@ -1306,7 +1360,7 @@ pub(super) fn connecting_stream(
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return Err(e),
     }
-    Ok(TcpStream::from_std(sock.into()))
+    Ok((TcpStream::from_std(sock.into()), refused))
 }
 
 /// A framer for `framing`, or none when each read is a record.

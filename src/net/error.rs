@@ -56,6 +56,8 @@ pub enum Op {
     ReadFile(String),
     /// Writing a capture file.
     WriteFile(String),
+    /// Setting this socket option.
+    SetOption(&'static str),
 }
 
 /// The detail of an error: the system's own message, or one of ours.
@@ -85,6 +87,8 @@ pub enum Detail {
     ResetByPeer,
     /// The write side was shut down by the user.
     WriteShut,
+    /// The system has no such option.
+    NotOnThisSystem,
     /// A file became shorter while it was sent.
     FileShrank {
         expected: u64,

@@ -8,6 +8,33 @@ pub struct LocalAddr {
     pub ip: IpAddr,
     /// Interface name, or empty for the wildcard and loopback entries.
     pub interface: String,
+    /// The IPv4 broadcast address of its network (a UDP remote that
+    /// reaches every host on it).
+    pub broadcast: Option<Ipv4Addr>,
+}
+
+/// The broadcast address of an IPv4 network: the address with every host
+/// bit set; none for a /31 or /32, which have no broadcast.
+fn broadcast_of(ip: Ipv4Addr, prefix: u8) -> Option<Ipv4Addr> {
+    if prefix >= 31 {
+        return None;
+    }
+    let host_bits = u32::MAX >> prefix;
+    Some(Ipv4Addr::from(u32::from(ip) | host_bits))
+}
+
+/// Broadcast addresses a UDP session can send to: the limited broadcast
+/// and each interface network's, with the interface's name.
+pub fn broadcast_addresses(addrs: &[LocalAddr]) -> Vec<(Ipv4Addr, String)> {
+    let mut out = vec![(Ipv4Addr::BROADCAST, String::new())];
+    for a in addrs {
+        if let Some(b) = a.broadcast
+            && !out.iter().any(|(x, _)| *x == b)
+        {
+            out.push((b, a.interface.clone()));
+        }
+    }
+    out
 }
 
 /// The wildcard and loopback addresses first, then every address of every
@@ -24,17 +51,29 @@ pub fn local_addresses() -> Vec<LocalAddr> {
     .map(|ip| LocalAddr {
         ip,
         interface: String::new(),
+        broadcast: None,
     })
     .collect();
     if let Ok(ifaces) = if_addrs::get_if_addrs() {
         for i in ifaces {
             let ip = i.ip();
-            if out.iter().any(|a| a.ip == ip) {
+            let broadcast = match &i.addr {
+                if_addrs::IfAddr::V4(v4) => {
+                    v4.broadcast.or_else(|| broadcast_of(v4.ip, v4.prefixlen))
+                }
+                if_addrs::IfAddr::V6(_) => None,
+            };
+            if let Some(a) = out.iter_mut().find(|a| a.ip == ip) {
+                // 127.0.0.1 is listed first; its network's broadcast still counts.
+                if a.broadcast.is_none() {
+                    a.broadcast = broadcast;
+                }
                 continue;
             }
             out.push(LocalAddr {
                 ip,
                 interface: i.name.clone(),
+                broadcast,
             });
         }
     }
@@ -44,6 +83,25 @@ pub fn local_addresses() -> Vec<LocalAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broadcast_addresses_set_every_host_bit() {
+        assert_eq!(
+            broadcast_of(Ipv4Addr::new(192, 168, 1, 20), 24),
+            Some(Ipv4Addr::new(192, 168, 1, 255))
+        );
+        assert_eq!(
+            broadcast_of(Ipv4Addr::new(127, 0, 0, 1), 8),
+            Some(Ipv4Addr::new(127, 255, 255, 255))
+        );
+        assert_eq!(broadcast_of(Ipv4Addr::new(10, 0, 0, 1), 32), None);
+        let list = broadcast_addresses(&local_addresses());
+        assert_eq!(
+            list[0].0,
+            Ipv4Addr::BROADCAST,
+            "the limited broadcast first"
+        );
+    }
 
     #[test]
     fn fixed_entries_come_first_and_are_unique() {

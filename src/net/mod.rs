@@ -8,6 +8,7 @@ mod conn;
 mod error;
 pub mod interfaces;
 mod jobs;
+pub mod options;
 mod relay;
 pub mod spec;
 mod tcp_client;
@@ -18,6 +19,7 @@ mod worker;
 pub use capture::{CaptureSpec, peer_path};
 pub use error::{Detail, NetError, NetErrorKind, Op, kind_of};
 pub use jobs::{MAX_DATAGRAM, check_datagram_size};
+pub use options::{ReadBack, SocketOptions};
 pub use spec::{HostPort, OpenSpec, Protocol, SpecError, parse_host_port, parse_ip, parse_port};
 
 use crate::codec::text::TextShape;
@@ -189,6 +191,13 @@ pub enum CloseReason {
 pub enum Event {
     /// The session's socket is bound (server, UDP) at this real address.
     Opened { at: SystemTime, local: SocketAddr },
+    /// What a socket's options are now, read back after they were set:
+    /// the session's own socket (`peer` None), or its first connection.
+    Options {
+        at: SystemTime,
+        peer: Option<SocketAddr>,
+        read: ReadBack,
+    },
     /// A TCP client is trying this address.
     Connecting { at: SystemTime, remote: SocketAddr },
     /// A TCP client will connect again after `after` (its `attempt`-th

@@ -103,6 +103,8 @@ pub enum SpecError {
     NotForKind(&'static str),
     /// A connect timeout that is not 1 to 3600 seconds.
     BadTimeout(String),
+    /// A socket option with a wrong value (says why).
+    BadOption(String),
     /// A relay without its target (`to=HOST:PORT`).
     NoTarget,
 }
@@ -123,12 +125,13 @@ impl fmt::Display for SpecError {
             ),
             SpecError::UnknownOption(s) => write!(
                 f,
-                "unknown option '{s}' (remote=HOST:PORT for udp, from=IP:PORT for tcp-client, to=HOST:PORT for relay)"
+                "unknown option '{s}' (remote=HOST:PORT for udp, from=IP:PORT for tcp-client, to=HOST:PORT for relay; socket options nodelay, keepalive, reuseaddr, reuseport, rcvbuf, sndbuf, ttl, linger, broadcast)"
             ),
             SpecError::RemoteNotAllowed => write!(f, "remote= is only for udp"),
             SpecError::FromNotAllowed => write!(f, "from= is only for tcp-client"),
             SpecError::ToNotAllowed => write!(f, "to= is only for relay"),
             SpecError::NotForKind(why) => write!(f, "{why}"),
+            SpecError::BadOption(why) => write!(f, "{why}"),
             SpecError::BadTimeout(s) => {
                 write!(
                     f,
@@ -220,6 +223,8 @@ pub struct OpenSpec {
     /// A TCP client connects again when its connection ends or a connect
     /// fails, waiting longer after each failure (1 s, doubling to 30 s).
     pub reconnect: bool,
+    /// Socket options asked for.
+    pub options: super::SocketOptions,
     /// Send everything received straight back to its sender.
     pub echo: bool,
     /// How received bytes are cut into records (per connection; per
@@ -239,6 +244,7 @@ impl OpenSpec {
             remote: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             reconnect: false,
+            options: super::SocketOptions::default(),
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -252,6 +258,7 @@ impl OpenSpec {
             remote: Some(remote),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             reconnect: false,
+            options: super::SocketOptions::default(),
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -265,6 +272,7 @@ impl OpenSpec {
             remote,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             reconnect: false,
+            options: super::SocketOptions::default(),
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -295,6 +303,7 @@ impl OpenSpec {
         let mut from = None;
         let mut timeout = None;
         let mut reconnect = false;
+        let mut options = super::SocketOptions::default();
         let connects = matches!(protocol, Protocol::TcpClient | Protocol::Relay);
         for opt in parts {
             if opt.trim() == "reconnect" {
@@ -333,7 +342,12 @@ impl OpenSpec {
                     }
                     remote = Some(parse_host_port(v)?);
                 }
-                _ => return Err(SpecError::UnknownOption(opt.to_string())),
+                Some((k, v)) => {
+                    if !options.parse_key(k, v).map_err(SpecError::BadOption)? {
+                        return Err(SpecError::UnknownOption(opt.to_string()));
+                    }
+                }
+                None => return Err(SpecError::UnknownOption(opt.to_string())),
             }
         }
         let hp = parse_host_port(addr)?;
@@ -342,6 +356,7 @@ impl OpenSpec {
             spec.connect_timeout = t;
         }
         spec.reconnect = reconnect;
+        spec.options = options;
         Ok(spec)
     }
 
@@ -384,6 +399,16 @@ impl OpenSpec {
 
 impl fmt::Display for OpenSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_kind(f)?;
+        for k in self.options.spec_keys() {
+            write!(f, ",{k}")?;
+        }
+        Ok(())
+    }
+}
+
+impl OpenSpec {
+    fn fmt_kind(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.protocol {
             Protocol::TcpClient => {
                 match &self.remote {
@@ -460,6 +485,8 @@ mod tests {
             "relay:127.0.0.1:9000,to=127.0.0.1:9001,timeout=3",
             "tcp-client:127.0.0.1:80,timeout=2,reconnect",
             "tcp-client:127.0.0.1:80,from=127.0.0.1:5000,reconnect",
+            "tcp-server:127.0.0.1:9000,nodelay=0,keepalive=30/5,rcvbuf=65536,ttl=9,linger=0",
+            "udp:0.0.0.0:9000,reuseport=1,broadcast=0",
         ] {
             let spec = OpenSpec::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(spec.to_string(), s);
@@ -490,6 +517,9 @@ mod tests {
             "relay:1.2.3.4:5,to=1.2.3.4:6,reconnect",
             "tcp-client:1.2.3.4:5,timeout=0",
             "tcp-client:1.2.3.4:5,timeout=soon",
+            "tcp-server:1.2.3.4:5,ttl=999",
+            "udp:1.2.3.4:5,broadcast=maybe",
+            "udp:1.2.3.4:5,justaword",
             "udp:1.2.3.4:99999",
             "",
         ] {

@@ -273,7 +273,7 @@ impl TcpClient {
         }
         self.deadline = None;
         self.attempt = 0;
-        let _ = stream.set_nodelay(true);
+        core.conn_options(&stream, addr);
         let local = stream
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
@@ -333,7 +333,7 @@ impl TcpClient {
 
 /// A socket connecting to `addr` without blocking, bound to the session's
 /// local address when the user gave one, and registered for the result.
-fn start_connect(core: &Core, addr: SocketAddr) -> io::Result<TcpStream> {
+fn start_connect(core: &mut Core, addr: SocketAddr) -> io::Result<TcpStream> {
     let local = core.spec.local;
     let bind =
         (local.port() != 0 || !local.ip().is_unspecified()).then(|| match (local.ip(), addr) {
@@ -345,7 +345,8 @@ fn start_connect(core: &Core, addr: SocketAddr) -> io::Result<TcpStream> {
             }
             _ => local,
         });
-    let mut stream = connecting_stream(addr, bind)?;
+    let (mut stream, refused) = connecting_stream(addr, bind, &core.spec.options)?;
+    core.refused_options(refused);
     core.poll.registry().register(
         &mut stream,
         CONNECTING,

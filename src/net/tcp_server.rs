@@ -29,8 +29,12 @@ impl Kind for TcpServer {
         // Reopening right after closing must work (TIME_WAIT).
         // On Windows SO_REUSEADDR would let another program steal the port.
         #[cfg(unix)]
-        sock.set_reuse_address(true)
-            .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        if core.spec.options.reuse_addr.is_none() {
+            sock.set_reuse_address(true)
+                .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        }
+        let refused = core.spec.options.before_bind(&sock, local.is_ipv6(), false);
+        core.refused_options(refused);
         sock.bind(&local.into())
             .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
         sock.listen(LISTEN_BACKLOG)
@@ -45,11 +49,17 @@ impl Kind for TcpServer {
             .registry()
             .register(&mut l, LISTENER, Interest::READABLE)
             .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        let read = super::options::read_back(socket2::SockRef::from(&l), false, false);
         self.listener = Some(l);
         self.accept_pending = true;
         core.emit(Event::Opened {
             at: now(),
             local: bound,
+        });
+        core.emit(Event::Options {
+            at: now(),
+            peer: None,
+            read,
         });
         Ok(())
     }
@@ -97,7 +107,7 @@ impl TcpServer {
             match l.accept() {
                 Ok((stream, peer)) => {
                     let peer = canonical(peer);
-                    let _ = stream.set_nodelay(true);
+                    core.conn_options(&stream, peer);
                     if let Some(idx) = core.add_conn(stream, peer) {
                         core.emit(Event::Accepted { at: now(), peer });
                         on_new(core, idx);

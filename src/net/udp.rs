@@ -50,9 +50,20 @@ impl Kind for Udp {
         let ctx = Op::BindUdp(local);
         let sock =
             new_socket(local, Type::DGRAM).map_err(|e| NetError::from_io(&e, ctx.clone()))?;
-        let _ = sock.set_recv_buffer_size(SOCKET_BUFFER);
-        let _ = sock.set_send_buffer_size(SOCKET_BUFFER);
-        let _ = sock.set_broadcast(true);
+        // NetPal's defaults, unless the user chose: large buffers (a burst
+        // of datagrams must not be dropped), broadcast allowed.
+        let mut opts = core.spec.options;
+        opts.recv_buf = opts.recv_buf.or(Some(SOCKET_BUFFER as u32));
+        opts.send_buf = opts.send_buf.or(Some(SOCKET_BUFFER as u32));
+        opts.broadcast = opts.broadcast.or(Some(true));
+        let mut refused = opts.before_bind(&sock, local.is_ipv6(), true);
+        // Only what the user asked for is worth a word.
+        refused.retain(|e| {
+            !matches!(e.op, Op::SetOption("SO_RCVBUF" | "SO_SNDBUF"))
+                || core.spec.options.recv_buf.is_some()
+                || core.spec.options.send_buf.is_some()
+        });
+        core.refused_options(refused);
         sock.bind(&local.into())
             .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
         sock.set_nonblocking(true)
@@ -65,11 +76,17 @@ impl Kind for Udp {
             .registry()
             .register(&mut u, UDP, Interest::READABLE)
             .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        let read = super::options::read_back(socket2::SockRef::from(&u), false, true);
         self.socket = Some(u);
         self.readable = true;
         core.emit(Event::Opened {
             at: now(),
             local: bound,
+        });
+        core.emit(Event::Options {
+            at: now(),
+            peer: None,
+            read,
         });
         Ok(())
     }

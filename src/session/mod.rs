@@ -6,12 +6,14 @@
 pub mod export;
 mod find;
 mod framing;
+mod options;
 mod peers;
 mod rates;
 mod send;
 
 pub use find::{Find, FindMode};
 pub use framing::{FramingForm, FramingMode};
+pub use options::{OptionsForm, Tri};
 pub use peers::{MAX_UDP_PEERS, PeerInfo, PeerList};
 pub use rates::{RateHistory, RateSample};
 pub use send::{
@@ -57,6 +59,8 @@ pub struct SessionSettings {
     /// A TCP client connects again when its connection ends or a connect
     /// fails, waiting longer each time.
     pub reconnect: bool,
+    /// Socket options, set before the session opens.
+    pub options: OptionsForm,
     pub view: ViewMode,
     pub encoding: String,
     /// Not saved: a log scrolled up once still follows at the next start.
@@ -141,6 +145,7 @@ impl Default for SessionSettings {
             source_port: String::new(),
             connect_timeout: net::spec::DEFAULT_CONNECT_TIMEOUT.as_secs().to_string(),
             reconnect: false,
+            options: OptionsForm::default(),
             view: ViewMode::Text,
             encoding: "UTF-8".into(),
             auto_scroll: true,
@@ -177,6 +182,7 @@ impl SessionSettings {
         self.echo = spec.echo;
         self.connect_timeout = spec.connect_timeout.as_secs().to_string();
         self.reconnect = spec.reconnect;
+        self.options = OptionsForm::from_options(&spec.options);
         match spec.protocol {
             Protocol::TcpClient => {
                 if let Some(r) = &spec.remote {
@@ -377,6 +383,12 @@ pub struct Session {
     pub(crate) hold_to_client: bool,
     /// A relay's target, as its links reached it.
     pub(crate) relay_target: Option<SocketAddr>,
+    /// The socket options of the session's socket, and of its first
+    /// connection, as read back.
+    pub(crate) options_read: Option<net::ReadBack>,
+    pub(crate) conn_options_read: Option<(SocketAddr, net::ReadBack)>,
+    /// The user set options: their read-back goes to the log too.
+    note_options: bool,
     pub(crate) log: LogStore,
     pub(crate) index: LineIndex,
     pub send_text: String,
@@ -451,6 +463,9 @@ impl Session {
             hold_to_target: false,
             hold_to_client: false,
             relay_target: None,
+            options_read: None,
+            conn_options_read: None,
+            note_options: false,
             log: LogStore::new(cap),
             index: LineIndex::default(),
             send_text: String::new(),
@@ -577,7 +592,8 @@ impl Session {
             net::spec::parse_timeout(&s.connect_timeout)
                 .map_err(|_| format!("{}: {}", tr.connect_timeout, tr.bad_timeout))
         };
-        Ok(match s.protocol {
+        let options = s.options.options(tr)?;
+        let mut spec = match s.protocol {
             Protocol::TcpServer => OpenSpec::tcp_server(local()?),
             Protocol::Relay => {
                 let mut spec = OpenSpec::relay(local()?, remote()?);
@@ -603,7 +619,9 @@ impl Session {
                 };
                 OpenSpec::udp(local()?, r)
             }
-        })
+        };
+        spec.options = options;
+        Ok(spec)
     }
 
     /// The bytes the send box holds (with its line ending and checksum),
@@ -756,6 +774,9 @@ impl Session {
         self.local = None;
         self.peer = None;
         self.relay_target = None;
+        self.options_read = None;
+        self.conn_options_read = None;
+        self.note_options = !spec.options.is_default();
         let protocol = spec.protocol;
         let replies = self.compiled_replies();
         let mut setup = if replies.is_empty() {
@@ -1369,6 +1390,15 @@ impl Session {
                     Note::Listening { local }
                 };
                 self.note(at, None, note);
+            }
+            Event::Options { at, peer, read } => {
+                match peer {
+                    None => self.options_read = Some(read.clone()),
+                    Some(p) => self.conn_options_read = Some((p, read.clone())),
+                }
+                if self.note_options {
+                    self.note(at, peer, Note::Options { peer, read });
+                }
             }
             Event::Reconnecting { at, attempt, after } => {
                 self.phase = Phase::Reconnecting {

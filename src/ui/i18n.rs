@@ -44,6 +44,21 @@ pub struct Tr {
     pub relay_target: &'static str,
     pub target_host: &'static str,
     pub connect_timeout: &'static str,
+    pub socket_options: &'static str,
+    pub broadcast_to: &'static str,
+    pub broadcast_hint: &'static str,
+    pub opt_default: &'static str,
+    pub opt_on: &'static str,
+    pub opt_off: &'static str,
+    pub opt_keepalive_idle: &'static str,
+    pub opt_keepalive_interval: &'static str,
+    pub opt_keepalive_times: &'static str,
+    pub opt_rcvbuf: &'static str,
+    pub opt_sndbuf: &'static str,
+    pub opt_ttl: &'static str,
+    pub opt_linger: &'static str,
+    pub opt_read_back: &'static str,
+    pub bad_option_value: &'static str,
     pub bad_timeout: &'static str,
     pub reconnect: &'static str,
     pub reconnect_hint: &'static str,
@@ -268,6 +283,21 @@ pub static EN: Tr = Tr {
     relay_target: "Target",
     target_host: "Target host",
     connect_timeout: "Connect timeout (s)",
+    socket_options: "Socket options",
+    broadcast_to: "Broadcast address",
+    broadcast_hint: "Send to every host of a network (SO_BROADCAST, on unless turned off in Socket options)",
+    opt_default: "System default",
+    opt_on: "On",
+    opt_off: "Off",
+    opt_keepalive_idle: "Keepalive idle (s)",
+    opt_keepalive_interval: "Keepalive interval (s)",
+    opt_keepalive_times: "Keepalive times",
+    opt_rcvbuf: "SO_RCVBUF (bytes)",
+    opt_sndbuf: "SO_SNDBUF (bytes)",
+    opt_ttl: "IP_TTL / hop limit",
+    opt_linger: "SO_LINGER (s)",
+    opt_read_back: "Read back from the socket",
+    bad_option_value: "not a value the option takes",
     bad_timeout: "not a time in seconds (1 to 3600)",
     reconnect: "Reconnect",
     reconnect_hint: "Connect again when the connection ends or a connect fails: after 1 s, then 2, 4... up to 30 s",
@@ -492,6 +522,21 @@ pub static ZH: Tr = Tr {
     relay_target: "目标",
     target_host: "目标主机",
     connect_timeout: "连接超时（秒）",
+    socket_options: "套接字选项",
+    broadcast_to: "广播地址",
+    broadcast_hint: "发送给网络中的所有主机（SO_BROADCAST，默认开启，可在套接字选项中关闭）",
+    opt_default: "系统默认",
+    opt_on: "开",
+    opt_off: "关",
+    opt_keepalive_idle: "保活空闲时间（秒）",
+    opt_keepalive_interval: "保活探测间隔（秒）",
+    opt_keepalive_times: "保活时间",
+    opt_rcvbuf: "SO_RCVBUF（字节）",
+    opt_sndbuf: "SO_SNDBUF（字节）",
+    opt_ttl: "IP_TTL / 跳数限制",
+    opt_linger: "SO_LINGER（秒）",
+    opt_read_back: "从套接字读回",
+    bad_option_value: "不是该选项可接受的值",
     bad_timeout: "不是有效的秒数（1 到 3600）",
     reconnect: "自动重连",
     reconnect_hint: "连接断开或连接失败时自动重连：1 秒后，然后 2、4……最长 30 秒",
@@ -793,6 +838,8 @@ impl Tr {
             (Op::ReadFile(p), true) => format!("读取文件 {p}"),
             (Op::WriteFile(p), false) => format!("writing the file {p}"),
             (Op::WriteFile(p), true) => format!("写入文件 {p}"),
+            (Op::SetOption(o), false) => format!("setting {o}"),
+            (Op::SetOption(o), true) => format!("设置 {o}"),
         }
     }
 
@@ -803,6 +850,8 @@ impl Tr {
             (Detail::Os(s), _) => s.clone(),
             (Detail::NoAddress, false) => "no address found".into(),
             (Detail::NoAddress, true) => "找不到地址".into(),
+            (Detail::NotOnThisSystem, false) => "this system has no such option".into(),
+            (Detail::NotOnThisSystem, true) => "本系统没有这个选项".into(),
             (Detail::NoAnswer { secs }, false) => format!("no answer within {secs} s"),
             (Detail::NoAnswer { secs }, true) => format!("{secs} 秒内无应答"),
             (Detail::PeerNotReading { queued }, false) => {
@@ -950,6 +999,16 @@ impl Tr {
             format!("目标（代 {peer}）")
         } else {
             format!("target (as {peer})")
+        }
+    }
+
+    /// Socket options as read back from a socket.
+    pub fn note_options(&self, peer: Option<&std::net::SocketAddr>, values: &str) -> String {
+        match (peer, self.is_zh()) {
+            (Some(p), true) => format!("{p} 的套接字选项（读回）：{values}"),
+            (Some(p), false) => format!("Socket options of {p} (read back): {values}"),
+            (None, true) => format!("套接字选项（读回）：{values}"),
+            (None, false) => format!("Socket options (read back): {values}"),
         }
     }
 

@@ -4,7 +4,7 @@ use crate::app::Action;
 use crate::codec;
 use crate::log::ViewMode;
 use crate::net::Protocol;
-use crate::session::{FramingMode, Phase, Session, SessionAction, TimeMode};
+use crate::session::{FramingMode, Phase, Session, SessionAction, TimeMode, Tri};
 use crate::ui::Cx;
 use egui::{ComboBox, RichText, TextEdit};
 
@@ -75,6 +75,28 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 TextEdit::singleline(&mut app.settings.remote_host).desired_width(f32::INFINITY),
             )
             .labelled_by(label.id);
+            if app.settings.protocol == Protocol::Udp {
+                // One click makes a broadcast address the remote.
+                let label = ui.label(tr.broadcast_to);
+                ComboBox::from_id_salt("broadcast_to")
+                    .selected_text("…")
+                    .show_ui(ui, |ui| {
+                        for (b, iface) in crate::net::interfaces::broadcast_addresses(cx.addresses)
+                        {
+                            let text = if iface.is_empty() {
+                                b.to_string()
+                            } else {
+                                format!("{b}  ({iface})")
+                            };
+                            if ui.selectable_label(false, text).clicked() {
+                                app.settings.remote_host = b.to_string();
+                            }
+                        }
+                    })
+                    .response
+                    .on_hover_text(tr.broadcast_hint)
+                    .labelled_by(label.id);
+            }
             let label = ui.label(if relay {
                 tr.target_port
             } else {
@@ -158,6 +180,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             cx.act(id, SessionAction::Hold);
         }
     }
+    socket_options(app, cx, ui);
     let err_color = ui.visuals().error_fg_color;
     if let Some(e) = &app.form_error {
         ui.colored_label(err_color, e);
@@ -320,4 +343,79 @@ fn framing(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         Ok(_) if *f != before && app.is_active() => cx.act(app.id, SessionAction::SetFraming),
         Ok(_) => {}
     }
+}
+
+/// The socket options section: each option left to the system or set
+/// (before opening), and what the socket says once open.
+fn socket_options(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let active = app.is_active();
+    let protocol = app.settings.protocol;
+    let tcp = protocol != Protocol::Udp;
+    egui::CollapsingHeader::new(tr.socket_options)
+        .id_salt("socket_options")
+        .show(ui, |ui| {
+            ui.add_enabled_ui(!active, |ui| {
+                let o = &mut app.settings.options;
+                let tri = |ui: &mut egui::Ui, name: &str, v: &mut Tri| {
+                    let label = ui.label(name);
+                    let text = |t: Tri| match t {
+                        Tri::Default => tr.opt_default,
+                        Tri::On => tr.opt_on,
+                        Tri::Off => tr.opt_off,
+                    };
+                    ComboBox::from_id_salt(name)
+                        .selected_text(text(*v))
+                        .show_ui(ui, |ui| {
+                            for t in Tri::ALL {
+                                ui.selectable_value(v, t, text(t));
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                };
+                let field = |ui: &mut egui::Ui, name: &str, v: &mut String| {
+                    let label = ui.label(name);
+                    ui.add(
+                        TextEdit::singleline(v)
+                            .hint_text(tr.opt_default)
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(label.id);
+                };
+                if tcp {
+                    tri(ui, "TCP_NODELAY", &mut o.nodelay);
+                    tri(ui, "SO_KEEPALIVE", &mut o.keepalive);
+                    if o.keepalive == Tri::On {
+                        field(ui, tr.opt_keepalive_idle, &mut o.keepalive_idle);
+                        field(ui, tr.opt_keepalive_interval, &mut o.keepalive_interval);
+                    }
+                    field(ui, tr.opt_linger, &mut o.linger);
+                }
+                tri(ui, "SO_REUSEADDR", &mut o.reuse_addr);
+                #[cfg(unix)]
+                tri(ui, "SO_REUSEPORT", &mut o.reuse_port);
+                field(ui, tr.opt_rcvbuf, &mut o.recv_buf);
+                field(ui, tr.opt_sndbuf, &mut o.send_buf);
+                field(ui, tr.opt_ttl, &mut o.ttl);
+                if protocol == Protocol::Udp {
+                    tri(ui, "SO_BROADCAST", &mut o.broadcast);
+                }
+            });
+            if active {
+                let mut lines = Vec::new();
+                if let Some(r) = &app.options_read {
+                    lines.push(r.to_string());
+                }
+                if let Some((p, r)) = &app.conn_options_read {
+                    lines.push(format!("{p}: {r}"));
+                }
+                if !lines.is_empty() {
+                    ui.label(RichText::new(tr.opt_read_back).strong());
+                    for l in lines {
+                        ui.add(egui::Label::new(RichText::new(l).monospace()).wrap());
+                    }
+                }
+            }
+        });
 }
