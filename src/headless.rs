@@ -306,6 +306,22 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
             format!("{} -- {what} {local}", time_text(*at))
         }
         Event::Connecting { at, remote } => format!("{} -- connecting to {remote}", time_text(*at)),
+        Event::Membership {
+            at,
+            group,
+            via,
+            joined,
+        } => format!(
+            "{} -- {} multicast group {}{}",
+            time_text(*at),
+            if *joined { "joined" } else { "left" },
+            group.group,
+            if via.is_empty() {
+                String::new()
+            } else {
+                format!(" on {via}")
+            }
+        ),
         Event::Options { at, peer, read } => match peer {
             Some(p) => format!("{} -- socket options of {p}: {read}", time_text(*at)),
             None => format!("{} -- socket options: {read}", time_text(*at)),
@@ -466,6 +482,16 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         Event::Connecting { at, remote } => {
             json!({"time": time_json(*at), "event": "connecting", "peer": remote.to_string()})
         }
+        Event::Membership {
+            at,
+            group,
+            via,
+            joined,
+        } => json!({
+            "time": time_json(*at),
+            "event": if *joined { "joined" } else { "left" },
+            "group": group.group.to_string(), "interface": via,
+        }),
         Event::Options { at, peer, read } => {
             let values: serde_json::Map<String, serde_json::Value> = read
                 .values

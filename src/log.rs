@@ -27,6 +27,13 @@ pub enum Note {
     Connecting {
         remote: SocketAddr,
     },
+    /// A multicast group joined or left, on an interface (empty: the
+    /// system's choice).
+    Membership {
+        group: std::net::IpAddr,
+        via: String,
+        joined: bool,
+    },
     /// Socket options as read back: the session's socket, or a connection's.
     Options {
         peer: Option<SocketAddr>,

@@ -247,3 +247,39 @@ fn a_broadcast_address_is_offered_as_the_remote_and_reaches_the_network() {
     click(&mut h, "Send");
     assert_eq!(recv_while_stepping(&mut h, &r), b"hello, everyone");
 }
+
+#[test]
+fn a_multicast_group_is_joined_heard_and_left_from_the_form() {
+    let mut h = harness();
+    choose(&mut h, "Protocol", "UDP");
+    set_field(&mut h, "Remote host", "");
+    set_field(&mut h, "Remote port", "");
+    // A group is heard on a socket bound to every address.
+    choose(&mut h, "Local address", "0.0.0.0");
+    set_field(&mut h, "Local port", "0");
+    click(&mut h, "Open");
+    wait_for_text(&mut h, "Bound to: 0.0.0.0:");
+    let port = shown_port(&h, "Bound to:");
+    open_section(&mut h, "Multicast");
+    set_field(&mut h, "Group", "10.1.2.3");
+    click(&mut h, "Join");
+    wait_for_text(&mut h, "10.1.2.3 is not a multicast address");
+    set_field(&mut h, "Group", "239.255.77.2");
+    set_field(
+        &mut h,
+        "Interface (name or address; empty: the system's)",
+        "127.0.0.1",
+    );
+    click(&mut h, "Join");
+    wait_for_text(&mut h, "Joined multicast group 239.255.77.2 on 127.0.0.1");
+
+    let tx = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    tx.set_multicast_if_v4(&std::net::Ipv4Addr::LOCALHOST)
+        .unwrap();
+    let tx: UdpSocket = tx.into();
+    tx.send_to(b"hello, group", ("239.255.77.2", port)).unwrap();
+    wait_for_text(&mut h, "hello, group");
+
+    click(&mut h, "Leave");
+    wait_for_text(&mut h, "Left multicast group 239.255.77.2");
+}

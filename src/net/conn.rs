@@ -1238,6 +1238,8 @@ impl Core {
                 }
             }
             Command::SetEcho(_)
+            | Command::Join(_)
+            | Command::Leave(_)
             | Command::Close
             | Command::SetFraming(_)
             | Command::Capture(_)

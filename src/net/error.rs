@@ -58,6 +58,10 @@ pub enum Op {
     WriteFile(String),
     /// Setting this socket option.
     SetOption(&'static str),
+    /// Joining this multicast group.
+    Join(std::net::IpAddr),
+    /// Leaving this multicast group.
+    Leave(std::net::IpAddr),
 }
 
 /// The detail of an error: the system's own message, or one of ours.
@@ -89,6 +93,10 @@ pub enum Detail {
     WriteShut,
     /// The system has no such option.
     NotOnThisSystem,
+    /// No interface has this name (or address).
+    NoInterface(String),
+    /// A group of the other IP version than the socket's.
+    WrongFamily,
     /// A file became shorter while it was sent.
     FileShrank {
         expected: u64,

@@ -8,6 +8,7 @@ mod conn;
 mod error;
 pub mod interfaces;
 mod jobs;
+pub mod multicast;
 pub mod options;
 mod relay;
 pub mod spec;
@@ -19,6 +20,7 @@ mod worker;
 pub use capture::{CaptureSpec, peer_path};
 pub use error::{Detail, NetError, NetErrorKind, Op, kind_of};
 pub use jobs::{MAX_DATAGRAM, check_datagram_size};
+pub use multicast::Membership;
 pub use options::{ReadBack, SocketOptions};
 pub use spec::{HostPort, OpenSpec, Protocol, SpecError, parse_host_port, parse_ip, parse_port};
 
@@ -89,6 +91,10 @@ pub enum Command {
         toward_target: bool,
         on: bool,
     },
+    /// Join a multicast group (UDP).
+    Join(Membership),
+    /// Leave a multicast group (UDP).
+    Leave(Membership),
     /// Close everything and end the worker.
     Close,
 }
@@ -197,6 +203,14 @@ pub enum Event {
         at: SystemTime,
         peer: Option<SocketAddr>,
         read: ReadBack,
+    },
+    /// A UDP session joined (`joined`) or left a multicast group, on this
+    /// interface (empty: the system's choice).
+    Membership {
+        at: SystemTime,
+        group: Membership,
+        via: String,
+        joined: bool,
     },
     /// A TCP client is trying this address.
     Connecting { at: SystemTime, remote: SocketAddr },

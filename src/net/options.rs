@@ -33,6 +33,9 @@ pub struct SocketOptions {
     pub linger: Option<u32>,
     /// SO_BROADCAST (UDP; NetPal's default: on).
     pub broadcast: Option<bool>,
+    /// Multicast TTL (hop limit on IPv6) and loopback (UDP).
+    pub mcast_ttl: Option<u32>,
+    pub mcast_loop: Option<bool>,
 }
 
 /// One option's name, as the system calls it.
@@ -122,6 +125,21 @@ impl SocketOptions {
             set(&mut errors, "SO_BROADCAST", self.broadcast, |b| {
                 sock.set_broadcast(b)
             });
+            if v6 {
+                set(&mut errors, "IPV6_MULTICAST_HOPS", self.mcast_ttl, |n| {
+                    sock.set_multicast_hops_v6(n)
+                });
+                set(&mut errors, "IPV6_MULTICAST_LOOP", self.mcast_loop, |b| {
+                    sock.set_multicast_loop_v6(b)
+                });
+            } else {
+                set(&mut errors, "IP_MULTICAST_TTL", self.mcast_ttl, |n| {
+                    sock.set_multicast_ttl_v4(n)
+                });
+                set(&mut errors, "IP_MULTICAST_LOOP", self.mcast_loop, |b| {
+                    sock.set_multicast_loop_v4(b)
+                });
+            }
         }
         errors
     }
@@ -196,6 +214,12 @@ impl SocketOptions {
         if let Some(x) = self.broadcast {
             out.push(format!("broadcast={}", b(x)));
         }
+        if let Some(n) = self.mcast_ttl {
+            out.push(format!("mttl={n}"));
+        }
+        if let Some(x) = self.mcast_loop {
+            out.push(format!("mloop={}", b(x)));
+        }
         out
     }
 
@@ -251,6 +275,8 @@ impl SocketOptions {
             },
             "linger" => self.linger = Some(num(3600)?),
             "broadcast" => self.broadcast = Some(flag()?),
+            "mttl" => self.mcast_ttl = Some(num(255)?),
+            "mloop" => self.mcast_loop = Some(flag()?),
             _ => return Ok(false),
         }
         Ok(true)
@@ -314,6 +340,19 @@ pub fn read_back(sock: SockRef<'_>, tcp_conn: bool, udp: bool) -> ReadBack {
     }
     if udp {
         put("SO_BROADCAST", sock.broadcast().map(on_off));
+        if v6 {
+            put(
+                "IPV6_MULTICAST_HOPS",
+                sock.multicast_hops_v6().map(|n| n.to_string()),
+            );
+            put("IPV6_MULTICAST_LOOP", sock.multicast_loop_v6().map(on_off));
+        } else {
+            put(
+                "IP_MULTICAST_TTL",
+                sock.multicast_ttl_v4().map(|n| n.to_string()),
+            );
+            put("IP_MULTICAST_LOOP", sock.multicast_loop_v4().map(on_off));
+        }
     }
     ReadBack { values }
 }

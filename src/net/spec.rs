@@ -105,6 +105,8 @@ pub enum SpecError {
     BadTimeout(String),
     /// A socket option with a wrong value (says why).
     BadOption(String),
+    /// A `join=` that is not a multicast group (says why).
+    BadGroup(String),
     /// A relay without its target (`to=HOST:PORT`).
     NoTarget,
 }
@@ -132,6 +134,7 @@ impl fmt::Display for SpecError {
             SpecError::ToNotAllowed => write!(f, "to= is only for relay"),
             SpecError::NotForKind(why) => write!(f, "{why}"),
             SpecError::BadOption(why) => write!(f, "{why}"),
+            SpecError::BadGroup(why) => write!(f, "join={why}"),
             SpecError::BadTimeout(s) => {
                 write!(
                     f,
@@ -225,6 +228,8 @@ pub struct OpenSpec {
     pub reconnect: bool,
     /// Socket options asked for.
     pub options: super::SocketOptions,
+    /// Multicast groups a UDP session joins once bound.
+    pub joins: Vec<super::Membership>,
     /// Send everything received straight back to its sender.
     pub echo: bool,
     /// How received bytes are cut into records (per connection; per
@@ -245,6 +250,7 @@ impl OpenSpec {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             reconnect: false,
             options: super::SocketOptions::default(),
+            joins: Vec::new(),
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -259,6 +265,7 @@ impl OpenSpec {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             reconnect: false,
             options: super::SocketOptions::default(),
+            joins: Vec::new(),
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -273,6 +280,7 @@ impl OpenSpec {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             reconnect: false,
             options: super::SocketOptions::default(),
+            joins: Vec::new(),
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -304,6 +312,7 @@ impl OpenSpec {
         let mut timeout = None;
         let mut reconnect = false;
         let mut options = super::SocketOptions::default();
+        let mut joins = Vec::new();
         let connects = matches!(protocol, Protocol::TcpClient | Protocol::Relay);
         for opt in parts {
             if opt.trim() == "reconnect" {
@@ -314,6 +323,14 @@ impl OpenSpec {
                 continue;
             }
             match opt.split_once('=') {
+                Some((k, v)) if k.trim() == "join" => {
+                    if protocol != Protocol::Udp {
+                        return Err(SpecError::NotForKind("join= is only for udp"));
+                    }
+                    let m = super::Membership::parse(v)
+                        .map_err(|e| SpecError::BadGroup(format!("{v}: {e}")))?;
+                    joins.push(m);
+                }
                 Some((k, v)) if k.trim() == "timeout" => {
                     if !connects {
                         return Err(SpecError::NotForKind(
@@ -357,6 +374,7 @@ impl OpenSpec {
         }
         spec.reconnect = reconnect;
         spec.options = options;
+        spec.joins = joins;
         Ok(spec)
     }
 
@@ -438,6 +456,9 @@ impl OpenSpec {
                 if let Some(r) = &self.remote {
                     write!(f, ",remote={r}")?;
                 }
+                for m in &self.joins {
+                    write!(f, ",join={m}")?;
+                }
                 Ok(())
             }
         }
@@ -487,6 +508,8 @@ mod tests {
             "tcp-client:127.0.0.1:80,from=127.0.0.1:5000,reconnect",
             "tcp-server:127.0.0.1:9000,nodelay=0,keepalive=30/5,rcvbuf=65536,ttl=9,linger=0",
             "udp:0.0.0.0:9000,reuseport=1,broadcast=0",
+            "udp:0.0.0.0:9000,join=239.1.2.3@lo,join=239.1.2.4,mttl=4,mloop=0",
+            "udp:[::]:9000,join=ff12::7@2",
         ] {
             let spec = OpenSpec::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(spec.to_string(), s);
@@ -520,6 +543,8 @@ mod tests {
             "tcp-server:1.2.3.4:5,ttl=999",
             "udp:1.2.3.4:5,broadcast=maybe",
             "udp:1.2.3.4:5,justaword",
+            "udp:0.0.0.0:5,join=10.0.0.1",
+            "tcp-server:0.0.0.0:5,join=239.1.2.3",
             "udp:1.2.3.4:99999",
             "",
         ] {

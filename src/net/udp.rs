@@ -44,6 +44,24 @@ pub(super) struct Udp {
     resolving: HashMap<HostPort, (Resolved, Vec<Waiting>)>,
 }
 
+impl Udp {
+    /// Joins or leaves a multicast group, saying which (or why not).
+    fn membership(&mut self, core: &mut Core, m: super::Membership, leave: bool) {
+        let Some(sock) = &self.socket else {
+            return;
+        };
+        match super::multicast::apply(socket2::SockRef::from(sock), &m, leave) {
+            Ok(via) => core.emit(Event::Membership {
+                at: now(),
+                group: m,
+                via,
+                joined: !leave,
+            }),
+            Err(e) => core.error(e),
+        }
+    }
+}
+
 impl Kind for Udp {
     fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
         let local = core.spec.local;
@@ -64,6 +82,16 @@ impl Kind for Udp {
                 || core.spec.options.send_buf.is_some()
         });
         core.refused_options(refused);
+        // Hear only the groups this session joined, not every group any
+        // program on the machine joined (Linux's default).
+        #[cfg(target_os = "linux")]
+        {
+            let _ = if local.is_ipv6() {
+                sock.set_multicast_all_v6(false)
+            } else {
+                sock.set_multicast_all_v4(false)
+            };
+        }
         sock.bind(&local.into())
             .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
         sock.set_nonblocking(true)
@@ -88,6 +116,9 @@ impl Kind for Udp {
             peer: None,
             read,
         });
+        for m in core.spec.joins.clone() {
+            self.membership(core, m, false);
+        }
         Ok(())
     }
 
@@ -104,12 +135,16 @@ impl Kind for Udp {
     }
 
     fn handle(&mut self, core: &mut Core, cmd: Command) {
-        let Command::Send { to, bytes } = cmd else {
+        match cmd {
+            Command::Send { to, bytes } => {
+                if let Err(e) = self.send_to_target(core, &to, bytes, Tag::default()) {
+                    core.error(e);
+                }
+            }
+            Command::Join(m) => self.membership(core, m, false),
+            Command::Leave(m) => self.membership(core, m, true),
             // No connections to disconnect; Close and SetEcho are the loop's.
-            return;
-        };
-        if let Err(e) = self.send_to_target(core, &to, bytes, Tag::default()) {
-            core.error(e);
+            _ => {}
         }
     }
 

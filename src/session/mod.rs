@@ -61,6 +61,11 @@ pub struct SessionSettings {
     pub reconnect: bool,
     /// Socket options, set before the session opens.
     pub options: OptionsForm,
+    /// Multicast groups a UDP session joins (`GROUP[@IFACE]`), and the
+    /// form to add one.
+    pub joins: Vec<String>,
+    pub mcast_group: String,
+    pub mcast_iface: String,
     pub view: ViewMode,
     pub encoding: String,
     /// Not saved: a log scrolled up once still follows at the next start.
@@ -146,6 +151,9 @@ impl Default for SessionSettings {
             connect_timeout: net::spec::DEFAULT_CONNECT_TIMEOUT.as_secs().to_string(),
             reconnect: false,
             options: OptionsForm::default(),
+            joins: Vec::new(),
+            mcast_group: String::new(),
+            mcast_iface: String::new(),
             view: ViewMode::Text,
             encoding: "UTF-8".into(),
             auto_scroll: true,
@@ -183,6 +191,7 @@ impl SessionSettings {
         self.connect_timeout = spec.connect_timeout.as_secs().to_string();
         self.reconnect = spec.reconnect;
         self.options = OptionsForm::from_options(&spec.options);
+        self.joins = spec.joins.iter().map(|m| m.to_string()).collect();
         match spec.protocol {
             Protocol::TcpClient => {
                 if let Some(r) = &spec.remote {
@@ -300,6 +309,10 @@ pub enum SessionAction {
     Reset(Vec<SocketAddr>),
     /// A relay's hold switches changed.
     Hold,
+    /// Join the group in the multicast form (UDP).
+    Join,
+    /// Leave this group (`GROUP[@IFACE]` as listed).
+    Leave(String),
     ClearLog,
     CopyLog,
     ResetCounters,
@@ -389,6 +402,10 @@ pub struct Session {
     pub(crate) conn_options_read: Option<(SocketAddr, net::ReadBack)>,
     /// The user set options: their read-back goes to the log too.
     note_options: bool,
+    /// Multicast groups the socket is a member of now, with the interface.
+    pub(crate) joined: Vec<(std::net::IpAddr, String)>,
+    /// Why the multicast form cannot be joined.
+    pub(crate) mcast_error: Option<String>,
     pub(crate) log: LogStore,
     pub(crate) index: LineIndex,
     pub send_text: String,
@@ -466,6 +483,8 @@ impl Session {
             options_read: None,
             conn_options_read: None,
             note_options: false,
+            joined: Vec::new(),
+            mcast_error: None,
             log: LogStore::new(cap),
             index: LineIndex::default(),
             send_text: String::new(),
@@ -617,7 +636,13 @@ impl Session {
                 } else {
                     Some(remote()?)
                 };
-                OpenSpec::udp(local()?, r)
+                let mut spec = OpenSpec::udp(local()?, r);
+                for j in &s.joins {
+                    let m = net::Membership::parse(j)
+                        .map_err(|e| format!("{}: {}", tr.multicast, tr.join_error(&e)))?;
+                    spec.joins.push(m);
+                }
+                spec
             }
         };
         spec.options = options;
@@ -673,6 +698,13 @@ impl Session {
             SessionAction::Disconnect(peers) => {
                 if let Some(s) = &self.net {
                     s.command(Command::Disconnect(peers));
+                }
+            }
+            SessionAction::Join => self.join(tr),
+            SessionAction::Leave(text) => {
+                self.settings.joins.retain(|j| *j != text);
+                if let (Some(s), Ok(m)) = (&self.net, net::Membership::parse(&text)) {
+                    s.command(Command::Leave(m));
                 }
             }
             SessionAction::Hold => {
@@ -777,6 +809,7 @@ impl Session {
         self.options_read = None;
         self.conn_options_read = None;
         self.note_options = !spec.options.is_default();
+        self.joined.clear();
         let protocol = spec.protocol;
         let replies = self.compiled_replies();
         let mut setup = if replies.is_empty() {
@@ -797,6 +830,30 @@ impl Session {
                 self.session_error = Some(e.clone());
                 self.note(SystemTime::now(), None, Note::Error(e));
             }
+        }
+    }
+
+    /// Joins the group in the multicast form: at once when open, and at
+    /// every open from now on.
+    fn join(&mut self, tr: &Tr) {
+        let s = &self.settings;
+        let text = if s.mcast_iface.trim().is_empty() {
+            s.mcast_group.trim().to_string()
+        } else {
+            format!("{}@{}", s.mcast_group.trim(), s.mcast_iface.trim())
+        };
+        match net::Membership::parse(&text) {
+            Ok(m) => {
+                self.mcast_error = None;
+                let text = m.to_string();
+                if !self.settings.joins.contains(&text) {
+                    self.settings.joins.push(text);
+                }
+                if let Some(s) = &self.net {
+                    s.command(Command::Join(m));
+                }
+            }
+            Err(e) => self.mcast_error = Some(tr.join_error(&e)),
         }
     }
 
@@ -1390,6 +1447,26 @@ impl Session {
                     Note::Listening { local }
                 };
                 self.note(at, None, note);
+            }
+            Event::Membership {
+                at,
+                group,
+                via,
+                joined,
+            } => {
+                self.joined.retain(|(g, _)| *g != group.group);
+                if joined {
+                    self.joined.push((group.group, via.clone()));
+                }
+                self.note(
+                    at,
+                    None,
+                    Note::Membership {
+                        group: group.group,
+                        via,
+                        joined,
+                    },
+                );
             }
             Event::Options { at, peer, read } => {
                 match peer {

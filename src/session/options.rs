@@ -49,6 +49,8 @@ pub struct OptionsForm {
     pub ttl: String,
     pub linger: String,
     pub broadcast: Tri,
+    pub mcast_ttl: String,
+    pub mcast_loop: Tri,
 }
 
 impl OptionsForm {
@@ -60,6 +62,7 @@ impl OptionsForm {
             reuse_addr: self.reuse_addr.get(),
             reuse_port: self.reuse_port.get(),
             broadcast: self.broadcast.get(),
+            mcast_loop: self.mcast_loop.get(),
             ..SocketOptions::default()
         };
         // Numbers go through the same checks as the --open syntax.
@@ -75,6 +78,7 @@ impl OptionsForm {
         num("sndbuf", tr.opt_sndbuf, &self.send_buf)?;
         num("ttl", tr.opt_ttl, &self.ttl)?;
         num("linger", tr.opt_linger, &self.linger)?;
+        num("mttl", tr.opt_mcast_ttl, &self.mcast_ttl)?;
         if self.keepalive == Tri::On && !self.keepalive_idle.trim().is_empty() {
             let text = if self.keepalive_interval.trim().is_empty() {
                 self.keepalive_idle.trim().to_string()
@@ -105,6 +109,8 @@ impl OptionsForm {
             ttl: n(o.ttl),
             linger: n(o.linger),
             broadcast: Tri::of(o.broadcast),
+            mcast_ttl: n(o.mcast_ttl),
+            mcast_loop: Tri::of(o.mcast_loop),
         }
     }
 }

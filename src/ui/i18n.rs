@@ -45,6 +45,12 @@ pub struct Tr {
     pub target_host: &'static str,
     pub connect_timeout: &'static str,
     pub socket_options: &'static str,
+    pub multicast: &'static str,
+    pub mcast_group: &'static str,
+    pub mcast_iface: &'static str,
+    pub mcast_join: &'static str,
+    pub mcast_leave: &'static str,
+    pub mcast_hint: &'static str,
     pub broadcast_to: &'static str,
     pub broadcast_hint: &'static str,
     pub opt_default: &'static str,
@@ -57,6 +63,7 @@ pub struct Tr {
     pub opt_sndbuf: &'static str,
     pub opt_ttl: &'static str,
     pub opt_linger: &'static str,
+    pub opt_mcast_ttl: &'static str,
     pub opt_read_back: &'static str,
     pub bad_option_value: &'static str,
     pub bad_timeout: &'static str,
@@ -284,6 +291,12 @@ pub static EN: Tr = Tr {
     target_host: "Target host",
     connect_timeout: "Connect timeout (s)",
     socket_options: "Socket options",
+    multicast: "Multicast",
+    mcast_group: "Group",
+    mcast_iface: "Interface (name or address; empty: the system's)",
+    mcast_join: "Join",
+    mcast_leave: "Leave",
+    mcast_hint: "Joined again at every open. Sends to a group go out of the interface of the last group joined. Bind 0.0.0.0 (or ::) to receive a group's datagrams",
     broadcast_to: "Broadcast address",
     broadcast_hint: "Send to every host of a network (SO_BROADCAST, on unless turned off in Socket options)",
     opt_default: "System default",
@@ -296,6 +309,7 @@ pub static EN: Tr = Tr {
     opt_sndbuf: "SO_SNDBUF (bytes)",
     opt_ttl: "IP_TTL / hop limit",
     opt_linger: "SO_LINGER (s)",
+    opt_mcast_ttl: "Multicast TTL / hops",
     opt_read_back: "Read back from the socket",
     bad_option_value: "not a value the option takes",
     bad_timeout: "not a time in seconds (1 to 3600)",
@@ -523,6 +537,12 @@ pub static ZH: Tr = Tr {
     target_host: "目标主机",
     connect_timeout: "连接超时（秒）",
     socket_options: "套接字选项",
+    multicast: "组播",
+    mcast_group: "组地址",
+    mcast_iface: "接口（名称或地址；留空由系统选择）",
+    mcast_join: "加入",
+    mcast_leave: "退出",
+    mcast_hint: "每次打开时重新加入。发往组的数据从最后加入的组所在接口发出。要接收组播数据请绑定 0.0.0.0（或 ::）",
     broadcast_to: "广播地址",
     broadcast_hint: "发送给网络中的所有主机（SO_BROADCAST，默认开启，可在套接字选项中关闭）",
     opt_default: "系统默认",
@@ -535,6 +555,7 @@ pub static ZH: Tr = Tr {
     opt_sndbuf: "SO_SNDBUF（字节）",
     opt_ttl: "IP_TTL / 跳数限制",
     opt_linger: "SO_LINGER（秒）",
+    opt_mcast_ttl: "组播 TTL / 跳数",
     opt_read_back: "从套接字读回",
     bad_option_value: "不是该选项可接受的值",
     bad_timeout: "不是有效的秒数（1 到 3600）",
@@ -839,6 +860,10 @@ impl Tr {
             (Op::WriteFile(p), false) => format!("writing the file {p}"),
             (Op::WriteFile(p), true) => format!("写入文件 {p}"),
             (Op::SetOption(o), false) => format!("setting {o}"),
+            (Op::Join(g), false) => format!("joining group {g}"),
+            (Op::Join(g), true) => format!("加入组播组 {g}"),
+            (Op::Leave(g), false) => format!("leaving group {g}"),
+            (Op::Leave(g), true) => format!("退出组播组 {g}"),
             (Op::SetOption(o), true) => format!("设置 {o}"),
         }
     }
@@ -851,6 +876,14 @@ impl Tr {
             (Detail::NoAddress, false) => "no address found".into(),
             (Detail::NoAddress, true) => "找不到地址".into(),
             (Detail::NotOnThisSystem, false) => "this system has no such option".into(),
+            (Detail::NoInterface(n), false) => format!("no interface '{n}'"),
+            (Detail::NoInterface(n), true) => format!("没有接口 '{n}'"),
+            (Detail::WrongFamily, false) => {
+                "the group is of the other IP version than the bound address (bind 0.0.0.0 for IPv4 groups, :: for IPv6)".into()
+            }
+            (Detail::WrongFamily, true) => {
+                "组地址与绑定地址的 IP 版本不同（IPv4 组请绑定 0.0.0.0，IPv6 组请绑定 ::）".into()
+            }
             (Detail::NotOnThisSystem, true) => "本系统没有这个选项".into(),
             (Detail::NoAnswer { secs }, false) => format!("no answer within {secs} s"),
             (Detail::NoAnswer { secs }, true) => format!("{secs} 秒内无应答"),
@@ -1009,6 +1042,38 @@ impl Tr {
             (Some(p), false) => format!("Socket options of {p} (read back): {values}"),
             (None, true) => format!("套接字选项（读回）：{values}"),
             (None, false) => format!("Socket options (read back): {values}"),
+        }
+    }
+
+    /// Why a group typed in the form is not one.
+    pub fn join_error(&self, e: &crate::net::multicast::JoinError) -> String {
+        use crate::net::multicast::JoinError as J;
+        match (e, self.is_zh()) {
+            (J::NotAnAddress(s), false) => format!("'{s}' is not a group address"),
+            (J::NotAnAddress(s), true) => format!("'{s}' 不是组播组地址"),
+            (J::NotMulticast(ip), false) => {
+                format!("{ip} is not a multicast address (224.0.0.0/4 for IPv4, ff00::/8 for IPv6)")
+            }
+            (J::NotMulticast(ip), true) => {
+                format!("{ip} 不是组播地址（IPv4 为 224.0.0.0/4，IPv6 为 ff00::/8）")
+            }
+        }
+    }
+
+    /// A multicast group joined or left.
+    pub fn note_membership(&self, group: &str, via: &str, joined: bool) -> String {
+        let on = if via.is_empty() {
+            String::new()
+        } else if self.is_zh() {
+            format!("（接口 {via}）")
+        } else {
+            format!(" on {via}")
+        };
+        match (joined, self.is_zh()) {
+            (true, true) => format!("已加入组播组 {group}{on}"),
+            (true, false) => format!("Joined multicast group {group}{on}"),
+            (false, true) => format!("已退出组播组 {group}{on}"),
+            (false, false) => format!("Left multicast group {group}{on}"),
         }
     }
 

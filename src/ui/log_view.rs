@@ -108,6 +108,10 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
         Note::Bound { local } => (tr.note_bound(&local.to_string()), Tone::Info),
         Note::Listening { local } => (tr.note_listening(&local.to_string()), Tone::Info),
         Note::Connecting { remote } => (tr.note_connecting(&remote.to_string()), Tone::Info),
+        Note::Membership { group, via, joined } => (
+            tr.note_membership(&group.to_string(), via, *joined),
+            Tone::Info,
+        ),
         Note::Options { peer, read } => (
             tr.note_options(peer.as_ref(), &read.to_string()),
             Tone::Info,

@@ -181,6 +181,9 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         }
     }
     socket_options(app, cx, ui);
+    if app.settings.protocol == Protocol::Udp {
+        multicast(app, cx, ui);
+    }
     let err_color = ui.visuals().error_fg_color;
     if let Some(e) = &app.form_error {
         ui.colored_label(err_color, e);
@@ -400,6 +403,8 @@ fn socket_options(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 field(ui, tr.opt_ttl, &mut o.ttl);
                 if protocol == Protocol::Udp {
                     tri(ui, "SO_BROADCAST", &mut o.broadcast);
+                    field(ui, tr.opt_mcast_ttl, &mut o.mcast_ttl);
+                    tri(ui, "IP_MULTICAST_LOOP", &mut o.mcast_loop);
                 }
             });
             if active {
@@ -416,6 +421,55 @@ fn socket_options(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                         ui.add(egui::Label::new(RichText::new(l).monospace()).wrap());
                     }
                 }
+            }
+        });
+}
+
+/// The multicast section (UDP): join a group on an interface, the groups
+/// joined (again at every open), Leave.
+fn multicast(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let id = app.id;
+    egui::CollapsingHeader::new(tr.multicast)
+        .id_salt("multicast")
+        .show(ui, |ui| {
+            let label = ui.label(tr.mcast_group);
+            ui.add(
+                TextEdit::singleline(&mut app.settings.mcast_group)
+                    .hint_text("239.1.2.3")
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+            let label = ui.label(tr.mcast_iface);
+            ui.add(
+                TextEdit::singleline(&mut app.settings.mcast_iface).desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+            if ui
+                .button(tr.mcast_join)
+                .on_hover_text(tr.mcast_hint)
+                .clicked()
+            {
+                cx.act(id, SessionAction::Join);
+            }
+            if let Some(e) = &app.mcast_error {
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
+            for text in app.settings.joins.clone() {
+                let now = crate::net::Membership::parse(&text)
+                    .ok()
+                    .is_some_and(|m| app.joined.iter().any(|(g, _)| *g == m.group));
+                ui.horizontal(|ui| {
+                    let mark = if now { "●" } else { "○" };
+                    ui.label(format!("{mark} {text}"));
+                    if ui
+                        .small_button(tr.mcast_leave)
+                        .on_hover_text(&text)
+                        .clicked()
+                    {
+                        cx.act(id, SessionAction::Leave(text.clone()));
+                    }
+                });
             }
         });
 }
