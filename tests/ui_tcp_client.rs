@@ -138,3 +138,13 @@ fn the_connect_timeout_typed_in_the_form_is_the_one_used() {
     click(&mut h, "Open");
     wait_for_text(&mut h, "not a time in seconds");
 }
+
+#[test]
+fn a_link_local_address_needs_an_interface_that_exists() {
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Client");
+    set_field(&mut h, "Remote host", "fe80::1%nosuch0");
+    set_field(&mut h, "Remote port", "80");
+    click(&mut h, "Open");
+    wait_for_text(&mut h, "no network interface 'nosuch0'");
+}

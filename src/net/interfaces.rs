@@ -13,6 +13,49 @@ pub struct LocalAddr {
     pub broadcast: Option<Ipv4Addr>,
 }
 
+impl LocalAddr {
+    /// The address as it is typed to bind to it: a link-local IPv6
+    /// address carries its interface (`fe80::1%eth0`).
+    pub fn text(&self) -> String {
+        match self.ip {
+            IpAddr::V6(v6) if is_link_local(&v6) && !self.interface.is_empty() => {
+                format!("{v6}%{}", self.interface)
+            }
+            ip => ip.to_string(),
+        }
+    }
+}
+
+/// fe80::/10: an address that means something only on one link, so it
+/// needs its interface (zone) to be used.
+pub fn is_link_local(ip: &Ipv6Addr) -> bool {
+    ip.segments()[0] & 0xffc0 == 0xfe80
+}
+
+/// The index of the interface `name` names: a number, an interface name,
+/// or one of its addresses.
+pub fn index_of(name: &str) -> Option<u32> {
+    let name = name.trim();
+    if let Ok(n) = name.parse::<u32>() {
+        return Some(n);
+    }
+    // By name, whether or not the interface has an address yet.
+    #[cfg(unix)]
+    if let Ok(c) = std::ffi::CString::new(name) {
+        // SAFETY: `c` is a valid NUL-terminated string for the call's length.
+        let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
+        if idx != 0 {
+            return Some(idx);
+        }
+    }
+    let by_ip = super::parse_ip(name);
+    if_addrs::get_if_addrs()
+        .ok()?
+        .into_iter()
+        .find(|i| i.name == name || Some(i.ip()) == by_ip)
+        .and_then(|i| i.index)
+}
+
 /// The broadcast address of an IPv4 network: the address with every host
 /// bit set; none for a /31 or /32, which have no broadcast.
 fn broadcast_of(ip: Ipv4Addr, prefix: u8) -> Option<Ipv4Addr> {

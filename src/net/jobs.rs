@@ -171,8 +171,8 @@ impl Jobs {
         };
         // A literal address is read once, not for every item.
         let to = match to {
-            Target::Host(hp) => match hp.ip() {
-                Some(ip) => Target::Peers(vec![std::net::SocketAddr::new(ip, hp.port)]),
+            Target::Host(hp) => match hp.addr() {
+                Some(a) => Target::Peers(vec![a]),
                 None => Target::Host(hp),
             },
             to => to,

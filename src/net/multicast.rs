@@ -103,24 +103,7 @@ fn v6_interface(iface: Option<&str>) -> Option<u32> {
     let Some(name) = iface else {
         return Some(0);
     };
-    if let Ok(n) = name.parse::<u32>() {
-        return Some(n);
-    }
-    // By name, whether or not the interface has an address yet.
-    #[cfg(unix)]
-    if let Ok(c) = std::ffi::CString::new(name) {
-        // SAFETY: `c` is a valid NUL-terminated string for the call's length.
-        let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
-        if idx != 0 {
-            return Some(idx);
-        }
-    }
-    let by_ip = super::parse_ip(name);
-    if_addrs::get_if_addrs()
-        .ok()?
-        .into_iter()
-        .find(|i| i.name == name || Some(i.ip()) == by_ip)
-        .and_then(|i| i.index)
+    super::interfaces::index_of(name)
 }
 
 /// Joins (or leaves) `m` on `sock`; a join also makes the group's

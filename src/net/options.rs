@@ -33,6 +33,9 @@ pub struct SocketOptions {
     pub linger: Option<u32>,
     /// SO_BROADCAST (UDP; NetPal's default: on).
     pub broadcast: Option<bool>,
+    /// IPV6_V6ONLY: a socket bound to `::` takes IPv6 only (NetPal's
+    /// default: off, so `::` takes IPv4 too).
+    pub v6only: Option<bool>,
     /// Multicast TTL (hop limit on IPv6) and loopback (UDP).
     pub mcast_ttl: Option<u32>,
     pub mcast_loop: Option<bool>,
@@ -115,6 +118,9 @@ impl SocketOptions {
             sock.set_send_buffer_size(n as usize)
         });
         if v6 {
+            set(&mut errors, "IPV6_V6ONLY", self.v6only, |b| {
+                sock.set_only_v6(b)
+            });
             set(&mut errors, "IPV6_UNICAST_HOPS", self.ttl, |n| {
                 sock.set_unicast_hops_v6(n)
             });
@@ -214,6 +220,9 @@ impl SocketOptions {
         if let Some(x) = self.broadcast {
             out.push(format!("broadcast={}", b(x)));
         }
+        if let Some(x) = self.v6only {
+            out.push(format!("v6only={}", b(x)));
+        }
         if let Some(n) = self.mcast_ttl {
             out.push(format!("mttl={n}"));
         }
@@ -276,6 +285,7 @@ impl SocketOptions {
             "linger" => self.linger = Some(num(3600)?),
             "broadcast" => self.broadcast = Some(flag()?),
             "mttl" => self.mcast_ttl = Some(num(255)?),
+            "v6only" => self.v6only = Some(flag()?),
             "mloop" => self.mcast_loop = Some(flag()?),
             _ => return Ok(false),
         }
@@ -331,6 +341,7 @@ pub fn read_back(sock: SockRef<'_>, tcp_conn: bool, udp: bool) -> ReadBack {
         .and_then(|a| a.as_socket())
         .is_some_and(|a| a.is_ipv6());
     if v6 {
+        put("IPV6_V6ONLY", sock.only_v6().map(on_off));
         put(
             "IPV6_UNICAST_HOPS",
             sock.unicast_hops_v6().map(|n| n.to_string()),

@@ -29,8 +29,8 @@ impl Kind for Relay {
                 Detail::NoRemote,
             )
         })?;
-        let target = match to.ip() {
-            Some(ip) => SocketAddr::new(ip, to.port),
+        let target = match to.addr() {
+            Some(a) => a,
             None => {
                 // Before the listener opens there is nothing else to serve:
                 // the answer is waited for here, within the connect timeout.

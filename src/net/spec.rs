@@ -6,7 +6,7 @@
 use crate::codec::Framing;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::time::Duration;
 
 /// The kind of session.
@@ -59,6 +59,12 @@ impl HostPort {
     pub fn ip(&self) -> Option<IpAddr> {
         parse_ip(&self.host)
     }
+
+    /// The socket address when the host is an address literal, a
+    /// link-local IPv6 one with its zone included (`fe80::1%eth0`).
+    pub fn addr(&self) -> Option<SocketAddr> {
+        socket_addr(&self.host, self.port)
+    }
 }
 
 impl fmt::Display for HostPort {
@@ -87,6 +93,44 @@ pub fn parse_ip(s: &str) -> Option<IpAddr> {
     s.parse().ok()
 }
 
+/// A link-local IPv6 address with its zone (`fe80::1%eth0`, `fe80::1%2`,
+/// brackets allowed): the address and its interface's index. Ok(None)
+/// when `s` is not such an address; an error when the zone names no
+/// interface.
+pub fn parse_scoped(s: &str) -> Result<Option<(Ipv6Addr, u32)>, SpecError> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
+    let Some((a, zone)) = s.split_once('%') else {
+        return Ok(None);
+    };
+    let Ok(ip) = a.parse::<Ipv6Addr>() else {
+        return Ok(None);
+    };
+    match super::interfaces::index_of(zone) {
+        Some(i) if i != 0 => Ok(Some((ip, i))),
+        _ => Err(SpecError::NoInterface(zone.to_string())),
+    }
+}
+
+/// An address literal (IPv4, IPv6, or IPv6 with its zone) and a port.
+pub fn socket_addr(host: &str, port: u16) -> Option<SocketAddr> {
+    if let Some(ip) = parse_ip(host) {
+        return Some(SocketAddr::new(ip, port));
+    }
+    let (ip, scope) = parse_scoped(host).ok()??;
+    Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope)))
+}
+
+/// A local address to bind to: an IP literal (a link-local IPv6 one with
+/// its zone), or why not.
+pub fn parse_local(host: &str, port: u16) -> Result<SocketAddr, SpecError> {
+    parse_scoped(host)?;
+    socket_addr(host, port).ok_or_else(|| SpecError::BadIp(host.to_string()))
+}
+
 /// Why an address or spec could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecError {
@@ -107,6 +151,8 @@ pub enum SpecError {
     BadOption(String),
     /// A `join=` that is not a multicast group (says why).
     BadGroup(String),
+    /// The zone of a link-local address names no interface.
+    NoInterface(String),
     /// A relay without its target (`to=HOST:PORT`).
     NoTarget,
 }
@@ -135,6 +181,10 @@ impl fmt::Display for SpecError {
             SpecError::NotForKind(why) => write!(f, "{why}"),
             SpecError::BadOption(why) => write!(f, "{why}"),
             SpecError::BadGroup(why) => write!(f, "join={why}"),
+            SpecError::NoInterface(z) => write!(
+                f,
+                "no network interface '{z}' (after % comes the interface of a link-local address, e.g. fe80::1%eth0)"
+            ),
             SpecError::BadTimeout(s) => {
                 write!(
                     f,
@@ -172,6 +222,14 @@ pub fn parse_host(s: &str) -> Result<String, SpecError> {
     let t = s.trim();
     if let Some(ip) = parse_ip(t) {
         return Ok(ip.to_string());
+    }
+    if parse_scoped(t)?.is_some() {
+        // Kept as typed: the zone's name is what the user knows.
+        let t = t
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(t);
+        return Ok(t.to_string());
     }
     if valid_hostname(t) {
         Ok(t.to_string())
@@ -344,8 +402,7 @@ impl OpenSpec {
                         return Err(SpecError::FromNotAllowed);
                     }
                     let hp = parse_host_port(v)?;
-                    let ip = hp.ip().ok_or_else(|| SpecError::BadIp(hp.host.clone()))?;
-                    from = Some(SocketAddr::new(ip, hp.port));
+                    from = Some(parse_local(&hp.host, hp.port)?);
                 }
                 Some((k, v)) if k.trim() == "remote" => {
                     if protocol != Protocol::Udp {
@@ -393,8 +450,7 @@ impl OpenSpec {
                 Ok(spec)
             }
             Protocol::TcpServer | Protocol::Udp | Protocol::Relay => {
-                let ip = hp.ip().ok_or_else(|| SpecError::BadIp(hp.host.clone()))?;
-                let local = SocketAddr::new(ip, hp.port);
+                let local = parse_local(&hp.host, hp.port)?;
                 Ok(match protocol {
                     Protocol::Udp => OpenSpec::udp(local, remote),
                     Protocol::Relay => OpenSpec::relay(local, remote.ok_or(SpecError::NoTarget)?),
@@ -518,6 +574,29 @@ mod tests {
         assert_eq!(u.local, "[::1]:9000".parse().unwrap());
         let c = OpenSpec::parse("tcp-client:127.0.0.1:80,from=127.0.0.1:5000").unwrap();
         assert_eq!(c.local, "127.0.0.1:5000".parse().unwrap());
+    }
+
+    #[test]
+    fn link_local_addresses_carry_their_zone() {
+        // The loopback interface is there on every system that runs this.
+        let lo = if cfg!(target_os = "linux") { "lo" } else { "1" };
+        let spec = format!("tcp-client:[fe80::1%{lo}]:80");
+        let c = OpenSpec::parse(&spec).unwrap();
+        assert_eq!(c.to_string(), spec, "the zone is kept as typed");
+        let Some(SocketAddr::V6(a)) = c.remote.as_ref().and_then(HostPort::addr) else {
+            panic!("no address");
+        };
+        assert_ne!(a.scope_id(), 0);
+        let s = OpenSpec::parse(&format!("udp:[fe80::1%{lo}]:0")).unwrap();
+        assert!(matches!(s.local, SocketAddr::V6(v6) if v6.scope_id() != 0));
+        assert_eq!(
+            OpenSpec::parse("tcp-client:[fe80::1%nosuch0]:80"),
+            Err(SpecError::NoInterface("nosuch0".into()))
+        );
+        assert_eq!(
+            OpenSpec::parse("tcp-server:[fe80::1%nosuch0]:80"),
+            Err(SpecError::NoInterface("nosuch0".into()))
+        );
     }
 
     #[test]

@@ -125,8 +125,8 @@ impl TcpClient {
                 Detail::NoRemote,
             )
         })?;
-        match remote.ip() {
-            Some(ip) => self.connect_next(core, vec![SocketAddr::new(ip, remote.port)], None),
+        match remote.addr() {
+            Some(a) => self.connect_next(core, vec![a], None),
             None => {
                 let rx = spawn_resolver(&remote, core.waker.clone())?;
                 self.state = ClientState::Resolving(rx);

@@ -310,9 +310,9 @@ impl Udp {
             }
             Target::Host(hp) => {
                 let n = bytes.len();
-                match hp.ip() {
+                match hp.addr() {
                     // The common case, without copying the name each time.
-                    Some(ip) => self.send(core, SocketAddr::new(ip, hp.port), bytes, tag)?,
+                    Some(a) => self.send(core, a, bytes, tag)?,
                     None => self.send_host(core, hp.clone(), bytes, tag)?,
                 }
                 Ok(n)
@@ -341,8 +341,8 @@ impl Udp {
         bytes: Vec<u8>,
         tag: Tag,
     ) -> Result<(), NetError> {
-        if let Some(ip) = hp.ip() {
-            return self.send(core, SocketAddr::new(ip, hp.port), bytes, tag);
+        if let Some(a) = hp.addr() {
+            return self.send(core, a, bytes, tag);
         }
         if let Some(a) = self.resolved.get(&hp) {
             let a = *a;

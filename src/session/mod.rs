@@ -30,7 +30,7 @@ use crate::net::{
 use crate::ui::i18n::Tr;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -593,16 +593,23 @@ impl Session {
         let local = || -> Result<SocketAddr, String> {
             let port = net::parse_port(&s.local_port)
                 .map_err(|_| format!("{}: {}", tr.local_port, tr.bad_port))?;
-            let ip: IpAddr = net::parse_ip(&s.local_ip)
-                .ok_or_else(|| format!("{}: {}", tr.local_addr, tr.bad_local_addr))?;
-            Ok(SocketAddr::new(ip, port))
+            net::spec::parse_local(&s.local_ip, port).map_err(|e| match e {
+                net::SpecError::NoInterface(z) => {
+                    format!("{}: {}", tr.local_addr, tr.no_interface(&z))
+                }
+                _ => format!("{}: {}", tr.local_addr, tr.bad_local_addr),
+            })
         };
         let remote = || -> Result<HostPort, String> {
             if s.remote_host.trim().is_empty() || s.remote_port.trim().is_empty() {
                 return Err(tr.remote_needed.to_string());
             }
-            let host = net::spec::parse_host(&s.remote_host)
-                .map_err(|_| format!("{}: {}", tr.remote_host, tr.bad_host))?;
+            let host = net::spec::parse_host(&s.remote_host).map_err(|e| match e {
+                net::SpecError::NoInterface(z) => {
+                    format!("{}: {}", tr.remote_host, tr.no_interface(&z))
+                }
+                _ => format!("{}: {}", tr.remote_host, tr.bad_host),
+            })?;
             let port = net::parse_port(&s.remote_port)
                 .map_err(|_| format!("{}: {}", tr.remote_port, tr.bad_port))?;
             Ok(HostPort::new(host, port))

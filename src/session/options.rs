@@ -51,6 +51,7 @@ pub struct OptionsForm {
     pub broadcast: Tri,
     pub mcast_ttl: String,
     pub mcast_loop: Tri,
+    pub v6only: Tri,
 }
 
 impl OptionsForm {
@@ -63,6 +64,7 @@ impl OptionsForm {
             reuse_port: self.reuse_port.get(),
             broadcast: self.broadcast.get(),
             mcast_loop: self.mcast_loop.get(),
+            v6only: self.v6only.get(),
             ..SocketOptions::default()
         };
         // Numbers go through the same checks as the --open syntax.
@@ -111,6 +113,7 @@ impl OptionsForm {
             broadcast: Tri::of(o.broadcast),
             mcast_ttl: n(o.mcast_ttl),
             mcast_loop: Tri::of(o.mcast_loop),
+            v6only: Tri::of(o.v6only),
         }
     }
 }

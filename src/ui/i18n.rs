@@ -1045,6 +1045,17 @@ impl Tr {
         }
     }
 
+    /// A zone (`%eth0`) that names no interface.
+    pub fn no_interface(&self, zone: &str) -> String {
+        if self.is_zh() {
+            format!("没有网络接口 '{zone}'（% 后面是链路本地地址所在的接口，如 fe80::1%eth0）")
+        } else {
+            format!(
+                "no network interface '{zone}' (after % comes the interface of a link-local address, e.g. fe80::1%eth0)"
+            )
+        }
+    }
+
     /// Why a group typed in the form is not one.
     pub fn join_error(&self, e: &crate::net::multicast::JoinError) -> String {
         use crate::net::multicast::JoinError as J;

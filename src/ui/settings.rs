@@ -36,7 +36,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     .width(ui.available_width() - 70.0)
                     .show_ui(ui, |ui| {
                         for a in cx.addresses {
-                            let ip = a.ip.to_string();
+                            let ip = a.text();
                             let text = if a.interface.is_empty() {
                                 ip.clone()
                             } else {
@@ -394,6 +394,10 @@ fn socket_options(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                         field(ui, tr.opt_keepalive_interval, &mut o.keepalive_interval);
                     }
                     field(ui, tr.opt_linger, &mut o.linger);
+                }
+                if protocol != Protocol::TcpClient {
+                    // For `::`: IPv6 only, or IPv4 too (dual stack).
+                    tri(ui, "IPV6_V6ONLY", &mut o.v6only);
                 }
                 tri(ui, "SO_REUSEADDR", &mut o.reuse_addr);
                 #[cfg(unix)]
