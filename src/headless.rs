@@ -130,6 +130,19 @@ pub struct Options {
     pub replies: Vec<codec::ReplyRule>,
     /// A relay sends toward the target instead of toward its clients.
     pub toward_target: bool,
+    /// Once everything asked for is sent: half-close or reset the TCP
+    /// connections.
+    pub after_send: Option<AfterSend>,
+}
+
+/// What a headless run does to its TCP connections once it has sent
+/// everything (`--after-send`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterSend {
+    /// Shut the write side down (FIN), and keep receiving.
+    Shutdown,
+    /// Reset (RST).
+    Reset,
 }
 
 impl Options {
@@ -153,6 +166,7 @@ impl Options {
             stdin: false,
             replies: Vec::new(),
             toward_target: false,
+            after_send: None,
         }
     }
 }
@@ -763,6 +777,9 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
     let mut ready = false;
     let mut records = 0u64;
     let mut status = 0;
+    // The TCP connections, for --after-send; and whether it has been done.
+    let mut conns: Vec<std::net::SocketAddr> = Vec::new();
+    let mut after_done = false;
 
     'events: loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -801,6 +818,11 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
             };
             if matches!(data, Event::Received { .. }) {
                 records += 1;
+            }
+            match &ev {
+                Event::Connected { peer, .. } | Event::Accepted { peer, .. } => conns.push(*peer),
+                Event::Disconnected { peer, .. } => conns.retain(|p| p != peer),
+                _ => {}
             }
             match &ev {
                 // A UDP session with a remote can send at once; without one, it
@@ -848,6 +870,14 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
                     });
                     running.insert(JOB_STDIN);
                 }
+            }
+            let all_sent = ready && running.is_empty() && waiting.is_empty();
+            if let (Some(what), true, false) = (opts.after_send, all_sent, after_done) {
+                after_done = true;
+                session.command(match what {
+                    AfterSend::Shutdown => Command::ShutdownWrite(conns.clone()),
+                    AfterSend::Reset => Command::Reset(conns.clone()),
+                });
             }
             match opts.exit_after {
                 Some(ExitAfter::Records(n)) if records >= n => break 'events,

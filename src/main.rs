@@ -185,6 +185,24 @@ struct Cli {
     /// clients had sent them) instead of toward its clients.
     #[arg(long, requires = "headless", help_heading = "Headless mode")]
     to_target: bool,
+
+    /// Once everything is sent (--send, --send-file, stdin at its end):
+    /// shutdown half-closes the TCP connections (FIN; receiving goes on),
+    /// reset resets them (RST).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        requires = "headless",
+        help_heading = "Headless mode"
+    )]
+    after_send: Option<AfterSendArg>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum AfterSendArg {
+    Shutdown,
+    Reset,
 }
 
 fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
@@ -309,6 +327,10 @@ fn main() {
             stdin: !cli.no_stdin,
             replies: cli.reply.clone(),
             toward_target: cli.to_target,
+            after_send: cli.after_send.map(|a| match a {
+                AfterSendArg::Shutdown => headless::AfterSend::Shutdown,
+                AfterSendArg::Reset => headless::AfterSend::Reset,
+            }),
         };
         let status = headless::run(opts, &mut std::io::stdout().lock());
         std::process::exit(status);

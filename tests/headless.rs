@@ -883,3 +883,54 @@ fn a_relay_prints_both_sides_and_sends_stdin_toward_the_target() {
     run.line_with(&format!("the target closed its side toward {me}"));
     let _ = run.child.kill();
 }
+
+#[test]
+fn after_send_shutdown_half_closes_and_keeps_receiving() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:{}", server.local_addr().unwrap());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--send",
+            "last words",
+            "--after-send",
+            "shutdown",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut conn = accept_within(&server);
+    conn.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut got = Vec::new();
+    conn.read_to_end(&mut got).expect("the bytes, then EOF");
+    assert_eq!(got, b"last words");
+    run.line_with("shut down (FIN sent); still receiving");
+    // The other direction still works.
+    conn.write_all(b"answer after the fin").unwrap();
+    run.line_with("RX 127.0.0.1");
+    run.line_with("answer after the fin");
+    let _ = run.child.kill();
+}
+
+#[test]
+fn after_send_reset_resets_the_connection() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:{}", server.local_addr().unwrap());
+    let mut run = start(
+        &["--open", &spec, "--after-send", "reset", "--no-stdin"],
+        false,
+    );
+    let mut conn = accept_within(&server);
+    conn.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut buf = [0u8; 16];
+    let err = conn.read(&mut buf).expect_err("a reset, not data or EOF");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+    run.line_with("reset (RST sent)");
+    let (code, err) = run.finish();
+    assert_eq!(
+        code,
+        Some(0),
+        "the user's reset ends the client session normally: {err}"
+    );
+}
