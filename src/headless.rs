@@ -312,7 +312,7 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
             time_text(*at)
         ),
         Event::Opened { at, local } => {
-            let what = if opts.spec.protocol == Protocol::Udp {
+            let what = if opts.spec.protocol.is_datagram() {
                 "bound to"
             } else {
                 "listening on"
@@ -682,7 +682,7 @@ fn ready_jobs(opts: &Options, send: Option<&Vec<u8>>) -> Vec<(JobId, JobSpec)> {
         jobs.push((JOB_SEND, job));
     }
     if let Some(path) = &opts.send_file {
-        let udp = opts.spec.protocol == Protocol::Udp;
+        let udp = opts.spec.protocol.is_datagram();
         jobs.push((
             JOB_FILE,
             JobSpec::File {
@@ -729,11 +729,11 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
     let mut send_once = None;
     if let Some(text) = &opts.send {
         match payload(text, &opts.format, opts.encoding) {
-            Ok(b) if b.is_empty() && opts.spec.protocol != Protocol::Udp => {
+            Ok(b) if b.is_empty() && !opts.spec.protocol.is_datagram() => {
                 eprintln!("netpal: --send: nothing to send: the payload is empty");
                 return 2;
             }
-            Ok(b) if b.len() > crate::net::MAX_DATAGRAM && opts.spec.protocol == Protocol::Udp => {
+            Ok(b) if b.len() > crate::net::MAX_DATAGRAM && opts.spec.protocol.is_datagram() => {
                 eprintln!(
                     "netpal: --send: {} bytes is more than one UDP datagram can carry ({})",
                     b.len(),
@@ -811,7 +811,7 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
             } else {
                 Target::All
             };
-            let relay = opts.spec.protocol == Protocol::Relay;
+            let relay = opts.spec.protocol.is_relay();
             let data = match &ev {
                 Event::Target(inner) => inner.as_ref(),
                 ev => ev,

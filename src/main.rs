@@ -283,7 +283,7 @@ fn main() {
                 .exit(),
         };
         let mut spec = spec;
-        if cli.to_target && spec.protocol != netpal::net::Protocol::Relay {
+        if cli.to_target && !spec.protocol.is_relay() {
             Cli::command()
                 .error(
                     clap::error::ErrorKind::ArgumentConflict,

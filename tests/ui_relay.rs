@@ -119,3 +119,58 @@ fn a_target_that_is_down_closes_the_client_and_the_log_says_why() {
     wait_for_text(&mut h, "refused");
     assert!(h.query_by_label_contains("Clients (0)").is_some());
 }
+
+#[test]
+fn a_udp_relay_passes_datagrams_both_ways_and_logs_both() {
+    let target = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    target
+        .set_read_timeout(Some(std::time::Duration::from_millis(5)))
+        .unwrap();
+    let mut h = harness();
+    choose(&mut h, "Protocol", "UDP Relay");
+    set_field(&mut h, "Target host", "127.0.0.1");
+    set_field(
+        &mut h,
+        "Target port",
+        &target.local_addr().unwrap().port().to_string(),
+    );
+    open_local(&mut h, "UDP Relay", "0");
+    wait_for_text(&mut h, "Bound to:");
+    let port = shown_port(&h, "Bound to:");
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_millis(5)))
+        .unwrap();
+    let me = client.local_addr().unwrap().to_string();
+    client
+        .send_to(b"ping over udp", ("127.0.0.1", port))
+        .unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 64];
+    let via = loop {
+        h.step();
+        if let Ok((n, from)) = target.recv_from(&mut buf) {
+            assert_eq!(&buf[..n], b"ping over udp");
+            break from;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the datagram never reached the target"
+        );
+    };
+    wait_for_text(&mut h, "ping over udp");
+    target.send_to(b"pong over udp", via).unwrap();
+    let start = Instant::now();
+    loop {
+        h.step();
+        if let Ok((n, _)) = client.recv_from(&mut buf) {
+            assert_eq!(&buf[..n], b"pong over udp");
+            break;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the answer never reached the client"
+        );
+    }
+    wait_for_text(&mut h, &format!("target → {me}"));
+}

@@ -15,6 +15,7 @@ pub mod spec;
 mod tcp_client;
 mod tcp_server;
 mod udp;
+mod udp_relay;
 mod worker;
 
 pub use capture::{CaptureSpec, peer_path};

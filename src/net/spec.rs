@@ -19,15 +19,29 @@ pub enum Protocol {
     /// Listens, and links each client to a connection of its own to a
     /// target, forwarding both ways (a man in the middle).
     Relay,
+    /// The same for UDP: each client's datagrams go to the target from a
+    /// socket of its own, and the answers come back to that client.
+    UdpRelay,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 4] = [
+    pub const ALL: [Protocol; 5] = [
         Protocol::TcpServer,
         Protocol::TcpClient,
         Protocol::Udp,
         Protocol::Relay,
+        Protocol::UdpRelay,
     ];
+
+    /// Whether the kind carries datagrams (one send is one record).
+    pub fn is_datagram(self) -> bool {
+        matches!(self, Protocol::Udp | Protocol::UdpRelay)
+    }
+
+    /// A relay (TCP or UDP): clients on one side, a target on the other.
+    pub fn is_relay(self) -> bool {
+        matches!(self, Protocol::Relay | Protocol::UdpRelay)
+    }
 
     /// The keyword used in `--open` specs.
     pub fn keyword(self) -> &'static str {
@@ -36,6 +50,7 @@ impl Protocol {
             Protocol::TcpClient => "tcp-client",
             Protocol::Udp => "udp",
             Protocol::Relay => "relay",
+            Protocol::UdpRelay => "udp-relay",
         }
     }
 }
@@ -354,6 +369,14 @@ impl OpenSpec {
         }
     }
 
+    /// A UDP relay at `local`, toward `target`.
+    pub fn udp_relay(local: SocketAddr, target: HostPort) -> Self {
+        Self {
+            protocol: Protocol::UdpRelay,
+            ..Self::relay(local, target)
+        }
+    }
+
     /// Parses the `--open` syntax.
     pub fn parse(spec: &str) -> Result<OpenSpec, SpecError> {
         let (proto, rest) = spec
@@ -411,7 +434,7 @@ impl OpenSpec {
                     remote = Some(parse_host_port(v)?);
                 }
                 Some((k, v)) if k.trim() == "to" => {
-                    if protocol != Protocol::Relay {
+                    if !protocol.is_relay() {
                         return Err(SpecError::ToNotAllowed);
                     }
                     remote = Some(parse_host_port(v)?);
@@ -449,11 +472,14 @@ impl OpenSpec {
                 }
                 Ok(spec)
             }
-            Protocol::TcpServer | Protocol::Udp | Protocol::Relay => {
+            Protocol::TcpServer | Protocol::Udp | Protocol::Relay | Protocol::UdpRelay => {
                 let local = parse_local(&hp.host, hp.port)?;
                 Ok(match protocol {
                     Protocol::Udp => OpenSpec::udp(local, remote),
                     Protocol::Relay => OpenSpec::relay(local, remote.ok_or(SpecError::NoTarget)?),
+                    Protocol::UdpRelay => {
+                        OpenSpec::udp_relay(local, remote.ok_or(SpecError::NoTarget)?)
+                    }
                     _ => OpenSpec::tcp_server(local),
                 })
             }
@@ -499,8 +525,8 @@ impl OpenSpec {
                 Ok(())
             }
             Protocol::TcpServer => write!(f, "tcp-server:{}", self.local),
-            Protocol::Relay => {
-                write!(f, "relay:{}", self.local)?;
+            Protocol::Relay | Protocol::UdpRelay => {
+                write!(f, "{}:{}", self.protocol.keyword(), self.local)?;
                 match &self.remote {
                     Some(r) => write!(f, ",to={r}")?,
                     None => write!(f, ",to=?")?,
@@ -560,6 +586,7 @@ mod tests {
             "relay:127.0.0.1:9000,to=127.0.0.1:9001",
             "relay:[::]:9000,to=example.com:80",
             "relay:127.0.0.1:9000,to=127.0.0.1:9001,timeout=3",
+            "udp-relay:127.0.0.1:9000,to=127.0.0.1:9001",
             "tcp-client:127.0.0.1:80,timeout=2,reconnect",
             "tcp-client:127.0.0.1:80,from=127.0.0.1:5000,reconnect",
             "tcp-server:127.0.0.1:9000,nodelay=0,keepalive=30/5,rcvbuf=65536,ttl=9,linger=0",

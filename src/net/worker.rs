@@ -7,6 +7,7 @@ use super::relay::Relay;
 use super::tcp_client::TcpClient;
 use super::tcp_server::TcpServer;
 use super::udp::Udp;
+use super::udp_relay::UdpRelay;
 use super::{Command, Event, JobId, NetError, Op, OpenSpec, Protocol, Shared, Target, Wake};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::{Events, Poll, Token};
@@ -15,6 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub(super) const WAKER: Token = Token(0);
+/// Tokens from here up belong to a kind's own many sockets (a UDP relay's
+/// links); those from `FIRST_CONN` below it are the connection table's.
+pub(super) const KIND_HIGH: usize = 1 << 30;
 
 /// One kind of session: its own sockets (tokens below `FIRST_CONN`) and
 /// commands. Connections, events and flow control are the [`Core`]'s.
@@ -95,6 +99,7 @@ impl Worker {
             Protocol::TcpClient => self.serve(TcpClient::new()),
             Protocol::Udp => self.serve(Udp::default()),
             Protocol::Relay => self.serve(Relay::default()),
+            Protocol::UdpRelay => self.serve(UdpRelay::default()),
         }
     }
 
@@ -149,6 +154,7 @@ impl Worker {
             for ev in events.iter() {
                 match ev.token() {
                     WAKER => {}
+                    Token(t) if t >= KIND_HIGH => kind.on_event(core, Token(t), ev),
                     Token(t) if t >= FIRST_CONN => core.conn_event(t - FIRST_CONN, ev),
                     t => kind.on_event(core, t, ev),
                 }

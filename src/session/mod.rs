@@ -203,7 +203,7 @@ impl SessionSettings {
                     p => p.to_string(),
                 };
             }
-            Protocol::TcpServer | Protocol::Udp | Protocol::Relay => {
+            Protocol::TcpServer | Protocol::Udp | Protocol::Relay | Protocol::UdpRelay => {
                 self.local_ip = spec.local.ip().to_string();
                 self.local_port = spec.local.port().to_string();
                 match &spec.remote {
@@ -240,7 +240,7 @@ impl SessionSettings {
             && match self.protocol {
                 Protocol::TcpClient => remote(self) == remote(other),
                 Protocol::TcpServer => local(self) == local(other),
-                Protocol::Udp | Protocol::Relay => {
+                Protocol::Udp | Protocol::Relay | Protocol::UdpRelay => {
                     local(self) == local(other) && remote(self) == remote(other)
                 }
             }
@@ -621,6 +621,7 @@ impl Session {
         let options = s.options.options(tr)?;
         let mut spec = match s.protocol {
             Protocol::TcpServer => OpenSpec::tcp_server(local()?),
+            Protocol::UdpRelay => OpenSpec::udp_relay(local()?, remote()?),
             Protocol::Relay => {
                 let mut spec = OpenSpec::relay(local()?, remote()?);
                 spec.connect_timeout = timeout()?;
@@ -676,7 +677,7 @@ impl Session {
 
     /// The largest payload one send may carry: one UDP datagram.
     fn max_payload(&self) -> Option<usize> {
-        (self.protocol() == Protocol::Udp).then_some(net::MAX_DATAGRAM)
+        self.protocol().is_datagram().then_some(net::MAX_DATAGRAM)
     }
 
     /// A TCP client's peer while it is connected.
@@ -824,7 +825,7 @@ impl Session {
         } else {
             vec![Command::SetReplies(replies)]
         };
-        if protocol == Protocol::Relay {
+        if protocol.is_relay() {
             setup.extend(self.hold_commands());
         }
         match NetSession::open_with(spec, setup, self.wake.clone()) {
@@ -967,7 +968,7 @@ impl Session {
             return false;
         };
         // An empty datagram is a real UDP message; on a stream it is nothing.
-        if bytes.is_empty() && self.protocol() != Protocol::Udp {
+        if bytes.is_empty() && !self.protocol().is_datagram() {
             self.send_error = Some(SendProblem::Text(tr.nothing_to_send.to_string()));
             return false;
         }
@@ -988,7 +989,7 @@ impl Session {
     fn send_target(&self, tr: &Tr) -> Result<Target, String> {
         match self.protocol() {
             Protocol::TcpClient => Ok(Target::All),
-            Protocol::TcpServer | Protocol::Relay => {
+            Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay => {
                 let clients = if self.settings.send_to_all {
                     Target::All
                 } else {
@@ -999,7 +1000,7 @@ impl Session {
                     Target::Peers(sel)
                 };
                 Ok(
-                    if self.protocol() == Protocol::Relay && self.settings.relay_to_target {
+                    if self.protocol().is_relay() && self.settings.relay_to_target {
                         Target::Upstream(Box::new(clients))
                     } else {
                         clients
@@ -1216,7 +1217,7 @@ impl Session {
                 ),
             };
             let bytes = self.send_payload(tr)?;
-            if bytes.is_empty() && self.protocol() != Protocol::Udp {
+            if bytes.is_empty() && !self.protocol().is_datagram() {
                 return Err(tr.nothing_to_send.to_string());
             }
             Ok(JobSpec::Repeat {
@@ -1274,7 +1275,7 @@ impl Session {
             if t.file_path.trim().is_empty() {
                 return Err(tr.choose_file_first.to_string());
             }
-            let (chunk, gap) = if self.protocol() == Protocol::Udp {
+            let (chunk, gap) = if self.protocol().is_datagram() {
                 let max = net::MAX_DATAGRAM as u64;
                 let size = parse_count(&t.datagram_size, 1, max)
                     .ok_or_else(|| tr.bad_number(tr.datagram_size, 1, max))?;
@@ -1365,6 +1366,8 @@ impl Session {
         self.counters.rx_bytes += bytes;
         self.counters.rx_packets += count;
         let udp = self.running == Some(Protocol::Udp);
+        // Datagrams stand alone: no character continues from one to the next.
+        let datagrams = self.running.is_some_and(Protocol::is_datagram);
         let key = (peer, self.target_side);
         if udp {
             if self.udp_peers.get_mut(&peer).is_none() && self.udp_peers.len() >= MAX_UDP_PEERS {
@@ -1383,13 +1386,13 @@ impl Session {
             self.tails.remove(&key);
             return;
         }
-        let mut lead_in = if udp {
+        let mut lead_in = if datagrams {
             LeadIn::default()
         } else {
             self.tails.get(&key).copied().unwrap_or_default()
         };
         for (payload, shape) in records {
-            let next = if udp {
+            let next = if datagrams {
                 LeadIn::default()
             } else {
                 LeadIn::tail_of(&payload)
@@ -1398,7 +1401,7 @@ impl Session {
                 .push_received(at, Some(peer), payload, lead_in, shape);
             lead_in = next;
         }
-        if !udp {
+        if !datagrams {
             self.tails.insert(key, lead_in);
         }
         self.mark_unread();
@@ -1448,7 +1451,7 @@ impl Session {
                 self.phase = Phase::Open;
                 self.local = Some(local);
                 // The note says what happened then, whatever the form shows later.
-                let note = if self.running == Some(Protocol::Udp) {
+                let note = if self.running.is_some_and(Protocol::is_datagram) {
                     Note::Bound { local }
                 } else {
                     Note::Listening { local }

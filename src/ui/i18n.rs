@@ -41,6 +41,7 @@ pub struct Tr {
     pub protocol: &'static str,
     pub tcp_server: &'static str,
     pub relay: &'static str,
+    pub udp_relay: &'static str,
     pub relay_target: &'static str,
     pub target_host: &'static str,
     pub connect_timeout: &'static str,
@@ -287,6 +288,7 @@ pub static EN: Tr = Tr {
     protocol: "Protocol",
     tcp_server: "TCP Server",
     relay: "TCP Relay",
+    udp_relay: "UDP Relay",
     relay_target: "Target",
     target_host: "Target host",
     connect_timeout: "Connect timeout (s)",
@@ -533,6 +535,7 @@ pub static ZH: Tr = Tr {
     protocol: "协议类型",
     tcp_server: "TCP 服务器",
     relay: "TCP 中继",
+    udp_relay: "UDP 中继",
     relay_target: "目标",
     target_host: "目标主机",
     connect_timeout: "连接超时（秒）",
@@ -781,6 +784,7 @@ impl Tr {
             Protocol::TcpClient => self.tcp_client,
             Protocol::Udp => self.udp,
             Protocol::Relay => self.relay,
+            Protocol::UdpRelay => self.udp_relay,
         }
     }
 

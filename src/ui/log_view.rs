@@ -583,7 +583,7 @@ fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         shown(ui, &mut f.hide_tx, tr.tx);
         shown(ui, &mut f.hide_events, tr.events);
         let peers: Vec<std::net::SocketAddr> = match app.protocol() {
-            Protocol::TcpServer | Protocol::Relay => {
+            Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay => {
                 app.clients.items().iter().map(|p| p.addr).collect()
             }
             Protocol::Udp => app.udp_peers.items().iter().map(|p| p.addr).collect(),

@@ -11,7 +11,7 @@ use egui::{Label, RichText};
 
 pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     match app.protocol() {
-        Protocol::TcpServer | Protocol::Relay => clients(app, cx, ui),
+        Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay => clients(app, cx, ui),
         Protocol::Udp => udp_peers(app, cx, ui),
         Protocol::TcpClient => {}
     }

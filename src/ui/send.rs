@@ -104,7 +104,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         if app.settings.send_encoding != send_enc_before && !app.settings.replies.is_empty() {
             cx.act(id, SessionAction::SetReplies);
         }
-        if app.protocol() == Protocol::Relay {
+        if app.protocol().is_relay() {
             ui.separator();
             ui.label(tr.relay_send_toward);
             ui.radio_value(
@@ -118,7 +118,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 tr.relay_toward_target,
             );
         }
-        if matches!(app.protocol(), Protocol::TcpServer | Protocol::Relay) {
+        if app.protocol() == Protocol::TcpServer || app.protocol().is_relay() {
             ui.separator();
             ui.label(tr.send_to);
             ui.radio_value(&mut app.settings.send_to_all, true, tr.all_clients);
@@ -128,7 +128,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     });
     // What goes out, byte for byte, before Send.
     let preview = match &payload {
-        Ok(b) if b.is_empty() && app.protocol() == Protocol::Udp => tr.empty_datagram.to_string(),
+        Ok(b) if b.is_empty() && app.protocol().is_datagram() => tr.empty_datagram.to_string(),
         Ok(b) => {
             let mut s = codec::format_hex(&b[..b.len().min(PREVIEW_BYTES)]);
             if b.len() > PREVIEW_BYTES {

@@ -63,7 +63,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
 
     if app.settings.protocol != Protocol::TcpServer {
         // The UDP remote stays editable while open: it is where Send goes.
-        let relay = app.settings.protocol == Protocol::Relay;
+        let relay = app.settings.protocol.is_relay();
         ui.add_enabled_ui(!active || app.settings.protocol == Protocol::Udp, |ui| {
             // A relay's remote is the target each client is linked to.
             let label = ui.label(if relay {
@@ -170,7 +170,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             }
         });
     }
-    if app.settings.protocol == Protocol::Relay {
+    if app.settings.protocol.is_relay() {
         // Either direction can be held: what arrives is shown and waits.
         let a = ui.checkbox(&mut app.hold_to_target, tr.relay_hold_to_target);
         let b = ui.checkbox(&mut app.hold_to_client, tr.relay_hold_to_client);
@@ -354,7 +354,7 @@ fn socket_options(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let tr = cx.tr;
     let active = app.is_active();
     let protocol = app.settings.protocol;
-    let tcp = protocol != Protocol::Udp;
+    let tcp = !protocol.is_datagram();
     egui::CollapsingHeader::new(tr.socket_options)
         .id_salt("socket_options")
         .show(ui, |ui| {

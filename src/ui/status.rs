@@ -31,6 +31,7 @@ pub fn state_text(s: &Session, tr: &Tr) -> String {
         Phase::Open => {
             let mut text = match s.protocol() {
                 Protocol::TcpServer | Protocol::Relay => tr.state_listening,
+                Protocol::UdpRelay => tr.state_bound,
                 Protocol::TcpClient => tr.state_connected,
                 Protocol::Udp => tr.state_bound,
             }

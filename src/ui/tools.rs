@@ -3,7 +3,6 @@
 //! the session's worker; this only fills forms and shows progress.
 
 use crate::codec::{Checksum, LineEnd};
-use crate::net::Protocol;
 use crate::session::{
     FilePick, JobSlot, QuickCommand, QuickFile, RateUnit, Session, SessionAction,
 };
@@ -313,7 +312,7 @@ fn file(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             .labelled_by(l.id);
         });
         ui.label(RichText::new(tr.drop_hint).weak().small());
-        if app.protocol() == Protocol::Udp {
+        if app.protocol().is_datagram() {
             let t = &mut app.settings.tools;
             field(ui, tr.datagram_size, &mut t.datagram_size, "1024");
             field(ui, tr.datagram_gap, &mut t.datagram_gap_ms, "0");

@@ -52,7 +52,7 @@ pub fn automatic_title(s: &Session, tr: &Tr) -> String {
                 .map_or_else(form_local, |a| a.to_string());
             format!("{kind} {at}")
         }
-        Protocol::Relay => {
+        Protocol::Relay | Protocol::UdpRelay => {
             let at = s
                 .local_addr()
                 .filter(|_| s.is_active())

@@ -1,0 +1,489 @@
+//! A UDP relay: one socket where clients send, and for each client a
+//! socket of its own toward the target, so the target's answers find their
+//! way back to the client they belong to. Both directions are logged (the
+//! target's side as [`Event::Target`]); either can be held; the user can
+//! add datagrams toward either side. A client silent for a while is
+//! forgotten and its socket closed.
+
+use super::conn::{Core, canonical, new_socket, now, spawn_resolver};
+use super::worker::{KIND_HIGH, Kind};
+use super::{Command, Detail, Event, NetError, NetErrorKind, Op, Target};
+use mio::net::UdpSocket;
+use mio::{Interest, Token};
+use socket2::Type;
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+const LISTEN: Token = Token(4);
+/// Datagrams read per socket per round.
+const PER_ROUND: usize = 256;
+/// Datagrams waiting on one socket (held, or the socket full) beyond which
+/// the other side is not read: UDP then drops in the kernel, not here.
+const QUEUE_CAP: usize = 4096;
+/// Clients at most; the one silent longest makes way for a new one.
+const MAX_LINKS: usize = 1024;
+/// A client silent this long is forgotten (its socket toward the target
+/// is closed).
+const IDLE: Duration = Duration::from_secs(120);
+const BUF: usize = 65_536;
+
+/// One client and its socket toward the target.
+struct Link {
+    client: SocketAddr,
+    up: UdpSocket,
+    /// Datagrams waiting to go to the target.
+    to_target: VecDeque<Vec<u8>>,
+    last: Instant,
+    readable: bool,
+}
+
+#[derive(Default)]
+pub(super) struct UdpRelay {
+    socket: Option<UdpSocket>,
+    readable: bool,
+    target: Option<SocketAddr>,
+    /// Datagrams waiting to go to clients.
+    to_clients: VecDeque<(SocketAddr, Vec<u8>)>,
+    links: Vec<Option<Link>>,
+    by_client: HashMap<SocketAddr, usize>,
+    hold_to_target: bool,
+    hold_to_client: bool,
+    buf: Vec<u8>,
+}
+
+/// The unspecified address of `a`'s family, to bind a socket toward it.
+fn any_like(a: SocketAddr) -> SocketAddr {
+    match a {
+        SocketAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        SocketAddr::V6(_) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+    }
+}
+
+impl Kind for UdpRelay {
+    fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
+        self.buf = vec![0; BUF];
+        let to = core.spec.remote.clone().ok_or_else(|| {
+            NetError::new(
+                NetErrorKind::InvalidAddress,
+                Op::SendNowhere,
+                Detail::NoRemote,
+            )
+        })?;
+        self.target = Some(match to.addr() {
+            Some(a) => a,
+            None => {
+                let rx = spawn_resolver(&to, core.waker.clone())?;
+                let host = to.to_string();
+                match rx.recv_timeout(core.spec.connect_timeout) {
+                    Ok(Ok(addrs)) => addrs.into_iter().next().ok_or_else(|| {
+                        NetError::new(
+                            NetErrorKind::DnsFailure,
+                            Op::Resolve(host.clone()),
+                            Detail::NoAddress,
+                        )
+                    })?,
+                    Ok(Err(e)) => {
+                        return Err(NetError::new(
+                            NetErrorKind::DnsFailure,
+                            Op::Resolve(host),
+                            Detail::Os(e.to_string()),
+                        ));
+                    }
+                    Err(_) => {
+                        let secs = core.spec.connect_timeout.as_secs();
+                        return Err(NetError::new(
+                            NetErrorKind::DnsFailure,
+                            Op::Resolve(host),
+                            Detail::NoAnswer { secs },
+                        ));
+                    }
+                }
+            }
+        });
+        let local = core.spec.local;
+        let ctx = Op::BindUdp(local);
+        let sock =
+            new_socket(local, Type::DGRAM).map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        let refused = core.spec.options.before_bind(&sock, local.is_ipv6(), true);
+        core.refused_options(refused);
+        sock.bind(&local.into())
+            .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        sock.set_nonblocking(true)
+            .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        let mut u = UdpSocket::from_std(sock.into());
+        let bound = u
+            .local_addr()
+            .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
+        core.poll
+            .registry()
+            .register(&mut u, LISTEN, Interest::READABLE | Interest::WRITABLE)
+            .map_err(|e| NetError::from_io(&e, ctx))?;
+        self.socket = Some(u);
+        self.readable = true;
+        core.emit(Event::Opened {
+            at: now(),
+            local: bound,
+        });
+        Ok(())
+    }
+
+    fn on_event(&mut self, core: &mut Core, token: Token, ev: &mio::event::Event) {
+        if token == LISTEN {
+            if ev.is_readable() || ev.is_error() {
+                self.readable = true;
+            }
+            if ev.is_writable() {
+                self.flush_clients(core);
+            }
+            return;
+        }
+        let idx = token.0.wrapping_sub(KIND_HIGH);
+        if let Some(Some(l)) = self.links.get_mut(idx) {
+            if ev.is_readable() || ev.is_error() {
+                l.readable = true;
+            }
+            if ev.is_writable() {
+                self.flush_link(core, idx);
+            }
+        }
+    }
+
+    fn handle(&mut self, core: &mut Core, cmd: Command) {
+        match cmd {
+            Command::Send { to, bytes } => self.inject(core, &to, bytes),
+            Command::Hold { toward_target, on } => {
+                if toward_target {
+                    self.hold_to_target = on;
+                } else {
+                    self.hold_to_client = on;
+                }
+                if !on {
+                    self.flush_all(core);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn read(&mut self, core: &mut Core) {
+        self.read_clients(core);
+        for idx in 0..self.links.len() {
+            self.read_link(core, idx);
+        }
+    }
+
+    fn pending_reads(&self) -> bool {
+        (self.readable && self.can_read_clients())
+            || self
+                .links
+                .iter()
+                .flatten()
+                .any(|l| l.readable && self.can_read_target())
+    }
+}
+
+impl UdpRelay {
+    fn can_read_clients(&self) -> bool {
+        self.links
+            .iter()
+            .flatten()
+            .all(|l| l.to_target.len() < QUEUE_CAP)
+    }
+
+    fn can_read_target(&self) -> bool {
+        self.to_clients.len() < QUEUE_CAP
+    }
+
+    /// The link of `client`, made when it first sends.
+    fn link_of(&mut self, core: &mut Core, client: SocketAddr) -> Option<usize> {
+        if let Some(&i) = self.by_client.get(&client) {
+            return Some(i);
+        }
+        let target = self.target?;
+        if self.by_client.len() >= MAX_LINKS {
+            let oldest = self
+                .links
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| l.as_ref().map(|l| (i, l.last)))
+                .min_by_key(|(_, t)| *t)
+                .map(|(i, _)| i);
+            if let Some(i) = oldest {
+                self.forget(core, i);
+            }
+        }
+        let opened = (|| -> io::Result<UdpSocket> {
+            let sock = new_socket(any_like(target), Type::DGRAM)?;
+            sock.set_nonblocking(true)?;
+            sock.bind(&any_like(target).into())?;
+            sock.connect(&target.into())?;
+            Ok(UdpSocket::from_std(sock.into()))
+        })();
+        let mut up = match opened {
+            Ok(u) => u,
+            Err(e) => {
+                core.error(NetError::from_io(&e, Op::Connect(target)));
+                return None;
+            }
+        };
+        let idx = match self.links.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                self.links.push(None);
+                self.links.len() - 1
+            }
+        };
+        if let Err(e) = core.poll.registry().register(
+            &mut up,
+            Token(KIND_HIGH + idx),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            core.error(NetError::from_io(&e, Op::Connect(target)));
+            return None;
+        }
+        let local = up.local_addr().ok();
+        self.links[idx] = Some(Link {
+            client,
+            up,
+            to_target: VecDeque::new(),
+            last: Instant::now(),
+            readable: true,
+        });
+        self.by_client.insert(client, idx);
+        core.emit(Event::Accepted {
+            at: now(),
+            peer: client,
+        });
+        if let Some(local) = local {
+            core.emit(Event::Linked {
+                at: now(),
+                peer: client,
+                local,
+                target,
+            });
+        }
+        Some(idx)
+    }
+
+    /// Closes a client's link (silent too long, or making way).
+    fn forget(&mut self, core: &mut Core, idx: usize) {
+        let Some(mut l) = self.links.get_mut(idx).and_then(Option::take) else {
+            return;
+        };
+        let _ = core.poll.registry().deregister(&mut l.up);
+        self.by_client.remove(&l.client);
+        core.emit(Event::Disconnected {
+            at: now(),
+            peer: l.client,
+            reason: super::CloseReason::LinkEnded,
+        });
+    }
+
+    fn read_clients(&mut self, core: &mut Core) {
+        // Silent links go first, so their slots are free for new clients.
+        let stale: Vec<usize> = self
+            .links
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.as_ref().filter(|l| l.last.elapsed() >= IDLE).map(|_| i))
+            .collect();
+        for i in stale {
+            self.forget(core, i);
+        }
+        for _ in 0..PER_ROUND {
+            if !self.readable || !core.can_read() || !self.can_read_clients() {
+                return;
+            }
+            let Some(sock) = &self.socket else {
+                return;
+            };
+            let (n, from) = match sock.recv_from(&mut self.buf) {
+                Ok(r) => r,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.readable = false;
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // An ICMP error for an earlier send: not fatal.
+                Err(e) => {
+                    core.error(NetError::from_io(&e, Op::UdpReceive));
+                    continue;
+                }
+            };
+            let client = canonical(from);
+            let bytes = self.buf[..n].to_vec();
+            let Some(idx) = self.link_of(core, client) else {
+                continue;
+            };
+            core.capture_raw(client, &bytes);
+            if let Some(Some(l)) = self.links.get_mut(idx) {
+                l.last = Instant::now();
+                l.to_target.push_back(bytes.clone());
+            }
+            self.flush_link(core, idx);
+            core.emit(Event::received(now(), client, bytes));
+        }
+    }
+
+    fn read_link(&mut self, core: &mut Core, idx: usize) {
+        for _ in 0..PER_ROUND {
+            if !core.can_read() || !self.can_read_target() {
+                return;
+            }
+            let Some(Some(l)) = self.links.get_mut(idx) else {
+                return;
+            };
+            if !l.readable {
+                return;
+            }
+            let n = match l.up.recv(&mut self.buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    l.readable = false;
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // The target's port is closed (ICMP): said, not fatal.
+                    let target = self.target.unwrap_or(l.client);
+                    let err = NetError::from_io(&e, Op::Send(target));
+                    core.emit(Event::Target(Box::new(Event::Error {
+                        at: now(),
+                        error: err,
+                    })));
+                    continue;
+                }
+            };
+            l.last = Instant::now();
+            let client = l.client;
+            let bytes = self.buf[..n].to_vec();
+            if let Some(t) = self.target {
+                core.capture_raw(t, &bytes);
+            }
+            self.to_clients.push_back((client, bytes.clone()));
+            self.flush_clients(core);
+            core.emit(Event::Target(Box::new(Event::received(
+                now(),
+                client,
+                bytes,
+            ))));
+        }
+    }
+
+    /// Sends what waits toward the target on link `idx`, unless held.
+    fn flush_link(&mut self, core: &mut Core, idx: usize) {
+        if self.hold_to_target {
+            return;
+        }
+        let Some(Some(l)) = self.links.get_mut(idx) else {
+            return;
+        };
+        while let Some(d) = l.to_target.front() {
+            match l.up.send(d) {
+                Ok(_) => {
+                    l.to_target.pop_front();
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    l.to_target.pop_front();
+                    let target = self.target.unwrap_or(l.client);
+                    core.emit(Event::Target(Box::new(Event::Error {
+                        at: now(),
+                        error: NetError::from_io(&e, Op::Send(target)),
+                    })));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends what waits toward the clients, unless held.
+    fn flush_clients(&mut self, core: &mut Core) {
+        if self.hold_to_client {
+            return;
+        }
+        let Some(sock) = &self.socket else {
+            return;
+        };
+        while let Some((to, d)) = self.to_clients.front() {
+            match sock.send_to(d, *to) {
+                Ok(_) => {
+                    self.to_clients.pop_front();
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let to = *to;
+                    self.to_clients.pop_front();
+                    core.error(NetError::from_io(&e, Op::Send(to)));
+                }
+            }
+        }
+    }
+
+    fn flush_all(&mut self, core: &mut Core) {
+        self.flush_clients(core);
+        for idx in 0..self.links.len() {
+            self.flush_link(core, idx);
+        }
+    }
+
+    /// Datagrams the user adds: toward clients (from the relay's socket),
+    /// or toward the target (from a client's link).
+    fn inject(&mut self, core: &mut Core, to: &Target, bytes: Vec<u8>) {
+        let clients = |t: &Target, links: &Vec<Option<Link>>| -> Vec<SocketAddr> {
+            match t {
+                Target::Peers(p) => p.clone(),
+                _ => links.iter().flatten().map(|l| l.client).collect(),
+            }
+        };
+        match to {
+            Target::Upstream(inner) => {
+                let list = clients(inner, &self.links);
+                if list.is_empty() {
+                    core.error(NetError::new(
+                        NetErrorKind::NoPeer,
+                        Op::SendNowhere,
+                        Detail::NotConnected,
+                    ));
+                }
+                for c in list {
+                    let Some(&idx) = self.by_client.get(&c) else {
+                        continue;
+                    };
+                    if let Some(Some(l)) = self.links.get_mut(idx) {
+                        l.to_target.push_back(bytes.clone());
+                    }
+                    self.flush_link(core, idx);
+                    core.emit(Event::Target(Box::new(Event::Sent {
+                        at: now(),
+                        peer: c,
+                        bytes: bytes.clone(),
+                    })));
+                }
+            }
+            other => {
+                let list = clients(other, &self.links);
+                if list.is_empty() {
+                    core.error(NetError::new(
+                        NetErrorKind::NoPeer,
+                        Op::SendNowhere,
+                        Detail::NotConnected,
+                    ));
+                }
+                for c in list {
+                    self.to_clients.push_back((c, bytes.clone()));
+                    core.emit(Event::Sent {
+                        at: now(),
+                        peer: c,
+                        bytes: bytes.clone(),
+                    });
+                }
+                self.flush_clients(core);
+            }
+        }
+    }
+}
