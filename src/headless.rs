@@ -229,9 +229,14 @@ fn error_json(e: &NetError) -> serde_json::Value {
 /// side says so: `RX-TARGET`/`TX-TARGET` for data, "target side:" in notes,
 /// `"side": "target"` in JSON.
 pub fn format_event(ev: &Event, opts: &Options) -> String {
-    match ev {
+    let line = match ev {
         Event::Target(inner) => format_side(inner, opts, true),
         ev => format_side(ev, opts, false),
+    };
+    // Peers without an IP address (Unix sockets) are shown by name.
+    match crate::net::humanize(&line) {
+        std::borrow::Cow::Borrowed(_) => line,
+        std::borrow::Cow::Owned(t) => t,
     }
 }
 

@@ -37,6 +37,8 @@ struct Cli {
     ///   tcp-client:HOST:PORT[,from=IP:PORT]
     ///   udp:HOST:PORT[,remote=HOST:PORT]
     ///   relay:HOST:PORT,to=HOST:PORT
+    ///   udp-relay:HOST:PORT,to=HOST:PORT
+    ///   unix-server:PATH  unix-client:PATH  unix-dgram:PATH[,remote=PATH]
     #[arg(long, value_name = "SPEC", value_parser = parse_spec, verbatim_doc_comment)]
     open: Vec<OpenSpec>,
 

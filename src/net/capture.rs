@@ -185,6 +185,7 @@ impl Capture {
             let text = codec::decode_for_display(bytes, enc)
                 .replace('\n', "\\n")
                 .replace('\t', "\\t");
+            let peer = super::peer_text(peer);
             lines.push_str(&format!("{time} {dir}{side} {peer} {text}\n"));
         }
         self.gather(*peer, lines.as_bytes())

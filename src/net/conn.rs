@@ -4,6 +4,7 @@
 
 use super::capture::{Capture, CaptureSpec};
 use super::jobs::{Ledger, Tag};
+use super::stream::Stream;
 use super::{
     CloseReason, Command, Detail, Event, FrameNote, HostPort, INFLIGHT_HIGH, JobId, NetError,
     NetErrorKind, Op, OpenSpec, Shared, Target, Wake,
@@ -40,7 +41,7 @@ const RELAY_WINDOW: usize = 4 << 20;
 
 /// One TCP connection and what is waiting to be written to it.
 struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     peer: SocketAddr,
     /// Readable and not yet drained to WouldBlock.
     readable: bool,
@@ -295,9 +296,14 @@ impl Core {
     pub(super) fn conn_options(&mut self, stream: &TcpStream, peer: SocketAddr) {
         let refused = self.spec.options.on_connection(SockRef::from(stream));
         self.refused_options(refused);
+        self.show_options(SockRef::from(stream), peer);
+    }
+
+    /// Reads a connection's options back, for the first one only.
+    fn show_options(&mut self, sock: SockRef<'_>, peer: SocketAddr) {
         if !self.options_shown {
             self.options_shown = true;
-            let read = super::options::read_back(SockRef::from(stream), true, false);
+            let read = super::options::read_back(sock, true, false);
             self.emit(Event::Options {
                 at: now(),
                 peer: Some(peer),
@@ -433,7 +439,7 @@ impl Core {
             }
         };
         let deadline = Instant::now() + self.spec.connect_timeout;
-        let Some(up) = self.insert_conn(stream, peer, false) else {
+        let Some(up) = self.insert_conn(stream.into(), peer, false) else {
             self.remove_conn(client, CloseReason::LinkEnded);
             return;
         };
@@ -456,19 +462,19 @@ impl Core {
         let target = c.target.unwrap_or(c.peer);
         let failure = match c.stream.take_error() {
             Ok(Some(e)) | Err(e) => Some(e),
-            Ok(None) => match c.stream.peer_addr() {
-                Ok(_) => None,
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+            Ok(None) => match c.stream.connected() {
+                Ok(true) => None,
+                Ok(false) => return,
                 Err(e) => Some(e),
             },
         };
         match failure {
             Some(e) => self.link_failed(idx, NetError::from_io(&e, Op::Connect(target))),
             None => {
-                let local = c.stream.local_addr().ok();
-                let refused = self.spec.options.on_connection(SockRef::from(&c.stream));
+                let local = c.stream.tcp().and_then(|s| s.local_addr().ok());
+                let refused = self.spec.options.on_connection(c.stream.sock_ref());
                 let read = (!self.options_shown)
-                    .then(|| super::options::read_back(SockRef::from(&c.stream), true, false));
+                    .then(|| super::options::read_back(c.stream.sock_ref(), true, false));
                 let peer = c.peer;
                 self.refused_options(refused);
                 if let Some(read) = read {
@@ -596,8 +602,12 @@ impl Core {
         self.conns.clear();
     }
 
-    pub(super) fn add_conn(&mut self, stream: TcpStream, peer: SocketAddr) -> Option<usize> {
-        self.insert_conn(stream, peer, true)
+    pub(super) fn add_conn(
+        &mut self,
+        stream: impl Into<Stream>,
+        peer: SocketAddr,
+    ) -> Option<usize> {
+        self.insert_conn(stream.into(), peer, true)
     }
 
     /// A connection in the table; `by_peer` makes it one that commands
@@ -605,7 +615,7 @@ impl Core {
     /// client instead).
     fn insert_conn(
         &mut self,
-        mut stream: TcpStream,
+        mut stream: Stream,
         peer: SocketAddr,
         by_peer: bool,
     ) -> Option<usize> {
@@ -886,7 +896,8 @@ impl Core {
             return;
         }
         let failed = if matches!(reason, CloseReason::Reset | CloseReason::ResetByUser) {
-            SockRef::from(&c.stream)
+            c.stream
+                .sock_ref()
                 .set_linger(Some(Duration::ZERO))
                 .err()
                 .map(|e| NetError::from_io(&e, Op::Send(c.peer)))
@@ -1212,8 +1223,7 @@ impl Core {
                         // Linger on, with no time: the close sends a RST
                         // and drops what is unsent.
                         if let Some(Some(c)) = self.conns.get(idx)
-                            && let Err(e) =
-                                SockRef::from(&c.stream).set_linger(Some(Duration::ZERO))
+                            && let Err(e) = c.stream.sock_ref().set_linger(Some(Duration::ZERO))
                         {
                             self.error(NetError::from_io(&e, Op::Send(p)));
                         }

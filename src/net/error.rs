@@ -58,6 +58,10 @@ pub enum Op {
     WriteFile(String),
     /// Setting this socket option.
     SetOption(&'static str),
+    /// Listening on this Unix socket path.
+    ListenUnix(String),
+    /// Binding this Unix datagram socket path.
+    BindUnix(String),
     /// Joining this multicast group.
     Join(std::net::IpAddr),
     /// Leaving this multicast group.
@@ -93,6 +97,13 @@ pub enum Detail {
     WriteShut,
     /// The system has no such option.
     NotOnThisSystem,
+    /// A file that is not a socket is at the path.
+    NotASocket,
+    /// Another program serves the socket at the path.
+    InUseByAnother,
+    /// A socket file nobody serves is at the path (left by a program that
+    /// is gone).
+    StaleSocket,
     /// No interface has this name (or address).
     NoInterface(String),
     /// A group of the other IP version than the socket's.

@@ -9,19 +9,24 @@ mod error;
 pub mod interfaces;
 mod jobs;
 pub mod multicast;
+pub mod names;
 pub mod options;
 mod relay;
 pub mod spec;
+mod stream;
 mod tcp_client;
 mod tcp_server;
 mod udp;
 mod udp_relay;
+#[cfg(unix)]
+mod unix;
 mod worker;
 
 pub use capture::{CaptureSpec, peer_path};
 pub use error::{Detail, NetError, NetErrorKind, Op, kind_of};
 pub use jobs::{MAX_DATAGRAM, check_datagram_size};
 pub use multicast::Membership;
+pub use names::{humanize, peer_text};
 pub use options::{ReadBack, SocketOptions};
 pub use spec::{HostPort, OpenSpec, Protocol, SpecError, parse_host_port, parse_ip, parse_port};
 

@@ -22,10 +22,28 @@ pub enum Protocol {
     /// The same for UDP: each client's datagrams go to the target from a
     /// socket of its own, and the answers come back to that client.
     UdpRelay,
+    /// Unix domain sockets (absent on Windows): a stream server on a path,
+    /// a stream client, a datagram socket.
+    UnixServer,
+    UnixClient,
+    UnixDgram,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 5] = [
+    /// The kinds this system offers.
+    #[cfg(unix)]
+    pub const ALL: &'static [Protocol] = &[
+        Protocol::TcpServer,
+        Protocol::TcpClient,
+        Protocol::Udp,
+        Protocol::Relay,
+        Protocol::UdpRelay,
+        Protocol::UnixServer,
+        Protocol::UnixClient,
+        Protocol::UnixDgram,
+    ];
+    #[cfg(not(unix))]
+    pub const ALL: &'static [Protocol] = &[
         Protocol::TcpServer,
         Protocol::TcpClient,
         Protocol::Udp,
@@ -33,9 +51,20 @@ impl Protocol {
         Protocol::UdpRelay,
     ];
 
+    /// A Unix domain socket kind (addresses are paths).
+    pub fn is_unix(self) -> bool {
+        matches!(
+            self,
+            Protocol::UnixServer | Protocol::UnixClient | Protocol::UnixDgram
+        )
+    }
+
     /// Whether the kind carries datagrams (one send is one record).
     pub fn is_datagram(self) -> bool {
-        matches!(self, Protocol::Udp | Protocol::UdpRelay)
+        matches!(
+            self,
+            Protocol::Udp | Protocol::UdpRelay | Protocol::UnixDgram
+        )
     }
 
     /// A relay (TCP or UDP): clients on one side, a target on the other.
@@ -51,6 +80,9 @@ impl Protocol {
             Protocol::Udp => "udp",
             Protocol::Relay => "relay",
             Protocol::UdpRelay => "udp-relay",
+            Protocol::UnixServer => "unix-server",
+            Protocol::UnixClient => "unix-client",
+            Protocol::UnixDgram => "unix-dgram",
         }
     }
 }
@@ -170,6 +202,8 @@ pub enum SpecError {
     NoInterface(String),
     /// A relay without its target (`to=HOST:PORT`).
     NoTarget,
+    /// A Unix socket kind without its path.
+    NoPath,
 }
 
 impl fmt::Display for SpecError {
@@ -207,6 +241,9 @@ impl fmt::Display for SpecError {
                 )
             }
             SpecError::NoTarget => write!(f, "a relay needs its target: to=HOST:PORT"),
+            SpecError::NoPath => {
+                write!(f, "a Unix socket needs its path: unix-server:/tmp/app.sock")
+            }
         }
     }
 }
@@ -303,6 +340,12 @@ pub struct OpenSpec {
     pub options: super::SocketOptions,
     /// Multicast groups a UDP session joins once bound.
     pub joins: Vec<super::Membership>,
+    /// Unix domain sockets: the session's own path (server, datagram) and
+    /// the path it talks to (client, datagram remote).
+    pub unix_path: Option<std::path::PathBuf>,
+    pub unix_remote: Option<std::path::PathBuf>,
+    /// A stale socket file at `unix_path` may be removed (the user said so).
+    pub remove_stale: bool,
     /// Send everything received straight back to its sender.
     pub echo: bool,
     /// How received bytes are cut into records (per connection; per
@@ -324,6 +367,9 @@ impl OpenSpec {
             reconnect: false,
             options: super::SocketOptions::default(),
             joins: Vec::new(),
+            unix_path: None,
+            unix_remote: None,
+            remove_stale: false,
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -339,6 +385,9 @@ impl OpenSpec {
             reconnect: false,
             options: super::SocketOptions::default(),
             joins: Vec::new(),
+            unix_path: None,
+            unix_remote: None,
+            remove_stale: false,
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -354,6 +403,9 @@ impl OpenSpec {
             reconnect: false,
             options: super::SocketOptions::default(),
             joins: Vec::new(),
+            unix_path: None,
+            unix_remote: None,
+            remove_stale: false,
             echo: false,
             framing: Framing::None,
             capture: None,
@@ -383,9 +435,13 @@ impl OpenSpec {
             .split_once(':')
             .ok_or_else(|| SpecError::UnknownProtocol(spec.to_string()))?;
         let protocol = Protocol::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|p| p.keyword().eq_ignore_ascii_case(proto.trim()))
             .ok_or_else(|| SpecError::UnknownProtocol(proto.to_string()))?;
+        if protocol.is_unix() {
+            return Self::parse_unix(protocol, rest);
+        }
         let mut parts = rest.split(',');
         let addr = parts.next().unwrap_or_default();
         let mut remote = None;
@@ -458,6 +514,37 @@ impl OpenSpec {
         Ok(spec)
     }
 
+    /// `unix-server:PATH[,remove-stale]`, `unix-client:PATH`,
+    /// `unix-dgram:PATH[,remote=PATH][,remove-stale]`.
+    fn parse_unix(protocol: Protocol, rest: &str) -> Result<OpenSpec, SpecError> {
+        let mut parts = rest.split(',');
+        let path = parts.next().unwrap_or_default().trim();
+        if path.is_empty() {
+            return Err(SpecError::NoPath);
+        }
+        let mut spec = OpenSpec {
+            protocol,
+            ..OpenSpec::tcp_server(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0))
+        };
+        if protocol == Protocol::UnixClient {
+            spec.unix_remote = Some(path.into());
+        } else {
+            spec.unix_path = Some(path.into());
+        }
+        for opt in parts {
+            match opt.trim().split_once('=') {
+                None if opt.trim() == "remove-stale" && protocol != Protocol::UnixClient => {
+                    spec.remove_stale = true;
+                }
+                Some(("remote", p)) if protocol == Protocol::UnixDgram && !p.trim().is_empty() => {
+                    spec.unix_remote = Some(p.trim().into());
+                }
+                _ => return Err(SpecError::UnknownOption(opt.to_string())),
+            }
+        }
+        Ok(spec)
+    }
+
     fn for_protocol(
         protocol: Protocol,
         hp: HostPort,
@@ -482,6 +569,10 @@ impl OpenSpec {
                     }
                     _ => OpenSpec::tcp_server(local),
                 })
+            }
+            // Parsed by `parse_unix`.
+            Protocol::UnixServer | Protocol::UnixClient | Protocol::UnixDgram => {
+                Err(SpecError::NoPath)
             }
         }
     }
@@ -525,6 +616,24 @@ impl OpenSpec {
                 Ok(())
             }
             Protocol::TcpServer => write!(f, "tcp-server:{}", self.local),
+            Protocol::UnixServer | Protocol::UnixClient | Protocol::UnixDgram => {
+                let own = if self.protocol == Protocol::UnixClient {
+                    &self.unix_remote
+                } else {
+                    &self.unix_path
+                };
+                let p = own.as_ref().map(|p| p.display().to_string());
+                write!(f, "{}:{}", self.protocol.keyword(), p.unwrap_or_default())?;
+                if self.protocol == Protocol::UnixDgram
+                    && let Some(r) = &self.unix_remote
+                {
+                    write!(f, ",remote={}", r.display())?;
+                }
+                if self.remove_stale {
+                    write!(f, ",remove-stale")?;
+                }
+                Ok(())
+            }
             Protocol::Relay | Protocol::UdpRelay => {
                 write!(f, "{}:{}", self.protocol.keyword(), self.local)?;
                 match &self.remote {
@@ -587,6 +696,14 @@ mod tests {
             "relay:[::]:9000,to=example.com:80",
             "relay:127.0.0.1:9000,to=127.0.0.1:9001,timeout=3",
             "udp-relay:127.0.0.1:9000,to=127.0.0.1:9001",
+            #[cfg(unix)]
+            "unix-server:/tmp/app.sock",
+            #[cfg(unix)]
+            "unix-server:/tmp/app.sock,remove-stale",
+            #[cfg(unix)]
+            "unix-client:/tmp/app.sock",
+            #[cfg(unix)]
+            "unix-dgram:/tmp/me.sock,remote=/tmp/app.sock",
             "tcp-client:127.0.0.1:80,timeout=2,reconnect",
             "tcp-client:127.0.0.1:80,from=127.0.0.1:5000,reconnect",
             "tcp-server:127.0.0.1:9000,nodelay=0,keepalive=30/5,rcvbuf=65536,ttl=9,linger=0",
@@ -651,6 +768,10 @@ mod tests {
             "udp:1.2.3.4:5,justaword",
             "udp:0.0.0.0:5,join=10.0.0.1",
             "tcp-server:0.0.0.0:5,join=239.1.2.3",
+            "unix-server:",
+            "unix-client:/tmp/a.sock,remote=/tmp/b.sock",
+            "unix-client:/tmp/a.sock,remove-stale",
+            "unix-server:/tmp/a.sock,nodelay=0",
             "udp:1.2.3.4:99999",
             "",
         ] {

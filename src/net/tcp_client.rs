@@ -40,7 +40,7 @@ const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// How the session ends when its connection closes: with an error unless
 /// the peer or the user closed it.
-fn session_end(peer: SocketAddr, reason: CloseReason) -> Option<NetError> {
+pub(super) fn session_end(peer: SocketAddr, reason: CloseReason) -> Option<NetError> {
     match reason {
         CloseReason::Reset => Some(NetError::new(
             NetErrorKind::ConnectionReset,

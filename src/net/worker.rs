@@ -100,6 +100,21 @@ impl Worker {
             Protocol::Udp => self.serve(Udp::default()),
             Protocol::Relay => self.serve(Relay::default()),
             Protocol::UdpRelay => self.serve(UdpRelay::default()),
+            #[cfg(unix)]
+            Protocol::UnixServer => self.serve(super::unix::UnixServer::default()),
+            #[cfg(unix)]
+            Protocol::UnixClient => self.serve(super::unix::UnixClient),
+            #[cfg(unix)]
+            Protocol::UnixDgram => self.serve(super::unix::UnixDgram::default()),
+            #[cfg(not(unix))]
+            Protocol::UnixServer | Protocol::UnixClient | Protocol::UnixDgram => {
+                let mut core = self.core;
+                core.closed(Some(NetError::new(
+                    super::NetErrorKind::Other,
+                    Op::Start,
+                    super::Detail::NotOnThisSystem,
+                )));
+            }
         }
     }
 

@@ -89,7 +89,7 @@ pub fn write_csv(
         let Some((dir, bytes)) = data(rec) else {
             continue;
         };
-        let peer = rec.peer.map(|p| p.to_string()).unwrap_or_default();
+        let peer = rec.peer.map(crate::net::peer_text).unwrap_or_default();
         writeln!(
             w,
             "{},{dir},{},{},{},{}",
@@ -118,7 +118,7 @@ pub fn write_json_lines(
         let v = serde_json::json!({
             "time": rfc3339(rec.at),
             "event": dir,
-            "peer": rec.peer.map(|p| p.to_string()),
+            "peer": rec.peer.map(crate::net::peer_text),
             "len": bytes.len(),
             "text": codec::decode_for_display(bytes, enc),
             "hex": codec::format_hex(bytes),

@@ -61,6 +61,10 @@ pub struct SessionSettings {
     pub reconnect: bool,
     /// Socket options, set before the session opens.
     pub options: OptionsForm,
+    /// Unix domain sockets: the session's own path (server, datagram) and
+    /// the path it talks to (client, datagram remote).
+    pub unix_path: String,
+    pub unix_remote: String,
     /// Multicast groups a UDP session joins (`GROUP[@IFACE]`), and the
     /// form to add one.
     pub joins: Vec<String>,
@@ -151,6 +155,8 @@ impl Default for SessionSettings {
             connect_timeout: net::spec::DEFAULT_CONNECT_TIMEOUT.as_secs().to_string(),
             reconnect: false,
             options: OptionsForm::default(),
+            unix_path: "/tmp/netpal.sock".into(),
+            unix_remote: String::new(),
             joins: Vec::new(),
             mcast_group: String::new(),
             mcast_iface: String::new(),
@@ -192,7 +198,17 @@ impl SessionSettings {
         self.reconnect = spec.reconnect;
         self.options = OptionsForm::from_options(&spec.options);
         self.joins = spec.joins.iter().map(|m| m.to_string()).collect();
+        let path = |p: &Option<std::path::PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
         match spec.protocol {
+            Protocol::UnixServer | Protocol::UnixDgram => {
+                self.unix_path = path(&spec.unix_path);
+                self.unix_remote = path(&spec.unix_remote);
+            }
+            Protocol::UnixClient => self.unix_remote = path(&spec.unix_remote),
             Protocol::TcpClient => {
                 if let Some(r) = &spec.remote {
                     self.remote_host = r.host.clone();
@@ -242,6 +258,12 @@ impl SessionSettings {
                 Protocol::TcpServer => local(self) == local(other),
                 Protocol::Udp | Protocol::Relay | Protocol::UdpRelay => {
                     local(self) == local(other) && remote(self) == remote(other)
+                }
+                Protocol::UnixServer => self.unix_path.trim() == other.unix_path.trim(),
+                Protocol::UnixClient => self.unix_remote.trim() == other.unix_remote.trim(),
+                Protocol::UnixDgram => {
+                    self.unix_path.trim() == other.unix_path.trim()
+                        && self.unix_remote.trim() == other.unix_remote.trim()
                 }
             }
     }
@@ -402,6 +424,8 @@ pub struct Session {
     pub(crate) conn_options_read: Option<(SocketAddr, net::ReadBack)>,
     /// The user set options: their read-back goes to the log too.
     note_options: bool,
+    /// The next open may remove a stale socket file (the user clicked so).
+    pub(crate) remove_stale_once: bool,
     /// Multicast groups the socket is a member of now, with the interface.
     pub(crate) joined: Vec<(std::net::IpAddr, String)>,
     /// Why the multicast form cannot be joined.
@@ -483,6 +507,7 @@ impl Session {
             options_read: None,
             conn_options_read: None,
             note_options: false,
+            remove_stale_once: false,
             joined: Vec::new(),
             mcast_error: None,
             log: LogStore::new(cap),
@@ -619,7 +644,32 @@ impl Session {
                 .map_err(|_| format!("{}: {}", tr.connect_timeout, tr.bad_timeout))
         };
         let options = s.options.options(tr)?;
+        let unix = |own: &str, remote: &str| -> Result<OpenSpec, String> {
+            let mut spec = OpenSpec {
+                protocol: s.protocol,
+                ..OpenSpec::tcp_server(SocketAddr::from(([0, 0, 0, 0], 0)))
+            };
+            let own = own.trim();
+            let remote = remote.trim();
+            if s.protocol != Protocol::UnixClient {
+                if own.is_empty() {
+                    return Err(format!("{}: {}", tr.unix_path, tr.path_needed));
+                }
+                spec.unix_path = Some(own.into());
+            }
+            if !remote.is_empty() || s.protocol == Protocol::UnixClient {
+                if remote.is_empty() {
+                    return Err(format!("{}: {}", tr.unix_server_path, tr.path_needed));
+                }
+                spec.unix_remote = Some(remote.into());
+            }
+            spec.remove_stale = self.remove_stale_once;
+            Ok(spec)
+        };
         let mut spec = match s.protocol {
+            Protocol::UnixServer | Protocol::UnixClient | Protocol::UnixDgram => {
+                unix(&s.unix_path, &s.unix_remote)?
+            }
             Protocol::TcpServer => OpenSpec::tcp_server(local()?),
             Protocol::UdpRelay => OpenSpec::udp_relay(local()?, remote()?),
             Protocol::Relay => {
@@ -786,7 +836,10 @@ impl Session {
             return;
         }
         self.form_error = None;
-        match self.spec_from_form(tr) {
+        let spec = self.spec_from_form(tr);
+        // Asked for one open only.
+        self.remove_stale_once = false;
+        match spec {
             Ok(mut s) => match self.settings.framing.framing(tr) {
                 Ok(f) => {
                     s.echo = self.settings.echo;
@@ -988,8 +1041,20 @@ impl Session {
     /// server (client), the remote (UDP).
     fn send_target(&self, tr: &Tr) -> Result<Target, String> {
         match self.protocol() {
-            Protocol::TcpClient => Ok(Target::All),
-            Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay => {
+            Protocol::TcpClient | Protocol::UnixClient => Ok(Target::All),
+            Protocol::UnixDgram => {
+                if self.settings.unix_remote.trim().is_empty() {
+                    // Answer the peers selected in the list.
+                    let sel = self.udp_peers.selected();
+                    if sel.is_empty() {
+                        return Err(format!("{}: {}", tr.unix_remote_path, tr.path_needed));
+                    }
+                    Ok(Target::Peers(sel))
+                } else {
+                    Ok(Target::All)
+                }
+            }
+            Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay | Protocol::UnixServer => {
                 let clients = if self.settings.send_to_all {
                     Target::All
                 } else {
@@ -1365,7 +1430,7 @@ impl Session {
     ) {
         self.counters.rx_bytes += bytes;
         self.counters.rx_packets += count;
-        let udp = self.running == Some(Protocol::Udp);
+        let udp = matches!(self.running, Some(Protocol::Udp | Protocol::UnixDgram));
         // Datagrams stand alone: no character continues from one to the next.
         let datagrams = self.running.is_some_and(Protocol::is_datagram);
         let key = (peer, self.target_side);

@@ -42,6 +42,14 @@ pub struct Tr {
     pub tcp_server: &'static str,
     pub relay: &'static str,
     pub udp_relay: &'static str,
+    pub unix_server: &'static str,
+    pub unix_client: &'static str,
+    pub unix_dgram: &'static str,
+    pub unix_path: &'static str,
+    pub unix_server_path: &'static str,
+    pub unix_remote_path: &'static str,
+    pub path_needed: &'static str,
+    pub remove_stale_and_open: &'static str,
     pub relay_target: &'static str,
     pub target_host: &'static str,
     pub connect_timeout: &'static str,
@@ -289,6 +297,14 @@ pub static EN: Tr = Tr {
     tcp_server: "TCP Server",
     relay: "TCP Relay",
     udp_relay: "UDP Relay",
+    unix_server: "Unix Server",
+    unix_client: "Unix Client",
+    unix_dgram: "Unix Datagram",
+    unix_path: "Socket path",
+    unix_server_path: "Server socket path",
+    unix_remote_path: "Remote socket path",
+    path_needed: "a socket path is needed (e.g. /tmp/app.sock)",
+    remove_stale_and_open: "Remove the stale socket file and open",
     relay_target: "Target",
     target_host: "Target host",
     connect_timeout: "Connect timeout (s)",
@@ -536,6 +552,14 @@ pub static ZH: Tr = Tr {
     tcp_server: "TCP 服务器",
     relay: "TCP 中继",
     udp_relay: "UDP 中继",
+    unix_server: "Unix 服务器",
+    unix_client: "Unix 客户端",
+    unix_dgram: "Unix 数据报",
+    unix_path: "套接字路径",
+    unix_server_path: "服务器套接字路径",
+    unix_remote_path: "远程套接字路径",
+    path_needed: "需要套接字路径（如 /tmp/app.sock）",
+    remove_stale_and_open: "删除残留的套接字文件并打开",
     relay_target: "目标",
     target_host: "目标主机",
     connect_timeout: "连接超时（秒）",
@@ -785,6 +809,9 @@ impl Tr {
             Protocol::Udp => self.udp,
             Protocol::Relay => self.relay,
             Protocol::UdpRelay => self.udp_relay,
+            Protocol::UnixServer => self.unix_server,
+            Protocol::UnixClient => self.unix_client,
+            Protocol::UnixDgram => self.unix_dgram,
         }
     }
 
@@ -864,6 +891,10 @@ impl Tr {
             (Op::WriteFile(p), false) => format!("writing the file {p}"),
             (Op::WriteFile(p), true) => format!("写入文件 {p}"),
             (Op::SetOption(o), false) => format!("setting {o}"),
+            (Op::ListenUnix(p), false) => format!("listening on unix:{p}"),
+            (Op::ListenUnix(p), true) => format!("监听 unix:{p}"),
+            (Op::BindUnix(p), false) => format!("binding unix:{p}"),
+            (Op::BindUnix(p), true) => format!("绑定 unix:{p}"),
             (Op::Join(g), false) => format!("joining group {g}"),
             (Op::Join(g), true) => format!("加入组播组 {g}"),
             (Op::Leave(g), false) => format!("leaving group {g}"),
@@ -880,6 +911,16 @@ impl Tr {
             (Detail::NoAddress, false) => "no address found".into(),
             (Detail::NoAddress, true) => "找不到地址".into(),
             (Detail::NotOnThisSystem, false) => "this system has no such option".into(),
+            (Detail::NotASocket, false) => {
+                "a file that is not a socket is at the path; NetPal leaves it alone".into()
+            }
+            (Detail::NotASocket, true) => "该路径已有一个不是套接字的文件，NetPal 不会动它".into(),
+            (Detail::InUseByAnother, false) => "another program serves this socket".into(),
+            (Detail::InUseByAnother, true) => "另一个程序正在使用这个套接字".into(),
+            (Detail::StaleSocket, false) => {
+                "a socket file left by a program that has ended is at the path".into()
+            }
+            (Detail::StaleSocket, true) => "该路径有一个已结束程序留下的套接字文件".into(),
             (Detail::NoInterface(n), false) => format!("no interface '{n}'"),
             (Detail::NoInterface(n), true) => format!("没有接口 '{n}'"),
             (Detail::WrongFamily, false) => {

@@ -50,7 +50,16 @@ fn stamp_of(app: &Session, ri: usize) -> String {
 
 /// The header line of a record: time, direction, peer, size or event.
 fn header(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
-    let peer = rec.peer.map(|p| p.to_string()).unwrap_or_default();
+    let (text, tone) = header_of(tr, rec, time);
+    // Peers without an IP address (Unix sockets) are shown by name.
+    match crate::net::humanize(&text) {
+        std::borrow::Cow::Borrowed(_) => (text, tone),
+        std::borrow::Cow::Owned(t) => (t, tone),
+    }
+}
+
+fn header_of(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
+    let peer = rec.peer.map(crate::net::peer_text).unwrap_or_default();
     match &rec.body {
         // A relay's target side: from the target toward a client, or
         // sent by the user toward the target in a client's name.
@@ -583,11 +592,13 @@ fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         shown(ui, &mut f.hide_tx, tr.tx);
         shown(ui, &mut f.hide_events, tr.events);
         let peers: Vec<std::net::SocketAddr> = match app.protocol() {
-            Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay => {
+            Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay | Protocol::UnixServer => {
                 app.clients.items().iter().map(|p| p.addr).collect()
             }
-            Protocol::Udp => app.udp_peers.items().iter().map(|p| p.addr).collect(),
-            Protocol::TcpClient => Vec::new(),
+            Protocol::Udp | Protocol::UnixDgram => {
+                app.udp_peers.items().iter().map(|p| p.addr).collect()
+            }
+            Protocol::TcpClient | Protocol::UnixClient => Vec::new(),
         };
         if !peers.is_empty() || app.settings.filter.peer.is_some() {
             ui.separator();

@@ -11,9 +11,11 @@ use egui::{Label, RichText};
 
 pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     match app.protocol() {
-        Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay => clients(app, cx, ui),
-        Protocol::Udp => udp_peers(app, cx, ui),
-        Protocol::TcpClient => {}
+        Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay | Protocol::UnixServer => {
+            clients(app, cx, ui)
+        }
+        Protocol::Udp | Protocol::UnixDgram => udp_peers(app, cx, ui),
+        Protocol::TcpClient | Protocol::UnixClient => {}
     }
 }
 
@@ -85,7 +87,7 @@ fn clients(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 ui.allocate_ui(egui::vec2(ui.available_width(), row_h), |ui| {
                     ui.vertical(|ui| {
                         ui.spacing_mut().item_spacing.y = 0.0;
-                        ui.checkbox(&mut p.selected, p.addr.to_string());
+                        ui.checkbox(&mut p.selected, crate::net::peer_text(p.addr));
                         let text = stats(tr, p);
                         ui.add(Label::new(RichText::new(&text).weak()).truncate())
                             .on_hover_text(format!("{}: {text}", tr.connected_at));
@@ -115,7 +117,7 @@ fn udp_peers(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     ui.vertical(|ui| {
                         ui.spacing_mut().item_spacing.y = 0.0;
                         ui.horizontal(|ui| {
-                            let addr = p.addr.to_string();
+                            let addr = crate::net::peer_text(p.addr);
                             if ui
                                 .small_button(tr.use_as_remote)
                                 .accessible_name(tr.use_peer_as_remote(&addr))

@@ -21,14 +21,39 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             .selected_text(tr.protocol_name(app.settings.protocol))
             .width(ui.available_width() - 8.0)
             .show_ui(ui, |ui| {
-                for p in Protocol::ALL {
+                for &p in Protocol::ALL {
                     ui.selectable_value(&mut app.settings.protocol, p, tr.protocol_name(p));
                 }
             })
             .response
             .labelled_by(label.id);
 
-        if app.settings.protocol != Protocol::TcpClient {
+        let unix = app.settings.protocol.is_unix();
+        if unix {
+            // Paths instead of addresses.
+            if app.settings.protocol != Protocol::UnixClient {
+                let label = ui.label(tr.unix_path);
+                ui.add(
+                    TextEdit::singleline(&mut app.settings.unix_path)
+                        .hint_text("/tmp/app.sock")
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+            }
+            let name = if app.settings.protocol == Protocol::UnixClient {
+                tr.unix_server_path
+            } else {
+                tr.unix_remote_path
+            };
+            let label = ui.label(name);
+            ui.add(
+                TextEdit::singleline(&mut app.settings.unix_remote)
+                    .hint_text("/tmp/app.sock")
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        }
+        if !unix && app.settings.protocol != Protocol::TcpClient {
             let label = ui.label(tr.local_addr);
             ui.horizontal(|ui| {
                 ComboBox::from_id_salt("local_addr")
@@ -61,7 +86,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         }
     });
 
-    if app.settings.protocol != Protocol::TcpServer {
+    if app.settings.protocol != Protocol::TcpServer && !app.settings.protocol.is_unix() {
         // The UDP remote stays editable while open: it is where Send goes.
         let relay = app.settings.protocol.is_relay();
         ui.add_enabled_ui(!active || app.settings.protocol == Protocol::Udp, |ui| {
@@ -137,7 +162,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         } else {
             tr.bound_to
         };
-        ui.label(format!("{what}: {local}"));
+        ui.label(format!("{what}: {}", crate::net::peer_text(local)));
     }
 
     ui.add_space(6.0);
@@ -180,7 +205,9 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             cx.act(id, SessionAction::Hold);
         }
     }
-    socket_options(app, cx, ui);
+    if !app.settings.protocol.is_unix() {
+        socket_options(app, cx, ui);
+    }
     if app.settings.protocol == Protocol::Udp {
         multicast(app, cx, ui);
     }
@@ -190,6 +217,15 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     }
     if let Some(e) = &app.session_error {
         ui.colored_label(err_color, tr.net_error(e));
+        // A socket file left by a program that has ended: removed only
+        // when the user says so.
+        if e.detail == crate::net::Detail::StaleSocket
+            && !active
+            && ui.button(tr.remove_stale_and_open).clicked()
+        {
+            app.remove_stale_once = true;
+            cx.act(id, SessionAction::Open);
+        }
     }
 
     ui.separator();

@@ -30,19 +30,18 @@ pub fn state_text(s: &Session, tr: &Tr) -> String {
         }
         Phase::Open => {
             let mut text = match s.protocol() {
-                Protocol::TcpServer | Protocol::Relay => tr.state_listening,
-                Protocol::UdpRelay => tr.state_bound,
-                Protocol::TcpClient => tr.state_connected,
-                Protocol::Udp => tr.state_bound,
+                Protocol::TcpServer | Protocol::Relay | Protocol::UnixServer => tr.state_listening,
+                Protocol::TcpClient | Protocol::UnixClient => tr.state_connected,
+                Protocol::Udp | Protocol::UdpRelay | Protocol::UnixDgram => tr.state_bound,
             }
             .to_string();
             if let Some(l) = s.local_addr() {
                 text.push(' ');
-                text.push_str(&l.to_string());
+                text.push_str(&crate::net::peer_text(l));
             }
             if let Some(p) = s.remote_peer() {
                 text.push_str(" → ");
-                text.push_str(&p.to_string());
+                text.push_str(&crate::net::peer_text(p));
             }
             text
         }

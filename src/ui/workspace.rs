@@ -59,6 +59,8 @@ pub fn automatic_title(s: &Session, tr: &Tr) -> String {
                 .map_or_else(form_local, |a| a.to_string());
             format!("{kind} {at} ⇄ {}", form_remote())
         }
+        Protocol::UnixServer | Protocol::UnixDgram => format!("{kind} {}", st.unix_path.trim()),
+        Protocol::UnixClient => format!("{kind} → {}", st.unix_remote.trim()),
     }
 }
 

@@ -1,0 +1,351 @@
+//! Unix domain sockets: a stream server and client over the shared
+//! connection table, and a datagram socket. A path is shown as
+//! `unix:PATH`; peers without a path of their own are numbered. A socket
+//! file left by a program that is gone (stale) is reported, and removed
+//! only when the user asks ([`OpenSpec::remove_stale`]).
+//!
+//! [`OpenSpec::remove_stale`]: super::OpenSpec::remove_stale
+
+use super::conn::{Core, now};
+use super::names::{name_of, stand_in};
+use super::worker::Kind;
+use super::{Command, Detail, Event, NetError, NetErrorKind, Op, Target};
+use mio::net::{UnixDatagram, UnixListener, UnixStream};
+use mio::{Interest, Token};
+use std::collections::VecDeque;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const LISTENER: Token = Token(5);
+const DGRAM: Token = Token(6);
+const PER_ROUND: usize = 256;
+const QUEUE_CAP: usize = 4096;
+
+/// How a path is named in the log.
+pub fn path_name(p: &Path) -> String {
+    format!("unix:{}", p.display())
+}
+
+/// The path a `unix:` name stands for.
+fn path_of_name(name: &str) -> Option<PathBuf> {
+    name.strip_prefix("unix:")
+        .filter(|p| p.starts_with('/') || p.starts_with('.') || !p.starts_with('('))
+        .map(PathBuf::from)
+}
+
+fn our_path(core: &Core) -> Result<PathBuf, NetError> {
+    core.spec
+        .unix_path
+        .clone()
+        .ok_or_else(|| NetError::new(NetErrorKind::InvalidAddress, Op::Start, Detail::NoRemote))
+}
+
+/// Makes room to bind `path`: nothing there is fine; a socket file nobody
+/// serves is stale, and removed only when `remove_stale`; anything else
+/// stays and is reported.
+fn clear_stale(path: &Path, dgram: bool, remove_stale: bool, op: &Op) -> Result<(), NetError> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let err = |detail| NetError::new(NetErrorKind::AddrInUse, op.clone(), detail);
+    if !meta.file_type().is_socket() {
+        return Err(err(Detail::NotASocket));
+    }
+    // Someone answers: the path is in use.
+    let alive = if dgram {
+        std::os::unix::net::UnixDatagram::unbound()
+            .and_then(|s| s.connect(path))
+            .is_ok()
+    } else {
+        std::os::unix::net::UnixStream::connect(path).is_ok()
+    };
+    if alive {
+        return Err(err(Detail::InUseByAnother));
+    }
+    if !remove_stale {
+        return Err(err(Detail::StaleSocket));
+    }
+    std::fs::remove_file(path).map_err(|e| NetError::from_io(&e, op.clone()))
+}
+
+/// A Unix stream server: listens on a path; its clients go into the
+/// connection table, numbered when they have no path of their own.
+#[derive(Default)]
+pub(super) struct UnixServer {
+    listener: Option<UnixListener>,
+    path: Option<PathBuf>,
+    accept_pending: bool,
+    accepted: u64,
+}
+
+impl Kind for UnixServer {
+    fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
+        let path = our_path(core)?;
+        let op = Op::ListenUnix(path.display().to_string());
+        clear_stale(&path, false, core.spec.remove_stale, &op)?;
+        let mut l = UnixListener::bind(&path).map_err(|e| NetError::from_io(&e, op.clone()))?;
+        self.path = Some(path.clone());
+        core.poll
+            .registry()
+            .register(&mut l, LISTENER, Interest::READABLE)
+            .map_err(|e| NetError::from_io(&e, op))?;
+        self.listener = Some(l);
+        self.accept_pending = true;
+        core.emit(Event::Opened {
+            at: now(),
+            local: stand_in(&path_name(&path)),
+        });
+        Ok(())
+    }
+
+    fn on_event(&mut self, _core: &mut Core, token: Token, _ev: &mio::event::Event) {
+        if token == LISTENER {
+            self.accept_pending = true;
+        }
+    }
+
+    fn handle(&mut self, core: &mut Core, cmd: Command) {
+        core.conns_command(cmd);
+    }
+
+    fn do_work(&mut self, core: &mut Core) {
+        while self.accept_pending {
+            let Some(l) = &self.listener else {
+                return;
+            };
+            match l.accept() {
+                Ok((stream, addr)) => {
+                    self.accepted += 1;
+                    let name = match addr.as_pathname() {
+                        Some(p) => path_name(p),
+                        None => format!(
+                            "{}#{}",
+                            path_name(self.path.as_deref().unwrap_or(Path::new("?"))),
+                            self.accepted
+                        ),
+                    };
+                    let peer = stand_in(&name);
+                    if core.add_conn(stream, peer).is_some() {
+                        core.emit(Event::Accepted { at: now(), peer });
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.accept_pending = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.accept_pending = false;
+                    core.error(NetError::from_io(&e, Op::Accept));
+                }
+            }
+        }
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        self.accept_pending.then_some(Duration::ZERO)
+    }
+}
+
+impl Drop for UnixServer {
+    fn drop(&mut self) {
+        // The socket file is ours: it goes with the session.
+        if let Some(p) = &self.path {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// A Unix stream client: one connection; the session ends with it.
+#[derive(Default)]
+pub(super) struct UnixClient;
+
+impl Kind for UnixClient {
+    fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
+        core.ends_with = Some(super::tcp_client::session_end);
+        let path = core.spec.unix_remote.clone().ok_or_else(|| {
+            NetError::new(
+                NetErrorKind::InvalidAddress,
+                Op::SendNowhere,
+                Detail::NoRemote,
+            )
+        })?;
+        let op = Op::ConnectTo(path_name(&path));
+        let stream = UnixStream::connect(&path).map_err(|e| NetError::from_io(&e, op.clone()))?;
+        if let Some(e) = stream
+            .take_error()
+            .map_err(|e| NetError::from_io(&e, op.clone()))?
+        {
+            return Err(NetError::from_io(&e, op));
+        }
+        let peer = stand_in(&path_name(&path));
+        let local = match stream
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(Path::to_path_buf))
+        {
+            Some(p) => stand_in(&path_name(&p)),
+            None => stand_in("unix:(this client)"),
+        };
+        if core.add_conn(stream, peer).is_some() {
+            core.emit(Event::Connected {
+                at: now(),
+                local,
+                peer,
+            });
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, _core: &mut Core, _token: Token, _ev: &mio::event::Event) {}
+
+    fn handle(&mut self, core: &mut Core, cmd: Command) {
+        core.conns_command(cmd);
+    }
+}
+
+/// A Unix datagram socket bound to a path: datagrams from peers that have
+/// a path can be answered; sends go to the remote path or to a peer heard.
+#[derive(Default)]
+pub(super) struct UnixDgram {
+    socket: Option<UnixDatagram>,
+    path: Option<PathBuf>,
+    readable: bool,
+    out: VecDeque<(PathBuf, Vec<u8>)>,
+    buf: Vec<u8>,
+}
+
+impl Kind for UnixDgram {
+    fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
+        self.buf = vec![0; 65_536];
+        let path = our_path(core)?;
+        let op = Op::BindUnix(path.display().to_string());
+        clear_stale(&path, true, core.spec.remove_stale, &op)?;
+        let mut s = UnixDatagram::bind(&path).map_err(|e| NetError::from_io(&e, op.clone()))?;
+        self.path = Some(path.clone());
+        core.poll
+            .registry()
+            .register(&mut s, DGRAM, Interest::READABLE | Interest::WRITABLE)
+            .map_err(|e| NetError::from_io(&e, op))?;
+        self.socket = Some(s);
+        self.readable = true;
+        core.emit(Event::Opened {
+            at: now(),
+            local: stand_in(&path_name(&path)),
+        });
+        Ok(())
+    }
+
+    fn on_event(&mut self, core: &mut Core, token: Token, ev: &mio::event::Event) {
+        if token != DGRAM {
+            return;
+        }
+        if ev.is_readable() {
+            self.readable = true;
+        }
+        if ev.is_writable() {
+            self.flush(core);
+        }
+    }
+
+    fn handle(&mut self, core: &mut Core, cmd: Command) {
+        let Command::Send { to, bytes } = cmd else {
+            return;
+        };
+        let paths: Vec<PathBuf> = match &to {
+            Target::Peers(p) => p
+                .iter()
+                .filter_map(|a| name_of(a).and_then(|n| path_of_name(&n)))
+                .collect(),
+            _ => core.spec.unix_remote.clone().into_iter().collect(),
+        };
+        if paths.is_empty() {
+            core.error(NetError::new(
+                NetErrorKind::NoPeer,
+                Op::SendNowhere,
+                Detail::NoRemote,
+            ));
+            return;
+        }
+        for p in paths {
+            if self.out.len() >= QUEUE_CAP {
+                core.error(NetError::new(
+                    NetErrorKind::SendQueueFull,
+                    Op::SendNowhere,
+                    Detail::QueueFull,
+                ));
+                return;
+            }
+            let peer = stand_in(&path_name(&p));
+            self.out.push_back((p, bytes.clone()));
+            self.flush(core);
+            core.emit(Event::Sent {
+                at: now(),
+                peer,
+                bytes: bytes.clone(),
+            });
+        }
+    }
+
+    fn read(&mut self, core: &mut Core) {
+        for _ in 0..PER_ROUND {
+            if !self.readable || !core.can_read() {
+                return;
+            }
+            let Some(s) = &self.socket else {
+                return;
+            };
+            match s.recv_from(&mut self.buf) {
+                Ok((n, from)) => {
+                    let name = match from.as_pathname() {
+                        Some(p) => path_name(p),
+                        None => "unix:(unnamed)".into(),
+                    };
+                    let peer = stand_in(&name);
+                    let bytes = self.buf[..n].to_vec();
+                    core.capture_raw(peer, &bytes);
+                    core.emit(Event::received(now(), peer, bytes));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.readable = false;
+                    core.error(NetError::from_io(&e, Op::UdpReceive));
+                }
+            }
+        }
+    }
+
+    fn pending_reads(&self) -> bool {
+        self.readable
+    }
+}
+
+impl UnixDgram {
+    fn flush(&mut self, core: &mut Core) {
+        let Some(s) = &self.socket else {
+            return;
+        };
+        while let Some((to, d)) = self.out.front() {
+            match s.send_to(d, to) {
+                Ok(_) => {
+                    self.out.pop_front();
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let op = Op::ConnectTo(path_name(to));
+                    self.out.pop_front();
+                    core.error(NetError::from_io(&e, op));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for UnixDgram {
+    fn drop(&mut self) {
+        if let Some(p) = &self.path {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}

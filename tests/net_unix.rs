@@ -1,0 +1,177 @@
+//! Unix domain sockets on the worker: stream server and client round trips,
+//! datagrams both ways (answering the sender by its path), a stale socket
+//! file reported and removed only when asked, bad paths said clearly.
+#![cfg(unix)]
+
+use netpal::net::{Command, Detail, Event, OpenSpec, Session, Target, peer_text};
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
+    let start = Instant::now();
+    loop {
+        if let Some(ev) = s.wait_event(Duration::from_millis(20))
+            && pred(&ev)
+        {
+            return ev;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+    }
+}
+
+/// A fresh path in a folder of this test's own.
+fn path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netpal-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+fn open(spec: &str) -> Session {
+    let spec = OpenSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+    Session::open(spec, Arc::new(|| {})).unwrap()
+}
+
+fn closed_with(s: &Session) -> netpal::net::NetError {
+    let ev = wait_event(s, "the end", |e| matches!(e, Event::Closed { .. }));
+    let Event::Closed { error: Some(e), .. } = ev else {
+        panic!("the session should end with an error: {ev:?}");
+    };
+    e
+}
+
+#[test]
+fn a_stream_server_talks_with_its_clients_and_removes_its_file() {
+    let p = path("server.sock");
+    let s = open(&format!("unix-server:{}", p.display()));
+    let ev = wait_event(&s, "listening", |e| matches!(e, Event::Opened { .. }));
+    let Event::Opened { local, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(peer_text(local), format!("unix:{}", p.display()));
+    let mut c = UnixStream::connect(&p).unwrap();
+    c.set_read_timeout(Some(DEADLINE)).unwrap();
+    let ev = wait_event(&s, "accepted", |e| matches!(e, Event::Accepted { .. }));
+    let Event::Accepted { peer, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(peer_text(peer), format!("unix:{}#1", p.display()));
+    c.write_all(b"over a unix socket").unwrap();
+    let ev = wait_event(&s, "the bytes", |e| matches!(e, Event::Received { .. }));
+    assert_eq!(ev.records(), vec![&b"over a unix socket"[..]]);
+    s.command(Command::Send {
+        to: Target::Peers(vec![peer]),
+        bytes: b"and back".to_vec(),
+    });
+    let mut buf = [0u8; 8];
+    c.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"and back");
+    drop(s);
+    assert!(!p.exists(), "the socket file goes with the session");
+}
+
+#[test]
+fn a_stream_client_connects_to_a_path() {
+    let p = path("listener.sock");
+    let l = UnixListener::bind(&p).unwrap();
+    let s = open(&format!("unix-client:{}", p.display()));
+    let (mut conn, _) = l.accept().unwrap();
+    conn.set_read_timeout(Some(DEADLINE)).unwrap();
+    let ev = wait_event(&s, "connected", |e| matches!(e, Event::Connected { .. }));
+    let Event::Connected { peer, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(peer_text(peer), format!("unix:{}", p.display()));
+    s.command(Command::Send {
+        to: Target::All,
+        bytes: b"hi server".to_vec(),
+    });
+    let mut buf = [0u8; 9];
+    conn.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"hi server");
+    conn.write_all(b"hi client").unwrap();
+    let ev = wait_event(&s, "the answer", |e| matches!(e, Event::Received { .. }));
+    assert_eq!(ev.records(), vec![&b"hi client"[..]]);
+}
+
+#[test]
+fn datagrams_go_to_the_remote_and_answer_the_sender_by_its_path() {
+    let mine = path("mine.sock");
+    let theirs = path("theirs.sock");
+    let other = UnixDatagram::bind(&theirs).unwrap();
+    other.set_read_timeout(Some(DEADLINE)).unwrap();
+    let s = open(&format!(
+        "unix-dgram:{},remote={}",
+        mine.display(),
+        theirs.display()
+    ));
+    wait_event(&s, "bound", |e| matches!(e, Event::Opened { .. }));
+    s.command(Command::Send {
+        to: Target::All,
+        bytes: b"to the remote".to_vec(),
+    });
+    let mut buf = [0u8; 64];
+    let n = other.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"to the remote");
+    other.send_to(b"from theirs", &mine).unwrap();
+    let ev = wait_event(&s, "their datagram", |e| {
+        matches!(e, Event::Received { .. })
+    });
+    let Event::Received { peer, bytes, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(bytes, b"from theirs");
+    assert_eq!(peer_text(peer), format!("unix:{}", theirs.display()));
+    s.command(Command::Send {
+        to: Target::Peers(vec![peer]),
+        bytes: b"answer".to_vec(),
+    });
+    let n = other.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"answer");
+}
+
+#[test]
+fn a_stale_socket_file_is_reported_and_removed_only_when_asked() {
+    let p = path("stale.sock");
+    // A listener that ends without removing its file leaves it stale.
+    drop(UnixListener::bind(&p).unwrap());
+    assert!(p.exists());
+    let s = open(&format!("unix-server:{}", p.display()));
+    assert_eq!(closed_with(&s).detail, Detail::StaleSocket);
+    assert!(p.exists(), "never removed without being asked");
+    let s = open(&format!("unix-server:{},remove-stale", p.display()));
+    wait_event(&s, "listening", |e| matches!(e, Event::Opened { .. }));
+    UnixStream::connect(&p).expect("the new socket serves");
+
+    // A socket someone serves is not stale, even when asked.
+    let live = path("live.sock");
+    let _l = UnixListener::bind(&live).unwrap();
+    let s = open(&format!("unix-server:{},remove-stale", live.display()));
+    assert_eq!(closed_with(&s).detail, Detail::InUseByAnother);
+    assert!(live.exists());
+}
+
+#[test]
+fn bad_paths_are_said_clearly_and_files_left_alone() {
+    let f = path("not-a-socket.txt");
+    std::fs::write(&f, b"keep me").unwrap();
+    let s = open(&format!("unix-server:{},remove-stale", f.display()));
+    assert_eq!(closed_with(&s).detail, Detail::NotASocket);
+    assert_eq!(std::fs::read(&f).unwrap(), b"keep me");
+
+    let long = format!("/tmp/{}.sock", "x".repeat(200));
+    let s = open(&format!("unix-server:{long}"));
+    let e = closed_with(&s);
+    assert!(matches!(e.detail, Detail::Os(_)), "{e:?}");
+
+    let missing = path("no-such-dir").join("a.sock");
+    let s = open(&format!("unix-client:{}", missing.display()));
+    let e = closed_with(&s);
+    assert!(matches!(e.detail, Detail::Os(_)), "{e:?}");
+}
