@@ -809,7 +809,10 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
                 // Whoever reads our output has gone (e.g. `| head`): stop quietly.
                 break 'events;
             }
-            let udp = opts.spec.protocol == Protocol::Udp;
+            // Datagram sockets (UDP, Unix datagram) can send at once to a
+            // remote; without one, they answer the first peer heard.
+            let udp = matches!(opts.spec.protocol, Protocol::Udp | Protocol::UnixDgram);
+            let has_remote = opts.spec.remote.is_some() || opts.spec.unix_remote.is_some();
             // Where sends go: for UDP without a remote, the first peer heard.
             let mut target = if opts.toward_target {
                 Target::Upstream(Box::new(Target::All))
@@ -832,12 +835,12 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
             match &ev {
                 // A UDP session with a remote can send at once; without one, it
                 // answers the first peer it hears from.
-                Event::Opened { .. } if udp && opts.spec.remote.is_some() => ready = true,
+                Event::Opened { .. } if udp && has_remote => ready = true,
                 // A relay's client can be sent to at once; its target once linked.
                 Event::Linked { .. } if relay => ready = true,
                 Event::Accepted { .. } if relay && opts.toward_target => {}
                 Event::Connected { .. } | Event::Accepted { .. } => ready = true,
-                Event::Received { peer, .. } if udp && opts.spec.remote.is_none() => {
+                Event::Received { peer, .. } if udp && !has_remote => {
                     target = Target::Peers(vec![*peer]);
                     ready = true;
                 }

@@ -934,3 +934,47 @@ fn after_send_reset_resets_the_connection() {
         "the user's reset ends the client session normally: {err}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_unix_datagram_socket_prints_its_peer_by_path_and_sends_to_the_remote() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = std::env::temp_dir().join(format!("netpal-hl-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mine, theirs) = (dir.join("mine.sock"), dir.join("theirs.sock"));
+    let _ = std::fs::remove_file(&mine);
+    let _ = std::fs::remove_file(&theirs);
+    let other = UnixDatagram::bind(&theirs).unwrap();
+    other.set_read_timeout(Some(DEADLINE)).unwrap();
+    let spec = format!("unix-dgram:{},remote={}", mine.display(), theirs.display());
+    let mut run = start(&["--open", &spec, "--send", "hello path"], true);
+    run.line_with(&format!("bound to unix:{}", mine.display()));
+    let mut buf = [0u8; 64];
+    let n = other.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hello path");
+    other.send_to(b"from theirs", &mine).unwrap();
+    run.line_with(&format!("RX unix:{} from theirs", theirs.display()));
+    let _ = run.child.kill();
+}
+
+#[test]
+fn ipv6_loopback_works_end_to_end() {
+    let mut run = start(
+        &[
+            "--open",
+            "tcp-server:[::1]:0",
+            "--exit-after",
+            "1",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let port = run.port_after("listening on");
+    let mut c = TcpStream::connect(("::1", port)).unwrap();
+    let me = c.local_addr().unwrap();
+    assert!(me.is_ipv6());
+    c.write_all(b"over ipv6").unwrap();
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(0), "{err}");
+    run.line_with(&format!("RX {me} over ipv6"));
+}

@@ -135,3 +135,39 @@ fn datagrams_can_be_added_toward_either_side_and_a_direction_held() {
     });
     assert_eq!(recv(&client).0, b"held");
 }
+
+#[test]
+fn a_send_job_runs_toward_the_target_through_the_links() {
+    let target = socket();
+    let (relay, at) = open_relay(target.local_addr().unwrap());
+    let client = socket();
+    client.send_to(b"hello", at).unwrap();
+    recv(&target);
+    relay.command(Command::StartJob {
+        id: 7,
+        to: Target::Upstream(Box::new(Target::All)),
+        job: netpal::net::JobSpec::Repeat {
+            bytes: b"tick".to_vec(),
+            interval: Duration::from_millis(10),
+            count: Some(3),
+        },
+    });
+    for _ in 0..3 {
+        assert_eq!(recv(&target).0, b"tick");
+    }
+    let ev = wait_event(&relay, "the job's end", |e| {
+        matches!(e, Event::JobEnded { .. })
+    });
+    assert!(
+        matches!(
+            ev,
+            Event::JobEnded {
+                items: 3,
+                bytes: 12,
+                end: netpal::net::JobEnd::Done,
+                ..
+            }
+        ),
+        "{ev:?}"
+    );
+}

@@ -5,7 +5,10 @@
 //! add datagrams toward either side. A client silent for a while is
 //! forgotten and its socket closed.
 
-use super::conn::{Core, canonical, new_socket, now, spawn_resolver};
+use super::conn::{
+    Core, canonical, ledger_dropped, ledger_written, new_socket, now, spawn_resolver,
+};
+use super::jobs::Tag;
 use super::worker::{KIND_HIGH, Kind};
 use super::{Command, Detail, Event, NetError, NetErrorKind, Op, Target};
 use mio::net::UdpSocket;
@@ -28,13 +31,19 @@ const MAX_LINKS: usize = 1024;
 /// is closed).
 const IDLE: Duration = Duration::from_secs(120);
 const BUF: usize = 65_536;
+/// What the relay passes on: written without a `Sent` (it is logged as
+/// received already).
+const PASSED_ON: Tag = Tag {
+    job: None,
+    quiet: true,
+};
 
 /// One client and its socket toward the target.
 struct Link {
     client: SocketAddr,
     up: UdpSocket,
     /// Datagrams waiting to go to the target.
-    to_target: VecDeque<Vec<u8>>,
+    to_target: VecDeque<(Vec<u8>, Tag)>,
     last: Instant,
     readable: bool,
 }
@@ -45,7 +54,7 @@ pub(super) struct UdpRelay {
     readable: bool,
     target: Option<SocketAddr>,
     /// Datagrams waiting to go to clients.
-    to_clients: VecDeque<(SocketAddr, Vec<u8>)>,
+    to_clients: VecDeque<(SocketAddr, Vec<u8>, Tag)>,
     links: Vec<Option<Link>>,
     by_client: HashMap<SocketAddr, usize>,
     hold_to_target: bool,
@@ -150,9 +159,48 @@ impl Kind for UdpRelay {
         }
     }
 
+    fn backlog(&self, _core: &Core, _to: &Target) -> usize {
+        let up: usize = self.links.iter().flatten().map(|l| l.to_target.len()).sum();
+        (up + self.to_clients.len()) * 1024
+    }
+
+    fn job_send(
+        &mut self,
+        core: &mut Core,
+        to: &Target,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<usize, NetError> {
+        self.inject(core, to, bytes, tag)
+    }
+
+    fn purge_job(&mut self, core: &mut Core, id: super::JobId) {
+        let ledger = &mut core.ledger;
+        self.to_clients.retain(|(_, d, t)| {
+            let keep = t.job != Some(id);
+            if !keep {
+                ledger_dropped(ledger, *t, d.len());
+            }
+            keep
+        });
+        for l in self.links.iter_mut().flatten() {
+            l.to_target.retain(|(d, t)| {
+                let keep = t.job != Some(id);
+                if !keep {
+                    ledger_dropped(ledger, *t, d.len());
+                }
+                keep
+            });
+        }
+    }
+
     fn handle(&mut self, core: &mut Core, cmd: Command) {
         match cmd {
-            Command::Send { to, bytes } => self.inject(core, &to, bytes),
+            Command::Send { to, bytes } => {
+                if let Err(e) = self.inject(core, &to, bytes, Tag::default()) {
+                    core.error(e);
+                }
+            }
             Command::Hold { toward_target, on } => {
                 if toward_target {
                     self.hold_to_target = on;
@@ -320,7 +368,7 @@ impl UdpRelay {
             core.capture_raw(client, &bytes);
             if let Some(Some(l)) = self.links.get_mut(idx) {
                 l.last = Instant::now();
-                l.to_target.push_back(bytes.clone());
+                l.to_target.push_back((bytes.clone(), PASSED_ON));
             }
             self.flush_link(core, idx);
             core.emit(Event::received(now(), client, bytes));
@@ -362,7 +410,8 @@ impl UdpRelay {
             if let Some(t) = self.target {
                 core.capture_raw(t, &bytes);
             }
-            self.to_clients.push_back((client, bytes.clone()));
+            self.to_clients
+                .push_back((client, bytes.clone(), PASSED_ON));
             self.flush_clients(core);
             core.emit(Event::Target(Box::new(Event::received(
                 now(),
@@ -380,14 +429,24 @@ impl UdpRelay {
         let Some(Some(l)) = self.links.get_mut(idx) else {
             return;
         };
-        while let Some(d) = l.to_target.front() {
+        while let Some((d, tag)) = l.to_target.front() {
             match l.up.send(d) {
-                Ok(_) => {
-                    l.to_target.pop_front();
+                Ok(n) => {
+                    ledger_written(&mut core.ledger, *tag, n);
+                    if let Some((d, tag)) = l.to_target.pop_front()
+                        && !tag.quiet
+                    {
+                        core.emit(Event::Target(Box::new(Event::Sent {
+                            at: now(),
+                            peer: l.client,
+                            bytes: d,
+                        })));
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
+                    ledger_dropped(&mut core.ledger, *tag, d.len());
                     l.to_target.pop_front();
                     let target = self.target.unwrap_or(l.client);
                     core.emit(Event::Target(Box::new(Event::Error {
@@ -408,15 +467,25 @@ impl UdpRelay {
         let Some(sock) = &self.socket else {
             return;
         };
-        while let Some((to, d)) = self.to_clients.front() {
+        while let Some((to, d, tag)) = self.to_clients.front() {
             match sock.send_to(d, *to) {
-                Ok(_) => {
-                    self.to_clients.pop_front();
+                Ok(n) => {
+                    ledger_written(&mut core.ledger, *tag, n);
+                    if let Some((to, d, tag)) = self.to_clients.pop_front()
+                        && !tag.quiet
+                    {
+                        core.emit(Event::Sent {
+                            at: now(),
+                            peer: to,
+                            bytes: d,
+                        });
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let to = *to;
+                    ledger_dropped(&mut core.ledger, *tag, d.len());
                     self.to_clients.pop_front();
                     core.error(NetError::from_io(&e, Op::Send(to)));
                 }
@@ -432,58 +501,48 @@ impl UdpRelay {
     }
 
     /// Datagrams the user adds: toward clients (from the relay's socket),
-    /// or toward the target (from a client's link).
-    fn inject(&mut self, core: &mut Core, to: &Target, bytes: Vec<u8>) {
+    /// or toward the target (from a client's link). Returns the bytes.
+    fn inject(
+        &mut self,
+        core: &mut Core,
+        to: &Target,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<usize, NetError> {
         let clients = |t: &Target, links: &Vec<Option<Link>>| -> Vec<SocketAddr> {
             match t {
                 Target::Peers(p) => p.clone(),
                 _ => links.iter().flatten().map(|l| l.client).collect(),
             }
         };
-        match to {
-            Target::Upstream(inner) => {
-                let list = clients(inner, &self.links);
-                if list.is_empty() {
-                    core.error(NetError::new(
-                        NetErrorKind::NoPeer,
-                        Op::SendNowhere,
-                        Detail::NotConnected,
-                    ));
+        let (list, upstream) = match to {
+            Target::Upstream(inner) => (clients(inner, &self.links), true),
+            other => (clients(other, &self.links), false),
+        };
+        if list.is_empty() {
+            return Err(NetError::new(
+                NetErrorKind::NoPeer,
+                Op::SendNowhere,
+                Detail::NotConnected,
+            ));
+        }
+        let mut n = 0;
+        for c in list {
+            if upstream {
+                let Some(&idx) = self.by_client.get(&c) else {
+                    continue;
+                };
+                if let Some(Some(l)) = self.links.get_mut(idx) {
+                    l.to_target.push_back((bytes.clone(), tag));
+                    n += bytes.len();
                 }
-                for c in list {
-                    let Some(&idx) = self.by_client.get(&c) else {
-                        continue;
-                    };
-                    if let Some(Some(l)) = self.links.get_mut(idx) {
-                        l.to_target.push_back(bytes.clone());
-                    }
-                    self.flush_link(core, idx);
-                    core.emit(Event::Target(Box::new(Event::Sent {
-                        at: now(),
-                        peer: c,
-                        bytes: bytes.clone(),
-                    })));
-                }
-            }
-            other => {
-                let list = clients(other, &self.links);
-                if list.is_empty() {
-                    core.error(NetError::new(
-                        NetErrorKind::NoPeer,
-                        Op::SendNowhere,
-                        Detail::NotConnected,
-                    ));
-                }
-                for c in list {
-                    self.to_clients.push_back((c, bytes.clone()));
-                    core.emit(Event::Sent {
-                        at: now(),
-                        peer: c,
-                        bytes: bytes.clone(),
-                    });
-                }
-                self.flush_clients(core);
+                self.flush_link(core, idx);
+            } else {
+                self.to_clients.push_back((c, bytes.clone(), tag));
+                n += bytes.len();
             }
         }
+        self.flush_clients(core);
+        Ok(n)
     }
 }

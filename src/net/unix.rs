@@ -6,7 +6,8 @@
 //!
 //! [`OpenSpec::remove_stale`]: super::OpenSpec::remove_stale
 
-use super::conn::{Core, now};
+use super::conn::{Core, ledger_dropped, ledger_written, now};
+use super::jobs::Tag;
 use super::names::{name_of, stand_in};
 use super::worker::Kind;
 use super::{Command, Detail, Event, NetError, NetErrorKind, Op, Target};
@@ -210,7 +211,7 @@ pub(super) struct UnixDgram {
     socket: Option<UnixDatagram>,
     path: Option<PathBuf>,
     readable: bool,
-    out: VecDeque<(PathBuf, Vec<u8>)>,
+    out: VecDeque<(PathBuf, Vec<u8>, Tag)>,
     buf: Vec<u8>,
 }
 
@@ -251,39 +252,33 @@ impl Kind for UnixDgram {
         let Command::Send { to, bytes } = cmd else {
             return;
         };
-        let paths: Vec<PathBuf> = match &to {
-            Target::Peers(p) => p
-                .iter()
-                .filter_map(|a| name_of(a).and_then(|n| path_of_name(&n)))
-                .collect(),
-            _ => core.spec.unix_remote.clone().into_iter().collect(),
-        };
-        if paths.is_empty() {
-            core.error(NetError::new(
-                NetErrorKind::NoPeer,
-                Op::SendNowhere,
-                Detail::NoRemote,
-            ));
-            return;
+        if let Err(e) = self.queue(core, &to, bytes, Tag::default()) {
+            core.error(e);
         }
-        for p in paths {
-            if self.out.len() >= QUEUE_CAP {
-                core.error(NetError::new(
-                    NetErrorKind::SendQueueFull,
-                    Op::SendNowhere,
-                    Detail::QueueFull,
-                ));
-                return;
+    }
+
+    fn backlog(&self, _core: &Core, _to: &Target) -> usize {
+        self.out.iter().map(|(_, d, _)| d.len()).sum()
+    }
+
+    fn job_send(
+        &mut self,
+        core: &mut Core,
+        to: &Target,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<usize, NetError> {
+        self.queue(core, to, bytes, tag)
+    }
+
+    fn purge_job(&mut self, core: &mut Core, id: super::JobId) {
+        self.out.retain(|(_, d, t)| {
+            let keep = t.job != Some(id);
+            if !keep {
+                ledger_dropped(&mut core.ledger, *t, d.len());
             }
-            let peer = stand_in(&path_name(&p));
-            self.out.push_back((p, bytes.clone()));
-            self.flush(core);
-            core.emit(Event::Sent {
-                at: now(),
-                peer,
-                bytes: bytes.clone(),
-            });
-        }
+            keep
+        });
     }
 
     fn read(&mut self, core: &mut Core) {
@@ -321,19 +316,67 @@ impl Kind for UnixDgram {
 }
 
 impl UnixDgram {
+    /// Queues a datagram for every path `to` names (the remote, or peers
+    /// heard that have a path) and sends what it can; returns the bytes.
+    fn queue(
+        &mut self,
+        core: &mut Core,
+        to: &Target,
+        bytes: Vec<u8>,
+        tag: Tag,
+    ) -> Result<usize, NetError> {
+        let paths: Vec<PathBuf> = match to {
+            Target::Peers(p) => p
+                .iter()
+                .filter_map(|a| name_of(a).and_then(|n| path_of_name(&n)))
+                .collect(),
+            _ => core.spec.unix_remote.clone().into_iter().collect(),
+        };
+        if paths.is_empty() {
+            return Err(NetError::new(
+                NetErrorKind::NoPeer,
+                Op::SendNowhere,
+                Detail::NoRemote,
+            ));
+        }
+        if self.out.len() + paths.len() > QUEUE_CAP {
+            return Err(NetError::new(
+                NetErrorKind::SendQueueFull,
+                Op::SendNowhere,
+                Detail::QueueFull,
+            ));
+        }
+        let n = bytes.len() * paths.len();
+        for p in paths {
+            self.out.push_back((p, bytes.clone(), tag));
+        }
+        self.flush(core);
+        Ok(n)
+    }
+
     fn flush(&mut self, core: &mut Core) {
         let Some(s) = &self.socket else {
             return;
         };
-        while let Some((to, d)) = self.out.front() {
+        while let Some((to, d, tag)) = self.out.front() {
             match s.send_to(d, to) {
-                Ok(_) => {
-                    self.out.pop_front();
+                Ok(n) => {
+                    ledger_written(&mut core.ledger, *tag, n);
+                    if let Some((to, d, tag)) = self.out.pop_front()
+                        && !tag.quiet
+                    {
+                        core.emit(Event::Sent {
+                            at: now(),
+                            peer: stand_in(&path_name(&to)),
+                            bytes: d,
+                        });
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let op = Op::ConnectTo(path_name(to));
+                    ledger_dropped(&mut core.ledger, *tag, d.len());
                     self.out.pop_front();
                     core.error(NetError::from_io(&e, op));
                 }
