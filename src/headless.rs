@@ -268,6 +268,12 @@ fn format_side(ev: &Event, opts: &Options, target: bool) -> String {
         }
         return v.to_string();
     }
+    if let (true, Event::WriteShut { at, peer }) = (target, ev) {
+        return format!(
+            "{} -- target side: FIN passed on to the target for {peer}; it can still answer",
+            time_text(*at)
+        );
+    }
     if let (true, Event::ReadShut { at, peer }) = (target, ev) {
         return format!(
             "{} -- target side: the target closed its side toward {peer} (FIN received); passed on",

@@ -875,7 +875,12 @@ fn a_relay_prints_both_sides_and_sends_stdin_toward_the_target() {
     writeln!(run.stdin(), "from stdin").unwrap();
     assert_eq!(read_exactly(&mut upstream, 11), b"from stdin\n");
     run.line_with(&format!("TX-TARGET {me} from stdin"));
-    // The target's close reaches the client as EOF, and is printed.
+    // The client's half-close reaches the target; the target's close
+    // reaches the client as EOF; both are printed.
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    run.line_with(&format!("FIN passed on to the target for {me}"));
+    let mut end = Vec::new();
+    upstream.read_to_end(&mut end).expect("EOF at the target");
     drop(upstream);
     let mut rest = Vec::new();
     client.read_to_end(&mut rest).expect("EOF");

@@ -1150,6 +1150,14 @@ impl Tr {
         }
     }
 
+    pub fn note_target_write_shut(&self, peer: &str) -> String {
+        if self.is_zh() {
+            format!("已把 {peer} 的 FIN 转给目标；目标仍可回复")
+        } else {
+            format!("FIN passed on to the target for {peer}; it can still answer")
+        }
+    }
+
     pub fn note_target_read_shut(&self, peer: &str) -> String {
         if self.is_zh() {
             format!("目标关闭了发往 {peer} 的方向（收到 FIN），已转给 {peer}")

@@ -101,6 +101,10 @@ fn header_of(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
             format!("[{time}] {}", tr.note_target_read_shut(&peer.to_string())),
             Tone::Info,
         ),
+        Body::Note(Note::WriteShut { peer }) if rec.target => (
+            format!("[{time}] {}", tr.note_target_write_shut(&peer.to_string())),
+            Tone::Info,
+        ),
         Body::Note(n) if rec.target => {
             let (msg, tone) = note_text(tr, n);
             (format!("[{time}] [{}] {msg}", tr.target_side), tone)
