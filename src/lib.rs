@@ -3,6 +3,10 @@
 //! Layers, each depending only on those below it:
 //! `ui` → `app` (the workspace) → `session` → `log` → `net` → `codec`.
 
+// Input and I/O paths never panic on what a peer or a file holds: no
+// unwrap or expect outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod app;
 pub mod codec;
 pub mod fonts_probe;

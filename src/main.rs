@@ -1,5 +1,7 @@
 //! `netpal`: the desktop app.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use clap::{CommandFactory, Parser};
 use netpal::codec::{Checksum, Framing, LineEnd, ReplyRule, SendFormat};
 use netpal::headless::{self, ExitAfter};
