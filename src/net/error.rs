@@ -95,6 +95,8 @@ pub enum Detail {
     ResetByPeer,
     /// The write side was shut down by the user.
     WriteShut,
+    /// The session's worker failed (a bug in NetPal), with its message.
+    Crashed(String),
     /// The system has no such option.
     NotOnThisSystem,
     /// A file that is not a socket is at the path.

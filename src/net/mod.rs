@@ -424,6 +424,7 @@ impl Session {
         let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
         let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::default());
+        let (guard_events, guard_wake) = (ev_tx.clone(), wake.clone());
         let mut w = worker::Worker::new(
             poll,
             waker.clone(),
@@ -436,7 +437,7 @@ impl Session {
         w.setup = setup;
         let thread = std::thread::Builder::new()
             .name("netpal-session".into())
-            .spawn(move || w.run())
+            .spawn(move || guarded(move || w.run(), &guard_events, &guard_wake))
             .map_err(|e| NetError::from_io(&e, Op::Start))?;
         Ok(Session {
             commands: cmd_tx,
@@ -526,6 +527,29 @@ impl Session {
     }
 }
 
+/// Runs a worker so that a bug in it ends only its own session: a panic is
+/// caught (its sockets were closed while unwinding) and reported as the
+/// session's end, and the UI and the other sessions go on.
+fn guarded(run: impl FnOnce(), events: &Sender<Event>, wake: &Wake) {
+    let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) else {
+        return;
+    };
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    let _ = events.send(Event::Closed {
+        at: SystemTime::now(),
+        error: Some(NetError::new(
+            NetErrorKind::Other,
+            Op::Start,
+            Detail::Crashed(what),
+        )),
+    });
+    wake();
+}
+
 /// Sends commands to a session from any thread.
 #[derive(Clone)]
 pub struct CommandSender {
@@ -552,5 +576,31 @@ impl CommandSender {
 impl Drop for Session {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_that_panics_ends_its_session_with_the_reason() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let woken = Arc::new(AtomicBool::new(false));
+        let w = woken.clone();
+        let wake: Wake = Arc::new(move || w.store(true, Ordering::SeqCst));
+        let t = std::thread::spawn(move || {
+            guarded(|| panic!("a bug"), &tx, &wake);
+        });
+        assert!(t.join().is_ok(), "the panic does not leave the thread");
+        let Ok(Event::Closed { error: Some(e), .. }) = rx.try_recv() else {
+            panic!("no Closed event");
+        };
+        assert_eq!(e.detail, Detail::Crashed("a bug".into()));
+        assert!(woken.load(Ordering::SeqCst), "the UI is woken to show it");
+        // A worker that ends well says nothing more.
+        let (tx, rx) = crossbeam_channel::unbounded();
+        guarded(|| {}, &tx, &(Arc::new(|| {}) as Wake));
+        assert!(rx.try_recv().is_err());
     }
 }

@@ -910,6 +910,12 @@ impl Tr {
             (Detail::Os(s), _) => s.clone(),
             (Detail::NoAddress, false) => "no address found".into(),
             (Detail::NoAddress, true) => "找不到地址".into(),
+            (Detail::Crashed(m), false) => format!(
+                "NetPal's worker for this session failed ({m}); this is a bug in NetPal, and the other sessions go on"
+            ),
+            (Detail::Crashed(m), true) => {
+                format!("此会话的工作线程出错（{m}）；这是 NetPal 的缺陷，其他会话不受影响")
+            }
             (Detail::NotOnThisSystem, false) => "this system has no such option".into(),
             (Detail::NotASocket, false) => {
                 "a file that is not a socket is at the path; NetPal leaves it alone".into()
