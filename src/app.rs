@@ -113,6 +113,8 @@ pub struct App {
     transient: HashSet<SessionId>,
     /// Set by NETPAL_TRACE_STARTUP: print a line when the first frame is shown.
     trace_first_frame: bool,
+    /// When a frame must come so eframe saves what the user changed.
+    save_due: Option<std::time::Instant>,
     /// Global settings as loaded, and as they were after the command line
     /// applied its overrides: what the user did not change since is saved as
     /// loaded, so `--lang` never rewrites the saved default.
@@ -212,6 +214,7 @@ impl App {
             drain_first: 0,
             transient: HashSet::new(),
             trace_first_frame: std::env::var_os("NETPAL_TRACE_STARTUP").is_some(),
+            save_due: None,
             loaded: loaded.clone(),
             started: loaded,
         };
@@ -704,6 +707,10 @@ impl App {
     }
 }
 
+/// How soon after a change the settings are saved (eframe saves on the
+/// first frame this long after its last save).
+pub const SAVE_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The layout's id (the same across restarts, so egui's memory of it holds).
 fn tree_id() -> egui::Id {
     egui::Id::unique("netpal_tiles")
@@ -730,9 +737,32 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
+        // What the user did may have changed the settings: one more frame
+        // after the save interval lets eframe save them, so a killed or
+        // crashed app keeps them. An idle app has no such frame.
+        // (Asked again every frame until then: egui forgets a delayed
+        // request when an earlier frame comes first.)
+        let acted = ui.ctx().input(|i| {
+            i.events
+                .iter()
+                .any(|e| !matches!(e, egui::Event::PointerMoved(_) | egui::Event::MouseMoved(_)))
+        });
+        let now = std::time::Instant::now();
+        if acted {
+            self.save_due = Some(now + SAVE_AFTER + SAVE_AFTER / 4);
+        }
+        match self.save_due {
+            Some(due) if due > now => ui.ctx().request_repaint_after(due - now),
+            Some(_) => self.save_due = None,
+            None => {}
+        }
         if std::mem::take(&mut self.trace_first_frame) {
             eprintln!("netpal: first frame");
         }
+    }
+
+    fn auto_save_interval(&self) -> std::time::Duration {
+        SAVE_AFTER
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -215,3 +215,33 @@ fn the_layout_holds_still_from_frame_to_frame() {
     h.run_steps(100);
     assert_eq!(rect(&h), first, "the send box moved or grew by itself");
 }
+
+#[test]
+fn a_change_is_followed_by_a_frame_that_saves_it_and_idle_stays_idle() {
+    use eframe::App as _;
+    let mut h = harness();
+    // Nothing done: nothing scheduled (an idle app uses no CPU).
+    for _ in 0..5 {
+        h.step();
+    }
+    let idle = h.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay;
+    assert_eq!(
+        idle,
+        std::time::Duration::MAX,
+        "an idle app schedules no frame"
+    );
+    // A click that changes a setting schedules a frame after the save
+    // interval, where eframe saves.
+    h.get_by_label("Word wrap").click();
+    // The click's own frames first; then the one that saves.
+    for _ in 0..5 {
+        h.step();
+    }
+    let next = h.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay;
+    let save_after = h.state().auto_save_interval();
+    assert!(
+        next > std::time::Duration::ZERO && next <= save_after * 2,
+        "a frame {next:?} after the change, within twice the save interval {save_after:?}"
+    );
+    assert!(save_after <= std::time::Duration::from_secs(5));
+}
