@@ -743,9 +743,19 @@ impl eframe::App for App {
         // (Asked again every frame until then: egui forgets a delayed
         // request when an earlier frame comes first.)
         let acted = ui.ctx().input(|i| {
-            i.events
-                .iter()
-                .any(|e| !matches!(e, egui::Event::PointerMoved(_) | egui::Event::MouseMoved(_)))
+            i.events.iter().any(|e| {
+                matches!(
+                    e,
+                    egui::Event::Text(_)
+                        | egui::Event::Key { .. }
+                        | egui::Event::PointerButton { .. }
+                        | egui::Event::Paste(_)
+                        | egui::Event::Cut
+                        | egui::Event::MouseWheel { .. }
+                        | egui::Event::Ime(_)
+                        | egui::Event::Touch { .. }
+                )
+            }) || !i.raw.dropped_files.is_empty()
         });
         let now = std::time::Instant::now();
         if acted {
