@@ -6,6 +6,8 @@
 mod capture;
 mod conn;
 mod error;
+#[cfg(target_os = "linux")]
+mod icmp;
 pub mod interfaces;
 mod jobs;
 pub mod multicast;

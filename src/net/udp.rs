@@ -97,6 +97,10 @@ impl Kind for Udp {
         sock.set_nonblocking(true)
             .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
         let mut u = UdpSocket::from_std(sock.into());
+        // The network's answers to sends (port unreachable...) are queued
+        // and reported with the send's destination.
+        #[cfg(target_os = "linux")]
+        super::icmp::enable(&u, local.is_ipv6());
         let bound = u
             .local_addr()
             .map_err(|e| NetError::from_io(&e, ctx.clone()))?;
@@ -229,8 +233,17 @@ impl Kind for Udp {
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        // Windows reports an ICMP "port unreachable" from an
-                        // earlier send this way; the socket is still fine.
+                        // An ICMP answer to an earlier send ("port
+                        // unreachable"); the socket is still fine. On Linux
+                        // the queued answer names the send's destination.
+                        #[cfg(target_os = "linux")]
+                        {
+                            let said = super::icmp::drain(u, 16);
+                            if !said.is_empty() {
+                                errors.extend(said);
+                                continue;
+                            }
+                        }
                         errors.push(NetError::from_io(&e, Op::UdpReceive));
                         if errors.len() > 4 {
                             // A socket that keeps failing waits for its next

@@ -1,0 +1,189 @@
+//! Broken peers and hostile conditions, on real sockets: each is said in
+//! words and ends no more than it must; nothing is left behind.
+
+use netpal::net::{CloseReason, Command, Event, NetErrorKind, OpenSpec, Session, Target};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+mod netns;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
+    let start = Instant::now();
+    loop {
+        if let Some(ev) = s.wait_event(Duration::from_millis(20))
+            && pred(&ev)
+        {
+            return ev;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+    }
+}
+
+fn open(spec: &str) -> Session {
+    let spec = OpenSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+    Session::open(spec, Arc::new(|| {})).unwrap()
+}
+
+fn opened(s: &Session) -> SocketAddr {
+    let ev = wait_event(s, "opened", |e| {
+        matches!(e, Event::Opened { .. } | Event::Closed { .. })
+    });
+    match ev {
+        Event::Opened { local, .. } => local,
+        other => panic!("did not open: {other:?}"),
+    }
+}
+
+fn closed_with(s: &Session) -> netpal::net::NetError {
+    let ev = wait_event(s, "the end", |e| matches!(e, Event::Closed { .. }));
+    let Event::Closed { error: Some(e), .. } = ev else {
+        panic!("the session should end with an error: {ev:?}");
+    };
+    e
+}
+
+#[test]
+fn a_peer_reset_mid_stream_ends_only_its_connection() {
+    let s = open("tcp-server:127.0.0.1:0");
+    let at = opened(&s);
+    let a = TcpStream::connect(at).unwrap();
+    let mut b = TcpStream::connect(at).unwrap();
+    let a_addr = a.local_addr().unwrap();
+    b.set_read_timeout(Some(DEADLINE)).unwrap();
+    for _ in 0..2 {
+        wait_event(&s, "accepted", |e| matches!(e, Event::Accepted { .. }));
+    }
+    let mut a = a;
+    a.write_all(&[b'x'; 100_000]).unwrap();
+    socket2::SockRef::from(&a)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(a);
+    let ev = wait_event(
+        &s,
+        "a's end",
+        |e| matches!(e, Event::Disconnected { peer, .. } if *peer == a_addr),
+    );
+    assert!(
+        matches!(
+            ev,
+            Event::Disconnected {
+                reason: CloseReason::Reset | CloseReason::PeerClosed,
+                ..
+            }
+        ),
+        "{ev:?}"
+    );
+    // The other connection goes on both ways.
+    b.write_all(b"still here").unwrap();
+    wait_event(&s, "b's bytes", |e| e.records().concat() == b"still here");
+    s.command(Command::Send {
+        to: Target::All,
+        bytes: b"and you".to_vec(),
+    });
+    let mut buf = [0u8; 7];
+    b.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"and you");
+}
+
+#[test]
+fn an_address_not_on_this_machine_cannot_be_bound_and_says_so() {
+    // TEST-NET-3: never assigned to a real machine.
+    let s = open("tcp-server:203.0.113.77:0");
+    assert_eq!(closed_with(&s).kind, NetErrorKind::AddrNotAvailable);
+    let s = open("udp:203.0.113.77:0");
+    assert_eq!(closed_with(&s).kind, NetErrorKind::AddrNotAvailable);
+}
+
+#[test]
+fn a_port_in_use_is_said_as_such() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let s = open(&format!("tcp-server:127.0.0.1:{port}"));
+    assert_eq!(closed_with(&s).kind, NetErrorKind::AddrInUse);
+}
+
+#[test]
+fn an_unreachable_network_is_said_at_once() {
+    #[cfg(not(target_os = "linux"))]
+    println!("skipped: the unreachable network is made in a Linux network namespace");
+    #[cfg(target_os = "linux")]
+    {
+        // In a namespace of the test's own, with no route anywhere but its
+        // own links: nothing leaves this machine.
+        let done = netns::in_new_netns(|| {
+            let s = open("tcp-client:198.51.100.7:80");
+            let e = closed_with(&s);
+            assert_eq!(e.kind, NetErrorKind::NetworkUnreachable, "{e:?}");
+        });
+        if done.is_none() {
+            println!(
+                "skipped: this process may not create a network namespace (needs root and the ip tool)"
+            );
+        }
+    }
+}
+
+#[test]
+fn udp_takes_empty_and_largest_datagrams_both_ways() {
+    let s = open("udp:127.0.0.1:0");
+    let at = opened(&s);
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(DEADLINE)).unwrap();
+    let me = peer.local_addr().unwrap();
+    let big = vec![0xA5u8; netpal::net::MAX_DATAGRAM];
+    assert_eq!(big.len(), 65_507);
+    peer.send_to(&[], at).unwrap();
+    peer.send_to(&big, at).unwrap();
+    let mut sizes = Vec::new();
+    while sizes.len() < 2 {
+        let ev = wait_event(&s, "datagrams", |e| matches!(e, Event::Received { .. }));
+        sizes.push(ev.records().concat().len());
+    }
+    assert_eq!(sizes, [0, 65_507]);
+    for bytes in [Vec::new(), big.clone()] {
+        s.command(Command::Send {
+            to: Target::Peers(vec![me]),
+            bytes,
+        });
+    }
+    let mut buf = vec![0u8; 70_000];
+    assert_eq!(peer.recv(&mut buf).unwrap(), 0);
+    assert_eq!(peer.recv(&mut buf).unwrap(), 65_507);
+    assert_eq!(&buf[..65_507], &big[..]);
+}
+
+#[test]
+fn a_udp_send_to_a_closed_port_is_said_and_the_session_goes_on() {
+    let s = open("udp:127.0.0.1:0");
+    let at = opened(&s);
+    let gone = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let closed = gone.local_addr().unwrap();
+    drop(gone);
+    // The system answers with "port unreachable", which the next receive
+    // reports.
+    s.command(Command::Send {
+        to: Target::Peers(vec![closed]),
+        bytes: b"anyone?".to_vec(),
+    });
+    let ev = wait_event(&s, "the refusal", |e| matches!(e, Event::Error { .. }));
+    let Event::Error { error, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(error.kind, NetErrorKind::ConnectionRefused, "{error:?}");
+    #[cfg(target_os = "linux")]
+    assert_eq!(
+        error.op,
+        netpal::net::Op::Send(closed),
+        "the error names the send it answers"
+    );
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"after the refusal", at).unwrap();
+    wait_event(&s, "a later datagram", |e| {
+        e.records().concat() == b"after the refusal"
+    });
+}
