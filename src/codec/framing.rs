@@ -146,7 +146,7 @@ impl Framing {
                 }
                 Ok(Framing::Delimiter {
                     delim,
-                    keep: !opts[1..].contains(&"strip"),
+                    keep: !opts.get(1..).unwrap_or_default().contains(&"strip"),
                 })
             }
             "fixed" => {
@@ -187,7 +187,7 @@ impl Framing {
                     ..
                 } = &mut f
                 {
-                    for o in &opts[1..] {
+                    for o in opts.get(1..).unwrap_or_default() {
                         let num = |v: &str| v.parse::<usize>().map_err(|_| bad(o));
                         match o.split_once('=') {
                             Some(("off", v)) => *offset = num(v)?,
@@ -271,7 +271,8 @@ impl Framer {
                 // cut straight from `data`, without copying into `pending`.
                 if self.pending.is_empty() {
                     let used = self.cut(data, out);
-                    self.pending.extend_from_slice(&data[used..]);
+                    self.pending
+                        .extend_from_slice(data.get(used..).unwrap_or_default());
                     self.searched = 0;
                 } else {
                     self.pending.extend_from_slice(data);
@@ -307,13 +308,17 @@ impl Framer {
             Framing::Delimiter { delim, keep } => {
                 let mut start = 0;
                 let mut from = self.searched.saturating_sub(delim.len() - 1).max(start);
-                while let Some(at) = memchr::memmem::find(&buf[from..], &delim) {
+                while let Some(at) = buf
+                    .get(from..)
+                    .and_then(|b| memchr::memmem::find(b, &delim))
+                {
                     let end = from + at;
                     let frame = if keep {
-                        &buf[start..end + delim.len()]
+                        buf.get(start..end + delim.len())
                     } else {
-                        &buf[start..end]
-                    };
+                        buf.get(start..end)
+                    }
+                    .unwrap_or_default();
                     out.frame(frame);
                     start = end + delim.len();
                     from = start;
@@ -323,7 +328,7 @@ impl Framer {
             }
             Framing::Fixed { len } => {
                 let n = buf.len() / len * len;
-                for chunk in buf[..n].chunks_exact(len) {
+                for chunk in buf.get(..n).unwrap_or_default().chunks_exact(len) {
                     out.frame(chunk);
                 }
                 n
@@ -339,7 +344,9 @@ impl Framer {
                 let head = offset + width as usize;
                 let mut start = 0;
                 while buf.len() - start >= head {
-                    let field = &buf[start + offset..start + head];
+                    let Some(field) = buf.get(start + offset..start + head) else {
+                        break;
+                    };
                     let claimed = read_len(field, big_endian);
                     let total = if includes_header {
                         claimed
@@ -367,7 +374,7 @@ impl Framer {
                         break;
                     }
                     self.resyncing = false;
-                    out.frame(&buf[start..start + total]);
+                    out.frame(buf.get(start..start + total).unwrap_or_default());
                     start += total;
                 }
                 start

@@ -44,8 +44,7 @@ pub fn parse_hex(input: &str) -> Result<Vec<u8>, HexError> {
     let chars: Vec<char> = input.chars().collect();
     let mut out = Vec::with_capacity(chars.len() / 2);
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(&c) = chars.get(i) {
         if is_separator(c) {
             i += 1;
             continue;
@@ -57,8 +56,7 @@ pub fn parse_hex(input: &str) -> Result<Vec<u8>, HexError> {
             i += 2;
         }
         let start = i;
-        while i < chars.len() && !is_separator(chars[i]) {
-            let ch = chars[i];
+        while let Some(&ch) = chars.get(i).filter(|c| !is_separator(**c)) {
             if ch == '\\' && matches!(chars.get(i + 1), Some('x' | 'X')) {
                 // `\x48\x65` written without separators.
                 break;
@@ -68,20 +66,27 @@ pub fn parse_hex(input: &str) -> Result<Vec<u8>, HexError> {
             }
             i += 1;
         }
-        let group = &chars[start..i];
-        match group.len() {
-            0 => {
-                if start < chars.len() && chars[start] == '\\' {
+        let group = chars.get(start..i).unwrap_or_default();
+        match group {
+            [] => {
+                if chars.get(start) == Some(&'\\') {
                     continue;
                 }
                 // A bare prefix such as "0x" with nothing after it.
                 return Err(HexError::OddDigits { at: start, len: 0 });
             }
-            1 => out.push(digit(group[0])),
-            n if n % 2 == 1 => return Err(HexError::OddDigits { at: start, len: n }),
-            _ => {
-                for pair in group.chunks_exact(2) {
-                    out.push(digit(pair[0]) << 4 | digit(pair[1]));
+            [one] => out.push(digit(*one)),
+            g if g.len() % 2 == 1 => {
+                return Err(HexError::OddDigits {
+                    at: start,
+                    len: g.len(),
+                });
+            }
+            g => {
+                for pair in g.chunks_exact(2) {
+                    if let [hi, lo] = pair {
+                        out.push(digit(*hi) << 4 | digit(*lo));
+                    }
                 }
             }
         }
@@ -94,6 +99,13 @@ fn digit(c: char) -> u8 {
 }
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// The upper-case hex digit of the low four bits of `n`.
+pub(crate) fn hex_digit(n: u8) -> char {
+    HEX_UPPER
+        .get(usize::from(n & 0xF))
+        .map_or('0', |&c| c as char)
+}
 
 /// Formats bytes as upper-case hex pairs separated by single spaces: `48 65 6C`.
 pub fn format_hex(bytes: &[u8]) -> String {
@@ -108,8 +120,8 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
         if i > 0 {
             out.push(' ');
         }
-        out.push(HEX_UPPER[(b >> 4) as usize] as char);
-        out.push(HEX_UPPER[(b & 0xF) as usize] as char);
+        out.push(hex_digit(b >> 4));
+        out.push(hex_digit(*b));
     }
 }
 
@@ -122,8 +134,8 @@ pub fn hexdump_line(offset: usize, chunk: &[u8]) -> String {
     for i in 0..16 {
         match chunk.get(i) {
             Some(b) => {
-                s.push(HEX_UPPER[(b >> 4) as usize] as char);
-                s.push(HEX_UPPER[(b & 0xF) as usize] as char);
+                s.push(hex_digit(b >> 4));
+                s.push(hex_digit(*b));
                 s.push(' ');
             }
             None => s.push_str("   "),

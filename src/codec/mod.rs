@@ -1,6 +1,9 @@
 //! Pure functions: hex, escapes, checksums, text encodings, display
 //! formatting, building a payload. No I/O, no UI.
 
+// Pure functions fed by peers and users: no indexing that can panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub mod checksum;
 pub mod escape;
 pub mod framing;

@@ -120,12 +120,12 @@ pub fn decode_into(bytes: &[u8], enc: &'static Encoding, out: &mut String) {
             DecoderResult::Malformed(bad, extra) => {
                 let end = read.saturating_sub(extra as usize);
                 let start = end.saturating_sub(bad as usize);
-                for &b in &src[start..end] {
+                for &b in src.get(start..end).unwrap_or_default() {
                     push_escape(out, b);
                 }
             }
         }
-        src = &src[read..];
+        src = src.get(read..).unwrap_or_default();
         reserve_for(&decoder, out, src.len());
     }
 }
@@ -139,11 +139,10 @@ fn reserve_for(decoder: &encoding_rs::Decoder, out: &mut String, len: usize) {
 }
 
 fn push_escape(out: &mut String, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.push('\\');
     out.push('x');
-    out.push(HEX[(b >> 4) as usize] as char);
-    out.push(HEX[(b & 0xF) as usize] as char);
+    out.push(super::hex::hex_digit(b >> 4));
+    out.push(super::hex::hex_digit(b));
 }
 
 /// True when every byte is printable ASCII or a line feed: text that every
@@ -193,7 +192,7 @@ impl std::ops::Deref for Breaks {
     type Target = [u32];
     fn deref(&self) -> &[u32] {
         match self {
-            Breaks::Few { n, at } => &at[..*n as usize],
+            Breaks::Few { n, at } => at.get(..usize::from(*n)).unwrap_or(at),
             Breaks::Many(b) => b,
         }
     }
@@ -217,8 +216,8 @@ impl TextShape {
             let Ok(i) = u32::try_from(i) else {
                 return none;
             };
-            if n < 2 {
-                few[n] = i;
+            if let Some(slot) = few.get_mut(n) {
+                *slot = i;
                 n += 1;
                 continue;
             }
@@ -320,7 +319,7 @@ pub fn encode_text(text: &str, enc: &'static Encoding) -> Result<Vec<u8>, Encode
                 });
             }
         }
-        src = &src[read..];
+        src = src.get(read..).unwrap_or_default();
     }
 }
 

@@ -540,12 +540,15 @@ impl Core {
         let now = Instant::now();
         let secs = self.spec.connect_timeout.as_secs();
         for idx in 0..self.conns.len() {
-            let late =
-                matches!(&self.conns[idx], Some(c) if c.connecting.is_some_and(|d| d <= now));
+            let late = matches!(self.conns.get(idx), Some(Some(c)) if c.connecting.is_some_and(|d| d <= now));
             if !late {
                 continue;
             }
-            let target = self.conns[idx].as_ref().and_then(|c| c.target);
+            let target = self
+                .conns
+                .get(idx)
+                .and_then(Option::as_ref)
+                .and_then(|c| c.target);
             if let Some(target) = target {
                 let err = NetError::new(
                     NetErrorKind::TimedOut,
@@ -632,7 +635,8 @@ impl Core {
             self.error(NetError::from_io(&e, Op::Read(peer)));
             return None;
         }
-        self.conns[idx] = Some(Conn {
+        let slot = self.conns.get_mut(idx)?;
+        *slot = Some(Conn {
             stream,
             peer,
             readable: true,
@@ -666,7 +670,7 @@ impl Core {
             for _ in 0..64 {
                 match c.stream.read(&mut self.buf) {
                     Ok(0) => break,
-                    Ok(n) => got.push((key, self.buf[..n].to_vec())),
+                    Ok(n) => got.push((key, self.buf.get(..n).unwrap_or_default().to_vec())),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(_) => break,
                 }
@@ -775,8 +779,9 @@ impl Core {
                     continue;
                 }
             };
-            self.check_replies(peer, &data[r.clone()]);
-            echo(self, &data[r.clone()]);
+            let frame = data.get(r.clone()).unwrap_or_default();
+            self.check_replies(peer, frame);
+            echo(self, frame);
             spans.push(r);
         }
         self.emit_frames(at, peer, &data, spans);
@@ -864,9 +869,13 @@ impl Core {
         };
         let now = Instant::now();
         for idx in 0..self.conns.len() {
-            let due = self.conns[idx].as_ref().is_some_and(|c| {
-                c.framer.as_ref().is_some_and(|f| f.pending() > 0) && c.last_data + gap <= now
-            });
+            let due = self
+                .conns
+                .get(idx)
+                .and_then(Option::as_ref)
+                .is_some_and(|c| {
+                    c.framer.as_ref().is_some_and(|f| f.pending() > 0) && c.last_data + gap <= now
+                });
             if due {
                 self.flush_framer(idx);
             }
@@ -979,7 +988,7 @@ impl Core {
                             outcome = Some(CloseReason::PeerClosed);
                             break;
                         }
-                        Ok(n) => got.push((key, self.buf[..n].to_vec())),
+                        Ok(n) => got.push((key, self.buf.get(..n).unwrap_or_default().to_vec())),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             c.readable = false;
                             break;
@@ -1040,7 +1049,7 @@ impl Core {
                 return;
             };
             while let Some(o) = c.out.front_mut() {
-                match c.stream.write(&o.data[o.off..]) {
+                match c.stream.write(o.data.get(o.off..).unwrap_or_default()) {
                     Ok(n) => {
                         o.off += n;
                         c.out_bytes -= n;
@@ -1239,8 +1248,7 @@ impl Core {
                 }
                 if !on {
                     for idx in 0..self.conns.len() {
-                        let side =
-                            matches!(&self.conns[idx], Some(c) if c.upstream == toward_target);
+                        let side = matches!(self.conns.get(idx), Some(Some(c)) if c.upstream == toward_target);
                         if side {
                             self.flush_conn(idx);
                         }

@@ -210,8 +210,8 @@ impl Jobs {
     pub(super) fn run<K: Kind>(&mut self, core: &mut Core, kind: &mut K) -> Option<Instant> {
         let mut next: Option<Instant> = None;
         let mut i = 0;
-        while i < self.list.len() {
-            let (wake, outcome) = step(core, kind, &mut self.list[i]);
+        while let Some(job) = self.list.get_mut(i) {
+            let (wake, outcome) = step(core, kind, job);
             if let Some(w) = wake {
                 next = Some(next.map_or(w, |n| n.min(w)));
             }
@@ -227,7 +227,7 @@ impl Jobs {
                 None => {
                     // A change held back by the report interval is sent
                     // when the interval is up, even if nothing else wakes us.
-                    if let Some(w) = report(core, &mut self.list[i]) {
+                    if let Some(w) = self.list.get_mut(i).and_then(|j| report(core, j)) {
                         next = Some(next.map_or(w, |n| n.min(w)));
                     }
                     i += 1;
@@ -396,7 +396,9 @@ fn next_item(job: &mut Job) -> Result<Next, NetError> {
             if *due > elapsed {
                 return Ok(Next::Later(at(*due)));
             }
-            let (bytes, delay) = &items[pos];
+            let Some((bytes, delay)) = items.get(pos) else {
+                return Ok(Next::Done);
+            };
             *due += *delay;
             Ok(Next::Item(bytes.clone()))
         }
@@ -418,7 +420,10 @@ fn next_item(job: &mut Job) -> Result<Next, NetError> {
             let mut filled = 0;
             // A datagram is one chunk exactly; short reads are topped up.
             while filled < buf.len() {
-                match file.read(&mut buf[filled..]) {
+                let Some(room) = buf.get_mut(filled..) else {
+                    break;
+                };
+                match file.read(room) {
                     Ok(0) => break,
                     Ok(n) => filled += n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

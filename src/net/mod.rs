@@ -3,6 +3,9 @@
 //! The UI talks to it with [`Command`]s and hears back through [`Event`]s;
 //! this module knows nothing of egui, only a wake-up hook.
 
+// Fed by peers: no indexing that can panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 mod capture;
 mod conn;
 mod error;

@@ -224,8 +224,9 @@ impl Kind for Udp {
                 }
                 match u.recv_from(&mut core.buf) {
                     Ok((n, peer)) => {
-                        cost += inflight_cost(&core.buf[..n]);
-                        got.push((canonical(peer), core.buf[..n].to_vec()));
+                        let bytes = core.buf.get(..n).unwrap_or_default();
+                        cost += inflight_cost(bytes);
+                        got.push((canonical(peer), bytes.to_vec()));
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         self.readable = false;
@@ -314,7 +315,9 @@ impl Udp {
         match to {
             Target::Peers(p) if !p.is_empty() => {
                 let n = bytes.len() * p.len();
-                let (last, rest) = (p[p.len() - 1], &p[..p.len() - 1]);
+                let Some((&last, rest)) = p.split_last() else {
+                    return Ok(0);
+                };
                 for d in rest {
                     self.send(core, *d, bytes.clone(), tag)?;
                 }
@@ -567,15 +570,17 @@ fn send_batch(u: &UdpSocket, out: &VecDeque<(SocketAddr, Vec<u8>, Tag)>) -> io::
             iov_len: data.len(),
         })
         .collect();
-    let mut msgs: Vec<libc::mmsghdr> = (0..n)
-        .map(|i| {
+    let mut msgs: Vec<libc::mmsghdr> = addrs
+        .iter()
+        .zip(iovs.iter_mut())
+        .map(|(addr, iov)| {
             // SAFETY: an all-zero msghdr is a valid empty header; the
             // fields set below point into `addrs` and `iovs`, which outlive
             // the call.
             let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
-            h.msg_name = addrs[i].as_ptr() as *mut libc::c_void;
-            h.msg_namelen = addrs[i].len();
-            h.msg_iov = &mut iovs[i];
+            h.msg_name = addr.as_ptr() as *mut libc::c_void;
+            h.msg_namelen = addr.len();
+            h.msg_iov = iov;
             h.msg_iovlen = 1;
             libc::mmsghdr {
                 msg_hdr: h,
@@ -585,7 +590,14 @@ fn send_batch(u: &UdpSocket, out: &VecDeque<(SocketAddr, Vec<u8>, Tag)>) -> io::
         .collect();
     // SAFETY: `msgs` holds `n` initialised headers whose pointers are valid
     // for the duration of the call; the socket is open for as long as `u`.
-    let sent = unsafe { libc::sendmmsg(u.as_raw_fd(), msgs.as_mut_ptr(), n as libc::c_uint, 0) };
+    let sent = unsafe {
+        libc::sendmmsg(
+            u.as_raw_fd(),
+            msgs.as_mut_ptr(),
+            msgs.len() as libc::c_uint,
+            0,
+        )
+    };
     if sent < 0 {
         return Err(io::Error::last_os_error());
     }

@@ -292,7 +292,8 @@ impl UdpRelay {
             return None;
         }
         let local = up.local_addr().ok();
-        self.links[idx] = Some(Link {
+        let slot = self.links.get_mut(idx)?;
+        *slot = Some(Link {
             client,
             up,
             to_target: VecDeque::new(),
@@ -361,7 +362,7 @@ impl UdpRelay {
                 }
             };
             let client = canonical(from);
-            let bytes = self.buf[..n].to_vec();
+            let bytes = self.buf.get(..n).unwrap_or_default().to_vec();
             let Some(idx) = self.link_of(core, client) else {
                 continue;
             };
@@ -406,7 +407,7 @@ impl UdpRelay {
             };
             l.last = Instant::now();
             let client = l.client;
-            let bytes = self.buf[..n].to_vec();
+            let bytes = self.buf.get(..n).unwrap_or_default().to_vec();
             if let Some(t) = self.target {
                 core.capture_raw(t, &bytes);
             }

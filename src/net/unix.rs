@@ -296,7 +296,7 @@ impl Kind for UnixDgram {
                         None => "unix:(unnamed)".into(),
                     };
                     let peer = stand_in(&name);
-                    let bytes = self.buf[..n].to_vec();
+                    let bytes = self.buf.get(..n).unwrap_or_default().to_vec();
                     core.capture_raw(peer, &bytes);
                     core.emit(Event::received(now(), peer, bytes));
                 }
