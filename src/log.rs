@@ -4,6 +4,9 @@
 //! Records keep raw bytes; text, hex and encodings are views computed at
 //! display time, so switching the view re-renders the whole history.
 
+// Records hold what peers sent: no indexing that can panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use crate::codec;
 use crate::codec::text::{TextShape, printable_ascii};
 use crate::net::{CloseReason, NetError};
@@ -187,7 +190,10 @@ impl LeadIn {
     pub fn tail_of(payload: &[u8]) -> LeadIn {
         let n = payload.len().min(LEAD_IN);
         let mut bytes = [0; LEAD_IN];
-        bytes[..n].copy_from_slice(&payload[payload.len() - n..]);
+        let tail = payload.get(payload.len() - n..).unwrap_or_default();
+        for (to, from) in bytes.iter_mut().zip(tail) {
+            *to = *from;
+        }
         LeadIn {
             len: n as u8,
             bytes,
@@ -195,7 +201,9 @@ impl LeadIn {
     }
 
     pub fn as_slice(&self) -> &[u8] {
-        &self.bytes[..self.len as usize]
+        self.bytes
+            .get(..usize::from(self.len))
+            .unwrap_or(&self.bytes)
     }
 }
 
@@ -526,9 +534,9 @@ fn wrap_text(decoded: &str, max_cols: usize, mut out: Option<&mut Vec<String>>) 
             '\r' => "\\r",
             '\t' => "    ",
             c if (c as u32) < 0x20 || c as u32 == 0x7F => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 let b = c as u8;
-                esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]];
+                let hex = |n: u8| codec::hex::hex_digit(n) as u8;
+                esc = [b'\\', b'x', hex(b >> 4), hex(b)];
                 std::str::from_utf8(&esc).unwrap_or("?")
             }
             _ => c.encode_utf8(&mut esc),
@@ -612,8 +620,7 @@ pub fn hex_bytes_per_line(view: &View) -> usize {
 /// always enough). None when the tail ends on a character boundary, or when
 /// the payload does not continue it.
 fn utf8_carry<'a>(tail: &'a [u8], payload: &[u8]) -> Option<&'a [u8]> {
-    for i in (0..tail.len()).rev() {
-        let b = tail[i];
+    for (i, &b) in tail.iter().enumerate().rev() {
         if b & 0xC0 == 0x80 {
             continue;
         }
@@ -628,9 +635,10 @@ fn utf8_carry<'a>(tail: &'a [u8], payload: &[u8]) -> Option<&'a [u8]> {
             return None;
         }
         let missing = need - have;
-        let continues =
-            payload.len() >= missing && payload[..missing].iter().all(|&c| c & 0xC0 == 0x80);
-        return continues.then_some(&tail[i..]);
+        let continues = payload
+            .get(..missing)
+            .is_some_and(|p| p.iter().all(|&c| c & 0xC0 == 0x80));
+        return continues.then(|| tail.get(i..)).flatten();
     }
     None
 }
@@ -659,8 +667,7 @@ fn dbcs_carry<'a>(enc: &'static Encoding, tail: &'a [u8], payload: &[u8]) -> Opt
     // bytes after the tail.
     let byte_at = |i: usize| tail.get(i).or_else(|| payload.get(i - tail.len())).copied();
     let mut i = start;
-    while i < tail.len() {
-        let b = tail[i];
+    while let Some(&b) = tail.get(i) {
         let len = if !is_lead(b) {
             1
         } else if gb && byte_at(i + 1).is_some_and(|c| (0x30..=0x39).contains(&c)) {
@@ -669,7 +676,7 @@ fn dbcs_carry<'a>(enc: &'static Encoding, tail: &'a [u8], payload: &[u8]) -> Opt
             2
         };
         if i + len > tail.len() {
-            return Some(&tail[i..]);
+            return tail.get(i..);
         }
         i += len;
     }
@@ -809,7 +816,9 @@ pub fn record_lines_window(rec: &Record, view: &View, first: usize, count: usize
             if out.len() == count {
                 return out;
             }
-            let piece = &line[(k * cols).min(line.len())..((k + 1) * cols).min(line.len())];
+            let piece = line
+                .get((k * cols).min(line.len())..((k + 1) * cols).min(line.len()))
+                .unwrap_or_default();
             // Printable ASCII: every byte is its own character.
             out.push(piece.iter().map(|&b| b as char).collect());
         }
@@ -970,7 +979,7 @@ impl LineIndex {
         let abs = a.base + row as u64;
         let i = a.ends.partition_point(|&e| e <= abs);
         let _end = *a.ends.get(i)?;
-        let start = if i == 0 { a.base } else { a.ends[i - 1] };
+        let start = if i == 0 { a.base } else { *a.ends.get(i - 1)? };
         Some((i, (abs - start) as usize))
     }
 

@@ -1673,7 +1673,9 @@ impl Session {
                 if self.reply_hits.len() <= rule {
                     self.reply_hits.resize(rule + 1, 0);
                 }
-                self.reply_hits[rule] += 1;
+                if let Some(hits) = self.reply_hits.get_mut(rule) {
+                    *hits += 1;
+                }
             }
             Event::CaptureEnded { at, written, error } => {
                 let path = self.capturing.take().map(|(p, _)| p).unwrap_or_default();
