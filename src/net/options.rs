@@ -195,8 +195,8 @@ impl SocketOptions {
         match (self.keepalive, self.keepalive_idle, self.keepalive_interval) {
             (Some(true), Some(i), Some(v)) => out.push(format!("keepalive={i}/{v}")),
             (Some(true), Some(i), None) => out.push(format!("keepalive={i}")),
-            (Some(true), _, _) => out.push("keepalive=1".into()),
-            (Some(false), _, _) => out.push("keepalive=0".into()),
+            (Some(true), _, _) => out.push("keepalive=on".into()),
+            (Some(false), _, _) => out.push("keepalive=off".into()),
             (None, _, _) => {}
         }
         if let Some(x) = self.reuse_addr {
@@ -254,9 +254,15 @@ impl SocketOptions {
                     Some((i, n)) => (Some(i), Some(n)),
                     None => (Some(v), None),
                 };
+                // The last keepalive= says it all: times it does not give
+                // are not kept from an earlier one.
+                self.keepalive_idle = None;
+                self.keepalive_interval = None;
                 match (idle, interval) {
-                    (Some("0" | "off"), None) => self.keepalive = Some(false),
-                    (Some("1" | "on"), None) => self.keepalive = Some(true),
+                    // A number is the idle time: `on` and `off` (or 0) say
+                    // on and off alone, so `keepalive=1` is one second.
+                    (Some("0" | "off" | "false"), None) => self.keepalive = Some(false),
+                    (Some("on" | "true"), None) => self.keepalive = Some(true),
                     (Some(i), n) => {
                         let secs = |s: &str| {
                             s.trim()
@@ -398,6 +404,24 @@ mod tests {
             "nodelay=0,keepalive=30/5,reuseaddr=1,rcvbuf=65536,sndbuf=32768,ttl=7,linger=0,broadcast=0"
         );
         assert_eq!(o.parse_key("remote", "x"), Ok(false));
+        // Found by fuzzing: a later keepalive= does not keep earlier times,
+        // and keepalive=1 is one second (not "on") both ways.
+        let mut one = SocketOptions::default();
+        assert_eq!(one.parse_key("keepalive", "01"), Ok(true));
+        assert_eq!(one.keepalive_idle, Some(1));
+        assert_eq!(one.spec_keys(), ["keepalive=1"]);
+        let mut on = SocketOptions::default();
+        assert_eq!(on.parse_key("keepalive", "on"), Ok(true));
+        assert_eq!(on.spec_keys(), ["keepalive=on"]);
+        assert_eq!(o.parse_key("keepalive", "0"), Ok(true));
+        assert_eq!((o.keepalive, o.keepalive_idle), (Some(false), None));
+        assert_eq!(
+            o.spec_keys()
+                .iter()
+                .filter(|k| k.starts_with("keep"))
+                .count(),
+            1
+        );
         for (k, v) in [
             ("nodelay", "yes please"),
             ("ttl", "0"),
