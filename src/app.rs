@@ -129,14 +129,112 @@ pub struct Restored {
     pub sessions: Vec<SavedSession>,
     pub layout: Option<Tree<SessionId>>,
     pub focused: Option<SessionId>,
+    /// What could not be read or made no sense, and was set right.
+    pub repaired: Vec<Repair>,
 }
+
+/// A part of the saved state that was damaged or absurd, and what became
+/// of it; the app says so at the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repair {
+    /// This many saved sessions could not be read (an unknown kind, a
+    /// damaged entry) and were left out.
+    SessionsLeftOut(usize),
+    /// A log limit out of range, back to its default.
+    LogCap { was: u32, now: u32 },
+}
+
+/// The top-level items of a RON list (`[a, (b, c), "d"]`), as text; None
+/// when `text` is not a list.
+fn ron_list_items(text: &str) -> Option<Vec<&str>> {
+    let body = text.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    let (mut in_str, mut escaped) = (false, false);
+    for (i, c) in body.char_indices() {
+        if in_str {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                items.push(body.get(start..i)?);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let last = body.get(start..)?;
+    if !last.trim().is_empty() {
+        items.push(last);
+    }
+    Some(items)
+}
+
+/// The largest log limit kept from a saved state, in MiB.
+const MAX_LOG_CAP_MIB: u32 = 16 << 10;
 
 impl Restored {
     /// Reads what `save` wrote. Each part that cannot be read is left out,
     /// so a damaged layout still brings back the sessions.
     pub fn load(storage: &dyn eframe::Storage) -> Restored {
+        let mut restored = Self::read(storage);
+        restored.repair();
+        restored
+    }
+
+    /// The saved sessions, one by one: an entry that cannot be read is
+    /// left out (and counted), not the whole list.
+    fn read_sessions(storage: &dyn eframe::Storage) -> (Option<Vec<SavedSession>>, usize) {
+        let Some(text) = storage.get_string(KEY_SESSIONS) else {
+            return (None, 0);
+        };
+        if let Ok(all) = ron::from_str::<Vec<SavedSession>>(&text) {
+            return (Some(all), 0);
+        }
+        // Read entry by entry, so one bad entry loses only itself.
+        let Some(items) = ron_list_items(&text) else {
+            return (None, 1);
+        };
+        let n = items.len();
+        let ok: Vec<SavedSession> = items
+            .into_iter()
+            .filter_map(|t| ron::from_str(t).ok())
+            .collect();
+        let lost = n - ok.len();
+        (Some(ok), lost)
+    }
+
+    /// Sets absurd values back to their defaults, noting each.
+    fn repair(&mut self) {
+        let sane = |mib: u32| (1..=MAX_LOG_CAP_MIB).contains(&mib);
+        let total = &mut self.settings.total_log_cap_mib;
+        if !sane(*total) {
+            let now = Settings::default().total_log_cap_mib;
+            self.repaired.push(Repair::LogCap { was: *total, now });
+            *total = now;
+        }
+        for s in &mut self.sessions {
+            let cap = &mut s.settings.log_cap_mib;
+            if !sane(*cap) {
+                let now = SessionSettings::default().log_cap_mib;
+                self.repaired.push(Repair::LogCap { was: *cap, now });
+                *cap = now;
+            }
+        }
+    }
+
+    fn read(storage: &dyn eframe::Storage) -> Restored {
         let settings = eframe::get_value(storage, KEY_SETTINGS);
-        let sessions: Option<Vec<SavedSession>> = eframe::get_value(storage, KEY_SESSIONS);
+        let (sessions, lost) = Self::read_sessions(storage);
         if settings.is_none() && sessions.is_none() {
             // An older NetPal kept one session's form and the language
             // together under the app key; both read from it.
@@ -154,6 +252,7 @@ impl Restored {
                     .unwrap_or_default(),
                 layout: None,
                 focused: None,
+                repaired: Vec::new(),
             };
         }
         Restored {
@@ -161,6 +260,11 @@ impl Restored {
             sessions: sessions.unwrap_or_default(),
             layout: eframe::get_value(storage, KEY_LAYOUT),
             focused: eframe::get_value(storage, KEY_FOCUSED),
+            repaired: if lost > 0 {
+                vec![Repair::SessionsLeftOut(lost)]
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -187,6 +291,7 @@ impl App {
                 }],
                 layout: None,
                 focused: None,
+                repaired: Vec::new(),
             },
             wake,
             StartOptions::default(),
@@ -272,6 +377,14 @@ impl App {
         }
         if app.sessions.is_empty() {
             app.add_session(SessionSettings::default(), None);
+        }
+        // What of the saved state was damaged or absurd is said where the
+        // user looks first.
+        let tr = app.tr();
+        if let Some(s) = app.focused_mut() {
+            for r in &restored.repaired {
+                s.say(tr.repair(r));
+            }
         }
         if let Some(id) = first_opened {
             app.focus(id);
@@ -821,6 +934,14 @@ mod tests {
     }
 
     #[test]
+    fn ron_list_items_split_at_the_top_level_only() {
+        let items = ron_list_items(r#"[(a:"x,(y\"]"),(b:[1,2]) , 3]"#).unwrap();
+        assert_eq!(items, [r#"(a:"x,(y\"]")"#, "(b:[1,2]) ", " 3"]);
+        assert_eq!(ron_list_items("[]").unwrap(), Vec::<&str>::new());
+        assert!(ron_list_items("(a:1)").is_none());
+    }
+
+    #[test]
     fn a_saved_layout_is_repaired_to_hold_each_session_once() {
         // The layout names a session that is gone (9) and one twice (1), and
         // lacks one that exists (2).
@@ -832,6 +953,7 @@ mod tests {
                 sessions: vec![saved(1), saved(2)],
                 layout: Some(layout),
                 focused: Some(SessionId(9)),
+                repaired: Vec::new(),
             },
             Arc::new(|| {}),
             StartOptions::default(),

@@ -245,3 +245,35 @@ fn a_change_is_followed_by_a_frame_that_saves_it_and_idle_stays_idle() {
     );
     assert!(save_after <= std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn a_damaged_or_absurd_saved_state_keeps_what_it_can_and_says_so() {
+    let mut h = harness();
+    new_tab(&mut h);
+    let mut storage = save(&mut h);
+    let sessions = storage.0.get("netpal.sessions").cloned().unwrap();
+    assert_eq!(sessions.matches("protocol:").count(), 2, "{sessions}");
+    // One session of a kind this NetPal does not know, one with a log
+    // limit of 1 TiB.
+    let damaged = sessions
+        .replacen("protocol:TcpClient", "protocol:Teleport", 1)
+        .replacen("log_cap_mib:64", "log_cap_mib:1048576", 2);
+    storage.0.insert("netpal.sessions".into(), damaged);
+    let mut h = restart(
+        storage,
+        netpal::StartOptions {
+            lang: Some(netpal::ui::i18n::Lang::En),
+            open: Vec::new(),
+        },
+    );
+    wait_for_text(&mut h, "1 saved session(s) could not be read");
+    wait_for_text(
+        &mut h,
+        "A saved log limit of 1048576 MiB made no sense; it is 64 MiB again",
+    );
+    assert_eq!(
+        h.state().sessions().count(),
+        1,
+        "the readable session is kept"
+    );
+}

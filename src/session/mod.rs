@@ -600,6 +600,11 @@ impl Session {
         self.net.as_ref().map_or(0, NetSession::queued_bytes)
     }
 
+    /// A line from the app itself in this session's log.
+    pub fn say(&mut self, text: String) {
+        self.note(SystemTime::now(), None, Note::Message(text));
+    }
+
     fn note(&mut self, at: SystemTime, peer: Option<SocketAddr>, note: Note) {
         self.log.push(at, peer, Body::Note(note));
         self.mark_unread();

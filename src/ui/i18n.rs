@@ -1096,6 +1096,25 @@ impl Tr {
         }
     }
 
+    /// What was set right in the saved state at the start.
+    pub fn repair(&self, r: &crate::app::Repair) -> String {
+        use crate::app::Repair;
+        match (r, self.is_zh()) {
+            (Repair::SessionsLeftOut(n), false) => format!(
+                "{n} saved session(s) could not be read (damaged, or of a kind this NetPal does not know) and were left out"
+            ),
+            (Repair::SessionsLeftOut(n), true) => {
+                format!("有 {n} 个保存的会话无法读取（已损坏，或是本版本不认识的类型），已略过")
+            }
+            (Repair::LogCap { was, now }, false) => {
+                format!("A saved log limit of {was} MiB made no sense; it is {now} MiB again")
+            }
+            (Repair::LogCap { was, now }, true) => {
+                format!("保存的日志上限 {was} MiB 不合理，已恢复为 {now} MiB")
+            }
+        }
+    }
+
     /// A zone (`%eth0`) that names no interface.
     pub fn no_interface(&self, zone: &str) -> String {
         if self.is_zh() {
