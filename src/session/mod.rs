@@ -3,6 +3,9 @@
 //! how the worker's events change it. The workspace ([`crate::app`]) holds
 //! many of these; nothing here knows about tabs or other sessions.
 
+// It applies what workers report about peers: no indexing that can panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub mod export;
 mod find;
 mod framing;
@@ -1443,7 +1446,9 @@ impl Session {
             if self.udp_peers.get_mut(&peer).is_none() && self.udp_peers.len() >= MAX_UDP_PEERS {
                 self.udp_peers.drop_oldest();
             }
-            self.udp_peers.add(peer, at).rx_bytes += bytes;
+            if let Some(p) = self.udp_peers.add(peer, at) {
+                p.rx_bytes += bytes;
+            }
         } else if let Some(c) = self.clients.get_mut(&peer) {
             // What a relay's target sent went to this client.
             if self.target_side {

@@ -40,18 +40,24 @@ pub struct PeerList {
 pub const MAX_UDP_PEERS: usize = 65_536;
 
 impl PeerList {
-    pub fn add(&mut self, addr: SocketAddr, since: SystemTime) -> &mut PeerInfo {
-        if let Some(&i) = self.index.get(&addr) {
-            if self.items[i].removed {
-                // The same address again is a new connection: a fresh row.
-                self.items[i] = PeerInfo::new(addr, since);
+    /// The row of `addr`, made (or made fresh, for an address seen again
+    /// after its row was removed) when needed.
+    pub fn add(&mut self, addr: SocketAddr, since: SystemTime) -> Option<&mut PeerInfo> {
+        let known = self.index.get(&addr).copied();
+        let i = match known.filter(|&i| i < self.items.len()) {
+            Some(i) => i,
+            None => {
+                self.index.insert(addr, self.items.len());
+                self.items.push(PeerInfo::new(addr, since));
+                self.items.len() - 1
             }
-            return &mut self.items[i];
+        };
+        let p = self.items.get_mut(i)?;
+        if p.removed {
+            // The same address again is a new connection: a fresh row.
+            *p = PeerInfo::new(addr, since);
         }
-        self.index.insert(addr, self.items.len());
-        self.items.push(PeerInfo::new(addr, since));
-        let last = self.items.len() - 1;
-        &mut self.items[last]
+        Some(p)
     }
 
     pub fn get_mut(&mut self, addr: &SocketAddr) -> Option<&mut PeerInfo> {
@@ -60,8 +66,8 @@ impl PeerList {
     }
 
     pub fn remove(&mut self, addr: &SocketAddr) {
-        if let Some(&i) = self.index.get(addr) {
-            self.items[i].removed = true;
+        if let Some(p) = self.index.get(addr).and_then(|&i| self.items.get_mut(i)) {
+            p.removed = true;
             self.dirty = true;
         }
     }
@@ -139,12 +145,12 @@ mod tests {
     fn a_reconnect_from_the_same_address_is_a_fresh_row() {
         let mut list = PeerList::default();
         let a: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let p = list.add(a, SystemTime::now());
+        let p = list.add(a, SystemTime::now()).unwrap();
         p.selected = true;
         p.rx_bytes = 10;
         list.remove(&a);
         // Back before the removal was compacted.
-        let p = list.add(a, SystemTime::now());
+        let p = list.add(a, SystemTime::now()).unwrap();
         assert!(!p.selected);
         assert_eq!(p.rx_bytes, 0);
         list.compact();
