@@ -22,46 +22,7 @@ pub(super) struct Relay {
 
 impl Kind for Relay {
     fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
-        let to = core.spec.remote.clone().ok_or_else(|| {
-            NetError::new(
-                NetErrorKind::InvalidAddress,
-                Op::SendNowhere,
-                Detail::NoRemote,
-            )
-        })?;
-        let target = match to.addr() {
-            Some(a) => a,
-            None => {
-                // Before the listener opens there is nothing else to serve:
-                // the answer is waited for here, within the connect timeout.
-                let rx = spawn_resolver(&to, core.waker.clone())?;
-                let secs = core.spec.connect_timeout.as_secs();
-                let host = to.to_string();
-                match rx.recv_timeout(core.spec.connect_timeout) {
-                    Ok(Ok(addrs)) => addrs.into_iter().next().ok_or_else(|| {
-                        NetError::new(
-                            NetErrorKind::DnsFailure,
-                            Op::Resolve(host.clone()),
-                            Detail::NoAddress,
-                        )
-                    })?,
-                    Ok(Err(e)) => {
-                        return Err(NetError::new(
-                            NetErrorKind::DnsFailure,
-                            Op::Resolve(host),
-                            Detail::Os(e.to_string()),
-                        ));
-                    }
-                    Err(_) => {
-                        return Err(NetError::new(
-                            NetErrorKind::DnsFailure,
-                            Op::Resolve(host),
-                            Detail::NoAnswer { secs },
-                        ));
-                    }
-                }
-            }
-        };
+        let target = resolve_target(core)?;
         self.target = Some(target);
         self.server.start(core)
     }
@@ -91,5 +52,34 @@ impl Kind for Relay {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+/// A relay's target, resolved once at the start. Before the relay's socket
+/// opens there is nothing else to serve, so a name's answer is waited for
+/// here, within the connect timeout.
+pub(super) fn resolve_target(core: &Core) -> Result<SocketAddr, NetError> {
+    let to = core.spec.remote.clone().ok_or_else(|| {
+        NetError::new(
+            NetErrorKind::InvalidAddress,
+            Op::SendNowhere,
+            Detail::NoRemote,
+        )
+    })?;
+    if let Some(a) = to.addr() {
+        return Ok(a);
+    }
+    let rx = spawn_resolver(&to, core.waker.clone())?;
+    let host = to.to_string();
+    let dns = |detail| NetError::new(NetErrorKind::DnsFailure, Op::Resolve(host.clone()), detail);
+    match rx.recv_timeout(core.spec.connect_timeout) {
+        Ok(Ok(addrs)) => addrs
+            .into_iter()
+            .next()
+            .ok_or_else(|| dns(Detail::NoAddress)),
+        Ok(Err(e)) => Err(dns(Detail::Os(e.to_string()))),
+        Err(_) => Err(dns(Detail::NoAnswer {
+            secs: core.spec.connect_timeout.as_secs(),
+        })),
     }
 }

@@ -5,9 +5,7 @@
 //! add datagrams toward either side. A client silent for a while is
 //! forgotten and its socket closed.
 
-use super::conn::{
-    Core, canonical, ledger_dropped, ledger_written, new_socket, now, spawn_resolver,
-};
+use super::conn::{Core, canonical, ledger_dropped, ledger_written, new_socket, now};
 use super::jobs::Tag;
 use super::worker::{KIND_HIGH, Kind};
 use super::{Command, Detail, Event, NetError, NetErrorKind, Op, Target};
@@ -73,44 +71,7 @@ fn any_like(a: SocketAddr) -> SocketAddr {
 impl Kind for UdpRelay {
     fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
         self.buf = vec![0; BUF];
-        let to = core.spec.remote.clone().ok_or_else(|| {
-            NetError::new(
-                NetErrorKind::InvalidAddress,
-                Op::SendNowhere,
-                Detail::NoRemote,
-            )
-        })?;
-        self.target = Some(match to.addr() {
-            Some(a) => a,
-            None => {
-                let rx = spawn_resolver(&to, core.waker.clone())?;
-                let host = to.to_string();
-                match rx.recv_timeout(core.spec.connect_timeout) {
-                    Ok(Ok(addrs)) => addrs.into_iter().next().ok_or_else(|| {
-                        NetError::new(
-                            NetErrorKind::DnsFailure,
-                            Op::Resolve(host.clone()),
-                            Detail::NoAddress,
-                        )
-                    })?,
-                    Ok(Err(e)) => {
-                        return Err(NetError::new(
-                            NetErrorKind::DnsFailure,
-                            Op::Resolve(host),
-                            Detail::Os(e.to_string()),
-                        ));
-                    }
-                    Err(_) => {
-                        let secs = core.spec.connect_timeout.as_secs();
-                        return Err(NetError::new(
-                            NetErrorKind::DnsFailure,
-                            Op::Resolve(host),
-                            Detail::NoAnswer { secs },
-                        ));
-                    }
-                }
-            }
-        });
+        self.target = Some(super::relay::resolve_target(core)?);
         let local = core.spec.local;
         let ctx = Op::BindUdp(local);
         let sock =
