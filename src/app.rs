@@ -142,6 +142,20 @@ pub enum Repair {
     SessionsLeftOut(usize),
     /// A log limit out of range, back to its default.
     LogCap { was: u32, now: u32 },
+    /// A port field that holds no port (99999, "http"), back to its default.
+    Port {
+        field: PortField,
+        was: String,
+        now: String,
+    },
+}
+
+/// Which of a session's port fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortField {
+    Local,
+    Remote,
+    Source,
 }
 
 /// The top-level items of a RON list (`[a, (b, c), "d"]`), as text; None
@@ -228,6 +242,34 @@ impl Restored {
                 let now = SessionSettings::default().log_cap_mib;
                 self.repaired.push(Repair::LogCap { was: *cap, now });
                 *cap = now;
+            }
+            // An empty field is a choice (no remote, any source port).
+            let defaults = SessionSettings::default();
+            for (field, value, default) in [
+                (
+                    PortField::Local,
+                    &mut s.settings.local_port,
+                    defaults.local_port,
+                ),
+                (
+                    PortField::Remote,
+                    &mut s.settings.remote_port,
+                    defaults.remote_port,
+                ),
+                (
+                    PortField::Source,
+                    &mut s.settings.source_port,
+                    defaults.source_port,
+                ),
+            ] {
+                let text = value.trim();
+                if !text.is_empty() && text.parse::<u16>().is_err() {
+                    self.repaired.push(Repair::Port {
+                        field,
+                        was: std::mem::replace(value, default.clone()),
+                        now: default,
+                    });
+                }
             }
         }
     }

@@ -254,10 +254,11 @@ fn a_damaged_or_absurd_saved_state_keeps_what_it_can_and_says_so() {
     let sessions = storage.0.get("netpal.sessions").cloned().unwrap();
     assert_eq!(sessions.matches("protocol:").count(), 2, "{sessions}");
     // One session of a kind this NetPal does not know, one with a log
-    // limit of 1 TiB.
+    // limit of 1 TiB and a local port of 99999.
     let damaged = sessions
         .replacen("protocol:TcpClient", "protocol:Teleport", 1)
-        .replacen("log_cap_mib:64", "log_cap_mib:1048576", 2);
+        .replacen("log_cap_mib:64", "log_cap_mib:1048576", 2)
+        .replacen("local_port:\"8080\"", "local_port:\"99999\"", 2);
     storage.0.insert("netpal.sessions".into(), damaged);
     let mut h = restart(
         storage,
@@ -270,6 +271,17 @@ fn a_damaged_or_absurd_saved_state_keeps_what_it_can_and_says_so() {
     wait_for_text(
         &mut h,
         "A saved log limit of 1048576 MiB made no sense; it is 64 MiB again",
+    );
+    wait_for_text(
+        &mut h,
+        "Local port: the saved \"99999\" is not a port (0 to 65535); it is 8080 again",
+    );
+    assert_eq!(
+        h.state()
+            .sessions()
+            .next()
+            .map(|s| s.settings.local_port.clone()),
+        Some("8080".to_string())
     );
     assert_eq!(
         h.state().sessions().count(),

@@ -135,3 +135,29 @@ fn socket_options_chosen_in_the_form_are_read_back_from_the_socket() {
     click(&mut h, "Open");
     wait_for_text(&mut h, "IP_TTL / hop limit: not a value the option takes");
 }
+
+#[test]
+fn echo_sends_each_client_its_own_bytes_back() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    h.get_by_label("Echo back what is received").click();
+    h.step();
+    let mut a = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut b = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    for c in [&a, &b] {
+        c.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+    }
+    wait_for_text(&mut h, "Clients (2)");
+    use std::io::Write;
+    a.write_all(b"from a").unwrap();
+    b.write_all(b"from b, longer").unwrap();
+    assert_eq!(read_n(&mut h, &mut a, 6), b"from a");
+    assert_eq!(read_n(&mut h, &mut b, 14), b"from b, longer");
+    // Echoed bytes are sent bytes: logged and counted as such.
+    wait_for_text(&mut h, &format!("TX → {}", a.local_addr().unwrap()));
+    wait_for_text(&mut h, "TX 20 bytes / 2 packets");
+    // Nothing more came back than was sent.
+    let mut buf = [0u8; 16];
+    assert!(a.read(&mut buf).is_err());
+    assert!(b.read(&mut buf).is_err());
+}

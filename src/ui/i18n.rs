@@ -1112,6 +1112,26 @@ impl Tr {
             (Repair::LogCap { was, now }, true) => {
                 format!("保存的日志上限 {was} MiB 不合理，已恢复为 {now} MiB")
             }
+            (Repair::Port { field, was, now }, zh) => {
+                use crate::app::PortField;
+                let name = match field {
+                    PortField::Local => self.local_port,
+                    PortField::Remote => self.remote_port,
+                    PortField::Source => self.source_port,
+                };
+                match (zh, now.is_empty()) {
+                    (false, false) => format!(
+                        "{name}: the saved \"{was}\" is not a port (0 to 65535); it is {now} again"
+                    ),
+                    (false, true) => format!(
+                        "{name}: the saved \"{was}\" is not a port (0 to 65535); it is empty again"
+                    ),
+                    (true, false) => {
+                        format!("{name}：保存的“{was}”不是端口（0 到 65535），已恢复为 {now}")
+                    }
+                    (true, true) => format!("{name}：保存的“{was}”不是端口（0 到 65535），已清空"),
+                }
+            }
         }
     }
 
