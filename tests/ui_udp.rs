@@ -283,3 +283,61 @@ fn a_multicast_group_is_joined_heard_and_left_from_the_form() {
     click(&mut h, "Leave");
     wait_for_text(&mut h, "Left multicast group 239.255.77.2");
 }
+
+/// The number in the "Peers (N)" heading.
+fn peers_shown(h: &egui_kittest::Harness<'static, netpal::App>) -> usize {
+    label_text(h, "Peers (")
+        .and_then(|t| {
+            t.trim_start_matches("Peers (")
+                .trim_end_matches(')')
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn datagrams_from_more_sources_than_the_peer_list_holds_keep_it_bounded() {
+    let mut h = harness();
+    let port = open_udp(&mut h);
+    // Distinct sources: each port of two loopback addresses (all of
+    // 127.0.0.0/8 is this machine). A port someone else holds is skipped.
+    let sources = [[127, 0, 0, 2], [127, 0, 0, 3]]
+        .into_iter()
+        .flat_map(|ip| (20_000..60_000u16).map(move |p| std::net::SocketAddr::from((ip, p))));
+    let want = netpal::session::MAX_UDP_PEERS + 4_000;
+    let records_before = h.state().focused().unwrap().log().len();
+    let (mut sent, mut first, mut last) = (0usize, None, None);
+    for from in sources {
+        if sent == want {
+            break;
+        }
+        let Ok(s) = UdpSocket::bind(from) else {
+            continue;
+        };
+        if s.send_to(b"x", ("127.0.0.1", port)).is_err() {
+            continue;
+        }
+        sent += 1;
+        first.get_or_insert(from);
+        last = Some(from);
+        // In steps the receive buffer holds, each taken in before the next.
+        if sent % 2_000 == 0 || sent == want {
+            let n = netpal::ui::thousands(sent as u64);
+            wait_for_text(&mut h, &format!("RX {n} bytes / {n} packets"));
+        }
+    }
+    assert_eq!(sent, want, "not enough free loopback ports");
+    let shown = peers_shown(&h);
+    assert!(
+        (netpal::session::MAX_UDP_PEERS * 9 / 10..=netpal::session::MAX_UDP_PEERS).contains(&shown),
+        "{shown} peers listed after {sent} sources"
+    );
+    // The newest are kept, the oldest made room; every datagram is logged.
+    let session = h.state().focused().unwrap();
+    let listed: Vec<_> = session.udp_peers().items().map(|p| p.addr).collect();
+    assert_eq!(listed.len(), shown);
+    assert_eq!(listed.last().copied(), last);
+    assert!(!listed.contains(&first.unwrap()));
+    assert_eq!(session.log().len() - records_before, sent);
+}

@@ -1,6 +1,6 @@
 //! A TCP server's clients and a UDP session's peers, in arrival order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
@@ -29,10 +29,15 @@ impl PeerInfo {
 }
 
 /// Peers in arrival order with lookup by address; removal is batched per frame.
+///
+/// Each row has a number that grows with arrival; the index maps an
+/// address to it, so dropping the oldest rows touches only those rows.
 #[derive(Default)]
 pub struct PeerList {
-    items: Vec<PeerInfo>,
-    index: HashMap<SocketAddr, usize>,
+    items: VecDeque<PeerInfo>,
+    index: HashMap<SocketAddr, u64>,
+    /// The number of the first row.
+    base: u64,
     dirty: bool,
 }
 
@@ -40,15 +45,19 @@ pub struct PeerList {
 pub const MAX_UDP_PEERS: usize = 65_536;
 
 impl PeerList {
+    fn position(&self, addr: &SocketAddr) -> Option<usize> {
+        let n = self.index.get(addr)?.checked_sub(self.base)?;
+        usize::try_from(n).ok().filter(|&i| i < self.items.len())
+    }
+
     /// The row of `addr`, made (or made fresh, for an address seen again
     /// after its row was removed) when needed.
     pub fn add(&mut self, addr: SocketAddr, since: SystemTime) -> Option<&mut PeerInfo> {
-        let known = self.index.get(&addr).copied();
-        let i = match known.filter(|&i| i < self.items.len()) {
+        let i = match self.position(&addr) {
             Some(i) => i,
             None => {
-                self.index.insert(addr, self.items.len());
-                self.items.push(PeerInfo::new(addr, since));
+                self.index.insert(addr, self.base + self.items.len() as u64);
+                self.items.push_back(PeerInfo::new(addr, since));
                 self.items.len() - 1
             }
         };
@@ -61,12 +70,14 @@ impl PeerList {
     }
 
     pub fn get_mut(&mut self, addr: &SocketAddr) -> Option<&mut PeerInfo> {
-        let i = *self.index.get(addr)?;
+        let i = self.position(addr)?;
         self.items.get_mut(i).filter(|p| !p.removed)
     }
 
     pub fn remove(&mut self, addr: &SocketAddr) {
-        if let Some(p) = self.index.get(addr).and_then(|&i| self.items.get_mut(i)) {
+        if let Some(i) = self.position(addr)
+            && let Some(p) = self.items.get_mut(i)
+        {
             p.removed = true;
             self.dirty = true;
         }
@@ -79,11 +90,12 @@ impl PeerList {
         }
         self.dirty = false;
         self.items.retain(|p| !p.removed);
+        let base = self.base;
         self.index = self
             .items
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.addr, i))
+            .map(|(i, p)| (p.addr, base + i as u64))
             .collect();
     }
 
@@ -101,12 +113,25 @@ impl PeerList {
         self.items.is_empty()
     }
 
-    pub fn items(&self) -> &[PeerInfo] {
-        &self.items
+    /// The rows, oldest first.
+    pub fn items(&self) -> impl DoubleEndedIterator<Item = &PeerInfo> + ExactSizeIterator {
+        self.items.iter()
     }
 
-    pub fn items_mut(&mut self) -> &mut [PeerInfo] {
-        &mut self.items
+    pub fn items_mut(&mut self) -> impl Iterator<Item = &mut PeerInfo> {
+        self.items.iter_mut()
+    }
+
+    /// The rows in `range` (those a scrolled list shows), clipped to the list.
+    pub fn rows(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = &PeerInfo> {
+        self.items.iter().skip(range.start).take(range.len())
+    }
+
+    pub fn rows_mut(
+        &mut self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = &mut PeerInfo> {
+        self.items.iter_mut().skip(range.start).take(range.len())
     }
 
     /// How many rows are selected (each frame, without building a list).
@@ -125,15 +150,16 @@ impl PeerList {
             .collect()
     }
 
-    /// Drops the oldest tenth of the list at once, so a flood of new
-    /// addresses costs one compaction per thousands of peers, not per datagram.
+    /// Drops the oldest tenth of the list at once. Only those rows and
+    /// their index entries are touched, so a flood of new addresses stays
+    /// cheap however long the list.
     pub fn drop_oldest(&mut self) {
-        let n = (self.items.len() / 10).max(1);
-        for p in self.items.iter_mut().take(n) {
-            p.removed = true;
-        }
-        self.dirty = true;
         self.compact();
+        let n = (self.items.len() / 10).max(1);
+        for p in self.items.drain(..n.min(self.items.len())) {
+            self.index.remove(&p.addr);
+        }
+        self.base += n as u64;
     }
 }
 
@@ -165,7 +191,20 @@ mod tests {
         }
         list.drop_oldest();
         assert_eq!(list.len(), 90);
-        assert_eq!(list.items()[0].addr.port(), 10);
+        assert_eq!(list.items().next().map(|p| p.addr.port()), Some(10));
+        // Rows added after the drop are found, and so are the older ones kept.
+        let late = SocketAddr::from(([127, 0, 0, 1], 1000));
+        list.add(late, SystemTime::now());
+        assert_eq!(list.len(), 91);
+        assert!(list.get_mut(&late).is_some());
+        list.remove(&SocketAddr::from(([127, 0, 0, 1], 50)));
+        list.compact();
+        assert_eq!(list.len(), 90);
+        assert!(list.get_mut(&late).is_some());
+        assert!(
+            list.get_mut(&SocketAddr::from(([127, 0, 0, 1], 51)))
+                .is_some()
+        );
         assert!(
             list.get_mut(&SocketAddr::from(([127, 0, 0, 1], 99)))
                 .is_some()

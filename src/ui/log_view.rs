@@ -597,11 +597,9 @@ fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         shown(ui, &mut f.hide_events, tr.events);
         let peers: Vec<std::net::SocketAddr> = match app.protocol() {
             Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay | Protocol::UnixServer => {
-                app.clients.items().iter().map(|p| p.addr).collect()
+                app.clients.items().map(|p| p.addr).collect()
             }
-            Protocol::Udp | Protocol::UnixDgram => {
-                app.udp_peers.items().iter().map(|p| p.addr).collect()
-            }
+            Protocol::Udp | Protocol::UnixDgram => app.udp_peers.items().map(|p| p.addr).collect(),
             Protocol::TcpClient | Protocol::UnixClient => Vec::new(),
         };
         if !peers.is_empty() || app.settings.filter.peer.is_some() {

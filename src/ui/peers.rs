@@ -83,7 +83,7 @@ fn clients(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         .id_salt("clients_scroll")
         .auto_shrink([false, false])
         .show_rows(ui, row_h, n, |ui, range| {
-            for p in &mut app.clients.items_mut()[range] {
+            for p in app.clients.rows_mut(range) {
                 ui.allocate_ui(egui::vec2(ui.available_width(), row_h), |ui| {
                     ui.vertical(|ui| {
                         ui.spacing_mut().item_spacing.y = 0.0;
@@ -112,7 +112,7 @@ fn udp_peers(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         .id_salt("peers_scroll")
         .auto_shrink([false, false])
         .show_rows(ui, row_h, n, |ui, range| {
-            for p in &app.udp_peers.items()[range] {
+            for p in app.udp_peers.rows(range) {
                 ui.allocate_ui(egui::vec2(ui.available_width(), row_h), |ui| {
                     ui.vertical(|ui| {
                         ui.spacing_mut().item_spacing.y = 0.0;

@@ -1,7 +1,8 @@
 //! NetPal's performance, measured against raw sockets in the same run.
 //!
 //! `cargo bench --bench perf` runs everything; `cargo bench --bench perf -- NAME`
-//! runs one of: tcp, udp, frame, memory, scale, idle, sessions, send. Every figure is printed;
+//! runs one of: tcp, receive, framing, relay, udp, frame, memory, scale,
+//! sources, idle, sessions, send. Every figure is printed;
 //! nothing is asserted. All traffic stays on 127.0.0.1, and every loop is
 //! bounded in count and time.
 
@@ -811,6 +812,163 @@ fn bench_memory() {
     }
 }
 
+// ---- a million UDP source addresses ----------------------------------------------------
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Sends `n` datagrams of 16 bytes to `to`, each from a source of its own
+/// (every port from 1,024 up of 127.0.0.2, then of 127.0.0.3, ...) or all
+/// from one socket. Keeps at most `ahead` datagrams beyond what `taken`
+/// says was received, so the receive buffer is not what is measured.
+fn many_sources(
+    to: SocketAddr,
+    n: u64,
+    many: bool,
+    taken: Arc<AtomicU64>,
+) -> std::thread::JoinHandle<u64> {
+    peer_thread(move || {
+        let one = UdpSocket::bind("127.0.0.1:0");
+        let ahead = 50_000;
+        let start = Instant::now();
+        let (mut sent, mut next) = (0u64, 0u64);
+        while sent < n && start.elapsed() < Duration::from_secs(300) {
+            if sent >= taken.load(Ordering::Relaxed) + ahead {
+                std::thread::yield_now();
+                continue;
+            }
+            let ok = if many {
+                let host = 2 + (next / 64_512) as u8;
+                let port = 1_024 + (next % 64_512) as u16;
+                next += 1;
+                if host == 255 {
+                    break;
+                }
+                UdpSocket::bind(SocketAddr::from(([127, 0, 0, host], port)))
+                    .and_then(|s| s.send_to(b"from a new source", to))
+                    .is_ok()
+            } else {
+                one.as_ref()
+                    .is_ok_and(|s| s.send_to(b"from one source!", to).is_ok())
+            };
+            if ok {
+                sent += 1;
+            }
+        }
+        sent
+    })
+}
+
+fn sources_child(n: u64, many: bool) {
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    let to = ui.open(Protocol::Udp);
+    ui.frames_until(Duration::from_millis(200), |_| false);
+    let before = rss_kib();
+    let taken = Arc::new(AtomicU64::new(0));
+    let sender = many_sources(to, n, many, taken.clone());
+    let start = Instant::now();
+    let (mut seen, mut last) = (0, start);
+    // Until all arrived, or 500 ms pass with no new datagram.
+    let times = ui.frames_until(Duration::from_secs(300), |app| {
+        let got = app.counters().rx_packets;
+        taken.store(got, Ordering::Relaxed);
+        if got != seen {
+            (seen, last) = (got, Instant::now());
+        }
+        got >= n || last.elapsed() >= Duration::from_millis(500)
+    });
+    let el = last - start;
+    let sent = sender.join().unwrap_or(0);
+    println!(
+        "{} {} {} {} {} {} {} {} {} {}",
+        sent,
+        ui.s().counters().rx_packets,
+        ui.s().udp_peers().len(),
+        el.as_millis(),
+        percentile(&times, 0.5).as_micros(),
+        percentile(&times, 0.99).as_micros(),
+        percentile(&times, 1.0).as_micros(),
+        before,
+        rss_kib(),
+        ui.s().log().bytes() >> 10,
+    );
+}
+
+fn bench_sources() {
+    let n = 1_000_000u64;
+    println!(
+        "\n## {n} UDP datagrams, each from a source address of its own, against all from one source"
+    );
+    let mut rows = Vec::new();
+    for (name, many) in [("one source", false), ("1 source each", true)] {
+        let out = Command::new(std::env::current_exe().expect("exe"))
+            .args([
+                "child-sources",
+                &n.to_string(),
+                if many { "many" } else { "one" },
+            ])
+            .output();
+        let Ok(out) = out else {
+            println!("could not run the child process");
+            return;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let f: Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let [
+            sent,
+            got,
+            peers,
+            millis,
+            p50,
+            p99,
+            max,
+            before,
+            after,
+            log_kib,
+        ] = f[..]
+        else {
+            println!(
+                "child said: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        };
+        let grew = after.saturating_sub(before) as f64 / 1024.0;
+        println!(
+            "{name:13}: {got} of {sent} received in {:.1} s; {peers} peers listed; frames p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; RSS grew {grew:.0} MiB (log {:.0} MiB)",
+            millis as f64 / 1000.0,
+            p50 as f64 / 1000.0,
+            p99 as f64 / 1000.0,
+            max as f64 / 1000.0,
+            log_kib as f64 / 1024.0,
+        );
+        rows.push((p99, grew, log_kib as f64 / 1024.0));
+    }
+    if let [
+        (p99_one, grew_one, log_one),
+        (p99_many, grew_many, log_many),
+    ] = rows[..]
+    {
+        println!(
+            "a source each: frame p99 {:.2}x, memory beyond the log {:.0} MiB against {:.0} MiB",
+            p99_many as f64 / p99_one.max(1) as f64,
+            grew_many - log_many,
+            grew_one - log_one,
+        );
+    }
+}
+
 // ---- 10,000 clients -----------------------------------------------------------------
 
 fn clients_child(n: usize, port: u16) {
@@ -1421,6 +1579,14 @@ fn main() {
             memory_child(args.get(1).and_then(|g| g.parse().ok()).unwrap_or(10));
             return;
         }
+        Some("child-sources") => {
+            let n = args
+                .get(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1_000_000);
+            sources_child(n, args.get(2).is_some_and(|m| m == "many"));
+            return;
+        }
         Some("child-clients") => {
             let n = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(10_000);
             let port = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -1442,6 +1608,7 @@ fn main() {
         ("frame", bench_frame),
         ("memory", bench_memory),
         ("scale", bench_scale),
+        ("sources", bench_sources),
         ("idle", bench_idle),
         ("sessions", bench_sessions),
         ("send", bench_send),
@@ -1453,7 +1620,7 @@ fn main() {
     }
     if counter.load(Ordering::Relaxed) == 0 {
         println!(
-            "no benchmark named {only:?}: use tcp, receive, framing, relay, udp, frame, memory, scale, idle, sessions or send"
+            "no benchmark named {only:?}: use tcp, receive, framing, relay, udp, frame, memory, scale, sources, idle, sessions or send"
         );
     }
 }
