@@ -2,7 +2,7 @@
 //!
 //! `cargo bench --bench perf` runs everything; `cargo bench --bench perf -- NAME`
 //! runs one of: tcp, receive, framing, relay, udp, frame, memory, scale,
-//! sources, idle, sessions, send. Every figure is printed;
+//! sources, idle, close, sessions, send. Every figure is printed;
 //! nothing is asserted. All traffic stays on 127.0.0.1, and every loop is
 //! bounded in count and time.
 
@@ -1134,6 +1134,146 @@ fn bench_idle() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+// ---- closing the real window under load ---------------------------------------------------
+
+/// Whether a window manager that `wmctrl` can talk to is running.
+fn window_manager() -> bool {
+    Command::new("wmctrl")
+        .arg("-m")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Starts the real NetPal with a TCP server on `port` (and `extra`
+/// arguments); returns once its first frame is drawn and the port answers.
+fn start_window(port: u16, extra: &[&str], data: &std::path::Path) -> Option<std::process::Child> {
+    let spec = format!("tcp-server:127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netpal"))
+        .args(["--lang", "en", "--open", &spec])
+        .args(extra)
+        .env("NETPAL_TRACE_STARTUP", "1")
+        .env("XDG_DATA_HOME", data)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .ok()?;
+    let err = child.stderr.take()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    peer_thread(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if line.contains("first frame") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let start = Instant::now();
+    let ready = rx.recv_timeout(Duration::from_secs(30)).is_ok()
+        && loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break true;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+    if !ready {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    Some(child)
+}
+
+/// Asks the window manager to close NetPal's window, as a click on the
+/// title bar's close button does; the time until the process has exited.
+fn close_window(child: &mut std::process::Child) -> Option<Duration> {
+    let start = Instant::now();
+    let asked = Command::new("wmctrl")
+        .args(["-c", "NetPal"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !asked {
+        return None;
+    }
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+fn bench_close() {
+    println!("\n## Closing the real window under load (the window manager's close)");
+    if std::env::var_os("DISPLAY").is_none() || !window_manager() {
+        println!(
+            "skipped: needs a display and a window manager wmctrl can reach (Xvfb :99 & DISPLAY=:99 openbox & DISPLAY=:99 cargo bench --bench perf -- close)"
+        );
+        return;
+    }
+    let limit = raise_fd_limit();
+    let clients = 10_000usize.min(limit.saturating_sub(100) as usize);
+    let dir = std::env::temp_dir().join(format!("netpal-bench-close-{}", std::process::id()));
+    let load = Duration::from_secs(2);
+    let scenarios: [(&str, &[&str]); 4] = [
+        ("idle, no load", &[]),
+        ("a TCP flood coming in", &[]),
+        ("echoing a flood to a peer that never reads", &["--echo"]),
+        ("10,000 clients connected", &[]),
+    ];
+    for (i, (name, extra)) in scenarios.into_iter().enumerate() {
+        let port = free_port();
+        let Some(mut child) = start_window(port, extra, &dir) else {
+            println!("{name:44}: NetPal did not start");
+            continue;
+        };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut flood = None;
+        let mut holder = None;
+        match i {
+            1 | 2 => flood = Some(flood_tcp(addr, Duration::from_secs(60), u64::MAX)),
+            3 => {
+                let c = Command::new(std::env::current_exe().expect("exe"))
+                    .args(["child-clients", &clients.to_string(), &port.to_string()])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn();
+                if let Ok(mut c) = c {
+                    // It says so once all are connected.
+                    if let Some(out) = c.stdout.take() {
+                        let mut line = String::new();
+                        let _ = BufReader::new(out).read_line(&mut line);
+                        print!("({}) ", line.trim());
+                    }
+                    holder = Some(c);
+                }
+            }
+            _ => {}
+        }
+        std::thread::sleep(load);
+        let took = close_window(&mut child);
+        let sent = flood.map(|f| f.join().unwrap_or(0));
+        if let Some(mut c) = holder {
+            drop(c.stdin.take());
+            let _ = c.wait();
+        }
+        let what = sent.map_or(String::new(), |b| {
+            format!(" ({:.0} MB sent to it)", b as f64 / 1e6)
+        });
+        match took {
+            Some(d) => println!("{name:44}: exited {} after the close{what}", ms(d)),
+            None => println!("{name:44}: did not exit within 20 s of the close{what}"),
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 // ---- many sessions, one flooded -------------------------------------------------------
 
 /// 16 sessions in a grid, all on screen: one TCP server flooded at line
@@ -1610,6 +1750,7 @@ fn main() {
         ("scale", bench_scale),
         ("sources", bench_sources),
         ("idle", bench_idle),
+        ("close", bench_close),
         ("sessions", bench_sessions),
         ("send", bench_send),
     ] {
@@ -1620,7 +1761,7 @@ fn main() {
     }
     if counter.load(Ordering::Relaxed) == 0 {
         println!(
-            "no benchmark named {only:?}: use tcp, receive, framing, relay, udp, frame, memory, scale, sources, idle, sessions or send"
+            "no benchmark named {only:?}: use tcp, receive, framing, relay, udp, frame, memory, scale, sources, idle, close, sessions or send"
         );
     }
 }
