@@ -187,3 +187,59 @@ fn a_udp_send_to_a_closed_port_is_said_and_the_session_goes_on() {
         e.records().concat() == b"after the refusal"
     });
 }
+
+#[test]
+fn echo_to_a_peer_that_reads_late_holds_it_back_and_drops_nothing() {
+    let mut spec = OpenSpec::parse("tcp-server:127.0.0.1:0").unwrap();
+    spec.echo = true;
+    let s = Session::open(spec, Arc::new(|| {})).unwrap();
+    let at = opened(&s);
+    let c = TcpStream::connect(at).unwrap();
+    // Twice the send queue's cap, written before anything is read back:
+    // the echo must wait for the peer (through TCP), not be refused.
+    let total = 128usize << 20;
+    let mut w = c.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+        let mut sent = 0;
+        while sent < total {
+            if w.write_all(&chunk).is_err() {
+                break;
+            }
+            sent += chunk.len();
+        }
+        sent
+    });
+    // The writer stalls once the echo backs up; give it time to.
+    let start = Instant::now();
+    let mut errors = Vec::new();
+    while start.elapsed() < Duration::from_millis(500) {
+        if let Some(Event::Error { error, .. }) = s.wait_event(Duration::from_millis(20)) {
+            errors.push(error);
+        }
+    }
+    // Now read it all back: the same bytes, in order.
+    let mut r = c;
+    r.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut got = 0usize;
+    let read_start = Instant::now();
+    while got < total && read_start.elapsed() < DEADLINE {
+        let n = r
+            .read(&mut buf)
+            .unwrap_or_else(|e| panic!("the echo stopped at {got} of {total} bytes: {e}"));
+        assert!(n > 0, "the echo ended early at {got}");
+        for (k, b) in buf[..n].iter().enumerate() {
+            assert_eq!(*b, ((got + k) % (64 * 1024) % 251) as u8, "at {}", got + k);
+        }
+        got += n;
+        while let Some(ev) = s.try_event() {
+            if let Event::Error { error, .. } = ev {
+                errors.push(error);
+            }
+        }
+    }
+    assert_eq!(writer.join().unwrap(), total);
+    assert_eq!(got, total);
+    assert!(errors.is_empty(), "{errors:?}");
+}

@@ -35,9 +35,10 @@ const READS_PER_ROUND: usize = 16;
 /// Bytes queued for a peer that does not read, beyond which sends are refused.
 pub(super) const SEND_QUEUE_CAP: usize = 64 << 20;
 /// A relay reads one side of a link only while less than this waits to be
-/// written to the other: a slow reader holds its sender back, through TCP,
-/// and memory stays bounded.
-const RELAY_WINDOW: usize = 4 << 20;
+/// written to the other, and an echoing connection only while less than
+/// this of its echo waits: a slow reader holds its sender back, through
+/// TCP, memory stays bounded, and nothing is dropped.
+const READ_WINDOW: usize = 4 << 20;
 
 /// One TCP connection and what is waiting to be written to it.
 struct Conn {
@@ -370,7 +371,8 @@ impl Core {
     }
 
     /// Whether connection `idx` may be read now: not at its end, and for a
-    /// relay's link, the other side is connected and keeps up.
+    /// relay's link, the other side is connected and keeps up; with echo
+    /// on, the peer keeps up with reading its echo.
     fn may_read(&self, idx: usize) -> bool {
         let Some(Some(c)) = self.conns.get(idx) else {
             return false;
@@ -383,8 +385,8 @@ impl Core {
             .and_then(|p| self.conns.get(p))
             .and_then(Option::as_ref)
         {
-            Some(p) => p.connecting.is_none() && p.out_bytes < RELAY_WINDOW,
-            None => true,
+            Some(p) => p.connecting.is_none() && p.out_bytes < READ_WINDOW,
+            None => !self.spec.echo || c.out_bytes < READ_WINDOW,
         }
     }
 
