@@ -1123,6 +1123,36 @@ mod tests {
     }
 
     #[test]
+    fn the_cap_counts_a_record_as_its_bytes_and_its_bookkeeping() {
+        let mut log = LogStore::new(1 << 20);
+        log.push(SystemTime::now(), None, rx(&[7; 100]));
+        let record = std::mem::size_of::<Record>();
+        // At least what it really takes, so memory stays under the cap...
+        assert!(log.bytes() >= 100 + record, "{}", log.bytes());
+        // ...and not much more, so the cap keeps as many as fit.
+        assert!(log.bytes() <= 100 + record + 64, "{}", log.bytes());
+    }
+
+    #[test]
+    fn a_shared_payload_is_its_range_and_an_impossible_range_is_empty() {
+        let buf = Arc::new(b"hello world".to_vec());
+        assert_eq!(&Payload::shared(&buf, 6..11)[..], b"world");
+        assert_eq!(&Payload::shared(&buf, 0..11)[..], b"hello world");
+        assert!(Payload::shared(&buf, 6..12).is_empty());
+        let backwards = std::ops::Range { start: 7, end: 6 };
+        assert!(Payload::shared(&buf, backwards).is_empty());
+        // Equal by content, wherever the bytes live.
+        assert_eq!(
+            Payload::shared(&buf, 0..5),
+            Payload::from(b"hello".to_vec())
+        );
+        assert_ne!(
+            Payload::shared(&buf, 0..5),
+            Payload::from(b"world".to_vec())
+        );
+    }
+
+    #[test]
     fn a_record_bigger_than_the_cap_is_still_kept_alone() {
         let mut log = LogStore::new(1000);
         log.push(SystemTime::now(), None, rx(&[1; 10]));

@@ -201,6 +201,22 @@ mod tests {
                 ch: 'é'
             }))
         );
+        // The words the user reads, counting characters from 1; a check
+        // alone finds the same errors.
+        let said = |input: &str| check_escapes(input).map_err(|e| e.to_string());
+        assert_eq!(
+            said("ab\\q"),
+            Err("'\\q' at position 3 is not an escape".into())
+        );
+        assert_eq!(
+            said("\\x4"),
+            Err("'\\x' at position 1 needs two hex digits (\\x0D)".into())
+        );
+        assert_eq!(
+            said("end\\"),
+            Err("a lone '\\' at position 4 ends the text".into())
+        );
+        assert_eq!(said("a\\r\\n\\x0D\\\\"), Ok(()));
     }
 
     #[test]
