@@ -233,7 +233,11 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
         Event::Target(inner) => format_side(inner, opts, true),
         ev => format_side(ev, opts, false),
     };
-    // Peers without an IP address (Unix sockets) are shown by name.
+    // Peers without an IP address (Unix sockets) are shown by name (JSON
+    // names them as it is built, so a name is escaped like any string).
+    if opts.json {
+        return line;
+    }
     match crate::net::humanize(&line) {
         std::borrow::Cow::Borrowed(_) => line,
         std::borrow::Cow::Owned(t) => t,
@@ -266,6 +270,7 @@ fn format_side(ev: &Event, opts: &Options, target: bool) -> String {
         if target && let Some(o) = v.as_object_mut() {
             o.insert("side".into(), "target".into());
         }
+        humanize_json(&mut v);
         return v.to_string();
     }
     if let (true, Event::WriteShut { at, peer }) = (target, ev) {
@@ -456,13 +461,35 @@ fn job_name(id: JobId) -> &'static str {
     }
 }
 
+use crate::net::peer_text;
+
+/// Names peers without an IP address (Unix sockets) in every string of `v`
+/// (error texts name them too), before it is written out and escaped; what
+/// a peer sent is left as it came.
+fn humanize_json(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(t) = crate::net::humanize(s) {
+                *s = t;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(humanize_json),
+        Value::Object(fields) => fields
+            .iter_mut()
+            .filter(|(k, _)| !matches!(k.as_str(), "text" | "hex"))
+            .for_each(|(_, v)| humanize_json(v)),
+        _ => {}
+    }
+}
+
 fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
     use serde_json::json;
     let data = |dir: &str, at: &SystemTime, peer: &SocketAddr, bytes: &[u8]| {
         let mut v = json!({
             "time": time_json(*at),
             "event": dir,
-            "peer": peer.to_string(),
+            "peer": peer_text(peer),
             "len": bytes.len(),
         });
         if matches!(opts.view, ViewMode::Text | ViewMode::Both) {
@@ -487,8 +514,8 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
             local,
             target,
         } => json!({
-            "time": time_json(*at), "event": "linked", "peer": peer.to_string(),
-            "local": local.to_string(), "target": target.to_string(),
+            "time": time_json(*at), "event": "linked", "peer": peer_text(peer),
+            "local": peer_text(local), "target": peer_text(target),
         }),
         Event::Received {
             at, peer, bytes, ..
@@ -502,10 +529,10 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
                 .collect::<Vec<_>>()
         ),
         Event::Opened { at, local } => {
-            json!({"time": time_json(*at), "event": "opened", "local": local.to_string()})
+            json!({"time": time_json(*at), "event": "opened", "local": peer_text(local)})
         }
         Event::Connecting { at, remote } => {
-            json!({"time": time_json(*at), "event": "connecting", "peer": remote.to_string()})
+            json!({"time": time_json(*at), "event": "connecting", "peer": peer_text(remote)})
         }
         Event::Membership {
             at,
@@ -525,7 +552,7 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
                 .collect();
             json!({
                 "time": time_json(*at), "event": "options",
-                "peer": peer.map(|p| p.to_string()), "values": values,
+                "peer": peer.map(peer_text), "values": values,
             })
         }
         Event::Reconnecting { at, attempt, after } => json!({
@@ -533,27 +560,27 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
             "after_ms": after.as_millis() as u64,
         }),
         Event::WriteShut { at, peer } => {
-            json!({"time": time_json(*at), "event": "write_shut", "peer": peer.to_string()})
+            json!({"time": time_json(*at), "event": "write_shut", "peer": peer_text(peer)})
         }
         Event::ReadShut { at, peer } => {
-            json!({"time": time_json(*at), "event": "read_shut", "peer": peer.to_string()})
+            json!({"time": time_json(*at), "event": "read_shut", "peer": peer_text(peer)})
         }
         Event::Connected { at, local, peer } => json!({
             "time": time_json(*at), "event": "connected",
-            "local": local.to_string(), "peer": peer.to_string(),
+            "local": peer_text(local), "peer": peer_text(peer),
         }),
         Event::Accepted { at, peer } => {
-            json!({"time": time_json(*at), "event": "accepted", "peer": peer.to_string()})
+            json!({"time": time_json(*at), "event": "accepted", "peer": peer_text(peer)})
         }
         Event::Disconnected { at, peer, reason } => json!({
             "time": time_json(*at), "event": "disconnected",
-            "peer": peer.to_string(), "reason": reason_text(reason),
+            "peer": peer_text(peer), "reason": reason_text(reason),
         }),
         Event::Error { at, error } => {
             json!({"time": time_json(*at), "event": "error", "error": error_json(error)})
         }
         Event::Replied { at, rule, peer } => json!({
-            "time": time_json(*at), "event": "replied", "rule": rule, "peer": peer.to_string(),
+            "time": time_json(*at), "event": "replied", "rule": rule, "peer": peer_text(peer),
         }),
         Event::CaptureEnded { at, written, error } => json!({
             "time": time_json(*at), "event": "capture_ended", "written": written,
@@ -561,14 +588,14 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         }),
         Event::Framing { at, peer, note } => match note {
             FrameNote::Partial { bytes } => json!({
-                "time": time_json(*at), "event": "partial", "peer": peer.to_string(), "len": bytes,
+                "time": time_json(*at), "event": "partial", "peer": peer_text(peer), "len": bytes,
             }),
             FrameNote::Oversize {
                 claimed,
                 max,
                 closing,
             } => json!({
-                "time": time_json(*at), "event": "oversize", "peer": peer.to_string(),
+                "time": time_json(*at), "event": "oversize", "peer": peer_text(peer),
                 "claimed": claimed, "max": max, "closing": closing,
             }),
         },

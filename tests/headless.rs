@@ -962,6 +962,28 @@ fn a_unix_datagram_socket_prints_its_peer_by_path_and_sends_to_the_remote() {
     let _ = run.child.kill();
 }
 
+#[cfg(unix)]
+#[test]
+fn json_names_a_unix_peer_by_its_path_even_with_quotes_in_it() {
+    use std::os::unix::net::UnixStream;
+    let dir = std::env::temp_dir().join(format!("netpal-hl-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("say \"hi\".sock");
+    let _ = std::fs::remove_file(&path);
+    let spec = format!("unix-server:{}", path.display());
+    let mut run = start(&["--open", &spec, "--json", "--no-stdin"], false);
+    run.line_with("\"opened\"");
+    let mut c = UnixStream::connect(&path).unwrap();
+    c.write_all(b"from a client").unwrap();
+    let line = run.line_with("from a client");
+    let v: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert_eq!(v["peer"], format!("unix:{}#1", path.display()));
+    assert_eq!(v["text"], "from a client");
+    let _ = run.child.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn ipv6_loopback_works_end_to_end() {
     let mut run = start(
