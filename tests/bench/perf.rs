@@ -2,7 +2,7 @@
 //!
 //! `cargo bench --bench perf` runs everything; `cargo bench --bench perf -- NAME`
 //! runs one of: tcp, receive, framing, relay, udp, frame, memory, scale,
-//! sources, idle, close, sessions, send. Every figure is printed;
+//! sources, idle, close, sessions, send, stall. Every figure is printed;
 //! nothing is asserted. All traffic stays on 127.0.0.1, and every loop is
 //! bounded in count and time.
 
@@ -1505,6 +1505,98 @@ fn netpal_file_send(size: u64) -> (f64, String) {
     (mbs(got, el), line)
 }
 
+/// A 100 MiB file sent to a peer that accepts and never reads: the frames
+/// while it stalls, how soon Cancel stops it, and how long closing the
+/// session (which waits for its worker) takes with a send stalled.
+fn bench_stall() {
+    let size = 100u64 << 20;
+    println!(
+        "\n## A {} MiB file sent to a peer that never reads",
+        size >> 20
+    );
+    let path = std::env::temp_dir().join(format!("netpal-bench-stall-{}.bin", std::process::id()));
+    if std::fs::write(&path, vec![b's'; size as usize]).is_err() {
+        println!("could not write {}", path.display());
+        return;
+    }
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let holder = peer_thread(move || {
+        // Accepts both connections and holds them unread until the end.
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            if let Ok((c, _)) = l.accept() {
+                held.push(c);
+            }
+        }
+        std::thread::sleep(Duration::from_secs(15));
+        drop(held);
+    });
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    let s = ui.s_mut();
+    s.settings.protocol = Protocol::TcpClient;
+    s.settings.remote_host = "127.0.0.1".into();
+    s.settings.remote_port = port.to_string();
+    s.settings.tools.file_path = path.display().to_string();
+    let id = s.id;
+    let act = |ui: &mut Ui, a: SessionAction| {
+        ui.app.run_action(netpal::app::Action::Session(id, a));
+    };
+    act(&mut ui, SessionAction::Open);
+    ui.frames_until(Duration::from_secs(5), |a| a.remote_peer().is_some());
+    act(&mut ui, SessionAction::SendFile);
+    // Until the send stops moving (the peer's window and ours are full).
+    let mut last = (0, Instant::now());
+    ui.frames_until(Duration::from_secs(10), |a| {
+        let tx = a.counters().tx_bytes;
+        if tx != last.0 {
+            last = (tx, Instant::now());
+        }
+        last.1.elapsed() > Duration::from_millis(300)
+    });
+    let stalled_at = ui.s().counters().tx_bytes;
+    ui.cpu.clear();
+    let times = ui.frames_until(Duration::from_secs(2), |_| false);
+    println!(
+        "stalled after {:.1} MiB of {} MiB; {}",
+        stalled_at as f64 / (1u64 << 20) as f64,
+        size >> 20,
+        frame_line(&ui, &times)
+    );
+    let start = Instant::now();
+    act(&mut ui, SessionAction::StopJob(JobSlot::File));
+    let cancel = ui.frames_until(Duration::from_secs(10), |a| {
+        a.job(JobSlot::File).is_none() && a.job_result(JobSlot::File).is_some()
+    });
+    println!(
+        "Cancel: the send had stopped {} after the click ({} frames)",
+        ms(start.elapsed()),
+        cancel.len()
+    );
+    // Again, then close the session while it stalls.
+    act(&mut ui, SessionAction::Close);
+    ui.frames_until(Duration::from_millis(200), |_| false);
+    act(&mut ui, SessionAction::Open);
+    ui.frames_until(Duration::from_secs(5), |a| a.remote_peer().is_some());
+    act(&mut ui, SessionAction::SendFile);
+    let mut last = (0, Instant::now());
+    ui.frames_until(Duration::from_secs(10), |a| {
+        let tx = a.counters().tx_bytes;
+        if tx != last.0 {
+            last = (tx, Instant::now());
+        }
+        last.1.elapsed() > Duration::from_millis(300)
+    });
+    let start = Instant::now();
+    act(&mut ui, SessionAction::Close);
+    println!(
+        "Close with a send stalled: the session and its worker ended in {}",
+        ms(start.elapsed())
+    );
+    let _ = std::fs::remove_file(&path);
+    drop(holder);
+}
+
 fn netpal_generator_tcp(secs: Duration) -> (f64, String) {
     let (mut ui, reader) = client_to_sink(u64::MAX, secs + Duration::from_secs(5));
     let s = ui.s_mut();
@@ -1753,6 +1845,7 @@ fn main() {
         ("close", bench_close),
         ("sessions", bench_sessions),
         ("send", bench_send),
+        ("stall", bench_stall),
     ] {
         if run(name) {
             f();
@@ -1761,7 +1854,7 @@ fn main() {
     }
     if counter.load(Ordering::Relaxed) == 0 {
         println!(
-            "no benchmark named {only:?}: use tcp, receive, framing, relay, udp, frame, memory, scale, sources, idle, close, sessions or send"
+            "no benchmark named {only:?}: use tcp, receive, framing, relay, udp, frame, memory, scale, sources, idle, close, sessions, send or stall"
         );
     }
 }
