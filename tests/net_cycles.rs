@@ -3,7 +3,10 @@
 //! test opens threads or sockets while it counts them. It reads /proc.
 #![cfg(target_os = "linux")]
 
+mod procfs;
+
 use netpal::net::{Event, OpenSpec, Session};
+use procfs::{netpal_threads, open_fds};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,21 +36,6 @@ fn opened(s: &Session) -> SocketAddr {
         unreachable!()
     };
     local
-}
-
-fn netpal_threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| {
-        d.filter_map(Result::ok)
-            .filter(|t| {
-                std::fs::read_to_string(t.path().join("comm"))
-                    .is_ok_and(|c| c.starts_with("netpal-"))
-            })
-            .count()
-    })
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
 }
 
 #[test]

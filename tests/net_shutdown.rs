@@ -3,27 +3,15 @@
 //! /proc, so it is Linux's.
 #![cfg(target_os = "linux")]
 
+mod procfs;
+
 use netpal::net::{Event, OpenSpec, Session};
+use procfs::{netpal_threads, open_fds};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
-
-fn session_threads() -> usize {
-    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    dir.filter_map(Result::ok)
-        .filter(|t| {
-            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with("netpal-"))
-        })
-        .count()
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
-}
 
 #[cfg(target_os = "linux")]
 #[test]
@@ -53,7 +41,7 @@ fn closing_sessions_leaves_no_thread_or_descriptor_behind() {
             }
             assert!(start.elapsed() < DEADLINE, "not accepted");
         }
-        assert_eq!(session_threads(), 1);
+        assert_eq!(netpal_threads(), 1);
         let t = Instant::now();
         s.close();
         // Generous: closing takes about a millisecond; a second is the promise.
@@ -63,7 +51,7 @@ fn closing_sessions_leaves_no_thread_or_descriptor_behind() {
             t.elapsed()
         );
         assert!(s.is_finished());
-        assert_eq!(session_threads(), 0, "a session thread outlived close");
+        assert_eq!(netpal_threads(), 0, "a session thread outlived close");
         drop(clients);
     }
     // Every socket and poll descriptor of the 20 sessions is closed.

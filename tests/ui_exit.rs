@@ -6,40 +6,15 @@
 #![cfg(target_os = "linux")]
 
 mod common;
+mod procfs;
 
 use common::*;
+use procfs::{netpal_threads, raise_fd_limit};
 use std::io::Read;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-fn netpal_threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| {
-        d.filter_map(Result::ok)
-            .filter(|t| {
-                std::fs::read_to_string(t.path().join("comm"))
-                    .is_ok_and(|c| c.starts_with("netpal-"))
-            })
-            .count()
-    })
-}
-
-/// The most descriptors this process may open, raised to the hard limit.
-fn raise_fd_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-        lim.rlim_cur
-    }
-}
 
 /// Aborts the test binary if leaving hangs, instead of hanging CI.
 fn watchdog(limit: Duration) -> Arc<AtomicBool> {

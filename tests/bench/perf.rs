@@ -6,12 +6,16 @@
 //! nothing is asserted. All traffic stays on 127.0.0.1, and every loop is
 //! bounded in count and time.
 
+#[path = "../procfs/mod.rs"]
+mod procfs;
+
 use netpal::App;
 use netpal::app::Settings;
 use netpal::log::ViewMode;
 use netpal::net::{Event, Protocol};
 use netpal::session::{JobSlot, Session, SessionAction, SessionSettings};
 use netpal::ui::i18n::Lang;
+use procfs::raise_fd_limit;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Command, Stdio};
@@ -997,27 +1001,6 @@ fn clients_child(n: usize, port: u16) {
     let _ = std::io::stdin().read(&mut buf);
 }
 
-#[cfg(not(unix))]
-fn raise_fd_limit() -> u64 {
-    0
-}
-
-#[cfg(unix)]
-fn raise_fd_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-        lim.rlim_cur
-    }
-}
-
 fn bench_scale() {
     let n = 10_000usize;
     let limit = raise_fd_limit();
@@ -1542,18 +1525,21 @@ fn bench_stall() {
     let act = |ui: &mut Ui, a: SessionAction| {
         ui.app.run_action(netpal::app::Action::Session(id, a));
     };
-    act(&mut ui, SessionAction::Open);
-    ui.frames_until(Duration::from_secs(5), |a| a.remote_peer().is_some());
-    act(&mut ui, SessionAction::SendFile);
-    // Until the send stops moving (the peer's window and ours are full).
-    let mut last = (0, Instant::now());
-    ui.frames_until(Duration::from_secs(10), |a| {
-        let tx = a.counters().tx_bytes;
-        if tx != last.0 {
-            last = (tx, Instant::now());
-        }
-        last.1.elapsed() > Duration::from_millis(300)
-    });
+    let stalled_send = |ui: &mut Ui| {
+        act(ui, SessionAction::Open);
+        ui.frames_until(Duration::from_secs(5), |a| a.remote_peer().is_some());
+        act(ui, SessionAction::SendFile);
+        // Until the send stops moving (the peer's window and ours are full).
+        let mut last = (0, Instant::now());
+        ui.frames_until(Duration::from_secs(10), |a| {
+            let tx = a.counters().tx_bytes;
+            if tx != last.0 {
+                last = (tx, Instant::now());
+            }
+            last.1.elapsed() > Duration::from_millis(300)
+        });
+    };
+    stalled_send(&mut ui);
     let stalled_at = ui.s().counters().tx_bytes;
     ui.cpu.clear();
     let times = ui.frames_until(Duration::from_secs(2), |_| false);
@@ -1576,17 +1562,7 @@ fn bench_stall() {
     // Again, then close the session while it stalls.
     act(&mut ui, SessionAction::Close);
     ui.frames_until(Duration::from_millis(200), |_| false);
-    act(&mut ui, SessionAction::Open);
-    ui.frames_until(Duration::from_secs(5), |a| a.remote_peer().is_some());
-    act(&mut ui, SessionAction::SendFile);
-    let mut last = (0, Instant::now());
-    ui.frames_until(Duration::from_secs(10), |a| {
-        let tx = a.counters().tx_bytes;
-        if tx != last.0 {
-            last = (tx, Instant::now());
-        }
-        last.1.elapsed() > Duration::from_millis(300)
-    });
+    stalled_send(&mut ui);
     let start = Instant::now();
     act(&mut ui, SessionAction::Close);
     println!(
