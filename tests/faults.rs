@@ -1,50 +1,15 @@
 //! Broken peers and hostile conditions, on real sockets: each is said in
 //! words and ends no more than it must; nothing is left behind.
 
+mod netcommon;
+use netcommon::*;
 use netpal::net::{CloseReason, Command, Event, NetErrorKind, OpenSpec, Session, Target};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod netns;
-
-const DEADLINE: Duration = Duration::from_secs(30);
-
-fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
-    let start = Instant::now();
-    loop {
-        if let Some(ev) = s.wait_event(Duration::from_millis(20))
-            && pred(&ev)
-        {
-            return ev;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-    }
-}
-
-fn open(spec: &str) -> Session {
-    let spec = OpenSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
-    Session::open(spec, Arc::new(|| {})).unwrap()
-}
-
-fn opened(s: &Session) -> SocketAddr {
-    let ev = wait_event(s, "opened", |e| {
-        matches!(e, Event::Opened { .. } | Event::Closed { .. })
-    });
-    match ev {
-        Event::Opened { local, .. } => local,
-        other => panic!("did not open: {other:?}"),
-    }
-}
-
-fn closed_with(s: &Session) -> netpal::net::NetError {
-    let ev = wait_event(s, "the end", |e| matches!(e, Event::Closed { .. }));
-    let Event::Closed { error: Some(e), .. } = ev else {
-        panic!("the session should end with an error: {ev:?}");
-    };
-    e
-}
 
 #[test]
 fn a_peer_reset_mid_stream_ends_only_its_connection() {

@@ -3,40 +3,14 @@
 //! test opens threads or sockets while it counts them. It reads /proc.
 #![cfg(target_os = "linux")]
 
+mod netcommon;
 mod procfs;
 
-use netpal::net::{Event, OpenSpec, Session};
+use netcommon::*;
+use netpal::net::Event;
 use procfs::{netpal_threads, open_fds};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(30);
-
-fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
-    let start = Instant::now();
-    loop {
-        if let Some(ev) = s.wait_event(Duration::from_millis(20))
-            && pred(&ev)
-        {
-            return ev;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-    }
-}
-
-fn open(spec: &str) -> Session {
-    let spec = OpenSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
-    Session::open(spec, Arc::new(|| {})).unwrap()
-}
-
-fn opened(s: &Session) -> SocketAddr {
-    let ev = wait_event(s, "opened", |e| matches!(e, Event::Opened { .. }));
-    let Event::Opened { local, .. } = ev else {
-        unreachable!()
-    };
-    local
-}
+use std::net::TcpStream;
+use std::time::Instant;
 
 #[test]
 fn ten_thousand_connections_and_a_thousand_sessions_leave_nothing_behind() {

@@ -3,26 +3,14 @@
 //! and to connect to (in a network namespace the test creates, when it
 //! may; skipped with a printed reason otherwise).
 
+mod netcommon;
+use netcommon::*;
 use netpal::net::{Event, OpenSpec, Session};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod netns;
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
-    let start = Instant::now();
-    loop {
-        if let Some(ev) = s.wait_event(Duration::from_millis(20))
-            && pred(&ev)
-        {
-            return ev;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-    }
-}
 
 fn open(spec: &str) -> (Session, SocketAddr) {
     let spec = OpenSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));

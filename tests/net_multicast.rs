@@ -5,6 +5,8 @@
 //! network namespace this test creates, when it may (root), and is skipped
 //! with a printed reason otherwise.
 
+mod netcommon;
+use netcommon::*;
 use netpal::net::{Command, Detail, Event, HostPort, Membership, OpenSpec, Session, Target};
 use socket2::{Domain, Socket, Type};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -15,20 +17,7 @@ mod netns;
 #[cfg(target_os = "linux")]
 use netns::{if_index, in_new_netns};
 
-const DEADLINE: Duration = Duration::from_secs(20);
 const GROUP_V4: &str = "239.255.77.1";
-
-fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
-    let start = Instant::now();
-    loop {
-        if let Some(ev) = s.wait_event(Duration::from_millis(20))
-            && pred(&ev)
-        {
-            return ev;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-    }
-}
 
 fn open(spec: &str) -> (Session, SocketAddr) {
     let spec = OpenSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));

@@ -2,32 +2,11 @@
 //! the system with a message; UDP broadcast on and off. Real sockets on
 //! 127.0.0.0/8.
 
-use netpal::net::{
-    Command, Event, HostPort, NetErrorKind, Op, OpenSpec, ReadBack, Session, Target,
-};
+mod netcommon;
+use netcommon::*;
+use netpal::net::{Command, Event, HostPort, NetErrorKind, Op, ReadBack, Target};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
-    let start = Instant::now();
-    loop {
-        if let Some(ev) = s.wait_event(Duration::from_millis(20))
-            && pred(&ev)
-        {
-            return ev;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-    }
-}
-
-fn open(spec: &str) -> Session {
-    let spec = OpenSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
-    Session::open(spec, Arc::new(|| {})).unwrap()
-}
 
 fn value<'a>(r: &'a ReadBack, name: &str) -> &'a str {
     r.values

@@ -1,24 +1,12 @@
 //! A TCP client's connect timeout and auto-reconnect, on the worker with
 //! real sockets on 127.0.0.1.
 
+mod netcommon;
+use netcommon::*;
 use netpal::net::{Event, HostPort, NetErrorKind, OpenSpec, Session};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
-    let start = Instant::now();
-    loop {
-        if let Some(ev) = s.wait_event(Duration::from_millis(20))
-            && pred(&ev)
-        {
-            return ev;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-    }
-}
 
 fn accept_within(l: &TcpListener) -> TcpStream {
     l.set_nonblocking(true).unwrap();

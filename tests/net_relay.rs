@@ -3,26 +3,13 @@
 //! the target is down, takes bytes added toward either side, and holds a
 //! direction on demand. Real sockets on 127.0.0.1.
 
+mod netcommon;
+use netcommon::*;
 use netpal::net::{CloseReason, Command, Event, HostPort, Op, OpenSpec, Session, Target};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-/// Takes events until one matches, failing after the deadline; returns it.
-fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
-    let start = Instant::now();
-    loop {
-        if let Some(ev) = s.wait_event(Duration::from_millis(20))
-            && pred(&ev)
-        {
-            return ev;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-    }
-}
 
 fn accept_within(l: &TcpListener) -> TcpStream {
     l.set_nonblocking(true).unwrap();

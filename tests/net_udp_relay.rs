@@ -3,24 +3,12 @@
 //! sides are reported; datagrams added toward either side; a held direction
 //! waits. Real sockets on 127.0.0.1.
 
+mod netcommon;
+use netcommon::*;
 use netpal::net::{Command, Event, HostPort, OpenSpec, Session, Target};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
-    let start = Instant::now();
-    loop {
-        if let Some(ev) = s.wait_event(Duration::from_millis(20))
-            && pred(&ev)
-        {
-            return ev;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-    }
-}
+use std::time::Duration;
 
 fn socket() -> UdpSocket {
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();

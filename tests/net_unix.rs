@@ -3,26 +3,12 @@
 //! file reported and removed only when asked, bad paths said clearly.
 #![cfg(unix)]
 
-use netpal::net::{Command, Detail, Event, OpenSpec, Session, Target, peer_text};
+mod netcommon;
+use netcommon::*;
+use netpal::net::{Command, Detail, Event, Target, peer_text};
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
-    let start = Instant::now();
-    loop {
-        if let Some(ev) = s.wait_event(Duration::from_millis(20))
-            && pred(&ev)
-        {
-            return ev;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-    }
-}
 
 /// A fresh path in a folder of this test's own.
 fn path(name: &str) -> PathBuf {
@@ -31,19 +17,6 @@ fn path(name: &str) -> PathBuf {
     let p = dir.join(name);
     let _ = std::fs::remove_file(&p);
     p
-}
-
-fn open(spec: &str) -> Session {
-    let spec = OpenSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
-    Session::open(spec, Arc::new(|| {})).unwrap()
-}
-
-fn closed_with(s: &Session) -> netpal::net::NetError {
-    let ev = wait_event(s, "the end", |e| matches!(e, Event::Closed { .. }));
-    let Event::Closed { error: Some(e), .. } = ev else {
-        panic!("the session should end with an error: {ev:?}");
-    };
-    e
 }
 
 #[test]

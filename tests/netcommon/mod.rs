@@ -1,0 +1,51 @@
+//! Helpers for the tests that drive sessions below the window (the engine
+//! the window and the headless mode share) against peers on real sockets.
+#![allow(dead_code)]
+
+use netpal::net::{Event, NetError, OpenSpec, Session};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for what should come at once, before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The first event that `pred` accepts, failing with `what` after the
+/// deadline.
+pub fn wait_event(s: &Session, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Event {
+    let start = Instant::now();
+    loop {
+        if let Some(ev) = s.wait_event(Duration::from_millis(20))
+            && pred(&ev)
+        {
+            return ev;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+    }
+}
+
+/// A session opened from a `--open` spec.
+pub fn open(spec: &str) -> Session {
+    let spec = OpenSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+    Session::open(spec, Arc::new(|| {})).unwrap()
+}
+
+/// The address the session opened on; fails if it ended instead.
+pub fn opened(s: &Session) -> SocketAddr {
+    let ev = wait_event(s, "opened", |e| {
+        matches!(e, Event::Opened { .. } | Event::Closed { .. })
+    });
+    match ev {
+        Event::Opened { local, .. } => local,
+        other => panic!("did not open: {other:?}"),
+    }
+}
+
+/// The error the session ended with.
+pub fn closed_with(s: &Session) -> NetError {
+    let ev = wait_event(s, "the end", |e| matches!(e, Event::Closed { .. }));
+    let Event::Closed { error: Some(e), .. } = ev else {
+        panic!("the session should end with an error: {ev:?}");
+    };
+    e
+}
