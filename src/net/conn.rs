@@ -89,6 +89,34 @@ pub(super) fn ledger_dropped(ledger: &mut Ledger, tag: Tag, n: usize) {
     }
 }
 
+/// Takes a stopped job's entries out of a queue of whole datagrams, and
+/// counts their bytes as dropped. `entry` gives an entry's bytes and tag.
+pub(super) fn purge_queue<T>(
+    queue: &mut std::collections::VecDeque<T>,
+    id: JobId,
+    ledger: &mut Ledger,
+    entry: impl Fn(&T) -> (&[u8], Tag),
+) -> usize {
+    let mut gone = 0;
+    queue.retain(|e| {
+        let (data, tag) = entry(e);
+        let keep = tag.job != Some(id);
+        if !keep {
+            gone += data.len();
+        }
+        keep
+    });
+    ledger_dropped(
+        ledger,
+        Tag {
+            job: Some(id),
+            quiet: true,
+        },
+        gone,
+    );
+    gone
+}
+
 /// How a session ends when its connection closes, for kinds whose session
 /// is that one connection.
 pub(super) type EndsWith = fn(SocketAddr, CloseReason) -> Option<NetError>;

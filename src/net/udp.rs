@@ -3,7 +3,7 @@
 
 use super::conn::{
     Core, Resolved, SEND_QUEUE_CAP, canonical, ledger_dropped, ledger_written, new_socket, now,
-    spawn_resolver,
+    purge_queue, spawn_resolver,
 };
 use super::jobs::{MAX_DATAGRAM, Tag};
 use super::worker::Kind;
@@ -41,7 +41,7 @@ pub(super) struct Udp {
     out_bytes: usize,
     resolved: HashMap<HostPort, SocketAddr>,
     /// Names being resolved, and the sends waiting for them.
-    resolving: HashMap<HostPort, (Resolved, Vec<Waiting>)>,
+    resolving: HashMap<HostPort, (Resolved, VecDeque<Waiting>)>,
 }
 
 impl Udp {
@@ -176,32 +176,12 @@ impl Kind for Udp {
     }
 
     fn purge_job(&mut self, core: &mut Core, id: JobId) {
-        let mut gone = 0;
-        self.out.retain(|(_, data, tag)| {
-            let keep = tag.job != Some(id);
-            if !keep {
-                gone += data.len();
-            }
-            keep
-        });
+        let ledger = &mut core.ledger;
+        let mut gone = purge_queue(&mut self.out, id, ledger, |(_, d, t)| (d, *t));
         for (_, waiting) in self.resolving.values_mut() {
-            waiting.retain(|(data, tag)| {
-                let keep = tag.job != Some(id);
-                if !keep {
-                    gone += data.len();
-                }
-                keep
-            });
+            gone += purge_queue(waiting, id, ledger, |(d, t)| (d, *t));
         }
         self.out_bytes -= gone;
-        ledger_dropped(
-            &mut core.ledger,
-            Tag {
-                job: Some(id),
-                quiet: true,
-            },
-            gone,
-        );
     }
 
     fn do_work(&mut self, core: &mut Core) {
@@ -366,12 +346,13 @@ impl Udp {
         }
         self.out_bytes += bytes.len();
         if let Some((_, waiting)) = self.resolving.get_mut(&hp) {
-            waiting.push((bytes, tag));
+            waiting.push_back((bytes, tag));
             return Ok(());
         }
         match spawn_resolver(&hp, core.waker.clone()) {
             Ok(rx) => {
-                self.resolving.insert(hp, (rx, vec![(bytes, tag)]));
+                self.resolving
+                    .insert(hp, (rx, VecDeque::from([(bytes, tag)])));
                 Ok(())
             }
             Err(e) => {

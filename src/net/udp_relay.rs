@@ -5,7 +5,7 @@
 //! add datagrams toward either side. A client silent for a while is
 //! forgotten and its socket closed.
 
-use super::conn::{Core, canonical, ledger_dropped, ledger_written, new_socket, now};
+use super::conn::{Core, canonical, ledger_dropped, ledger_written, new_socket, now, purge_queue};
 use super::jobs::Tag;
 use super::worker::{KIND_HIGH, Kind};
 use super::{Command, Detail, Event, NetError, NetErrorKind, Op, Target};
@@ -137,21 +137,9 @@ impl Kind for UdpRelay {
 
     fn purge_job(&mut self, core: &mut Core, id: super::JobId) {
         let ledger = &mut core.ledger;
-        self.to_clients.retain(|(_, d, t)| {
-            let keep = t.job != Some(id);
-            if !keep {
-                ledger_dropped(ledger, *t, d.len());
-            }
-            keep
-        });
+        purge_queue(&mut self.to_clients, id, ledger, |(_, d, t)| (d, *t));
         for l in self.links.iter_mut().flatten() {
-            l.to_target.retain(|(d, t)| {
-                let keep = t.job != Some(id);
-                if !keep {
-                    ledger_dropped(ledger, *t, d.len());
-                }
-                keep
-            });
+            purge_queue(&mut l.to_target, id, ledger, |(d, t)| (d, *t));
         }
     }
 

@@ -6,7 +6,7 @@
 //!
 //! [`OpenSpec::remove_stale`]: super::OpenSpec::remove_stale
 
-use super::conn::{Core, ledger_dropped, ledger_written, now};
+use super::conn::{Core, ledger_dropped, ledger_written, now, purge_queue};
 use super::jobs::Tag;
 use super::names::{name_of, stand_in};
 use super::worker::Kind;
@@ -272,13 +272,7 @@ impl Kind for UnixDgram {
     }
 
     fn purge_job(&mut self, core: &mut Core, id: super::JobId) {
-        self.out.retain(|(_, d, t)| {
-            let keep = t.job != Some(id);
-            if !keep {
-                ledger_dropped(&mut core.ledger, *t, d.len());
-            }
-            keep
-        });
+        purge_queue(&mut self.out, id, &mut core.ledger, |(_, d, t)| (d, *t));
     }
 
     fn read(&mut self, core: &mut Core) {
