@@ -604,6 +604,25 @@ mod tests {
     }
 
     #[test]
+    fn a_frame_of_exactly_the_maximum_is_a_frame() {
+        // The maximum counts the whole frame, header included: 6 bytes.
+        let at_most = |max| Framing::LengthPrefix {
+            width: 2,
+            big_endian: true,
+            offset: 0,
+            includes_header: false,
+            max,
+            on_oversize: Oversize::Close,
+        };
+        let stream = b"\x00\x04abcd";
+        assert_eq!(frames(&at_most(6), &[stream]), vec![whole(stream)]);
+        assert_eq!(
+            frames(&at_most(5), &[stream])[0],
+            Out::Oversize { claimed: 4, max: 5 }
+        );
+    }
+
+    #[test]
     fn idle_framing_holds_until_the_silence() {
         let f = Framing::Idle { gap_ms: 50 };
         let mut fr = Framer::new(f);
