@@ -25,6 +25,9 @@ fn a_unix_server_shows_its_client_by_path_and_answers_it() {
     c.write_all(b"hello over unix").unwrap();
     wait_for_text(&mut h, "hello over unix");
     wait_for_text(&mut h, &format!("RX ← unix:{}#1", p.display()));
+    // The log's peer filter names the client by path too.
+    choose(&mut h, "Peer", &format!("unix:{}#1", p.display()));
+    wait_for_text(&mut h, "hello over unix");
     set_field(&mut h, "Data to send", "hello back");
     click(&mut h, "Send");
     assert_eq!(read_n(&mut h, &mut c, 10), b"hello back");

@@ -582,6 +582,9 @@ fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
 }
 
 /// Which records the log shows: RX, TX, events, and one peer or all.
+/// How many peers the log's peer filter offers.
+const PEERS_OFFERED: usize = 500;
+
 fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(tr.show_label).weak());
@@ -595,18 +598,31 @@ fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         shown(ui, &mut f.hide_rx, tr.rx);
         shown(ui, &mut f.hide_tx, tr.tx);
         shown(ui, &mut f.hide_events, tr.events);
+        // The list offers the first PEERS_OFFERED (a flood of sources can
+        // make tens of thousands; each frame takes only these).
         let peers: Vec<std::net::SocketAddr> = match app.protocol() {
             Protocol::TcpServer | Protocol::Relay | Protocol::UdpRelay | Protocol::UnixServer => {
-                app.clients.items().map(|p| p.addr).collect()
+                app.clients
+                    .items()
+                    .take(PEERS_OFFERED)
+                    .map(|p| p.addr)
+                    .collect()
             }
-            Protocol::Udp | Protocol::UnixDgram => app.udp_peers.items().map(|p| p.addr).collect(),
+            Protocol::Udp | Protocol::UnixDgram => app
+                .udp_peers
+                .items()
+                .take(PEERS_OFFERED)
+                .map(|p| p.addr)
+                .collect(),
             Protocol::TcpClient | Protocol::UnixClient => Vec::new(),
         };
         if !peers.is_empty() || app.settings.filter.peer.is_some() {
             ui.separator();
             let l = ui.label(tr.peer_filter);
             let f = &mut app.settings.filter;
-            let shown = f.peer.map_or(tr.all_peers.to_string(), |p| p.to_string());
+            let shown = f
+                .peer
+                .map_or(tr.all_peers.to_string(), crate::net::peer_text);
             egui::ComboBox::from_id_salt("peer_filter")
                 .selected_text(shown)
                 .width(170.0)
@@ -616,10 +632,10 @@ fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
                     if let Some(p) = f.peer
                         && !peers.contains(&p)
                     {
-                        ui.selectable_value(&mut f.peer, Some(p), p.to_string());
+                        ui.selectable_value(&mut f.peer, Some(p), crate::net::peer_text(p));
                     }
-                    for p in peers.iter().take(500) {
-                        ui.selectable_value(&mut f.peer, Some(*p), p.to_string());
+                    for p in &peers {
+                        ui.selectable_value(&mut f.peer, Some(*p), crate::net::peer_text(p));
                     }
                 })
                 .response
