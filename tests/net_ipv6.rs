@@ -8,6 +8,7 @@ use netcommon::*;
 use netpal::net::{Event, OpenSpec, Session};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
+#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
 mod netns;

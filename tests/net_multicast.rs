@@ -11,6 +11,7 @@ use netpal::net::{Command, Detail, Event, HostPort, Membership, OpenSpec, Sessio
 use socket2::{Domain, Socket, Type};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::Arc;
+#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
 mod netns;
