@@ -555,6 +555,11 @@ mod tests {
             got,
             vec![whole(b"T\x07\x00\x00\x00xy"), whole(b"T\x05\x00\x00\x00")]
         );
+        // 2 bytes little endian, a length over 255 (low byte first).
+        let mut long = vec![0x02, 0x01];
+        long.extend(std::iter::repeat_n(b'L', 0x0102));
+        let got = same_frames_for_every_split(&len_prefix(2, false, 0, false), &long);
+        assert_eq!(got, vec![whole(&long)]);
         // 1 byte.
         let got = same_frames_for_every_split(&len_prefix(1, true, 0, false), b"\x02hi\x01");
         assert_eq!(got, vec![whole(b"\x02hi"), Out::Partial(b"\x01".to_vec())]);

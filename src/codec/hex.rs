@@ -194,6 +194,24 @@ mod tests {
         assert!(parse_hex("hello").is_err());
         assert!(parse_hex("0x").is_err());
         assert!(parse_hex("4 8 中").is_err());
+        // An x is a prefix only after 0 or \ at the start of a group.
+        assert_eq!(
+            parse_hex("1x2"),
+            Err(HexError::InvalidChar { at: 1, ch: 'x' })
+        );
+        assert_eq!(
+            parse_hex("48 4x8"),
+            Err(HexError::InvalidChar { at: 4, ch: 'x' })
+        );
+        // The words the user reads, counting characters from 1.
+        assert_eq!(
+            parse_hex("48 6G").map_err(|e| e.to_string()),
+            Err("'G' at position 5 is not a hex digit".into())
+        );
+        assert_eq!(
+            parse_hex("48 656").map_err(|e| e.to_string()),
+            Err("odd number of hex digits (3) in the group starting at position 4".into())
+        );
     }
 
     #[test]
