@@ -337,6 +337,12 @@ mod tests {
             r.answer(b"x id=ab7 y").as_deref(),
             Some(&b"got ab7$ id=ab7 "[..])
         );
+        // A $ before anything but a digit, { or $ is just a $.
+        let r = rule(MatchKind::Regex, r"price", "cost $USD 5");
+        assert_eq!(r.answer(b"price?").as_deref(), Some(&b"cost $USD 5"[..]));
+        // Only a regex has groups: other rules send $1 as it is written.
+        let r = rule(MatchKind::Contains, "price", "cost $1");
+        assert_eq!(r.answer(b"price?").as_deref(), Some(&b"cost $1"[..]));
     }
 
     #[test]
@@ -392,6 +398,21 @@ mod tests {
             bad(MatchKind::Exact, "a", "hzz"),
             Some(RuleError::Reply(_))
         ));
+        // The words the user reads.
+        let said =
+            |kind, pattern: &str, reply: &str| bad(kind, pattern, reply).map(|e| e.to_string());
+        assert_eq!(
+            said(MatchKind::Exact, "", "x").as_deref(),
+            Some("the pattern is empty")
+        );
+        assert_eq!(
+            said(MatchKind::Hex, "0G", "x").as_deref(),
+            Some("pattern: invalid hex: 'G' at position 2 is not a hex digit")
+        );
+        assert_eq!(
+            said(MatchKind::Exact, "a", "hzz").as_deref(),
+            Some("reply: invalid hex: 'h' at position 1 is not a hex digit")
+        );
     }
 
     #[test]
