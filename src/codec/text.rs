@@ -400,6 +400,10 @@ mod tests {
         let err = encode_text("ab😀", encoding_rs::GBK).unwrap_err();
         assert_eq!(err.ch, '😀');
         assert_eq!(err.at, 2);
+        assert_eq!(
+            err.to_string(),
+            "'😀' (position 3) cannot be encoded in GBK"
+        );
         // GB18030 covers all of Unicode.
         assert!(encode_text("ab😀", encoding_rs::GB18030).is_ok());
     }
@@ -439,6 +443,10 @@ mod tests {
         let many = b"\n".repeat(MAX_BREAKS + 1);
         let s = TextShape::of(&many);
         assert!(s.ascii && s.breaks.is_none());
+        // Two line feeds fit in the shape itself; more take memory of their
+        // own, which the log counts against its cap.
+        assert_eq!(TextShape::of(b"a\nb\n").extra_bytes(), 0);
+        assert_eq!(TextShape::of(b"a\nb\nc\nd\n").extra_bytes(), 4 * 4);
     }
 }
 
