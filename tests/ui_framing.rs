@@ -47,6 +47,24 @@ fn a_length_prefixed_stream_split_across_reads_shows_whole_frames() {
 }
 
 #[test]
+fn idle_framing_cuts_a_record_where_the_peer_pauses() {
+    let (mut h, mut conn, _) = connected_client();
+    conn.set_nodelay(true).unwrap();
+    choose(&mut h, "Framing (粘包/分包)", "Idle gap");
+    set_field(&mut h, "Gap (ms)", "500");
+    // Two writes within the gap are one record, shown once the peer has
+    // been quiet for the gap (the connection stays open).
+    conn.write_all(b"first half,").unwrap();
+    conn.write_all(b" second half").unwrap();
+    wait_for_text(&mut h, "first half, second half");
+    wait_for_text(&mut h, "RX 23 bytes / 1 packets");
+    // After the pause, the next write is a record of its own.
+    conn.write_all(b"next").unwrap();
+    wait_for_text(&mut h, "RX 27 bytes / 2 packets");
+    assert_eq!(rx_records(&h), 2);
+}
+
+#[test]
 fn what_is_left_at_close_is_shown_as_a_partial_frame() {
     let (mut h, mut conn, _) = connected_client();
     choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");

@@ -237,10 +237,6 @@ impl Framer {
         }
     }
 
-    pub fn framing(&self) -> &Framing {
-        &self.framing
-    }
-
     /// Bytes held for a frame not yet complete.
     pub fn pending(&self) -> usize {
         self.pending.len()
@@ -679,6 +675,7 @@ mod tests {
             })
         );
         assert_eq!(Framing::parse("fixed:8"), Ok(Framing::Fixed { len: 8 }));
+        assert_eq!(Framing::parse("none"), Ok(Framing::None));
         assert_eq!(
             Framing::parse("len:2be"),
             Ok(len_prefix(2, true, 0, false).with_max(1 << 20))
