@@ -1134,6 +1134,36 @@ mod tests {
     }
 
     #[test]
+    fn a_lower_cap_drops_the_oldest_at_once_and_is_reported() {
+        let mut log = LogStore::new(100 * (RECORD_OVERHEAD + 100));
+        assert!(log.is_empty());
+        for i in 0..50u8 {
+            log.push(SystemTime::now(), None, rx(&[i; 100]));
+        }
+        assert!(!log.is_empty());
+        assert_eq!(log.len(), 50);
+        let cap = 10 * (RECORD_OVERHEAD + 100);
+        log.set_cap(cap);
+        assert_eq!(log.cap(), cap);
+        assert_eq!(log.len(), 10);
+        assert_eq!(log.get(0).and_then(|r| r.payload()).map(|p| p[0]), Some(40));
+        // The line feeds a text shape lists are counted too.
+        let mut log = LogStore::new(1 << 20);
+        let text = b"a\nb\nc\nd\n";
+        let shape = TextShape::of(text);
+        let extra = shape.extra_bytes();
+        assert!(extra > 0);
+        log.push_received(
+            SystemTime::now(),
+            None,
+            text.to_vec(),
+            LeadIn::default(),
+            shape,
+        );
+        assert!(log.bytes() >= text.len() + std::mem::size_of::<Record>() + extra);
+    }
+
+    #[test]
     fn a_shared_payload_is_its_range_and_an_impossible_range_is_empty() {
         let buf = Arc::new(b"hello world".to_vec());
         assert_eq!(&Payload::shared(&buf, 6..11)[..], b"world");
