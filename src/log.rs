@@ -1389,6 +1389,75 @@ mod tests {
         assert_eq!(split_cols("", 3), [""]);
         // Wide characters take two columns each.
         assert_eq!(split_cols("网络调试x", 4), ["网络", "调试", "x"]);
+        // A piece that fits exactly is not cut early.
+        assert_eq!(split_cols("abcdef", 3), ["abc", "def"]);
+        // Each wide block: Hangul Jamo, CJK, Hangul, compatibility
+        // ideographs, CJK forms, fullwidth forms and signs, emoji, and the
+        // supplementary ideographs; Latin, accented and Cyrillic are narrow.
+        for c in "\u{1100}\u{2E80}中\u{AC00}\u{F900}\u{FE30}Ａ\u{FFE0}😀\u{20000}".chars() {
+            assert_eq!(char_cols(c), 2, "{c:?} U+{:04X}", c as u32);
+        }
+        for c in "aé Ж\u{2E7F}\u{FF61}".chars() {
+            assert_eq!(char_cols(c), 1, "{c:?} U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn text_lines_wrap_at_exactly_the_width_and_escape_controls() {
+        let lines = |text: &str, cols| {
+            let mut out = Vec::new();
+            let n = wrap_text(text, cols, Some(&mut out));
+            assert_eq!(n, out.len(), "the count agrees with the lines");
+            out
+        };
+        assert_eq!(lines("abcd", 4), ["abcd"]);
+        assert_eq!(lines("abcde", 4), ["abcd", "e"]);
+        assert_eq!(lines("\x1b[0m", 8), ["\\x1B[0m"]);
+        assert_eq!(lines("a\tb\r\nc\rd", 20), ["a    b", "c\\rd"]);
+    }
+
+    #[test]
+    fn plain_ascii_rows_are_counted_without_decoding_and_agree_with_the_layout() {
+        let texts = [
+            "short",
+            "exactly8",
+            "a line of twenty-one",
+            "one\ntwo\n",
+            "first line that wraps\nsecond\n\nfourth line wraps too\n",
+            "no final line feed\nbut two lines",
+            "\n\n\n",
+        ];
+        for text in texts {
+            for cols in [1, 3, 8, 10, 80] {
+                // The layout leaves out a final line feed (it ends the
+                // last line; it does not start an empty one).
+                let want = wrap_text(text.strip_suffix('\n').unwrap_or(text), cols, None);
+                // Without anything known, and with the worker's shape.
+                assert_eq!(
+                    ascii_rows(text.as_bytes(), cols, None),
+                    Some(want),
+                    "{text:?} at {cols}"
+                );
+                let shape = TextShape::of(text.as_bytes());
+                assert_eq!(
+                    ascii_rows(text.as_bytes(), cols, Some(&shape)),
+                    Some(want),
+                    "{text:?} at {cols}, shape {shape:?}"
+                );
+            }
+        }
+        // Anything else goes the decoding way.
+        assert_eq!(ascii_rows("中文".as_bytes(), 10, None), None);
+    }
+
+    #[test]
+    fn a_filter_that_hides_nothing_says_so() {
+        assert!(Filter::default().is_all());
+        let f = Filter {
+            hide_rx: true,
+            ..Filter::default()
+        };
+        assert!(!f.is_all());
     }
 
     #[test]
