@@ -1451,6 +1451,23 @@ mod tests {
     }
 
     #[test]
+    fn hex_lines_hold_whole_groups_of_four_bytes_that_fit_the_width() {
+        let per = |cols| {
+            hex_bytes_per_line(&View {
+                mode: ViewMode::Hex,
+                wrap_cols: cols,
+                ..text_view()
+            })
+        };
+        // Three columns a byte ("4F "): 40 columns take 13, so 12.
+        assert_eq!(per(Some(40)), 12);
+        assert_eq!(per(Some(100)), 32);
+        assert_eq!(per(Some(5)), 4);
+        assert_eq!(per(Some(1000)), 64);
+        assert_eq!(per(None), 32);
+    }
+
+    #[test]
     fn a_filter_that_hides_nothing_says_so() {
         assert!(Filter::default().is_all());
         let f = Filter {
