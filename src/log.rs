@@ -1042,6 +1042,18 @@ mod tests {
             Some(&b"\x82"[..])
         );
         assert_eq!(dbcs_carry(encoding_rs::UTF_8, b" \xC4", b"\xE3"), None);
+        // UTF-8 of every length, cut after its first byte or two.
+        assert_eq!(utf8_carry(b"caf\xC3", b"\xA9!"), Some(&b"\xC3"[..]));
+        assert_eq!(utf8_carry(b"x\xE4", b"\xB8\xAD"), Some(&b"\xE4"[..]));
+        assert_eq!(utf8_carry(b"x\xF0", b"\x9F\x98\x80"), Some(&b"\xF0"[..]));
+        assert_eq!(
+            utf8_carry(b"x\xF0\x9F", b"\x98\x80"),
+            Some(&b"\xF0\x9F"[..])
+        );
+        // A whole character at the end, or a payload that does not go on
+        // with one, carries nothing.
+        assert_eq!(utf8_carry(b"caf\xC3\xA9", b"!"), None);
+        assert_eq!(utf8_carry(b"x\xE4", b"!"), None);
         // Laid out, the second record starts with the whole character.
         let view = View {
             encoding: gbk,
