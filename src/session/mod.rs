@@ -1792,3 +1792,34 @@ fn payload_error(tr: &Tr, e: &PayloadError) -> String {
         PayloadError::ChecksumStart { from, len } => tr.checksum_start_error(*from, *len),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_scrolled_up_follows_again_after_a_restart() {
+        let s = SessionSettings {
+            auto_scroll: false,
+            ..SessionSettings::default()
+        };
+        let saved = ron::to_string(&s).unwrap_or_default();
+        let back: SessionSettings = ron::from_str(&saved).unwrap_or_else(|e| panic!("{e}"));
+        assert!(back.auto_scroll);
+    }
+
+    #[test]
+    fn an_open_spec_reuses_a_udp_form_only_on_both_its_addresses() {
+        let udp = |local_port: &str, remote_port: &str| SessionSettings {
+            protocol: Protocol::Udp,
+            local_ip: "127.0.0.1".into(),
+            local_port: local_port.into(),
+            remote_host: "127.0.0.1".into(),
+            remote_port: remote_port.into(),
+            ..SessionSettings::default()
+        };
+        assert!(udp("5000", "6000").same_endpoints(&udp("5000", "6000")));
+        assert!(!udp("5000", "6000").same_endpoints(&udp("5000", "7000")));
+        assert!(!udp("5000", "6000").same_endpoints(&udp("5001", "6000")));
+    }
+}
