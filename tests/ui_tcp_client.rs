@@ -148,3 +148,11 @@ fn a_link_local_address_needs_an_interface_that_exists() {
     click(&mut h, "Open");
     wait_for_text(&mut h, "no network interface 'nosuch0'");
 }
+
+#[test]
+fn an_empty_send_on_a_stream_says_there_is_nothing_to_send() {
+    let (mut h, _conn, _) = connected_client();
+    set_field(&mut h, "Data to send", "");
+    click(&mut h, "Send");
+    wait_for_text(&mut h, "Nothing to send: the payload is empty");
+}

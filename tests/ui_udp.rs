@@ -341,3 +341,20 @@ fn datagrams_from_more_sources_than_the_peer_list_holds_keep_it_bounded() {
     assert!(!listed.contains(&first.unwrap()));
     assert_eq!(session.log().len() - records_before, sent);
 }
+
+#[test]
+fn an_empty_send_is_an_empty_datagram() {
+    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut h = harness();
+    open_udp(&mut h);
+    set_field(&mut h, "Remote host", "127.0.0.1");
+    set_field(
+        &mut h,
+        "Remote port",
+        &r.local_addr().unwrap().port().to_string(),
+    );
+    set_field(&mut h, "Data to send", "");
+    click(&mut h, "Send");
+    assert_eq!(recv_while_stepping(&mut h, &r), b"");
+    wait_for_text(&mut h, "TX 0 bytes / 1 packets");
+}
