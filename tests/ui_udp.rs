@@ -272,6 +272,12 @@ fn a_multicast_group_is_joined_heard_and_left_from_the_form() {
     );
     click(&mut h, "Join");
     wait_for_text(&mut h, "Joined multicast group 239.255.77.2 on 127.0.0.1");
+    // A second group: both are listed as joined.
+    set_field(&mut h, "Group", "239.255.77.3");
+    click(&mut h, "Join");
+    wait_for_text(&mut h, "Joined multicast group 239.255.77.3 on 127.0.0.1");
+    wait_for_text(&mut h, "● 239.255.77.2@127.0.0.1");
+    wait_for_text(&mut h, "● 239.255.77.3@127.0.0.1");
 
     let tx = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
     tx.set_multicast_if_v4(&std::net::Ipv4Addr::LOCALHOST)
@@ -280,8 +286,10 @@ fn a_multicast_group_is_joined_heard_and_left_from_the_form() {
     tx.send_to(b"hello, group", ("239.255.77.2", port)).unwrap();
     wait_for_text(&mut h, "hello, group");
 
-    click(&mut h, "Leave");
+    h.get_all_by_label("Leave").next().unwrap().click();
+    h.step();
     wait_for_text(&mut h, "Left multicast group 239.255.77.2");
+    wait_for_text(&mut h, "● 239.255.77.3@127.0.0.1");
 }
 
 /// The number in the "Peers (N)" heading.
