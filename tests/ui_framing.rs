@@ -345,6 +345,18 @@ fn csv_and_json_lines_exports_hold_each_record() {
             text.contains("a,b") || text.contains("\"a,b\""),
             "{format}: {text}"
         );
+        // Each record says when it came, as an RFC 3339 time of today.
+        let row = text.lines().find(|l| l.contains(want)).unwrap();
+        let time = if format == "CSV" {
+            row.split(',').next().unwrap_or_default().to_string()
+        } else {
+            let v: serde_json::Value = serde_json::from_str(row).unwrap();
+            v["time"].as_str().unwrap_or_default().to_string()
+        };
+        let at = chrono::DateTime::parse_from_rfc3339(&time)
+            .unwrap_or_else(|e| panic!("{format}: time {time:?}: {e}"));
+        let age = chrono::Utc::now().signed_duration_since(at);
+        assert!(age.num_seconds().abs() < 600, "{format}: {time}");
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
