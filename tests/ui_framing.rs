@@ -419,6 +419,26 @@ fn the_filter_hides_the_other_peers_records_and_events() {
 }
 
 #[test]
+fn find_previous_first_starts_from_the_newest_record() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    conn.write_all(b"alpha\nbeta\ngamma beta\nlast\n").unwrap();
+    wait_for_text(&mut h, "RX 27 bytes / 4 packets");
+    set_field(&mut h, "Find", "beta");
+    click(&mut h, "Previous");
+    wait_for(&mut h, "the newest match", |h| {
+        h.state().focused().is_some_and(|s| {
+            let log = s.log();
+            s.find
+                .current
+                .and_then(|seq| log.get((seq - log.first_seq()) as usize))
+                .and_then(|r| r.payload())
+                == Some(&b"gamma beta\n"[..])
+        })
+    });
+}
+
+#[test]
 fn find_counts_matches_and_jumps_between_them() {
     let (mut h, mut conn, _) = connected_client();
     choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
