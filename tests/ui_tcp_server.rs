@@ -161,3 +161,20 @@ fn echo_sends_each_client_its_own_bytes_back() {
     assert!(a.read(&mut buf).is_err());
     assert!(b.read(&mut buf).is_err());
 }
+
+#[test]
+fn the_send_target_counts_the_clients_selected() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    let clients: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    wait_for_text(&mut h, "Clients (3)");
+    wait_for_text(&mut h, "Selected clients (0)");
+    for c in &clients[..2] {
+        let addr = c.local_addr().unwrap().to_string();
+        h.get_by_role_and_label(Role::CheckBox, &addr).click();
+        h.step();
+    }
+    wait_for_text(&mut h, "Selected clients (2)");
+}
