@@ -224,6 +224,35 @@ mod tests {
     }
 
     #[test]
+    fn a_job_shows_its_rate_over_the_last_second_and_zero_once_stalled() {
+        let t0 = Instant::now();
+        let mut job = JobView {
+            id: 1,
+            slot: JobSlot::File,
+            what: "f.bin".into(),
+            started: t0,
+            items: 0,
+            bytes: 0,
+            total: None,
+            stalled: false,
+            quiet: true,
+            counted: (0, 0),
+            samples: Default::default(),
+        };
+        job.sample(t0);
+        // 4 items and 2 MB in half a second: 8 items/s, 4 MB/s.
+        job.items = 4;
+        job.bytes = 2_000_000;
+        let half = t0 + std::time::Duration::from_millis(500);
+        job.sample(half);
+        let (items, bytes) = job.rate(half);
+        assert!((items - 8.0).abs() < 1e-6, "{items}");
+        assert!((bytes - 4e6).abs() < 1e-3, "{bytes}");
+        // Nothing reported for seconds: nothing moves.
+        assert_eq!(job.rate(t0 + std::time::Duration::from_secs(5)), (0.0, 0.0));
+    }
+
+    #[test]
     fn history_keeps_the_latest_once() {
         let mut t = SendTools::default();
         let item = |s: &str| HistoryItem {
