@@ -465,6 +465,19 @@ fn find_counts_matches_and_jumps_between_them() {
     click(&mut h, "Previous");
     h.step();
     assert_eq!(payload_of_current(&h).as_deref(), Some(&b"beta\n"[..]));
+    // Past the first match, Previous goes on from the last, as in an editor.
+    click(&mut h, "Previous");
+    h.step();
+    assert_eq!(
+        payload_of_current(&h).as_deref(),
+        Some(&b"gamma beta\n"[..])
+    );
+    // And a new query finds its match wherever it is from here.
+    set_field(&mut h, "Find", "alp");
+    click(&mut h, "Next");
+    wait_for(&mut h, "the match before the current one", |h| {
+        payload_of_current(h).as_deref() == Some(&b"alpha\n"[..])
+    });
     // Hex bytes.
     choose(&mut h, "Text, hex bytes, or a regular expression", "Hex");
     set_field(&mut h, "Find", "02 03");

@@ -47,8 +47,9 @@ pub struct Find {
     pub error: Option<String>,
     /// The record (by sequence number) the search stands on.
     pub current: Option<u64>,
-    /// A jump being looked for: forward or back, from this sequence number.
-    seeking: Option<(bool, u64)>,
+    /// A jump being looked for: forward or back, from this sequence
+    /// number, with this many records looked at so far.
+    seeking: Option<(bool, u64, u64)>,
     /// Counting matches: the next sequence number to look at, and the count.
     counting: Option<(u64, u64)>,
     /// Matches over the whole kept log, once counted.
@@ -110,11 +111,12 @@ impl Find {
     pub fn seek(&mut self, forward: bool, log: &LogStore) {
         let from = match (self.current, forward) {
             (Some(c), true) => c + 1,
-            (Some(c), false) => c.saturating_sub(1),
+            // Before the first record: the search goes on from the last.
+            (Some(c), false) => c.checked_sub(1).unwrap_or(u64::MAX),
             (None, true) => log.first_seq(),
             (None, false) => log.first_seq() + log.len().saturating_sub(1) as u64,
         };
-        self.seeking = Some((forward, from));
+        self.seeking = Some((forward, from, 0));
     }
 
     /// Searches until `deadline`; returns whether work remains.
@@ -143,13 +145,18 @@ impl Find {
             *steps += 1;
             (*steps).is_multiple_of(1024) && Instant::now() >= deadline
         };
-        if let Some((forward, mut at)) = self.seeking {
-            at = at.max(first);
+        if let Some((forward, mut at, mut looked)) = self.seeking {
+            // Past either end the search goes on from the other, as in an
+            // editor, until every kept record has been looked at once.
+            let total = end - first;
             loop {
-                if at >= end {
-                    // Nothing further: the search stays where it was.
+                if looked >= total {
+                    // No match anywhere: the search stays where it was.
                     self.seeking = None;
                     break;
+                }
+                if at < first || at >= end {
+                    at = if forward { first } else { end - 1 };
                 }
                 if hit(at) {
                     self.current = Some(at);
@@ -157,16 +164,16 @@ impl Find {
                     self.seeking = None;
                     break;
                 }
-                if forward {
-                    at += 1;
+                looked += 1;
+                at = if forward {
+                    at + 1
                 } else if at == first {
-                    self.seeking = None;
-                    break;
+                    end - 1
                 } else {
-                    at -= 1;
-                }
+                    at - 1
+                };
                 if tick(&mut steps) {
-                    self.seeking = Some((forward, at));
+                    self.seeking = Some((forward, at, looked));
                     return true;
                 }
             }
