@@ -461,11 +461,9 @@ fn job_name(id: JobId) -> &'static str {
     }
 }
 
-use crate::net::peer_text;
-
 /// Names peers without an IP address (Unix sockets) in every string of `v`
-/// (error texts name them too), before it is written out and escaped; what
-/// a peer sent is left as it came.
+/// (addresses, and error texts that name them), before it is written out
+/// and escaped; what a peer sent is left as it came.
 fn humanize_json(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
@@ -489,7 +487,7 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         let mut v = json!({
             "time": time_json(*at),
             "event": dir,
-            "peer": peer_text(peer),
+            "peer": peer.to_string(),
             "len": bytes.len(),
         });
         if matches!(opts.view, ViewMode::Text | ViewMode::Both) {
@@ -514,8 +512,8 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
             local,
             target,
         } => json!({
-            "time": time_json(*at), "event": "linked", "peer": peer_text(peer),
-            "local": peer_text(local), "target": peer_text(target),
+            "time": time_json(*at), "event": "linked", "peer": peer.to_string(),
+            "local": local.to_string(), "target": target.to_string(),
         }),
         Event::Received {
             at, peer, bytes, ..
@@ -529,10 +527,10 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
                 .collect::<Vec<_>>()
         ),
         Event::Opened { at, local } => {
-            json!({"time": time_json(*at), "event": "opened", "local": peer_text(local)})
+            json!({"time": time_json(*at), "event": "opened", "local": local.to_string()})
         }
         Event::Connecting { at, remote } => {
-            json!({"time": time_json(*at), "event": "connecting", "peer": peer_text(remote)})
+            json!({"time": time_json(*at), "event": "connecting", "peer": remote.to_string()})
         }
         Event::Membership {
             at,
@@ -552,7 +550,7 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
                 .collect();
             json!({
                 "time": time_json(*at), "event": "options",
-                "peer": peer.map(peer_text), "values": values,
+                "peer": peer.map(|p| p.to_string()), "values": values,
             })
         }
         Event::Reconnecting { at, attempt, after } => json!({
@@ -560,27 +558,27 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
             "after_ms": after.as_millis() as u64,
         }),
         Event::WriteShut { at, peer } => {
-            json!({"time": time_json(*at), "event": "write_shut", "peer": peer_text(peer)})
+            json!({"time": time_json(*at), "event": "write_shut", "peer": peer.to_string()})
         }
         Event::ReadShut { at, peer } => {
-            json!({"time": time_json(*at), "event": "read_shut", "peer": peer_text(peer)})
+            json!({"time": time_json(*at), "event": "read_shut", "peer": peer.to_string()})
         }
         Event::Connected { at, local, peer } => json!({
             "time": time_json(*at), "event": "connected",
-            "local": peer_text(local), "peer": peer_text(peer),
+            "local": local.to_string(), "peer": peer.to_string(),
         }),
         Event::Accepted { at, peer } => {
-            json!({"time": time_json(*at), "event": "accepted", "peer": peer_text(peer)})
+            json!({"time": time_json(*at), "event": "accepted", "peer": peer.to_string()})
         }
         Event::Disconnected { at, peer, reason } => json!({
             "time": time_json(*at), "event": "disconnected",
-            "peer": peer_text(peer), "reason": reason_text(reason),
+            "peer": peer.to_string(), "reason": reason_text(reason),
         }),
         Event::Error { at, error } => {
             json!({"time": time_json(*at), "event": "error", "error": error_json(error)})
         }
         Event::Replied { at, rule, peer } => json!({
-            "time": time_json(*at), "event": "replied", "rule": rule, "peer": peer_text(peer),
+            "time": time_json(*at), "event": "replied", "rule": rule, "peer": peer.to_string(),
         }),
         Event::CaptureEnded { at, written, error } => json!({
             "time": time_json(*at), "event": "capture_ended", "written": written,
@@ -588,14 +586,14 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         }),
         Event::Framing { at, peer, note } => match note {
             FrameNote::Partial { bytes } => json!({
-                "time": time_json(*at), "event": "partial", "peer": peer_text(peer), "len": bytes,
+                "time": time_json(*at), "event": "partial", "peer": peer.to_string(), "len": bytes,
             }),
             FrameNote::Oversize {
                 claimed,
                 max,
                 closing,
             } => json!({
-                "time": time_json(*at), "event": "oversize", "peer": peer_text(peer),
+                "time": time_json(*at), "event": "oversize", "peer": peer.to_string(),
                 "claimed": claimed, "max": max, "closing": closing,
             }),
         },
