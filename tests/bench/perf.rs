@@ -15,7 +15,7 @@ use netpal::log::ViewMode;
 use netpal::net::{Event, Protocol};
 use netpal::session::{JobSlot, Session, SessionAction, SessionSettings};
 use netpal::ui::i18n::Lang;
-use procfs::raise_fd_limit;
+use procfs::{raise_fd_limit, status_kib};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Command, Stdio};
@@ -753,17 +753,6 @@ fn bench_frame() {
 
 // ---- memory under a 10 GiB flood ------------------------------------------------------
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
 fn memory_child(gib: u64) {
     let mut ui = Ui::new(settings(ViewMode::Text));
     let addr = ui.open(Protocol::TcpServer);
@@ -777,57 +766,56 @@ fn memory_child(gib: u64) {
         "{} {} {} {}",
         ui.s().counters().rx_bytes,
         el.as_millis(),
-        peak_rss_kib(),
+        status_kib("VmHWM"),
         ui.s().log().cap()
     );
 }
 
-fn bench_memory() {
-    let gib = 10;
-    println!("\n## Memory: peak RSS during a {gib} GiB TCP flood, default log cap");
+/// Runs this benchmark binary again as a child with `args`; the numbers
+/// it prints, or what it said when it printed `want` numbers not.
+fn child_numbers(args: &[&str], want: usize) -> Result<Vec<u64>, String> {
     let out = Command::new(std::env::current_exe().expect("exe"))
-        .args(["child-memory", &gib.to_string()])
-        .output();
-    let Ok(out) = out else {
-        println!("could not run the child process");
-        return;
-    };
+        .args(args)
+        .output()
+        .map_err(|e| format!("could not run the child process: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     let f: Vec<u64> = text
         .split_whitespace()
         .filter_map(|x| x.parse().ok())
         .collect();
-    if let [bytes, millis, rss_kib, cap] = f[..] {
-        let el = Duration::from_millis(millis);
-        println!(
-            "received {:.2} GiB in {:.1} s ({:.0} MB/s); peak RSS {:.0} MiB; log cap {} MiB; RSS - cap = {:.0} MiB",
-            bytes as f64 / (1u64 << 30) as f64,
-            el.as_secs_f64(),
-            mbs(bytes, el),
-            rss_kib as f64 / 1024.0,
-            cap >> 20,
-            rss_kib as f64 / 1024.0 - (cap >> 20) as f64
-        );
+    if f.len() == want {
+        Ok(f)
     } else {
-        println!(
+        Err(format!(
             "child said: {text} {}",
             String::from_utf8_lossy(&out.stderr)
-        );
+        ))
+    }
+}
+
+fn bench_memory() {
+    let gib = 10;
+    println!("\n## Memory: peak RSS during a {gib} GiB TCP flood, default log cap");
+    let f = child_numbers(&["child-memory", &gib.to_string()], 4);
+    match f.as_deref() {
+        Ok(&[bytes, millis, rss_kib, cap]) => {
+            let el = Duration::from_millis(millis);
+            println!(
+                "received {:.2} GiB in {:.1} s ({:.0} MB/s); peak RSS {:.0} MiB; log cap {} MiB; RSS - cap = {:.0} MiB",
+                bytes as f64 / (1u64 << 30) as f64,
+                el.as_secs_f64(),
+                mbs(bytes, el),
+                rss_kib as f64 / 1024.0,
+                cap >> 20,
+                rss_kib as f64 / 1024.0 - (cap >> 20) as f64
+            );
+        }
+        Ok(_) => {}
+        Err(said) => println!("{said}"),
     }
 }
 
 // ---- a million UDP source addresses ----------------------------------------------------
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
 
 /// Sends `n` datagrams of 16 bytes to `to`, each from a source of its own
 /// (every port from 1,024 up of 127.0.0.2, then of 127.0.0.3, ...) or all
@@ -875,7 +863,7 @@ fn sources_child(n: u64, many: bool) {
     let mut ui = Ui::new(settings(ViewMode::Text));
     let to = ui.open(Protocol::Udp);
     ui.frames_until(Duration::from_millis(200), |_| false);
-    let before = rss_kib();
+    let before = status_kib("VmRSS");
     let taken = Arc::new(AtomicU64::new(0));
     let sender = many_sources(to, n, many, taken.clone());
     let start = Instant::now();
@@ -901,7 +889,7 @@ fn sources_child(n: u64, many: bool) {
         percentile(&times, 0.99).as_micros(),
         percentile(&times, 1.0).as_micros(),
         before,
-        rss_kib(),
+        status_kib("VmRSS"),
         ui.s().log().bytes() >> 10,
     );
 }
@@ -913,22 +901,20 @@ fn bench_sources() {
     );
     let mut rows = Vec::new();
     for (name, many) in [("one source", false), ("1 source each", true)] {
-        let out = Command::new(std::env::current_exe().expect("exe"))
-            .args([
+        let f = match child_numbers(
+            &[
                 "child-sources",
                 &n.to_string(),
                 if many { "many" } else { "one" },
-            ])
-            .output();
-        let Ok(out) = out else {
-            println!("could not run the child process");
-            return;
+            ],
+            10,
+        ) {
+            Ok(f) => f,
+            Err(said) => {
+                println!("{said}");
+                return;
+            }
         };
-        let text = String::from_utf8_lossy(&out.stdout);
-        let f: Vec<u64> = text
-            .split_whitespace()
-            .filter_map(|x| x.parse().ok())
-            .collect();
         let [
             sent,
             got,
@@ -942,10 +928,6 @@ fn bench_sources() {
             log_kib,
         ] = f[..]
         else {
-            println!(
-                "child said: {text} {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
             return;
         };
         let grew = after.saturating_sub(before) as f64 / 1024.0;
