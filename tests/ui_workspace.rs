@@ -357,3 +357,141 @@ fn the_dropped_records_notice_names_both_limits() {
         "dropped to keep this log under 64.0 MiB and all logs under 1.0 MiB",
     );
 }
+
+#[test]
+fn a_grid_of_small_panes_shows_each_log_with_a_send_line() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A port in use, for a session that cannot open.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = taken.local_addr().unwrap().port();
+    let mut open = vec![
+        OpenSpec::parse(&format!("tcp-server:127.0.0.1:{port}")).unwrap(),
+        OpenSpec::parse(&format!("tcp-client:127.0.0.1:{port}")).unwrap(),
+        OpenSpec::parse(&format!("tcp-server:127.0.0.1:{busy}")).unwrap(),
+    ];
+    for _ in 0..6 {
+        open.push(OpenSpec::parse("udp:127.0.0.1:0").unwrap());
+    }
+    let mut h = harness_with(StartOptions {
+        lang: Some(Lang::En),
+        open,
+    });
+    wait_for_text(&mut h, "8 of 9 sessions open");
+    click(&mut h, "Grid");
+    h.run_steps(2);
+    // Nine panes of a 1280x800 window: each has its bar, log and send
+    // line, and no settings column.
+    assert_eq!(
+        h.get_all_by_role_and_label(Role::Button, "Settings…")
+            .count(),
+        9
+    );
+    assert_eq!(
+        h.query_all_by_role_and_label(Role::TextInput, "Local port")
+            .count(),
+        0
+    );
+    // The session that could not open says why in its pane.
+    wait_for_text(&mut h, "already in use");
+
+    // The client's send line (panes come in the order they were opened):
+    // Enter sends, and the line keeps the focus for the next line.
+    let line = |h: &Harness<'static, App>, i: usize| {
+        h.get_all_by_role_and_label(Role::TextInput, "Data to send")
+            .nth(i)
+            .expect("a send line")
+            .accesskit_node()
+            .id()
+    };
+    let client_line = line(&h, 1);
+    h.get_by(|n| n.id() == client_line).click();
+    h.step();
+    h.get_by(|n| n.id() == client_line)
+        .type_text("ping from a small pane");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    wait_for_text(&mut h, "TX 22 B");
+    h.key_press(egui::Key::Enter);
+    wait_for_text(&mut h, "TX 44 B");
+    wait_for_text(&mut h, "RX 44 B");
+    // The server answers from its own line with its Send button.
+    let server_line = line(&h, 0);
+    h.get_by(|n| n.id() == server_line).click();
+    h.step();
+    h.get_by(|n| n.id() == server_line).type_text("pong");
+    h.step();
+    h.get_all_by_role_and_label(Role::Button, "Send")
+        .next()
+        .expect("the server's Send")
+        .click();
+    wait_for_text(&mut h, "RX 4 B");
+
+    // Everything else of a session is one click away, and back.
+    h.get_all_by_role_and_label(Role::Button, "Settings…")
+        .nth(1)
+        .expect("the client's Settings")
+        .click();
+    h.run_steps(2);
+    let remote = h
+        .get_by_role_and_label(Role::TextInput, "Remote port")
+        .value();
+    assert_eq!(remote.as_deref(), Some(port.to_string().as_str()));
+    click(&mut h, "Compact view");
+    h.run_steps(2);
+    assert!(
+        h.query_by_role_and_label(Role::TextInput, "Remote port")
+            .is_none()
+    );
+    drop(taken);
+}
+
+#[test]
+fn a_field_scrolled_out_of_sight_keeps_its_focus_and_text() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 560.0))
+        .build_eframe(|cc| {
+            App::new(
+                cc,
+                StartOptions {
+                    lang: Some(Lang::En),
+                    open: Vec::new(),
+                },
+            )
+        });
+    h.step();
+    set_field(&mut h, "Remote port", "12");
+    // The settings column is scrolled to its end, far past the field.
+    let port = h.get_by_role_and_label(Role::TextInput, "Remote port");
+    let at = port.rect().center();
+    h.event(egui::Event::PointerMoved(egui::pos2(
+        at.x as f32,
+        at.y as f32,
+    )));
+    for _ in 0..20 {
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -400.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
+    settle(&mut h);
+    // The column's last section is in view now.
+    assert!(h.query_by_label("Traffic generator").is_some());
+    // Typing still goes to the field.
+    h.get_by_role_and_label(Role::TextInput, "Remote port")
+        .type_text("34");
+    h.step();
+    h.step();
+    let value = h
+        .get_by_role_and_label(Role::TextInput, "Remote port")
+        .value();
+    assert_eq!(value.as_deref(), Some("1234"));
+}

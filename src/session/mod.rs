@@ -474,6 +474,8 @@ pub struct Session {
     pub(crate) quick_status: Option<Result<String, String>>,
     /// Open the file section next frame (a file was chosen or dropped).
     pub(crate) reveal_file: Option<bool>,
+    /// Shown whole even in a pane too small for it (the user asked).
+    pub(crate) all_in_small_pane: bool,
     /// Records that arrived while the session was not on screen.
     pub(crate) unread: u64,
     /// Whether the session was on screen in the last frame.
@@ -536,6 +538,7 @@ impl Session {
             quick_editing: None,
             quick_status: None,
             reveal_file: None,
+            all_in_small_pane: false,
             unread: 0,
             shown: false,
             was_at_bottom: true,

@@ -287,12 +287,21 @@ struct ShownRecord {
 }
 
 pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    show_with(app, cx, ui, true);
+}
+
+/// The log; with `tools`, the rate chart, the filter and Find above it.
+pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool) {
     let tr = cx.tr;
-    if app.settings.show_rates {
-        rate_chart(app, tr, ui);
+    if tools {
+        if app.settings.show_rates {
+            rate_chart(app, tr, ui);
+        }
+        filter_row(app, tr, ui);
+        find_row(app, tr, ui);
+    } else {
+        find_work(app, ui);
     }
-    filter_row(app, tr, ui);
-    find_row(app, tr, ui);
     if app.log().dropped_records() > 0 {
         let msg = tr.dropped_notice(
             app.log().dropped_records(),
@@ -647,7 +656,6 @@ fn filter_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
 /// Find: a query (text, hex or regex), Previous and Next, and the count.
 fn find_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
     use crate::session::FindMode;
-    let enc = codec::encoding_by_name(&app.settings.encoding);
     let mut go: Option<bool> = None;
     ui.horizontal_wrapped(|ui| {
         let l = ui.label(tr.find);
@@ -694,6 +702,12 @@ fn find_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
     if let Some(forward) = go {
         app.find_seek(forward);
     }
+    find_work(app, ui);
+}
+
+/// A search under way goes on, whether or not its row is shown.
+fn find_work(app: &mut Session, ui: &mut egui::Ui) {
+    let enc = codec::encoding_by_name(&app.settings.encoding);
     // 5 ms a frame: a million records are searched within about 8 frames,
     // and a frame stays well under 8 ms.
     let deadline = Instant::now() + Duration::from_millis(5);

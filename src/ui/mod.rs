@@ -1,6 +1,7 @@
 //! Panels and widgets. The UI holds no socket: panels queue
 //! [`Action`](crate::app::Action)s that the app carries out.
 
+mod compact;
 pub mod i18n;
 pub mod log_view;
 mod peers;
@@ -87,7 +88,31 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
 
 /// One session's panels inside its tab: settings on the left, peers on the
 /// right (server and UDP), the log in the centre, the send box below it.
+/// The smallest pane that shows a session whole: settings, log, peers and
+/// the send box. A smaller one shows it compact (see [`compact`]).
+pub const FULL_PANE: egui::Vec2 = egui::vec2(400.0, 400.0);
+
 pub fn session_view(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    tools::poll(s, cx.tr);
+    // A pane too small for the columns (a grid of many sessions) shows the
+    // log with a bar and a send line, until the user asks for everything.
+    let small = ui.available_width() < FULL_PANE.x || ui.available_height() < FULL_PANE.y;
+    if small && !s.all_in_small_pane {
+        compact::show(s, cx, ui);
+        return;
+    }
+    if small {
+        let tr = cx.tr;
+        egui::Panel::top("compact_again").show(ui, |ui| {
+            if ui
+                .button(tr.compact_view)
+                .on_hover_text(tr.compact_view_hint)
+                .clicked()
+            {
+                s.all_in_small_pane = false;
+            }
+        });
+    }
     // Side columns give way on a narrow pane so the log keeps its room.
     let width = ui.available_width();
     egui::Panel::left("settings")
@@ -112,6 +137,42 @@ pub fn session_view(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         .min_size(130.0)
         .show(ui, |ui| send::show(s, cx, ui));
     egui::CentralPanel::default().show(ui, |ui| log_view::show(s, cx, ui));
+}
+
+/// Lays out a block of a scrolled column only when it can be seen. A block
+/// scrolled out of view keeps its place with the height it had when it was
+/// last drawn, so sixteen sessions' long settings columns cost what their
+/// visible part costs. A block that holds the keyboard focus is always
+/// drawn (egui drops the focus of a widget that is not drawn).
+pub fn block(ui: &mut egui::Ui, salt: &str, add: impl FnOnce(&mut egui::Ui)) {
+    block_or_shown(ui, salt, false, add);
+}
+
+/// [`block`], drawn whether or not it can be seen when `shown` (it is about
+/// to scroll itself into view).
+pub fn block_or_shown(ui: &mut egui::Ui, salt: &str, shown: bool, add: impl FnOnce(&mut egui::Ui)) {
+    // An id of its own, so the ids of the widgets inside stay the same
+    // whether or not the blocks above it were drawn.
+    let id = ui.scope_id().with(("block", salt));
+    let seen = id.with("seen");
+    let last: Option<egui::Rect> = ui.data(|d| d.get_temp(seen));
+    if let Some(last) = last {
+        let width = ui.available_width();
+        let here = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(width, last.height()));
+        let holds_focus = ui
+            .memory(|m| m.focused())
+            .and_then(|f| ui.ctx().read_response(f))
+            .is_some_and(|r| last.expand(1.0).contains_rect(r.rect));
+        if !shown && !here.intersects(ui.clip_rect()) && !holds_focus {
+            ui.allocate_space(egui::vec2(width, last.height()));
+            return;
+        }
+    }
+    let rect = ui
+        .scope_builder(egui::UiBuilder::new().scope_id(id), add)
+        .response
+        .rect;
+    ui.data_mut(|d| d.insert_temp(seen, rect));
 }
 
 /// `1234567` → `1,234,567`.

@@ -10,6 +10,7 @@ use crate::codec::{self, Checksum, LineEnd};
 use crate::net::Protocol;
 use crate::session::{SendProblem, Session, SessionAction};
 use crate::ui::Cx;
+use crate::ui::i18n::Tr;
 use egui::{ComboBox, Key, Modifiers, RichText, TextEdit};
 
 const BUTTON_W: f32 = 84.0;
@@ -196,16 +197,21 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     });
 
     // The error line is always there, empty or not.
-    let err = match (&payload, &app.send_error) {
-        (Err(e), _) if !app.send_text.is_empty() => Some(e.clone()),
-        (_, Some(SendProblem::Text(t))) => Some(t.clone()),
-        (_, Some(SendProblem::Net(e))) => Some(tr.net_error(e)),
-        _ => None,
-    };
+    let err = problem(app, tr, &payload);
     let err = err.as_deref();
     let color = ui.visuals().error_fg_color;
     ui.add(egui::Label::new(RichText::new(err.unwrap_or(" ")).color(color)).truncate())
         .on_hover_text(err.unwrap_or_default());
+}
+
+/// What is wrong with the text in the box, or with the last send.
+pub fn problem(app: &Session, tr: &Tr, payload: &Result<Vec<u8>, String>) -> Option<String> {
+    match (payload, &app.send_error) {
+        (Err(e), _) if !app.send_text.is_empty() => Some(e.clone()),
+        (_, Some(SendProblem::Text(t))) => Some(t.clone()),
+        (_, Some(SendProblem::Net(e))) => Some(tr.net_error(e)),
+        _ => None,
+    }
 }
 
 /// Up and Down walk the history while the box is empty or shows a

@@ -9,6 +9,31 @@ use crate::ui::Cx;
 use egui::{ComboBox, RichText, TextEdit};
 
 pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    use crate::ui::block;
+    block(ui, "net", |ui| net(app, cx, ui));
+    block(ui, "receive", |ui| receive(app, cx, ui));
+    block(ui, "framing", |ui| framing(app, cx, ui));
+    block(ui, "capture", |ui| {
+        let tr = cx.tr;
+        ui.checkbox(&mut app.settings.count_only, tr.count_only)
+            .on_hover_text(tr.count_only_notice);
+        ui.checkbox(&mut app.settings.show_rates, tr.rate_chart);
+        crate::ui::tools::capture(app, cx, ui);
+    });
+    block(ui, "replies", |ui| {
+        crate::ui::tools::auto_reply(app, cx, ui)
+    });
+    block(ui, "log", |ui| log(app, cx, ui));
+    block(ui, "export", |ui| crate::ui::tools::export_log(app, cx, ui));
+    // A file dropped on the window opens its section, scrolled into view.
+    let reveal = app.reveal_file.is_some();
+    crate::ui::block_or_shown(ui, "tools", reveal, |ui| {
+        crate::ui::tools::show(app, cx, ui)
+    });
+}
+
+/// Protocol, addresses, Open/Close and the socket's options.
+fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let tr = cx.tr;
     let id = app.id;
     let active = app.is_active();
@@ -227,7 +252,12 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             cx.act(id, SessionAction::Open);
         }
     }
+}
 
+/// How received records are shown.
+fn receive(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let id = app.id;
     ui.separator();
     ui.heading(tr.recv_settings);
     let label = ui.label(tr.show_as);
@@ -282,12 +312,12 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         })
         .response
         .labelled_by(label.id);
-    framing(app, cx, ui);
-    ui.checkbox(&mut app.settings.count_only, tr.count_only)
-        .on_hover_text(tr.count_only_notice);
-    ui.checkbox(&mut app.settings.show_rates, tr.rate_chart);
-    crate::ui::tools::capture(app, cx, ui);
-    crate::ui::tools::auto_reply(app, cx, ui);
+}
+
+/// Scrolling, wrapping, echo and the log's size.
+fn log(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    let tr = cx.tr;
+    let id = app.id;
     ui.checkbox(&mut app.settings.auto_scroll, tr.auto_scroll);
     ui.checkbox(&mut app.settings.wrap, tr.word_wrap);
     if ui.checkbox(&mut app.settings.echo, tr.echo).changed() {
@@ -306,8 +336,6 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             cx.act(id, SessionAction::CopyLog);
         }
     });
-    crate::ui::tools::export_log(app, cx, ui);
-    crate::ui::tools::show(app, cx, ui);
 }
 
 /// The framing choice and its fields; a change applies at once to an open

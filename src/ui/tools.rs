@@ -11,9 +11,15 @@ use crate::ui::i18n::Tr;
 use egui::{CollapsingHeader, ComboBox, RichText, TextEdit};
 use std::path::PathBuf;
 
+/// What the dialogs and an export running off the UI thread have come back
+/// with; taken every frame, whether or not their fields are on screen.
+pub fn poll(app: &mut Session, tr: &Tr) {
+    take_file_pick(app, tr);
+    app.poll_export();
+}
+
 pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let tr = cx.tr;
-    take_file_pick(app, tr);
     ui.separator();
     ui.heading(tr.send_tools);
     CollapsingHeader::new(tr.periodic)
@@ -22,10 +28,14 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     CollapsingHeader::new(tr.quick_commands)
         .id_salt("quick")
         .show(ui, |ui| quick(app, cx, ui));
-    CollapsingHeader::new(tr.send_file)
+    let reveal = app.reveal_file.take();
+    let section = CollapsingHeader::new(tr.send_file)
         .id_salt("file")
-        .open(app.reveal_file.take())
+        .open(reveal)
         .show(ui, |ui| file(app, cx, ui));
+    if reveal.is_some() {
+        section.header_response.scroll_to_me(Some(egui::Align::TOP));
+    }
     CollapsingHeader::new(tr.generator)
         .id_salt("generator")
         .show(ui, |ui| generator(app, cx, ui));
@@ -687,7 +697,6 @@ fn rule_editor(app: &mut Session, tr: &Tr, ui: &mut egui::Ui, i: usize) {
 pub fn export_log(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     use crate::session::export::ExportFormat;
     let tr = cx.tr;
-    app.poll_export();
     CollapsingHeader::new(tr.export_log)
         .id_salt("export_log")
         .show(ui, |ui| {

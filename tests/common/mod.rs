@@ -93,6 +93,7 @@ pub fn read_n(h: &mut Harness<'static, App>, conn: &mut impl std::io::Read, n: u
 
 /// Replaces the content of the text field named `label`.
 pub fn set_field(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    reveal(h, label);
     let role = if h
         .query_by_role_and_label(Role::MultilineTextInput, label)
         .is_some()
@@ -114,6 +115,33 @@ pub fn set_field(h: &mut Harness<'static, App>, label: &str, text: &str) {
     h.step();
 }
 
+/// Scrolls the settings column (the left one of the only or first pane)
+/// until a widget named `label` is there, as a user scrolls to find it:
+/// the column lays out only what can be seen. Down first, then up.
+pub fn reveal(h: &mut Harness<'static, App>, label: &str) {
+    let found = |h: &Harness<'static, App>| h.query_all_by_label(label).next().is_some();
+    if found(h) {
+        return;
+    }
+    h.event(egui::Event::PointerMoved(egui::pos2(100.0, 420.0)));
+    for delta in [-150.0, 150.0] {
+        for _ in 0..60 {
+            h.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, delta),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+                modifiers: egui::Modifiers::NONE,
+            });
+            h.step();
+            if found(h) {
+                settle(h);
+                return;
+            }
+        }
+    }
+}
+
 /// Steps a few frames so a scroll (animated) ends before a click.
 pub fn settle(h: &mut Harness<'static, App>) {
     for _ in 0..8 {
@@ -123,6 +151,7 @@ pub fn settle(h: &mut Harness<'static, App>) {
 
 /// Picks `item` in the drop-down named `combo`.
 pub fn choose(h: &mut Harness<'static, App>, combo: &str, item: &str) {
+    reveal(h, combo);
     h.get_by_role_and_label(Role::ComboBox, combo)
         .scroll_to_me();
     settle(h);
@@ -193,6 +222,7 @@ pub fn new_tab(h: &mut Harness<'static, App>) {
 /// Clicks the button named `label`, scrolling it into view first as a
 /// user would.
 pub fn click(h: &mut Harness<'static, App>, label: &str) {
+    reveal(h, label);
     h.get_by_role_and_label(Role::Button, label).scroll_to_me();
     settle(h);
     h.get_by_role_and_label(Role::Button, label).click();
@@ -314,6 +344,7 @@ pub fn wait_eof(h: &mut Harness<'static, App>, s: &mut std::net::TcpStream) {
 
 /// Opens the toolkit section named `title` (they start folded).
 pub fn open_section(h: &mut Harness<'static, App>, title: &str) {
+    reveal(h, title);
     h.get_by_label(title).scroll_to_me();
     settle(h);
     h.get_by_label(title).click();
@@ -357,6 +388,7 @@ pub fn read_until(
 
 /// Ticks or unticks the checkbox named `label`, scrolled into view first.
 pub fn click_checkbox(h: &mut Harness<'static, App>, label: &str) {
+    reveal(h, label);
     h.get_by_role_and_label(Role::CheckBox, label)
         .scroll_to_me();
     settle(h);
@@ -366,6 +398,7 @@ pub fn click_checkbox(h: &mut Harness<'static, App>, label: &str) {
 
 /// Picks the radio button named `label`, scrolled into view first.
 pub fn click_radio(h: &mut Harness<'static, App>, label: &str) {
+    reveal(h, label);
     h.get_by_role_and_label(Role::RadioButton, label)
         .scroll_to_me();
     settle(h);
