@@ -488,6 +488,23 @@ pub fn split_cols(text: &str, cols: usize) -> Vec<&str> {
     out
 }
 
+/// How many pieces [`split_cols`] makes of `text`, without making them.
+pub fn split_cols_count(text: &str, cols: usize) -> usize {
+    let cols = cols.max(2);
+    let mut pieces = 1;
+    let mut used = 0;
+    for c in text.chars() {
+        let w = char_cols(c);
+        // A piece holds at least one character.
+        if used + w > cols && used > 0 {
+            pieces += 1;
+            used = 0;
+        }
+        used += w;
+    }
+    pieces
+}
+
 /// Longest display line without wrapping.
 pub const MAX_LINE_CHARS: usize = 512;
 
@@ -1403,6 +1420,23 @@ mod tests {
         assert_eq!(split_cols("网络调试x", 4), ["网络", "调试", "x"]);
         // A piece that fits exactly is not cut early.
         assert_eq!(split_cols("abcdef", 3), ["abc", "def"]);
+        // The count agrees with the pieces, wide characters included.
+        for text in [
+            "",
+            "a",
+            "abcdefg",
+            "网络调试x",
+            "a网络调试",
+            "[12:00:00.000] 接收 ← 127.0.0.1:9  (1 B)",
+        ] {
+            for cols in 0..12 {
+                assert_eq!(
+                    split_cols_count(text, cols),
+                    split_cols(text, cols).len(),
+                    "{text:?} in {cols}"
+                );
+            }
+        }
         // Each wide block: Hangul Jamo, CJK, Hangul, compatibility
         // ideographs, CJK forms, fullwidth forms and signs, emoji, and the
         // supplementary ideographs; Latin, accented and Cyrillic are narrow.

@@ -1,7 +1,9 @@
 //! The log in the centre: only the visible rows are formatted and laid out.
 
 use crate::codec;
-use crate::log::{Body, Note, Record, View, record_lines, record_lines_window, split_cols};
+use crate::log::{
+    Body, Note, Record, View, record_lines, record_lines_window, split_cols, split_cols_count,
+};
 use crate::net::Protocol;
 use crate::session::{Session, SessionAction, TimeMode};
 use crate::ui::i18n::{Lang, Tr};
@@ -215,14 +217,17 @@ fn labels_lang(view: &View) -> Lang {
 /// Rows a record's header takes when wrapped (see [`LineIndex::set_header_rows`]).
 ///
 /// [`LineIndex::set_header_rows`]: crate::log::LineIndex::set_header_rows
+/// As wide as every [`clock`] text ("HH:MM:SS.mmm").
+const CLOCK_WIDE: &str = "00:00:00.000";
+
 fn header_rows(rec: &Record, view: &View) -> usize {
     match view.wrap_cols {
         // Data headers are short: no need to word them to count their rows
         // (this runs for every record while a flood is indexed).
         Some(cols) if rec.payload().is_some() && cols >= data_header_max_cols(rec) => 1,
-        Some(cols) => {
-            split_cols(&header(labels_lang(view).tr(), rec, &clock(rec.at)).0, cols).len()
-        }
+        // The clock is always as wide as this; formatting the real one for
+        // every record of a flood cost more than the rest of the indexing.
+        Some(cols) => split_cols_count(&header(labels_lang(view).tr(), rec, CLOCK_WIDE).0, cols),
         None => 1,
     }
 }
@@ -713,5 +718,50 @@ fn find_work(app: &mut Session, ui: &mut egui::Ui) {
     let deadline = Instant::now() + Duration::from_millis(5);
     if app.find.work(&app.log, enc, deadline) {
         ui.ctx().request_repaint();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::text::TextShape;
+    use crate::log::{LeadIn, ViewMode};
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn header_rows_counted_with_a_stand_in_clock_agree_with_the_shown_header() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let peers = ["127.0.0.1:9", "127.255.255.254:65535", "[::1]:40000"];
+        for (i, peer) in peers.iter().enumerate() {
+            for lang in [Lang::En, Lang::Zh] {
+                for cols in [8, 20, 33, 40, 47, 80] {
+                    // Times around the day, with and without milliseconds.
+                    let at = start + Duration::from_millis(i as u64 * 37_123_457 + cols as u64);
+                    let rec = Record {
+                        seq: 0,
+                        at,
+                        peer: Some(peer.parse().unwrap()),
+                        body: Body::Rx(vec![b'x'; 70_000].into()),
+                        lead_in: LeadIn::default(),
+                        shape: TextShape::default(),
+                        target: false,
+                    };
+                    let view = View {
+                        mode: ViewMode::Text,
+                        encoding: encoding_rs::UTF_8,
+                        wrap_cols: Some(cols),
+                        labels: lang as u8,
+                        filter: Default::default(),
+                    };
+                    let shown = header(lang.tr(), &rec, &clock(at)).0;
+                    assert_eq!(clock(at).len(), CLOCK_WIDE.len());
+                    assert_eq!(
+                        header_rows(&rec, &view),
+                        split_cols(&shown, cols).len(),
+                        "{shown:?} in {cols} columns"
+                    );
+                }
+            }
+        }
     }
 }
