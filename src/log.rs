@@ -597,11 +597,25 @@ fn ascii_rows(payload: &[u8], max_cols: usize, shape: Option<&TextShape>) -> Opt
     let mut rows = 0;
     let mut start = 0;
     for nl in memchr::memchr_iter(b'\n', p) {
-        rows += (nl - start).div_ceil(max_cols).max(1);
+        rows += line_rows(nl - start, max_cols);
         start = nl + 1;
     }
-    rows += (p.len() - start).div_ceil(max_cols).max(1);
+    rows += line_rows(p.len() - start, max_cols);
     Some(rows)
+}
+
+/// Rows a line of `len` columns takes at `max_cols` a row (an empty line
+/// takes one). Lines of one or two rows, nearly all of them, are counted
+/// without a division: a flood of short lines is counted line by line.
+#[inline]
+fn line_rows(len: usize, max_cols: usize) -> usize {
+    if len <= max_cols {
+        1
+    } else if len <= 2 * max_cols {
+        2
+    } else {
+        len.div_ceil(max_cols)
+    }
 }
 
 /// Rows of plain text of `len` bytes whose line feeds are at `breaks`,
@@ -618,10 +632,10 @@ fn rows_between(breaks: &[u32], len: usize, max_cols: usize) -> usize {
         if b >= end {
             break;
         }
-        rows += (b - start).div_ceil(max_cols).max(1);
+        rows += line_rows(b - start, max_cols);
         start = b + 1;
     }
-    rows + (end - start).div_ceil(max_cols).max(1)
+    rows + line_rows(end - start, max_cols)
 }
 
 /// Bytes per hex line for a view.
@@ -1472,6 +1486,8 @@ mod tests {
             "first line that wraps\nsecond\n\nfourth line wraps too\n",
             "no final line feed\nbut two lines",
             "\n\n\n",
+            // Two rows of 8 exactly, and one column more.
+            "0123456789abcdef\n0123456789abcdefg",
         ];
         for text in texts {
             for cols in [1, 3, 8, 10, 80] {
