@@ -132,6 +132,15 @@ impl Payload {
     }
 }
 
+impl Payload {
+    /// The whole buffer, when the payload is all of it and no one else
+    /// holds it.
+    fn into_buffer(self) -> Option<Vec<u8>> {
+        let whole = self.start == 0 && self.end == self.buf.len();
+        whole.then(|| Arc::try_unwrap(self.buf).ok()).flatten()
+    }
+}
+
 impl From<Vec<u8>> for Payload {
     fn from(v: Vec<u8>) -> Payload {
         let end = v.len();
@@ -234,6 +243,14 @@ impl Record {
         }
     }
 
+    /// The buffer of a payload no one else holds, as it came.
+    fn into_buffer(self) -> Option<Vec<u8>> {
+        match self.body {
+            Body::Rx(p) => p.into_buffer(),
+            Body::Tx(_) | Body::Note(_) => None,
+        }
+    }
+
     /// What the record counts against the byte cap.
     fn cost(&self) -> usize {
         RECORD_OVERHEAD + self.payload().map_or(64, <[u8]>::len) + self.shape.extra_bytes()
@@ -255,6 +272,8 @@ pub struct LogStore {
     dropped_bytes: u64,
     /// Records pushed now are about a relay's target side.
     target_side: bool,
+    /// Where the read buffers of dropped records go back to the worker.
+    recycler: Option<crate::net::Recycler>,
 }
 
 impl Default for LogStore {
@@ -273,6 +292,7 @@ impl LogStore {
             dropped_records: 0,
             dropped_bytes: 0,
             target_side: false,
+            recycler: None,
         }
     }
 
@@ -353,7 +373,17 @@ impl LogStore {
             self.bytes -= old.cost();
             self.dropped_records += 1;
             self.dropped_bytes += old.payload().map_or(0, |p| p.len() as u64);
+            if let Some(r) = &self.recycler
+                && let Some(buf) = old.into_buffer()
+            {
+                r.give(buf);
+            }
         }
+    }
+
+    /// Gives the read buffers of dropped records back to `recycler`.
+    pub fn set_recycler(&mut self, recycler: Option<crate::net::Recycler>) {
+        self.recycler = recycler;
     }
 
     pub fn cap(&self) -> usize {

@@ -27,8 +27,7 @@ use std::time::{Duration, Instant};
 /// below are the waker and a kind's own sockets.
 pub(super) const FIRST_CONN: usize = 16;
 
-/// Size of one read: one TCP read or the largest UDP datagram.
-const READ_BUF: usize = 64 * 1024;
+use super::READ_BUF;
 /// Reads per socket per round, so one flooding peer cannot starve the others
 /// or the command queue.
 const READS_PER_ROUND: usize = 16;
@@ -752,6 +751,8 @@ impl Core {
         let mut batch = FrameBatch::default();
         framer.push(&bytes, &mut batch);
         let closing = framer.wants_close();
+        // The frames are copies: the buffer can take the next read.
+        self.shared.give_back(bytes);
         self.frames_out(idx, peer, batch, closing);
         closing
     }
@@ -1017,6 +1018,12 @@ impl Core {
                         Ok(0) => {
                             outcome = Some(CloseReason::PeerClosed);
                             break;
+                        }
+                        // A whole buffer is handed on as it is, and
+                        // another (given back by the log) takes its place.
+                        Ok(n) if n == self.buf.len() => {
+                            let next = self.shared.read_buffer();
+                            got.push((key, std::mem::replace(&mut self.buf, next)));
                         }
                         Ok(n) => got.push((key, self.buf.get(..n).unwrap_or_default().to_vec())),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

@@ -399,6 +399,59 @@ const INFLIGHT_LOW: usize = 16 << 20;
 struct Shared {
     inflight: AtomicUsize,
     paused: AtomicBool,
+    spare: Spare,
+}
+
+/// Size of one read: one TCP read or the largest UDP datagram.
+pub const READ_BUF: usize = 64 * 1024;
+/// Read buffers kept for reuse (4 MiB).
+const SPARE_MAX: usize = 64;
+
+/// Whole read buffers the log has let go of, back to the worker to read
+/// into: a flood then reads straight into buffers the log keeps, without
+/// a copy, and without the allocator's lock between the two threads.
+struct Spare {
+    give: Sender<Vec<u8>>,
+    take: Receiver<Vec<u8>>,
+}
+
+impl Default for Spare {
+    fn default() -> Self {
+        let (give, take) = crossbeam_channel::bounded(SPARE_MAX);
+        Spare { give, take }
+    }
+}
+
+/// Gives a worker back the read buffers its records held.
+#[derive(Clone)]
+pub struct Recycler(Sender<Vec<u8>>);
+
+impl Recycler {
+    /// Keeps `buf` for a read if it is a whole read buffer and there is
+    /// room; else it is freed as usual.
+    pub fn give(&self, buf: Vec<u8>) {
+        give_to(&self.0, buf);
+    }
+}
+
+fn give_to(spare: &Sender<Vec<u8>>, buf: Vec<u8>) {
+    if buf.len() == READ_BUF {
+        let _ = spare.try_send(buf);
+    }
+}
+
+impl Shared {
+    fn give_back(&self, buf: Vec<u8>) {
+        give_to(&self.spare.give, buf);
+    }
+
+    /// A buffer to read into: one given back, else a new one.
+    fn read_buffer(&self) -> Vec<u8> {
+        match self.spare.take.try_recv() {
+            Ok(buf) if buf.len() == READ_BUF => buf,
+            _ => vec![0; READ_BUF],
+        }
+    }
 }
 
 /// A running session: the UI's handle on one worker thread.
@@ -464,6 +517,11 @@ impl Session {
             commands: self.commands.clone(),
             waker: self.waker.clone(),
         }
+    }
+
+    /// Where the log gives back the read buffers of records it drops.
+    pub fn recycler(&self) -> Recycler {
+        Recycler(self.shared.spare.give.clone())
     }
 
     /// Takes the next event, if any, without blocking.

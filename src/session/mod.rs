@@ -894,6 +894,7 @@ impl Session {
         }
         match NetSession::open_with(spec, setup, self.wake.clone()) {
             Ok(s) => {
+                self.log.set_recycler(Some(s.recycler()));
                 self.net = Some(s);
                 self.running = Some(protocol);
                 self.phase = Phase::Opening;
