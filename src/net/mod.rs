@@ -647,6 +647,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_log_gives_back_whole_read_buffers_no_one_else_holds() {
+        use crate::log::{LeadIn, LogStore, Payload};
+        let shared = Shared::default();
+        let mut log = LogStore::new(READ_BUF + 1024);
+        log.set_recycler(Some(Recycler(shared.spare.give.clone())));
+        let push = |log: &mut LogStore, p: Payload| {
+            log.push_received(
+                SystemTime::now(),
+                None,
+                p,
+                LeadIn::default(),
+                Default::default(),
+            );
+        };
+        // A whole buffer, dropped for the next one: the worker reads into
+        // it again.
+        push(&mut log, vec![7u8; READ_BUF].into());
+        push(&mut log, vec![8u8; READ_BUF].into());
+        assert_eq!(log.len(), 1);
+        let again = shared.read_buffer();
+        assert_eq!(again.len(), READ_BUF);
+        assert!(again.iter().all(|&b| b == 7), "not the dropped buffer");
+        // One still held elsewhere (an export, say) is left alone, as is a
+        // short read's.
+        let held = std::sync::Arc::new(vec![9u8; READ_BUF]);
+        push(&mut log, Payload::shared(&held, 0..READ_BUF));
+        assert!(shared.read_buffer().iter().all(|&b| b == 8));
+        push(&mut log, vec![1u8; 100].into());
+        push(&mut log, vec![2u8; READ_BUF].into());
+        assert!(shared.spare.take.is_empty());
+        assert!(held.iter().all(|&b| b == 9));
+        // Nothing given back: a new, zeroed buffer.
+        assert!(shared.read_buffer().iter().all(|&b| b == 0));
+    }
+
+    #[test]
     fn a_worker_that_panics_ends_its_session_with_the_reason() {
         let (tx, rx) = crossbeam_channel::unbounded();
         let woken = Arc::new(AtomicBool::new(false));
