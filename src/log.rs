@@ -8,7 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use crate::codec;
-use crate::codec::text::{TextShape, printable_ascii};
+use crate::codec::text::{TextShape, line_rows, plain_rows, printable_ascii};
 use crate::net::{CloseReason, NetError};
 use encoding_rs::Encoding;
 use std::collections::VecDeque;
@@ -615,37 +615,22 @@ fn wrap_text(decoded: &str, max_cols: usize, mut out: Option<&mut Vec<String>>) 
 /// load). `shape`, when given, is what is known of the bytes already.
 fn ascii_rows(payload: &[u8], max_cols: usize, shape: Option<&TextShape>) -> Option<usize> {
     match shape {
+        // Counted by the worker at this very width.
+        Some(TextShape {
+            ascii: true,
+            rows: Some((cols, rows)),
+            ..
+        }) if *cols as usize == max_cols => return Some(*rows as usize),
         Some(TextShape {
             ascii: true,
             breaks: Some(breaks),
+            ..
         }) => return Some(rows_between(breaks, payload.len(), max_cols)),
         Some(TextShape { ascii: true, .. }) => {}
         _ if printable_ascii(payload) => {}
         _ => return None,
     }
-    let p = payload.strip_suffix(b"\n").unwrap_or(payload);
-    let mut rows = 0;
-    let mut start = 0;
-    for nl in memchr::memchr_iter(b'\n', p) {
-        rows += line_rows(nl - start, max_cols);
-        start = nl + 1;
-    }
-    rows += line_rows(p.len() - start, max_cols);
-    Some(rows)
-}
-
-/// Rows a line of `len` columns takes at `max_cols` a row (an empty line
-/// takes one). Lines of one or two rows, nearly all of them, are counted
-/// without a division: a flood of short lines is counted line by line.
-#[inline]
-fn line_rows(len: usize, max_cols: usize) -> usize {
-    if len <= max_cols {
-        1
-    } else if len <= 2 * max_cols {
-        2
-    } else {
-        len.div_ceil(max_cols)
-    }
+    Some(plain_rows(payload, max_cols))
 }
 
 /// Rows of plain text of `len` bytes whose line feeds are at `breaks`,
@@ -744,6 +729,12 @@ fn dbcs_carry<'a>(enc: &'static Encoding, tail: &'a [u8], payload: &[u8]) -> Opt
     None
 }
 
+/// Columns a row of text has in `view`, when it shows text.
+pub fn text_cols(view: &View) -> Option<usize> {
+    matches!(view.mode, ViewMode::Text | ViewMode::Both)
+        .then(|| view.wrap_cols.unwrap_or(MAX_LINE_CHARS).max(8))
+}
+
 fn layout_payload(payload: &[u8], view: &View, out: Option<&mut Vec<String>>) -> usize {
     layout_after(&[], payload, &TextShape::default(), view, out)
 }
@@ -758,8 +749,7 @@ fn layout_after(
     mut out: Option<&mut Vec<String>>,
 ) -> usize {
     let mut rows = 0;
-    let cols = view.wrap_cols.unwrap_or(MAX_LINE_CHARS).max(8);
-    if matches!(view.mode, ViewMode::Text | ViewMode::Both) {
+    if let Some(cols) = text_cols(view) {
         // A UTF-8 character the previous read began is carried in front,
         // when the record is read as UTF-8 (chosen, or found by Auto).
         let carried = utf8_carry(lead_in, payload).and_then(|carry| {
@@ -1536,6 +1526,17 @@ mod tests {
                     Some(want),
                     "{text:?} at {cols}, shape {shape:?}"
                 );
+                // Rows the worker counted at this width, and at another
+                // (the log has been resized since).
+                for at in [cols, cols + 1] {
+                    let shape = TextShape::of_at(text.as_bytes(), Some(at));
+                    assert_eq!(shape.rows.map(|r| r.0 as usize), Some(at));
+                    assert_eq!(
+                        ascii_rows(text.as_bytes(), cols, Some(&shape)),
+                        Some(want),
+                        "{text:?} at {cols}, counted at {at}: {shape:?}"
+                    );
+                }
             }
         }
         // Anything else goes the decoding way.

@@ -178,6 +178,10 @@ pub struct TextShape {
     /// Where the line feeds are, when `ascii` and there are at most
     /// [`MAX_BREAKS`] of them.
     pub breaks: Option<Breaks>,
+    /// `(cols, rows)`: the rows the text takes at `cols` columns a row,
+    /// counted by the worker for the width the log had when it read the
+    /// bytes. With it, only a line feed or two are kept in `breaks`.
+    pub rows: Option<(u32, u32)>,
 }
 
 /// Offsets of line feeds: a line or two (a framed record) without an
@@ -206,6 +210,7 @@ impl TextShape {
         let none = TextShape {
             ascii: true,
             breaks: None,
+            rows: None,
         };
         // Most framed records have a line feed or two: no allocation for
         // them.
@@ -240,6 +245,47 @@ impl TextShape {
         TextShape {
             ascii: true,
             breaks: Some(breaks),
+            rows: None,
+        }
+    }
+
+    /// [`TextShape::of`], and with `cols` also the rows the text takes at
+    /// that width: a flood of lines is then counted here, while the bytes
+    /// are hot, and the log keeps no list of where each line ends.
+    pub fn of_at(bytes: &[u8], cols: Option<usize>) -> TextShape {
+        let Some(cols) = cols.filter(|&c| c > 0) else {
+            return TextShape::of(bytes);
+        };
+        if !printable_ascii(bytes) {
+            return TextShape::default();
+        }
+        let rows = plain_rows(bytes, cols);
+        let (Ok(c), Ok(r)) = (u32::try_from(cols), u32::try_from(rows)) else {
+            return TextShape::of(bytes);
+        };
+        // A line feed or two are kept as ever (no allocation).
+        let mut few = [0u32; 2];
+        let mut n = 0;
+        let mut more = false;
+        for i in memchr::memchr_iter(b'\n', bytes) {
+            match (few.get_mut(n), u32::try_from(i)) {
+                (Some(slot), Ok(i)) => {
+                    *slot = i;
+                    n += 1;
+                }
+                _ => {
+                    more = true;
+                    break;
+                }
+            }
+        }
+        TextShape {
+            ascii: true,
+            breaks: (!more).then_some(Breaks::Few {
+                n: n as u8,
+                at: few,
+            }),
+            rows: Some((c, r)),
         }
     }
 
@@ -249,6 +295,34 @@ impl TextShape {
             Some(Breaks::Many(b)) => b.len() * 4,
             _ => 0,
         }
+    }
+}
+
+/// Rows that plain text (printable ASCII and line feeds) takes at
+/// `max_cols` columns a row: each line wraps, and a final line feed ends the
+/// last line rather than opening an empty one.
+pub fn plain_rows(text: &[u8], max_cols: usize) -> usize {
+    let p = text.strip_suffix(b"\n").unwrap_or(text);
+    let mut rows = 0;
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', p) {
+        rows += line_rows(nl - start, max_cols);
+        start = nl + 1;
+    }
+    rows + line_rows(p.len() - start, max_cols)
+}
+
+/// Rows a line of `len` columns takes at `max_cols` a row (an empty line
+/// takes one). Lines of one or two rows, nearly all of them, are counted
+/// without a division: a flood of short lines is counted line by line.
+#[inline]
+pub fn line_rows(len: usize, max_cols: usize) -> usize {
+    if len <= max_cols {
+        1
+    } else if len <= 2 * max_cols {
+        2
+    } else {
+        len.div_ceil(max_cols.max(1))
     }
 }
 
@@ -446,6 +520,18 @@ mod tests {
         // Two line feeds fit in the shape itself; more take memory of their
         // own, which the log counts against its cap.
         assert_eq!(TextShape::of(b"a\nb\n").extra_bytes(), 0);
+        // With the rows counted, many line feeds are not kept: nothing to
+        // allocate, nothing to count against the log's cap.
+        let counted = TextShape::of_at(&many, Some(40));
+        assert!(counted.ascii && counted.breaks.is_none());
+        assert_eq!(counted.extra_bytes(), 0);
+        assert_eq!(counted.rows, Some((40, plain_rows(&many, 40) as u32)));
+        let two = TextShape::of_at(b"ab\ncd\n", Some(40));
+        assert_eq!(two.breaks.as_deref(), Some(&[2u32, 5][..]));
+        assert_eq!(
+            TextShape::of_at("不是".as_bytes(), Some(40)),
+            TextShape::default()
+        );
         assert_eq!(TextShape::of(b"a\nb\nc\nd\n").extra_bytes(), 4 * 4);
     }
 }

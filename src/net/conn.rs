@@ -846,10 +846,16 @@ impl Core {
     fn record(&mut self, idx: usize, peer: SocketAddr, bytes: Vec<u8>) {
         self.check_replies(peer, &bytes);
         let echo = (self.spec.echo && !self.is_relay()).then(|| bytes.clone());
-        self.emit(Event::received(now(), peer, bytes));
+        self.emit(self.received(peer, bytes));
         if let Some(b) = echo {
             self.queue_conn(idx, b);
         }
+    }
+
+    /// A `Received` event for bytes just read, their rows counted for the
+    /// log's width.
+    pub(super) fn received(&self, peer: SocketAddr, bytes: Vec<u8>) -> Event {
+        Event::received_at(now(), peer, bytes, self.shared.wrap_cols())
     }
 
     /// Hands on what connection `idx`'s framer still holds.

@@ -341,7 +341,17 @@ pub enum Event {
 impl Event {
     /// A `Received` event for bytes just read, with their text shape.
     pub fn received(at: SystemTime, peer: SocketAddr, bytes: Vec<u8>) -> Event {
-        let shape = TextShape::of(&bytes);
+        Event::received_at(at, peer, bytes, None)
+    }
+
+    /// [`Event::received`], its rows counted for a log `cols` wide.
+    pub fn received_at(
+        at: SystemTime,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+        cols: Option<usize>,
+    ) -> Event {
+        let shape = TextShape::of_at(&bytes, cols);
         Event::Received {
             at,
             peer,
@@ -400,6 +410,9 @@ struct Shared {
     inflight: AtomicUsize,
     paused: AtomicBool,
     spare: Spare,
+    /// Columns a row of the log has (0: not known, or not text), so the
+    /// worker counts the rows of what it reads.
+    wrap_cols: AtomicUsize,
 }
 
 /// Size of one read: one TCP read or the largest UDP datagram.
@@ -441,6 +454,10 @@ fn give_to(spare: &Sender<Vec<u8>>, buf: Vec<u8>) {
 }
 
 impl Shared {
+    fn wrap_cols(&self) -> Option<usize> {
+        Some(self.wrap_cols.load(Ordering::Relaxed)).filter(|&c| c > 0)
+    }
+
     fn give_back(&self, buf: Vec<u8>) {
         give_to(&self.spare.give, buf);
     }
@@ -517,6 +534,14 @@ impl Session {
             commands: self.commands.clone(),
             waker: self.waker.clone(),
         }
+    }
+
+    /// Tells the worker how many columns a row of the log has now (`None`
+    /// when the log shows no text), for the rows it counts.
+    pub fn set_wrap_cols(&self, cols: Option<usize>) {
+        self.shared
+            .wrap_cols
+            .store(cols.unwrap_or(0), Ordering::Relaxed);
     }
 
     /// Where the log gives back the read buffers of records it drops.

@@ -274,7 +274,7 @@ impl Udp {
     fn record(&mut self, core: &mut Core, peer: SocketAddr, bytes: Vec<u8>) {
         core.check_replies(peer, &bytes);
         let echo = core.spec.echo.then(|| bytes.clone());
-        core.emit(Event::received(now(), peer, bytes));
+        core.emit(core.received(peer, bytes));
         if let Some(b) = echo
             && let Err(e) = self.send(core, peer, b, Tag::default())
         {

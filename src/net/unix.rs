@@ -292,7 +292,7 @@ impl Kind for UnixDgram {
                     let peer = stand_in(&name);
                     let bytes = self.buf.get(..n).unwrap_or_default().to_vec();
                     core.capture_raw(peer, &bytes);
-                    core.emit(Event::received(now(), peer, bytes));
+                    core.emit(core.received(peer, bytes));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -1756,6 +1756,14 @@ impl Session {
         (n, more(&self.closing) || more(&self.net))
     }
 
+    /// The log's width in columns (`None` when it shows no text), so the
+    /// worker counts the rows of what it reads for it.
+    pub fn set_wrap_cols(&mut self, cols: Option<usize>) {
+        if let Some(net) = &self.net {
+            net.set_wrap_cols(cols);
+        }
+    }
+
     /// Once per frame after draining: batched list removals, the log cap.
     pub fn tidy(&mut self) {
         self.rates.sample(Instant::now(), self.counters);

@@ -60,6 +60,23 @@ fn header(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
     }
 }
 
+/// `[time] RX ← peer  (size)`, the header of data to or from `peer`,
+/// written at the end of `out`.
+fn data_header(
+    out: &mut String,
+    time: &str,
+    label: &str,
+    arrow: &str,
+    peer: &dyn std::fmt::Display,
+    len: usize,
+) {
+    use std::fmt::Write as _;
+    // Writing to a String cannot fail.
+    let _ = write!(out, "[{time}] {label} {arrow} {peer}  (");
+    crate::ui::write_human_bytes(out, len as u64);
+    out.push(')');
+}
+
 fn header_of(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
     let peer = rec.peer.map(crate::net::peer_text).unwrap_or_default();
     match &rec.body {
@@ -83,22 +100,16 @@ fn header_of(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
             ),
             Tone::Tx,
         ),
-        Body::Rx(b) => (
-            format!(
-                "[{time}] {} ← {peer}  ({})",
-                tr.rx,
-                human_bytes(b.len() as u64)
-            ),
-            Tone::Rx,
-        ),
-        Body::Tx(b) => (
-            format!(
-                "[{time}] {} → {peer}  ({})",
-                tr.tx,
-                human_bytes(b.len() as u64)
-            ),
-            Tone::Tx,
-        ),
+        Body::Rx(b) => {
+            let mut t = String::new();
+            data_header(&mut t, time, tr.rx, "←", &peer, b.len());
+            (t, Tone::Rx)
+        }
+        Body::Tx(b) => {
+            let mut t = String::new();
+            data_header(&mut t, time, tr.tx, "→", &peer, b.len());
+            (t, Tone::Tx)
+        }
         Body::Note(Note::ReadShut { peer }) if rec.target => (
             format!("[{time}] {}", tr.note_target_read_shut(&peer.to_string())),
             Tone::Info,
@@ -214,12 +225,17 @@ fn labels_lang(view: &View) -> Lang {
     }
 }
 
-/// Rows a record's header takes when wrapped (see [`LineIndex::set_header_rows`]).
-///
-/// [`LineIndex::set_header_rows`]: crate::log::LineIndex::set_header_rows
+thread_local! {
+    /// Where a header is worded to count its rows.
+    static HEADER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// As wide as every [`clock`] text ("HH:MM:SS.mmm").
 const CLOCK_WIDE: &str = "00:00:00.000";
 
+/// Rows a record's header takes when wrapped (see [`LineIndex::set_header_rows`]).
+///
+/// [`LineIndex::set_header_rows`]: crate::log::LineIndex::set_header_rows
 fn header_rows(rec: &Record, view: &View) -> usize {
     match view.wrap_cols {
         // Data headers are short: no need to word them to count their rows
@@ -227,7 +243,29 @@ fn header_rows(rec: &Record, view: &View) -> usize {
         Some(cols) if rec.payload().is_some() && cols >= data_header_max_cols(rec) => 1,
         // The clock is always as wide as this; formatting the real one for
         // every record of a flood cost more than the rest of the indexing.
-        Some(cols) => split_cols_count(&header(labels_lang(view).tr(), rec, CLOCK_WIDE).0, cols),
+        Some(cols) => {
+            let tr = labels_lang(view).tr();
+            match (&rec.body, rec.peer) {
+                // Data from or to an address (no name to look up): worded
+                // in a buffer kept for it, as this runs for every record of
+                // a flood.
+                (Body::Rx(_) | Body::Tx(_), Some(peer))
+                    if !rec.target && !crate::net::names::is_stand_in(&peer) =>
+                {
+                    let (label, arrow) = match rec.body {
+                        Body::Rx(_) => (tr.rx, "←"),
+                        _ => (tr.tx, "→"),
+                    };
+                    let len = rec.payload().map_or(0, <[u8]>::len);
+                    HEADER.with_borrow_mut(|s| {
+                        s.clear();
+                        data_header(s, CLOCK_WIDE, label, arrow, &peer, len);
+                        split_cols_count(s, cols)
+                    })
+                }
+                _ => split_cols_count(&header(tr, rec, CLOCK_WIDE).0, cols),
+            }
+        }
         None => 1,
     }
 }
@@ -343,6 +381,8 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
         filter: app.settings.filter,
     };
     app.index.set_header_rows(header_rows);
+    // The worker counts the rows of what it reads at this width.
+    app.set_wrap_cols(crate::log::text_cols(&view));
     // A changed view is re-indexed within a few milliseconds per frame; until
     // it is whole, rows are laid out with the view the index still describes.
     let budget = Instant::now() + Duration::from_millis(3);
@@ -732,7 +772,15 @@ mod tests {
     fn header_rows_counted_with_a_stand_in_clock_agree_with_the_shown_header() {
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let peers = ["127.0.0.1:9", "127.255.255.254:65535", "[::1]:40000"];
-        for (i, peer) in peers.iter().enumerate() {
+        let bodies = [
+            Body::Rx(vec![b'x'; 70_000].into()),
+            Body::Tx(vec![b'y'; 999]),
+        ];
+        for (i, (peer, body)) in peers
+            .iter()
+            .flat_map(|p| bodies.iter().map(move |b| (p, b)))
+            .enumerate()
+        {
             for lang in [Lang::En, Lang::Zh] {
                 for cols in [8, 20, 33, 40, 47, 80] {
                     // Times around the day, with and without milliseconds.
@@ -741,7 +789,7 @@ mod tests {
                         seq: 0,
                         at,
                         peer: Some(peer.parse().unwrap()),
-                        body: Body::Rx(vec![b'x'; 70_000].into()),
+                        body: body.clone(),
                         lead_in: LeadIn::default(),
                         shape: TextShape::default(),
                         target: false,

@@ -190,6 +190,14 @@ pub fn thousands(n: u64) -> String {
 
 /// `1536` → `1.5 KiB`.
 pub fn human_bytes(n: u64) -> String {
+    let mut s = String::new();
+    write_human_bytes(&mut s, n);
+    s
+}
+
+/// [`human_bytes`] written at the end of `out`.
+pub fn write_human_bytes(out: &mut String, n: u64) {
+    use std::fmt::Write as _;
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -197,11 +205,12 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 {
-        format!("{n} B")
+    // Writing to a String cannot fail.
+    let _ = if u == 0 {
+        write!(out, "{n} B")
     } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+        write!(out, "{v:.1} {}", UNITS[u])
+    };
 }
 
 /// Local wall-clock time with milliseconds.
