@@ -225,9 +225,14 @@ fn labels_lang(view: &View) -> Lang {
     }
 }
 
+/// What a data header's row count depends on: its label, peer, size and
+/// the width.
+type HeaderKey = (usize, std::net::SocketAddr, usize, usize);
+
 thread_local! {
-    /// Where a header is worded to count its rows.
-    static HEADER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    /// Where a header is worded to count its rows, and the last count.
+    static HEADER: std::cell::RefCell<(String, Option<(HeaderKey, usize)>)> =
+        const { std::cell::RefCell::new((String::new(), None)) };
 }
 
 /// As wide as every [`clock`] text ("HH:MM:SS.mmm").
@@ -257,10 +262,18 @@ fn header_rows(rec: &Record, view: &View) -> usize {
                         _ => (tr.tx, "→"),
                     };
                     let len = rec.payload().map_or(0, <[u8]>::len);
-                    HEADER.with_borrow_mut(|s| {
-                        s.clear();
-                        data_header(s, CLOCK_WIDE, label, arrow, &peer, len);
-                        split_cols_count(s, cols)
+                    // A flood's records come from one peer, mostly of one
+                    // size: the last count is asked for again and again.
+                    let key = (label.as_ptr() as usize, peer, len, cols);
+                    HEADER.with_borrow_mut(|(s, last)| match last {
+                        Some((k, rows)) if *k == key => *rows,
+                        _ => {
+                            s.clear();
+                            data_header(s, CLOCK_WIDE, label, arrow, &peer, len);
+                            let rows = split_cols_count(s, cols);
+                            *last = Some((key, rows));
+                            rows
+                        }
                     })
                 }
                 _ => split_cols_count(&header(tr, rec, CLOCK_WIDE).0, cols),
