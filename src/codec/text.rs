@@ -256,10 +256,9 @@ impl TextShape {
         let Some(cols) = cols.filter(|&c| c > 0) else {
             return TextShape::of(bytes);
         };
-        if !printable_ascii(bytes) {
+        let Some(rows) = plain_rows_checked(bytes, cols) else {
             return TextShape::default();
-        }
-        let rows = plain_rows(bytes, cols);
+        };
         let (Ok(c), Ok(r)) = (u32::try_from(cols), u32::try_from(rows)) else {
             return TextShape::of(bytes);
         };
@@ -310,6 +309,73 @@ pub fn plain_rows(text: &[u8], max_cols: usize) -> usize {
         start = nl + 1;
     }
     rows + line_rows(p.len() - start, max_cols)
+}
+
+/// [`plain_rows`] when `text` is plain ([`printable_ascii`]), else `None`:
+/// both in one pass over the bytes. A flood of short lines has a line feed
+/// every few dozen bytes, and finding them one search at a time cost three
+/// times what the bytes cost.
+pub fn plain_rows_checked(text: &[u8], max_cols: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        plain_rows_sse2(text, max_cols)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        printable_ascii(text).then(|| plain_rows(text, max_cols))
+    }
+}
+
+/// [`plain_rows_checked`] 16 bytes at a time: one compare gives a mask of
+/// the line feeds, another whether every byte is printable or a line feed.
+#[cfg(target_arch = "x86_64")]
+fn plain_rows_sse2(text: &[u8], max_cols: usize) -> Option<usize> {
+    use std::arch::x86_64::{
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128, _mm_sub_epi8,
+    };
+    let p = text.strip_suffix(b"\n").unwrap_or(text);
+    let mut rows = 0;
+    let mut start = 0;
+    let mut base = 0;
+    let mut blocks = p.chunks_exact(16);
+    // SAFETY: SSE2 is part of every x86_64 CPU; each load reads the 16
+    // bytes of one `chunks_exact(16)` block, unaligned loads allowed.
+    unsafe {
+        let lf = _mm_set1_epi8(b'\n' as i8);
+        let space = _mm_set1_epi8(0x20);
+        let span = _mm_set1_epi8(0x7E - 0x20);
+        let ones = _mm_set1_epi8(-1);
+        let mut bad = _mm_setzero_si128();
+        for block in &mut blocks {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let is_lf = _mm_cmpeq_epi8(v, lf);
+            // Printable: b - 0x20 (wrapping) is at most 0x5E, unsigned.
+            let d = _mm_sub_epi8(v, space);
+            let printable = _mm_cmpeq_epi8(_mm_min_epu8(d, span), d);
+            bad = _mm_or_si128(bad, _mm_andnot_si128(_mm_or_si128(printable, is_lf), ones));
+            let mut m = _mm_movemask_epi8(is_lf) as u32;
+            while m != 0 {
+                let nl = base + m.trailing_zeros() as usize;
+                rows += line_rows(nl - start, max_cols);
+                start = nl + 1;
+                m &= m - 1;
+            }
+            base += 16;
+        }
+        if _mm_movemask_epi8(bad) != 0 {
+            return None;
+        }
+    }
+    for (i, &b) in blocks.remainder().iter().enumerate() {
+        if b == b'\n' {
+            rows += line_rows(base + i - start, max_cols);
+            start = base + i + 1;
+        } else if b.wrapping_sub(0x20) >= 0x5F {
+            return None;
+        }
+    }
+    Some(rows + line_rows(p.len() - start, max_cols))
 }
 
 /// Rows a line of `len` columns takes at `max_cols` a row (an empty line
@@ -490,6 +556,46 @@ mod tests {
         // Every offered encoding comes back from the name it is saved under.
         for enc in ENCODINGS {
             assert_eq!(encoding_by_name(encoding_name(enc)), *enc);
+        }
+    }
+
+    #[test]
+    fn rows_counted_in_one_pass_agree_with_the_plain_count_everywhere() {
+        let slow = |t: &[u8], c: usize| printable_ascii(t).then(|| plain_rows(t, c));
+        // Every length around the 16-byte blocks, a line feed or a byte
+        // that is not plain at every position, at several widths.
+        for len in 0..70 {
+            for at in 0..len.max(1) {
+                for b in [b'\n', b'\r', 0x1F, 0x7F, 0x80, 0xFF, b' ', b'~'] {
+                    let mut t = vec![b'a'; len];
+                    if let Some(x) = t.get_mut(at) {
+                        *x = b;
+                    }
+                    for cols in [1, 5, 16, 80] {
+                        assert_eq!(
+                            plain_rows_checked(&t, cols),
+                            slow(&t, cols),
+                            "{b:#x} at {at} of {len}, {cols} columns"
+                        );
+                    }
+                }
+            }
+        }
+        // Lines of every length up to three rows, one after another.
+        let mut lines = Vec::new();
+        for n in 0..200 {
+            lines.extend(std::iter::repeat_n(b'x', n % 97));
+            lines.push(b'\n');
+        }
+        for cols in [8, 40, 45, 96, 512] {
+            for end in [lines.len(), lines.len() - 1, 1000, 4097] {
+                let t = &lines[..end];
+                assert_eq!(
+                    plain_rows_checked(t, cols),
+                    slow(t, cols),
+                    "{end} bytes, {cols}"
+                );
+            }
         }
     }
 
