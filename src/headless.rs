@@ -234,13 +234,24 @@ pub fn format_event(ev: &Event, opts: &Options) -> String {
         ev => format_side(ev, opts, false),
     };
     // Peers without an IP address (Unix sockets) are shown by name (JSON
-    // names them as it is built, so a name is escaped like any string).
-    if opts.json {
+    // names them as it is built, so a name is escaped like any string; a
+    // data line names its peer as it is built, and what the peer sent is
+    // not touched).
+    if opts.json || carries_data(ev) {
         return line;
     }
     match crate::net::humanize(&line) {
         std::borrow::Cow::Borrowed(_) => line,
         std::borrow::Cow::Owned(t) => t,
+    }
+}
+
+/// Whether `ev` prints what a peer sent or was sent.
+fn carries_data(ev: &Event) -> bool {
+    match ev {
+        Event::Target(inner) => carries_data(inner),
+        Event::Received { .. } | Event::Sent { .. } | Event::Frames { .. } => true,
+        _ => false,
     }
 }
 
@@ -310,7 +321,12 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
                 codec::format_hex(bytes)
             ),
         };
-        format!("{} {dir}{side} {peer} {body}", time_text(*at))
+        // The peer by name; what it sent is left as it came.
+        format!(
+            "{} {dir}{side} {} {body}",
+            time_text(*at),
+            crate::net::peer_text(peer)
+        )
     };
     match ev {
         Event::Target(inner) => format_event(inner, opts),

@@ -959,6 +959,14 @@ fn a_unix_datagram_socket_prints_its_peer_by_path_and_sends_to_the_remote() {
     assert_eq!(&buf[..n], b"hello path");
     other.send_to(b"from theirs", &mine).unwrap();
     run.line_with(&format!("RX unix:{} from theirs", theirs.display()));
+    // What a peer sends is printed as it came, even when it reads like one
+    // of the stand-in addresses that name peers without an IP address
+    // (the first ones this process gave out).
+    other.send_to(b"[100::1]:0 [100::2]:0", &mine).unwrap();
+    run.line_with(&format!(
+        "RX unix:{} [100::1]:0 [100::2]:0",
+        theirs.display()
+    ));
     let _ = run.child.kill();
 }
 
