@@ -81,6 +81,8 @@ fn an_oversize_header_is_reported_and_the_stream_resynchronised() {
     let (mut h, mut conn, _) = connected_client();
     choose(&mut h, "Framing (粘包/分包)", "Length prefix");
     set_field(&mut h, "Largest frame (bytes)", "100");
+    h.key_press(egui::Key::Enter);
+    h.step();
     // A header claiming 65,535 bytes, then a good frame.
     conn.write_all(b"\xFF\xFF\x00\x02ok").unwrap();
     wait_for_text(
@@ -88,6 +90,34 @@ fn an_oversize_header_is_reported_and_the_stream_resynchronised() {
         "a frame header claims 65535 bytes, more than the maximum 100",
     );
     wait_for_text(&mut h, "RX 4 bytes / 1 packets");
+}
+
+#[test]
+fn a_frame_length_applies_when_typed_not_at_each_keystroke() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Fixed length");
+    // A frame of the default 16 bytes, and 15 that wait for a 16th (one
+    // write: one read on loopback).
+    conn.write_all(b"sixteen bytes...fifteen bytes..").unwrap();
+    wait_for_text(&mut h, "RX 16 bytes / 1 packets");
+    // The user types 10: "1" first. Nothing changes while typing, so the
+    // waiting bytes are not cut or handed on at "1".
+    set_field(&mut h, "Frame length (bytes)", "1");
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Frame length (bytes)")
+        .type_text("0");
+    h.run_steps(10);
+    assert!(
+        !shown_labels(&h)
+            .iter()
+            .any(|l| l.contains("not a whole frame"))
+    );
+    // Enter applies 10: what waited is handed on as a partial frame, and
+    // the next bytes come in tens.
+    h.key_press(egui::Key::Enter);
+    wait_for_text(&mut h, "15 bytes, not a whole frame");
+    conn.write_all(b"0123456789abcdefghij").unwrap();
+    wait_for_text(&mut h, "RX 51 bytes / 4 packets");
+    assert_eq!(rx_records(&h), 4);
 }
 
 #[test]

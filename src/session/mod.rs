@@ -476,6 +476,9 @@ pub struct Session {
     pub(crate) reveal_file: Option<bool>,
     /// Shown whole even in a pane too small for it (the user asked).
     pub(crate) all_in_small_pane: bool,
+    /// A framing field was changed while being typed in: the change goes
+    /// to the worker when the field is left.
+    pub(crate) framing_pending: bool,
     /// Records that arrived while the session was not on screen.
     pub(crate) unread: u64,
     /// Whether the session was on screen in the last frame.
@@ -539,6 +542,7 @@ impl Session {
             quick_status: None,
             reveal_file: None,
             all_in_small_pane: false,
+            framing_pending: false,
             unread: 0,
             shown: false,
             was_at_bottom: true,

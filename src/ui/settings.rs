@@ -364,23 +364,27 @@ fn framing(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         })
         .response
         .labelled_by(label.id);
-    let field = |ui: &mut egui::Ui, label: &str, value: &mut String| {
+    // Whether one of the fields is being typed in.
+    let field = |ui: &mut egui::Ui, label: &str, value: &mut String| -> bool {
         ui.horizontal(|ui| {
             let l = ui.label(label);
             ui.add(TextEdit::singleline(value).desired_width(f32::INFINITY))
-                .labelled_by(l.id);
-        });
+                .labelled_by(l.id)
+                .has_focus()
+        })
+        .inner
     };
+    let mut editing = false;
     match f.mode {
         FramingMode::None => {}
         FramingMode::Lf | FramingMode::CrLf => {
             ui.checkbox(&mut f.keep, tr.keep_delimiter);
         }
         FramingMode::Delimiter => {
-            field(ui, tr.delimiter_hex, &mut f.delimiter);
+            editing |= field(ui, tr.delimiter_hex, &mut f.delimiter);
             ui.checkbox(&mut f.keep, tr.keep_delimiter);
         }
-        FramingMode::Fixed => field(ui, tr.frame_length, &mut f.fixed_len),
+        FramingMode::Fixed => editing |= field(ui, tr.frame_length, &mut f.fixed_len),
         FramingMode::LengthPrefix => {
             ui.horizontal(|ui| {
                 let l = ui.label(tr.length_bytes);
@@ -396,19 +400,33 @@ fn framing(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     .labelled_by(l.id);
                 ui.checkbox(&mut f.big_endian, tr.big_endian);
             });
-            field(ui, tr.length_offset, &mut f.len_offset);
+            editing |= field(ui, tr.length_offset, &mut f.len_offset);
             ui.checkbox(&mut f.includes_header, tr.length_includes_header);
-            field(ui, tr.max_frame, &mut f.max_frame);
+            editing |= field(ui, tr.max_frame, &mut f.max_frame);
             ui.checkbox(&mut f.close_on_oversize, tr.close_on_oversize);
         }
-        FramingMode::Idle => field(ui, tr.idle_ms, &mut f.idle_ms),
+        FramingMode::Idle => editing |= field(ui, tr.idle_ms, &mut f.idle_ms),
     }
-    match f.framing(tr) {
+    let changed = *f != before;
+    let valid = match f.framing(tr) {
         Err(e) => {
             ui.colored_label(ui.visuals().error_fg_color, e);
+            false
         }
-        Ok(_) if *f != before && app.is_active() => cx.act(app.id, SessionAction::SetFraming),
-        Ok(_) => {}
+        Ok(_) => true,
+    };
+    // A change applies to an open session at once (what each connection
+    // held is handed on as partial first), but a number or a delimiter
+    // being typed applies when the field is left (Enter, Tab or a click
+    // elsewhere), not at each keystroke: typing 100 must not frame by 1,
+    // then by 10, on the way.
+    if !app.is_active() {
+        app.framing_pending = false;
+    } else if changed || app.framing_pending {
+        app.framing_pending = editing || !valid;
+        if !app.framing_pending {
+            cx.act(app.id, SessionAction::SetFraming);
+        }
     }
 }
 
