@@ -86,12 +86,13 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         .show(ui, |ui| workspace::tiles(app, ui));
 }
 
-/// One session's panels inside its tab: settings on the left, peers on the
-/// right (server and UDP), the log in the centre, the send box below it.
 /// The smallest pane that shows a session whole: settings, log, peers and
-/// the send box. A smaller one shows it compact (see [`compact`]).
+/// the send box. A smaller one shows it compact (`ui::compact`).
 pub const FULL_PANE: egui::Vec2 = egui::vec2(400.0, 400.0);
 
+/// One session's panels inside its tab: settings on the left, peers on the
+/// right (server and UDP), the log in the centre, the send box below it; in
+/// a pane smaller than [`FULL_PANE`], the compact view.
 pub fn session_view(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     tools::poll(s, cx.tr);
     // A pane too small for the columns (a grid of many sessions) shows the
