@@ -638,6 +638,10 @@ mod tests {
             TextShape::of_at("不是".as_bytes(), Some(40)),
             TextShape::default()
         );
+        // No width known (0 or none): the shape without rows.
+        for cols in [None, Some(0)] {
+            assert_eq!(TextShape::of_at(&many, cols), TextShape::of(&many));
+        }
         assert_eq!(TextShape::of(b"a\nb\nc\nd\n").extra_bytes(), 4 * 4);
     }
 }
