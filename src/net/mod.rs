@@ -702,6 +702,17 @@ mod tests {
         push(&mut log, vec![1u8; 100].into());
         push(&mut log, vec![2u8; READ_BUF].into());
         assert!(shared.spare.take.is_empty());
+        // Nor is a buffer the payload is only a part of (a frame of a
+        // read), even when nothing else holds it.
+        let part = std::sync::Arc::new(vec![3u8; READ_BUF]);
+        push(&mut log, Payload::shared(&part, 0..100));
+        drop(part);
+        push(&mut log, vec![4u8; READ_BUF].into());
+        push(&mut log, vec![5u8; READ_BUF].into());
+        // The whole ones went back (the 2s, then the 4s), the part did not.
+        assert!(shared.read_buffer().iter().all(|&b| b == 2));
+        assert!(shared.read_buffer().iter().all(|&b| b == 4));
+        assert!(shared.spare.take.is_empty());
         assert!(held.iter().all(|&b| b == 9));
         // Nothing given back: a new, zeroed buffer.
         assert!(shared.read_buffer().iter().all(|&b| b == 0));
