@@ -752,7 +752,7 @@ impl Core {
         framer.push(&bytes, &mut batch);
         let closing = framer.wants_close();
         // The frames are copies: the buffer can take the next read.
-        self.shared.give_back(bytes);
+        self.shared.spare.give.give(bytes);
         self.frames_out(idx, peer, batch, closing);
         closing
     }

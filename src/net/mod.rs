@@ -424,14 +424,17 @@ const SPARE_MAX: usize = 64;
 /// into: a flood then reads straight into buffers the log keeps, without
 /// a copy, and without the allocator's lock between the two threads.
 struct Spare {
-    give: Sender<Vec<u8>>,
+    give: Recycler,
     take: Receiver<Vec<u8>>,
 }
 
 impl Default for Spare {
     fn default() -> Self {
         let (give, take) = crossbeam_channel::bounded(SPARE_MAX);
-        Spare { give, take }
+        Spare {
+            give: Recycler(give),
+            take,
+        }
     }
 }
 
@@ -443,23 +446,15 @@ impl Recycler {
     /// Keeps `buf` for a read if it is a whole read buffer and there is
     /// room; else it is freed as usual.
     pub fn give(&self, buf: Vec<u8>) {
-        give_to(&self.0, buf);
-    }
-}
-
-fn give_to(spare: &Sender<Vec<u8>>, buf: Vec<u8>) {
-    if buf.len() == READ_BUF {
-        let _ = spare.try_send(buf);
+        if buf.len() == READ_BUF {
+            let _ = self.0.try_send(buf);
+        }
     }
 }
 
 impl Shared {
     fn wrap_cols(&self) -> Option<usize> {
         Some(self.wrap_cols.load(Ordering::Relaxed)).filter(|&c| c > 0)
-    }
-
-    fn give_back(&self, buf: Vec<u8>) {
-        give_to(&self.spare.give, buf);
     }
 
     /// A buffer to read into: one given back, else a new one.
@@ -546,7 +541,7 @@ impl Session {
 
     /// Where the log gives back the read buffers of records it drops.
     pub fn recycler(&self) -> Recycler {
-        Recycler(self.shared.spare.give.clone())
+        self.shared.spare.give.clone()
     }
 
     /// Takes the next event, if any, without blocking.
@@ -676,7 +671,7 @@ mod tests {
         use crate::log::{LeadIn, LogStore, Payload};
         let shared = Shared::default();
         let mut log = LogStore::new(READ_BUF + 1024);
-        log.set_recycler(Some(Recycler(shared.spare.give.clone())));
+        log.set_recycler(Some(shared.spare.give.clone()));
         let push = |log: &mut LogStore, p: Payload| {
             log.push_received(
                 SystemTime::now(),
