@@ -44,10 +44,7 @@ pub fn show(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             .clone()
             .or_else(|| s.session_error.as_ref().map(|e| tr.net_error(e)));
         if let Some(e) = err {
-            ui.add(
-                egui::Label::new(RichText::new(&e).color(ui.visuals().error_fg_color)).truncate(),
-            )
-            .on_hover_text(&e);
+            send::error_line(ui, Some(&e));
         }
     });
     egui::Panel::bottom("compact_send").show(ui, |ui| {
@@ -68,16 +65,7 @@ pub fn show(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 )
                 .accessible_name(tr.send_box);
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
-            let send = ui.add_enabled(
-                can_send,
-                egui::Button::new(RichText::new(tr.send).strong())
-                    .min_size(egui::vec2(button_w, 0.0)),
-            );
-            let send = if active {
-                send
-            } else {
-                send.on_disabled_hover_text(tr.session_not_open)
-            };
+            let send = send::send_button(ui, tr, can_send, active, egui::vec2(button_w, 0.0));
             if send.clicked() || (enter && can_send) {
                 cx.act(id, SessionAction::Send);
             }
@@ -87,10 +75,7 @@ pub fn show(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             }
         });
         if let Some(e) = send::problem(s, tr, &payload) {
-            ui.add(
-                egui::Label::new(RichText::new(&e).color(ui.visuals().error_fg_color)).truncate(),
-            )
-            .on_hover_text(&e);
+            send::error_line(ui, Some(&e));
         }
     });
     egui::CentralPanel::default().show(ui, |ui| log_view::show_with(s, cx, ui, false));

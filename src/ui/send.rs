@@ -180,25 +180,38 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 });
         });
         ui.vertical(|ui| {
-            let send = ui.add_enabled(
-                can_send,
-                egui::Button::new(RichText::new(tr.send).strong())
-                    .min_size(egui::vec2(BUTTON_W, 40.0)),
-            );
-            let send = if active {
-                send
-            } else {
-                send.on_disabled_hover_text(tr.session_not_open)
-            };
-            if send.clicked() {
+            if send_button(ui, tr, can_send, active, egui::vec2(BUTTON_W, 40.0)).clicked() {
                 cx.act(id, SessionAction::Send);
             }
         });
     });
 
     // The error line is always there, empty or not.
-    let err = problem(app, tr, &payload);
-    let err = err.as_deref();
+    error_line(ui, problem(app, tr, &payload).as_deref());
+}
+
+/// The Send button; disabled, it says why when the session is not open.
+pub fn send_button(
+    ui: &mut egui::Ui,
+    tr: &Tr,
+    can_send: bool,
+    active: bool,
+    size: egui::Vec2,
+) -> egui::Response {
+    let send = ui.add_enabled(
+        can_send,
+        egui::Button::new(RichText::new(tr.send).strong()).min_size(size),
+    );
+    if active {
+        send
+    } else {
+        send.on_disabled_hover_text(tr.session_not_open)
+    }
+}
+
+/// An error on one line, cut at the edge, whole in its tooltip (an empty
+/// line when there is none, so nothing below it moves).
+pub fn error_line(ui: &mut egui::Ui, err: Option<&str>) {
     let color = ui.visuals().error_fg_color;
     ui.add(egui::Label::new(RichText::new(err.unwrap_or(" ")).color(color)).truncate())
         .on_hover_text(err.unwrap_or_default());
