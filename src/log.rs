@@ -259,12 +259,128 @@ impl Record {
 
 /// Bookkeeping per record, counted against the cap with the payload.
 pub const RECORD_OVERHEAD: usize = std::mem::size_of::<Record>() + 16;
+/// Bookkeeping per frame of a [`Run`] (its span and text shape).
+const FRAME_OVERHEAD: usize =
+    std::mem::size_of::<std::ops::Range<usize>>() + std::mem::size_of::<TextShape>();
 /// Default byte cap of the log.
 pub const DEFAULT_CAP_BYTES: usize = 64 << 20;
 
+/// The frames cut from one read, kept together: one entry in the store for
+/// hundreds of records, so a flood of small frames costs the UI thread per
+/// read, not per frame. Each frame is still a record of its own to
+/// everything that looks at the log ([`LogStore::get`]).
+#[derive(Debug, Clone)]
+struct Run {
+    /// The first frame's sequence number.
+    seq: u64,
+    at: SystemTime,
+    peer: Option<SocketAddr>,
+    data: Arc<Vec<u8>>,
+    /// Each frame's bytes in `data` (never empty: a run has a frame).
+    spans: Vec<std::ops::Range<usize>>,
+    shapes: Vec<TextShape>,
+    /// The previous read's tail for the first frame; each later frame
+    /// continues the one before it, unless they are datagrams.
+    lead_in: LeadIn,
+    datagrams: bool,
+    target: bool,
+}
+
+impl Run {
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn payload(&self, k: usize) -> &[u8] {
+        self.spans
+            .get(k)
+            .and_then(|r| self.data.get(r.clone()))
+            .unwrap_or_default()
+    }
+
+    /// What frame `k` continues: the end of the frame before it.
+    fn lead_in(&self, k: usize) -> &[u8] {
+        match k.checked_sub(1) {
+            _ if self.datagrams => &[],
+            None => self.lead_in.as_slice(),
+            Some(prev) => {
+                let p = self.payload(prev);
+                p.get(p.len().saturating_sub(LEAD_IN)..).unwrap_or_default()
+            }
+        }
+    }
+
+    fn record(&self, k: usize) -> Record {
+        let span = self.spans.get(k).cloned().unwrap_or(0..0);
+        Record {
+            seq: self.seq + k as u64,
+            at: self.at,
+            peer: self.peer,
+            body: Body::Rx(Payload::shared(&self.data, span)),
+            lead_in: LeadIn::tail_of(self.lead_in(k)),
+            shape: self.shapes.get(k).cloned().unwrap_or_default(),
+            target: self.target,
+        }
+    }
+
+    fn cost(&self) -> usize {
+        let bytes: usize = self.spans.iter().map(ExactSizeIterator::len).sum();
+        let extra: usize = self.shapes.iter().map(TextShape::extra_bytes).sum();
+        RECORD_OVERHEAD + bytes + self.len() * FRAME_OVERHEAD + extra
+    }
+}
+
+/// What the store keeps: a record, or the frames of one read.
+#[derive(Debug, Clone)]
+enum Entry {
+    One(Record),
+    Run(Run),
+}
+
+impl Entry {
+    fn seq(&self) -> u64 {
+        match self {
+            Entry::One(r) => r.seq,
+            Entry::Run(r) => r.seq,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Entry::One(_) => 1,
+            Entry::Run(r) => r.len(),
+        }
+    }
+
+    fn cost(&self) -> usize {
+        match self {
+            Entry::One(r) => r.cost(),
+            Entry::Run(r) => r.cost(),
+        }
+    }
+
+    fn payload_bytes(&self) -> u64 {
+        match self {
+            Entry::One(r) => r.payload().map_or(0, |p| p.len() as u64),
+            Entry::Run(r) => r.spans.iter().map(|s| s.len() as u64).sum(),
+        }
+    }
+
+    fn record(&self, k: usize) -> Option<std::borrow::Cow<'_, Record>> {
+        match self {
+            Entry::One(r) => (k == 0).then_some(std::borrow::Cow::Borrowed(r)),
+            Entry::Run(r) => (k < r.len()).then(|| std::borrow::Cow::Owned(r.record(k))),
+        }
+    }
+}
+
 /// A bounded record store that drops the oldest records when over its cap.
 pub struct LogStore {
-    records: VecDeque<Record>,
+    entries: VecDeque<Entry>,
+    /// Records kept (a run counts each of its frames).
+    len: usize,
+    /// Runs among the entries (none: record `i` is entry `i`).
+    runs: usize,
     bytes: usize,
     cap: usize,
     next_seq: u64,
@@ -285,7 +401,9 @@ impl Default for LogStore {
 impl LogStore {
     pub fn new(cap_bytes: usize) -> Self {
         Self {
-            records: VecDeque::new(),
+            entries: VecDeque::new(),
+            len: 0,
+            runs: 0,
             bytes: 0,
             cap: cap_bytes.max(RECORD_OVERHEAD * 2),
             next_seq: 0,
@@ -321,6 +439,66 @@ impl LogStore {
         self.push_record(at, peer, Body::Rx(bytes.into()), lead_in, shape);
     }
 
+    /// Pushes the frames cut from one read, `spans` of `data` with their
+    /// text shapes, as one record each. The first continues a stream whose
+    /// previous read ended with `lead_in`, and each later one the frame
+    /// before it, unless they are `datagrams`. Returns the tail the last
+    /// frame leaves for what follows.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_frames(
+        &mut self,
+        at: SystemTime,
+        peer: Option<SocketAddr>,
+        data: Arc<Vec<u8>>,
+        spans: Vec<std::ops::Range<usize>>,
+        mut shapes: Vec<TextShape>,
+        lead_in: LeadIn,
+        datagrams: bool,
+    ) -> LeadIn {
+        // Spans outside the data would be empty records: keep them as
+        // such, but never index past the buffer.
+        let spans: Vec<_> = spans
+            .into_iter()
+            .map(|r| {
+                if r.start <= r.end && r.end <= data.len() {
+                    r
+                } else {
+                    0..0
+                }
+            })
+            .collect();
+        shapes.resize(spans.len(), TextShape::default());
+        let run = Run {
+            seq: self.next_seq,
+            at,
+            peer,
+            data,
+            spans,
+            shapes,
+            lead_in,
+            datagrams,
+            target: self.target_side,
+        };
+        let n = run.len();
+        let tail = if datagrams || n == 0 {
+            LeadIn::default()
+        } else {
+            LeadIn::tail_of(run.payload(n - 1))
+        };
+        match n {
+            0 => return lead_in,
+            1 => {
+                let rec = run.record(0);
+                self.push_entry(Entry::One(rec));
+            }
+            _ => {
+                self.runs += 1;
+                self.push_entry(Entry::Run(run));
+            }
+        }
+        tail
+    }
+
     /// Pushes a record that continues a stream whose previous read ended with `lead_in`.
     pub fn push_after(
         &mut self,
@@ -349,9 +527,14 @@ impl LogStore {
             shape,
             target: self.target_side,
         };
-        self.next_seq += 1;
-        self.bytes += rec.cost();
-        self.records.push_back(rec);
+        self.push_entry(Entry::One(rec));
+    }
+
+    fn push_entry(&mut self, e: Entry) {
+        self.next_seq += e.len() as u64;
+        self.len += e.len();
+        self.bytes += e.cost();
+        self.entries.push_back(e);
         self.shrink_to(self.cap);
     }
 
@@ -361,22 +544,37 @@ impl LogStore {
     }
 
     /// Drops the oldest records until at most `bytes` are counted (the
-    /// newest record always stays), e.g. to keep all logs under a total cap.
+    /// newest record, or frames of one read, always stay), e.g. to keep
+    /// all logs under a total cap.
     pub fn shrink_to(&mut self, bytes: usize) {
-        while self.bytes > bytes && self.records.len() > 1 {
+        while self.bytes > bytes && self.entries.len() > 1 {
             self.drop_oldest();
         }
     }
 
     fn drop_oldest(&mut self) {
-        if let Some(old) = self.records.pop_front() {
+        if let Some(old) = self.entries.pop_front() {
             self.bytes -= old.cost();
-            self.dropped_records += 1;
-            self.dropped_bytes += old.payload().map_or(0, |p| p.len() as u64);
-            if let Some(r) = &self.recycler
-                && let Some(buf) = old.into_buffer()
-            {
-                r.give(buf);
+            self.len -= old.len();
+            self.dropped_records += old.len() as u64;
+            self.dropped_bytes += old.payload_bytes();
+            match old {
+                Entry::One(rec) => {
+                    if let Some(r) = &self.recycler
+                        && let Some(buf) = rec.into_buffer()
+                    {
+                        r.give(buf);
+                    }
+                }
+                Entry::Run(run) => {
+                    self.runs -= 1;
+                    // Frames cut in place hold the read's buffer.
+                    if let Some(r) = &self.recycler
+                        && let Ok(buf) = Arc::try_unwrap(run.data)
+                    {
+                        r.give(buf);
+                    }
+                }
             }
         }
     }
@@ -391,18 +589,20 @@ impl LogStore {
     }
 
     pub fn clear(&mut self) {
-        self.records.clear();
+        self.entries.clear();
+        self.len = 0;
+        self.runs = 0;
         self.bytes = 0;
         self.dropped_records = 0;
         self.dropped_bytes = 0;
     }
 
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len == 0
     }
 
     /// Bytes counted against the cap.
@@ -420,17 +620,57 @@ impl LogStore {
         self.dropped_bytes
     }
 
-    pub fn get(&self, i: usize) -> Option<&Record> {
-        self.records.get(i)
+    /// The entry holding record `i`, and the record's place in it.
+    fn locate(&self, i: usize) -> Option<(usize, usize)> {
+        if i >= self.len {
+            return None;
+        }
+        if self.runs == 0 {
+            return Some((i, 0));
+        }
+        let seq = self.first_seq() + i as u64;
+        let e = self
+            .entries
+            .partition_point(|e| e.seq() + e.len() as u64 <= seq);
+        let entry = self.entries.get(e)?;
+        Some((e, (seq - entry.seq()) as usize))
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Record> {
-        self.records.iter()
+    /// Record `i` (0 is the oldest kept): borrowed when it is kept as one,
+    /// made up when it is a frame of a read kept whole.
+    pub fn get(&self, i: usize) -> Option<std::borrow::Cow<'_, Record>> {
+        let (e, k) = self.locate(i)?;
+        self.entries.get(e)?.record(k)
+    }
+
+    /// The payload of record `i`, if it has one.
+    pub fn payload(&self, i: usize) -> Option<&[u8]> {
+        let (e, k) = self.locate(i)?;
+        match self.entries.get(e)? {
+            Entry::One(r) => r.payload(),
+            Entry::Run(r) => Some(r.payload(k)),
+        }
+    }
+
+    /// When record `i` was logged.
+    pub fn at(&self, i: usize) -> Option<SystemTime> {
+        let (e, _) = self.locate(i)?;
+        match self.entries.get(e)? {
+            Entry::One(r) => Some(r.at),
+            Entry::Run(r) => Some(r.at),
+        }
+    }
+
+    /// Every record kept, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = std::borrow::Cow<'_, Record>> {
+        self.entries
+            .iter()
+            .flat_map(|e| (0..e.len()).filter_map(move |k| e.record(k)))
     }
 
     /// Sequence number of the oldest record kept (or the next one when empty).
     pub fn first_seq(&self) -> u64 {
-        self.records.front().map_or(self.next_seq, |r| r.seq)
+        self.entries.front().map_or(self.next_seq, Entry::seq)
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -932,16 +1172,48 @@ impl Rows {
         let indexed = self.first_seq + self.ends.len() as u64;
         let start = (indexed - store.first_seq()) as usize;
         let mut end = self.ends.back().copied().unwrap_or(self.base);
-        for i in start..store.len() {
-            if let Some(rec) = store.get(i) {
-                if self.view.filter.shows(rec) {
-                    let header = header_rows.map_or(1, |f| f(rec, &self.view).max(1));
-                    end += (record_rows(rec, &self.view) - 1 + header) as u64;
+        let Some((first, mut k0)) = store.locate(start) else {
+            return true;
+        };
+        let mut since_check = 0;
+        for entry in store.entries.range(first..) {
+            match entry {
+                Entry::One(rec) => {
+                    if self.view.filter.shows(rec) {
+                        let header = header_rows.map_or(1, |f| f(rec, &self.view).max(1));
+                        end += (record_rows(rec, &self.view) - 1 + header) as u64;
+                    }
+                    self.ends.push_back(end);
                 }
-                self.ends.push_back(end);
+                Entry::Run(run) => {
+                    // The frames of a run differ only in their bytes: one
+                    // record stands for each in turn.
+                    let mut probe = run.record(k0);
+                    let shows = self.view.filter.shows(&probe);
+                    for (k, span) in run.spans.iter().enumerate().skip(k0) {
+                        if shows {
+                            if let Body::Rx(p) = &mut probe.body {
+                                p.start = span.start;
+                                p.end = span.end;
+                            }
+                            let header = header_rows.map_or(1, |f| f(&probe, &self.view).max(1));
+                            let shape = run.shapes.get(k).unwrap_or(&probe.shape);
+                            let payload = run.payload(k);
+                            let rows =
+                                layout_after(run.lead_in(k), payload, shape, &self.view, None);
+                            end += (rows + header) as u64;
+                        }
+                        self.ends.push_back(end);
+                    }
+                }
             }
-            if (i - start) % 4096 == 4095 && deadline.is_some_and(|d| Instant::now() >= d) {
-                return false;
+            since_check += entry.len() - k0;
+            k0 = 0;
+            if since_check >= 4096 {
+                since_check = 0;
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return false;
+                }
             }
         }
         true
@@ -1177,8 +1449,8 @@ mod tests {
         assert_eq!(log.dropped_records(), 15);
         assert_eq!(log.dropped_bytes(), 1500);
         // The newest are kept, in order.
-        assert_eq!(log.get(0).and_then(|r| r.payload()).map(|p| p[0]), Some(15));
-        assert_eq!(log.get(9).and_then(|r| r.payload()).map(|p| p[0]), Some(24));
+        assert_eq!(log.payload(0).map(|p| p[0]), Some(15));
+        assert_eq!(log.payload(9).map(|p| p[0]), Some(24));
         assert_eq!(log.first_seq(), 15);
         assert_eq!(log.next_seq(), 25);
         log.clear();
@@ -1209,7 +1481,7 @@ mod tests {
         log.set_cap(cap);
         assert_eq!(log.cap(), cap);
         assert_eq!(log.len(), 10);
-        assert_eq!(log.get(0).and_then(|r| r.payload()).map(|p| p[0]), Some(40));
+        assert_eq!(log.payload(0).map(|p| p[0]), Some(40));
         // The line feeds a text shape lists are counted too.
         let mut log = LogStore::new(1 << 20);
         let text = b"a\nb\nc\nd\n";
@@ -1251,10 +1523,7 @@ mod tests {
         log.push(SystemTime::now(), None, rx(&[1; 10]));
         log.push(SystemTime::now(), None, rx(&[2; 5000]));
         assert_eq!(log.len(), 1);
-        assert_eq!(
-            log.get(0).and_then(|r| r.payload()).map(<[u8]>::len),
-            Some(5000)
-        );
+        assert_eq!(log.payload(0).map(<[u8]>::len), Some(5000));
     }
 
     #[test]
@@ -1354,7 +1623,7 @@ mod tests {
                 Some(v),
                 "old view stays until the new one is whole"
             );
-            let old: usize = log.iter().map(|r| record_rows(r, &v)).sum();
+            let old: usize = log.iter().map(|r| record_rows(&r, &v)).sum();
             assert_eq!(idx.rows(), old, "rows still those of the old view");
             log.push(SystemTime::now(), None, rx(b"more"));
             assert!(calls < 1000);
@@ -1362,8 +1631,129 @@ mod tests {
         assert!(calls > 1, "the rebuild was spread over calls");
         assert_eq!(idx.view(), Some(hex));
         assert_eq!(idx.rebuilds(), 1);
-        let expect: usize = log.iter().map(|r| record_rows(r, &hex)).sum();
+        let expect: usize = log.iter().map(|r| record_rows(&r, &hex)).sum();
         assert_eq!(idx.rows(), expect);
+    }
+
+    /// Frames of `data` at `spans`, pushed as the frames of one read.
+    fn push_run(log: &mut LogStore, data: &[u8], spans: &[std::ops::Range<usize>]) -> LeadIn {
+        let shapes = TextShape::of_spans(data, spans, Some(10));
+        log.push_frames(
+            SystemTime::now(),
+            "127.0.0.1:9".parse().ok(),
+            Arc::new(data.to_vec()),
+            spans.to_vec(),
+            shapes,
+            LeadIn::default(),
+            false,
+        )
+    }
+
+    #[test]
+    fn the_frames_of_one_read_are_records_one_by_one() {
+        let v = text_view();
+        let mut log = LogStore::new(1 << 20);
+        log.push(SystemTime::now(), None, rx(b"before"));
+        // "ab" and half of "你", then its last byte and "cd\n", then a line
+        // longer than the 10 columns of the view.
+        let data = b"ab\xE4\xBD\xA0cd\nxxxxxxxxxxxxxxx\n";
+        let tail = push_run(&mut log, data, &[0..4, 4..8, 8..24]);
+        assert_eq!(log.len(), 4);
+        assert_eq!(log.next_seq(), 4);
+        assert_eq!(tail, LeadIn::tail_of(b"xxxxxxxxxxxxxxx\n"));
+        let payloads: Vec<_> = (0..4).map(|i| log.payload(i).map(<[u8]>::to_vec)).collect();
+        assert_eq!(
+            payloads,
+            [
+                Some(b"before".to_vec()),
+                Some(b"ab\xE4\xBD".to_vec()),
+                Some(b"\xA0cd\n".to_vec()),
+                Some(b"xxxxxxxxxxxxxxx\n".to_vec()),
+            ]
+        );
+        // Each has its own number; iterating gives the same records.
+        let seqs: Vec<_> = log.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, [0, 1, 2, 3]);
+        for (i, r) in log.iter().enumerate() {
+            assert_eq!(Some(r.as_ref()), log.get(i).as_deref());
+            assert_eq!(log.at(i), Some(r.at));
+        }
+        // A character cut between two frames shows whole in the second.
+        assert_eq!(record_lines(&log.get(1).unwrap(), &v), ["ab\\xE4\\xBD"]);
+        assert_eq!(record_lines(&log.get(2).unwrap(), &v), ["你cd"]);
+        // The index counts each frame's rows, as if each were pushed alone.
+        for view in [
+            v,
+            View {
+                mode: ViewMode::Both,
+                ..v
+            },
+            View {
+                wrap_cols: Some(4),
+                ..v
+            },
+        ] {
+            let mut idx = LineIndex::default();
+            idx.sync(&log, &view);
+            let each: Vec<usize> = log.iter().map(|r| record_rows(&r, &view)).collect();
+            assert_eq!(idx.rows(), each.iter().sum::<usize>(), "{view:?}");
+            let mut row = 0;
+            for (i, n) in each.iter().enumerate() {
+                assert_eq!(idx.first_row_of(i), Some(row));
+                assert_eq!(idx.locate(row + n - 1), Some((i, n - 1)));
+                row += n;
+            }
+        }
+        // Datagrams stand alone: no character carried from one to the next.
+        let mut dgrams = LogStore::new(1 << 20);
+        let spans = vec![0..4, 4..8];
+        dgrams.push_frames(
+            SystemTime::now(),
+            None,
+            Arc::new(data.to_vec()),
+            spans,
+            Vec::new(),
+            LeadIn::default(),
+            true,
+        );
+        assert_eq!(record_lines(&dgrams.get(1).unwrap(), &v), ["\\xA0cd"]);
+    }
+
+    #[test]
+    fn the_frames_of_a_read_are_dropped_together_and_counted() {
+        let line = b"0123456789\n";
+        let data: Vec<u8> = line.repeat(100);
+        let spans: Vec<_> = (0..100).map(|k| k * 11..(k + 1) * 11).collect();
+        let mut one = LogStore::new(1 << 30);
+        push_run(&mut one, &data, &spans);
+        let run_cost = one.bytes();
+        // Less than a record each: the bytes and a little bookkeeping.
+        assert!(run_cost < 100 * (11 + RECORD_OVERHEAD), "{run_cost}");
+        assert!(run_cost > 100 * 11, "{run_cost}");
+        let mut log = LogStore::new(run_cost * 3 + run_cost / 2);
+        for _ in 0..5 {
+            push_run(&mut log, &data, &spans);
+        }
+        assert_eq!(log.len(), 300);
+        assert_eq!(log.iter().count(), 300);
+        assert_eq!(log.first_seq(), 200);
+        assert_eq!(log.dropped_records(), 200);
+        assert_eq!(log.dropped_bytes(), 2200);
+        assert!(log.bytes() <= log.cap());
+        assert_eq!(log.get(0).map(|r| r.seq), Some(200));
+        assert_eq!(log.payload(299), Some(&line[..]));
+        assert!(log.get(300).is_none() && log.payload(300).is_none());
+        // The index follows whole runs dropped from the front.
+        let v = text_view();
+        let mut idx = LineIndex::default();
+        idx.sync(&log, &v);
+        push_run(&mut log, &data, &spans);
+        idx.sync(&log, &v);
+        let each: usize = log.iter().map(|r| record_rows(&r, &v)).sum();
+        assert_eq!(idx.rows(), each);
+        assert_eq!(idx.locate(0), Some((0, 0)));
+        log.clear();
+        assert!(log.is_empty() && log.get(0).is_none());
     }
 
     #[test]
@@ -1380,17 +1770,17 @@ mod tests {
             LeadIn::tail_of(&first),
         );
         // The first read shows its bytes as they are; the second shows the character.
-        assert_eq!(record_lines(log.get(0).unwrap(), &v), ["ab\\xE4\\xBD"]);
-        assert_eq!(record_lines(log.get(1).unwrap(), &v), ["你cd"]);
+        assert_eq!(record_lines(&log.get(0).unwrap(), &v), ["ab\\xE4\\xBD"]);
+        assert_eq!(record_lines(&log.get(1).unwrap(), &v), ["你cd"]);
         for r in log.iter() {
-            assert_eq!(record_rows(r, &v), 1 + record_lines(r, &v).len());
+            assert_eq!(record_rows(&r, &v), 1 + record_lines(&r, &v).len());
         }
         // Hex shows each read's own bytes.
         let hex = View {
             mode: ViewMode::Hex,
             ..v
         };
-        assert_eq!(record_lines(log.get(1).unwrap(), &hex), ["A0 63 64"]);
+        assert_eq!(record_lines(&log.get(1).unwrap(), &hex), ["A0 63 64"]);
         // A lead-in that the next read does not continue changes nothing.
         let r = Record {
             seq: 0,
@@ -1408,7 +1798,7 @@ mod tests {
             encoding: encoding_rs::GBK,
             ..v
         };
-        assert_eq!(record_lines(log.get(1).unwrap(), &gbk).len(), 1);
+        assert_eq!(record_lines(&log.get(1).unwrap(), &gbk).len(), 1);
     }
 
     #[test]
@@ -1613,12 +2003,12 @@ mod tests {
                 ..text_view()
             };
             for rec in log.iter() {
-                let all = record_lines(rec, &v);
+                let all = record_lines(&rec, &v);
                 for first in 0..all.len() + 2 {
                     for count in [0, 1, 3, 100] {
                         let end = (first + count).min(all.len());
                         let want = &all[first.min(end)..end];
-                        assert_eq!(record_lines_window(rec, &v, first, count), want);
+                        assert_eq!(record_lines_window(&rec, &v, first, count), want);
                     }
                 }
             }
@@ -1647,7 +2037,7 @@ mod tests {
                 shape,
             );
             log.push(SystemTime::now(), None, rx(text));
-            check_same(log.get(0).unwrap(), log.get(1).unwrap());
+            check_same(&log.get(0).unwrap(), &log.get(1).unwrap());
         }
     }
 

@@ -461,8 +461,7 @@ fn find_previous_first_starts_from_the_newest_record() {
             let log = s.log();
             s.find
                 .current
-                .and_then(|seq| log.get((seq - log.first_seq()) as usize))
-                .and_then(|r| r.payload())
+                .and_then(|seq| log.payload((seq - log.first_seq()) as usize))
                 == Some(&b"gamma beta\n"[..])
         })
     });
@@ -480,7 +479,7 @@ fn find_counts_matches_and_jumps_between_them() {
         let seq = s.find.current?;
         let log = s.log();
         let i = (seq - log.first_seq()) as usize;
-        log.get(i).and_then(|r| r.payload()).map(|p| p.to_vec())
+        log.payload(i).map(|p| p.to_vec())
     };
     set_field(&mut h, "Find", "beta");
     click(&mut h, "Next");

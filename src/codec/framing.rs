@@ -217,6 +217,8 @@ impl Framing {
 #[derive(Debug, Clone)]
 pub struct Framer {
     framing: Framing,
+    /// The delimiter's searcher, built once.
+    finder: Option<memchr::memmem::Finder<'static>>,
     pending: Vec<u8>,
     /// Where the delimiter search resumes (bytes before it hold none).
     searched: usize,
@@ -228,8 +230,15 @@ pub struct Framer {
 
 impl Framer {
     pub fn new(framing: Framing) -> Framer {
+        let finder = match &framing {
+            Framing::Delimiter { delim, .. } if !delim.is_empty() => {
+                Some(memchr::memmem::Finder::new(delim).into_owned())
+            }
+            _ => None,
+        };
         Framer {
             framing,
+            finder,
             pending: Vec::new(),
             searched: 0,
             resyncing: false,
@@ -266,14 +275,14 @@ impl Framer {
                 // The common case of a read holding whole frames only is
                 // cut straight from `data`, without copying into `pending`.
                 if self.pending.is_empty() {
-                    let used = self.cut(data, out);
+                    let used = self.cut(data, out, false);
                     self.pending
                         .extend_from_slice(data.get(used..).unwrap_or_default());
                     self.searched = 0;
                 } else {
                     self.pending.extend_from_slice(data);
                     let pending = std::mem::take(&mut self.pending);
-                    let used = self.cut(&pending, out);
+                    let used = self.cut(&pending, out, false);
                     self.pending = pending;
                     self.pending.drain(..used);
                     self.searched = self.searched.saturating_sub(used);
@@ -283,6 +292,106 @@ impl Framer {
         if self.pending.len() > MAX_PENDING {
             out.take(std::mem::take(&mut self.pending), false);
             self.searched = 0;
+        }
+    }
+
+    /// Takes a read in its own buffer. The frames it holds whole are cut
+    /// in place: `rest` gets them, its data becomes the buffer, and no byte
+    /// is copied. A frame an earlier read began is completed into `first`
+    /// (handed on before `rest`). Returns the buffer when it was not kept,
+    /// to take another read.
+    pub fn push_owned(
+        &mut self,
+        data: Vec<u8>,
+        first: &mut FrameBatch,
+        rest: &mut FrameBatch,
+    ) -> Option<Vec<u8>> {
+        let cuts = matches!(
+            self.framing,
+            Framing::Delimiter { .. } | Framing::Fixed { .. } | Framing::LengthPrefix { .. }
+        );
+        if self.closed || !cuts || !rest.data.is_empty() || !rest.outs.is_empty() {
+            self.push(&data, first);
+            return Some(data);
+        }
+        let mut from = 0;
+        if !self.pending.is_empty() {
+            match self.completes(&data) {
+                Some(n) if n <= data.len() => {
+                    self.push(data.get(..n).unwrap_or_default(), first);
+                    from = n;
+                }
+                _ => {
+                    self.push(&data, first);
+                    return Some(data);
+                }
+            }
+            if !self.pending.is_empty() || self.closed || self.resyncing {
+                // Not a frame's end after all: on the copying way.
+                self.push(data.get(from..).unwrap_or_default(), first);
+                return Some(data);
+            }
+        }
+        let before = rest.outs.len();
+        let used = self.cut(data.get(from..).unwrap_or_default(), rest, true);
+        for out in rest.outs.iter_mut().skip(before) {
+            if let FrameOut::Frame(r) | FrameOut::Partial(r) = out {
+                *r = r.start + from..r.end + from;
+            }
+        }
+        self.pending
+            .extend_from_slice(data.get(from + used..).unwrap_or_default());
+        self.searched = 0;
+        if rest.outs.is_empty() {
+            return Some(data);
+        }
+        rest.data = data;
+        if self.pending.len() > MAX_PENDING {
+            rest.take(std::mem::take(&mut self.pending), false);
+        }
+        None
+    }
+
+    /// How many bytes of `data` end the frame held in `pending`, when that
+    /// is quick to tell (else the read goes the copying way).
+    fn completes(&self, data: &[u8]) -> Option<usize> {
+        let held = &self.pending;
+        match &self.framing {
+            Framing::Delimiter { delim, .. } => {
+                let dl = delim.len();
+                // A delimiter begun at the end of what is held...
+                for s in held.len().saturating_sub(dl.saturating_sub(1))..held.len() {
+                    let (begun, rest) = delim.split_at_checked(held.len() - s)?;
+                    if held.get(s..) == Some(begun) && data.starts_with(rest) {
+                        return Some(rest.len());
+                    }
+                }
+                // ...or one in the new bytes.
+                self.finder.as_ref()?.find(data).map(|at| at + dl)
+            }
+            Framing::Fixed { len } => len.checked_sub(held.len()),
+            Framing::LengthPrefix {
+                width,
+                big_endian,
+                offset,
+                includes_header,
+                max,
+                ..
+            } => {
+                let head = offset + *width as usize;
+                let field = held.get(*offset..head)?;
+                let claimed = read_len(field, *big_endian);
+                let total = if *includes_header {
+                    claimed
+                } else {
+                    claimed + head as u64
+                };
+                if total < head as u64 || total > *max as u64 {
+                    return None;
+                }
+                (total as usize).checked_sub(held.len())
+            }
+            Framing::None | Framing::Idle { .. } => None,
         }
     }
 
@@ -299,37 +408,44 @@ impl Framer {
     }
 
     /// Cuts whole frames from the front of `buf`; returns the bytes used.
-    fn cut(&mut self, buf: &[u8], out: &mut FrameBatch) -> usize {
-        match self.framing.clone() {
+    /// `in_place`: the frames are ranges of `buf`, which becomes the
+    /// batch's data; else they are copied into it.
+    fn cut(&mut self, buf: &[u8], out: &mut FrameBatch, in_place: bool) -> usize {
+        let emit = |out: &mut FrameBatch, r: Range<usize>| {
+            if in_place {
+                out.outs.push(FrameOut::Frame(r));
+            } else {
+                out.frame(buf.get(r).unwrap_or_default());
+            }
+        };
+        match &self.framing {
             Framing::Delimiter { delim, keep } => {
+                let (dl, keep) = (delim.len(), *keep);
+                let Some(finder) = &self.finder else {
+                    return 0;
+                };
                 let mut start = 0;
-                let mut from = self.searched.saturating_sub(delim.len() - 1).max(start);
-                while let Some(at) = buf
-                    .get(from..)
-                    .and_then(|b| memchr::memmem::find(b, &delim))
-                {
+                let from = self.searched.saturating_sub(dl.saturating_sub(1));
+                for at in finder.find_iter(buf.get(from..).unwrap_or_default()) {
                     let end = from + at;
-                    let frame = if keep {
-                        buf.get(start..end + delim.len())
-                    } else {
-                        buf.get(start..end)
+                    if end < start {
+                        continue;
                     }
-                    .unwrap_or_default();
-                    out.frame(frame);
-                    start = end + delim.len();
-                    from = start;
+                    emit(out, start..if keep { end + dl } else { end });
+                    start = end + dl;
                 }
                 self.searched = buf.len();
                 start
             }
             Framing::Fixed { len } => {
+                let len = *len;
                 let n = buf.len() / len * len;
-                for chunk in buf.get(..n).unwrap_or_default().chunks_exact(len) {
-                    out.frame(chunk);
+                for k in 0..n / len {
+                    emit(out, k * len..(k + 1) * len);
                 }
                 n
             }
-            Framing::LengthPrefix {
+            &Framing::LengthPrefix {
                 width,
                 big_endian,
                 offset,
@@ -370,7 +486,7 @@ impl Framer {
                         break;
                     }
                     self.resyncing = false;
-                    out.frame(buf.get(start..start + total).unwrap_or_default());
+                    emit(out, start..start + total);
                     start += total;
                 }
                 start
@@ -442,6 +558,25 @@ mod tests {
         owned(&out)
     }
 
+    /// The same, each piece handed over in its own buffer (frames cut in
+    /// place where they can be).
+    fn frames_owned(framing: &Framing, pieces: &[&[u8]]) -> Vec<Out> {
+        let mut f = Framer::new(framing.clone());
+        let mut all = Vec::new();
+        for p in pieces {
+            let (mut first, mut rest) = (FrameBatch::default(), FrameBatch::default());
+            let back = f.push_owned(p.to_vec(), &mut first, &mut rest);
+            // The buffer is kept exactly when frames were cut in place.
+            assert_eq!(back.is_none(), !rest.outs.is_empty(), "{framing:?}");
+            all.extend(owned(&first));
+            all.extend(owned(&rest));
+        }
+        let mut out = FrameBatch::default();
+        f.flush(&mut out);
+        all.extend(owned(&out));
+        all
+    }
+
     fn whole(b: &[u8]) -> Out {
         Out::Frame(b.to_vec())
     }
@@ -463,6 +598,12 @@ mod tests {
         let want = frames(framing, &[stream]);
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(frames(framing, &bytes), want, "byte by byte: {framing:?}");
+        assert_eq!(frames_owned(framing, &bytes), want, "in place: {framing:?}");
+        assert_eq!(
+            frames_owned(framing, &[stream]),
+            want,
+            "in place: {framing:?}"
+        );
         let mut rng = Rng(0x2545_F491_4F6C_DD1D);
         for _ in 0..200 {
             let mut cuts: Vec<usize> = (0..(rng.next() % 8))
@@ -480,6 +621,12 @@ mod tests {
                 frames(framing, &pieces),
                 want,
                 "split into {} pieces: {framing:?}",
+                pieces.len()
+            );
+            assert_eq!(
+                frames_owned(framing, &pieces),
+                want,
+                "split into {} pieces, cut in place: {framing:?}",
                 pieces.len()
             );
         }

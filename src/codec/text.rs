@@ -288,6 +288,84 @@ impl TextShape {
         }
     }
 
+    /// The shapes [`TextShape::of_at`] gives `spans` of `data` one by
+    /// one, found in one pass over the bytes: a read cut into hundreds of
+    /// small frames is not scanned hundreds of times. `spans` in order and
+    /// apart, as a framer cuts them (else each is shaped on its own).
+    pub fn of_spans(
+        data: &[u8],
+        spans: &[std::ops::Range<usize>],
+        cols: Option<usize>,
+    ) -> Vec<TextShape> {
+        let one_by_one = || {
+            spans
+                .iter()
+                .map(|r| TextShape::of_at(data.get(r.clone()).unwrap_or_default(), cols))
+                .collect()
+        };
+        let in_order = spans.windows(2).all(|w| match w {
+            [a, b] => a.start <= a.end && a.end <= b.start,
+            _ => true,
+        });
+        let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
+            return Vec::new();
+        };
+        let c = cols.filter(|&c| c > 0).and_then(|c| u32::try_from(c).ok());
+        let (Some(c), true, Some(all)) = (c, in_order, data.get(first.start..last.end)) else {
+            return one_by_one();
+        };
+        let Some((lfs, bad)) = scan_plain(all, first.start) else {
+            return one_by_one();
+        };
+        let cols = c as usize;
+        let (mut li, mut bi) = (0, 0);
+        let mut out = Vec::with_capacity(spans.len());
+        for r in spans {
+            while lfs.get(li).is_some_and(|&at| at < r.start) {
+                li += 1;
+            }
+            while bad.get(bi).is_some_and(|&at| at < r.start) {
+                bi += 1;
+            }
+            if bad.get(bi).is_some_and(|&at| at < r.end) {
+                out.push(TextShape::default());
+                continue;
+            }
+            // A trailing line feed ends the last line (see `plain_rows`).
+            let ends_lf = r.end > r.start && data.get(r.end - 1) == Some(&b'\n');
+            let text_end = r.end - usize::from(ends_lf);
+            let (mut rows, mut start) = (0, r.start);
+            let (mut few, mut n, mut more) = ([0u32; 2], 0, false);
+            while let Some(&at) = lfs.get(li).filter(|&&at| at < r.end) {
+                if at < text_end {
+                    rows += line_rows(at - start, cols);
+                    start = at + 1;
+                }
+                match (few.get_mut(n), u32::try_from(at - r.start)) {
+                    (Some(slot), Ok(rel)) => {
+                        *slot = rel;
+                        n += 1;
+                    }
+                    _ => more = true,
+                }
+                li += 1;
+            }
+            rows += line_rows(text_end - start, cols);
+            out.push(match u32::try_from(rows) {
+                Ok(rows) => TextShape {
+                    ascii: true,
+                    breaks: (!more).then_some(Breaks::Few {
+                        n: n as u8,
+                        at: few,
+                    }),
+                    rows: Some((c, rows)),
+                },
+                Err(_) => TextShape::of_at(data.get(r.clone()).unwrap_or_default(), Some(cols)),
+            });
+        }
+        out
+    }
+
     /// Memory the shape takes besides itself.
     pub fn extra_bytes(&self) -> usize {
         match &self.breaks {
@@ -376,6 +454,62 @@ fn plain_rows_sse2(text: &[u8], max_cols: usize) -> Option<usize> {
         }
     }
     Some(rows + line_rows(p.len() - start, max_cols))
+}
+
+/// Where `bytes` (which start at `base`) have line feeds, and which bytes
+/// are neither printable ASCII nor a line feed; `None` when those are so
+/// many (binary data) that listing them is not worth it.
+fn scan_plain(bytes: &[u8], base: usize) -> Option<(Vec<usize>, Vec<usize>)> {
+    const MAX_BAD: usize = 256;
+    if cfg!(not(target_arch = "x86_64")) {
+        return None;
+    }
+    let mut lfs = Vec::with_capacity(bytes.len() / 64);
+    let mut bad = Vec::new();
+    let mut blocks = bytes.chunks_exact(16);
+    let mut at = base;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+        };
+        // SAFETY: SSE2 is part of every x86_64 CPU; each load reads the 16
+        // bytes of one `chunks_exact(16)` block, unaligned loads allowed.
+        unsafe {
+            let lf = _mm_set1_epi8(b'\n' as i8);
+            let space = _mm_set1_epi8(0x20);
+            let span = _mm_set1_epi8(0x7E - 0x20);
+            for block in &mut blocks {
+                let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+                let is_lf = _mm_cmpeq_epi8(v, lf);
+                let d = _mm_sub_epi8(v, space);
+                let printable = _mm_cmpeq_epi8(_mm_min_epu8(d, span), d);
+                let mut m = _mm_movemask_epi8(is_lf) as u32;
+                while m != 0 {
+                    lfs.push(at + m.trailing_zeros() as usize);
+                    m &= m - 1;
+                }
+                let mut b = !(_mm_movemask_epi8(_mm_or_si128(printable, is_lf)) as u32) & 0xFFFF;
+                while b != 0 {
+                    bad.push(at + b.trailing_zeros() as usize);
+                    b &= b - 1;
+                }
+                if bad.len() > MAX_BAD {
+                    return None;
+                }
+                at += 16;
+            }
+        }
+    }
+    for (i, &b) in blocks.remainder().iter().enumerate() {
+        if b == b'\n' {
+            lfs.push(at + i);
+        } else if b.wrapping_sub(0x20) >= 0x5F {
+            bad.push(at + i);
+        }
+    }
+    (bad.len() <= MAX_BAD).then_some((lfs, bad))
 }
 
 /// Rows a line of `len` columns takes at `max_cols` a row (an empty line
@@ -597,6 +731,59 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn shapes_of_a_whole_read_agree_with_each_frame_shaped_alone() {
+        // A small generator: the same cases every run.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for case in 0..400 {
+            let len = next(3000);
+            // Lines of text; now and then a byte that is not plain, and in
+            // some reads many of them (binary data).
+            let odd = if case % 10 == 0 { 3 } else { 400 };
+            let data: Vec<u8> = (0..len)
+                .map(|_| match next(odd.max(40)) {
+                    0 => [0x00, 0x0D, 0x7F, 0x80, 0xE4][next(5)],
+                    1..=3 => b'\n',
+                    _ => b'a' + next(26) as u8,
+                })
+                .collect();
+            // Frames in order, some apart, some empty, some ending on a
+            // line feed.
+            let mut spans = Vec::new();
+            let mut at = next(20).min(len);
+            while at < len && spans.len() < 200 {
+                let end = (at + next(150)).min(len);
+                spans.push(at..end);
+                at = end + if next(3) == 0 { next(10) } else { 0 };
+            }
+            for cols in [None, Some(1), Some(8), Some(33), Some(100)] {
+                let alone: Vec<_> = spans
+                    .iter()
+                    .map(|r| TextShape::of_at(&data[r.clone()], cols))
+                    .collect();
+                assert_eq!(
+                    TextShape::of_spans(&data, &spans, cols),
+                    alone,
+                    "case {case}, {cols:?} columns"
+                );
+            }
+        }
+        // Spans out of order are shaped one by one, the same way.
+        let data = b"ab\ncd\nef".to_vec();
+        let spans = [3..6, 0..3];
+        let alone: Vec<_> = spans
+            .iter()
+            .map(|r| TextShape::of_at(&data[r.clone()], Some(4)))
+            .collect();
+        assert_eq!(TextShape::of_spans(&data, &spans, Some(4)), alone);
     }
 
     #[test]

@@ -748,12 +748,15 @@ impl Core {
             return false;
         };
         c.last_data = Instant::now();
-        let mut batch = FrameBatch::default();
-        framer.push(&bytes, &mut batch);
+        let (mut first, mut rest) = (FrameBatch::default(), FrameBatch::default());
+        // Frames whole in the read are cut in place, in its buffer; when
+        // they are copies, the buffer can take the next read.
+        if let Some(unused) = framer.push_owned(bytes, &mut first, &mut rest) {
+            self.shared.spare.give.give(unused);
+        }
         let closing = framer.wants_close();
-        // The frames are copies: the buffer can take the next read.
-        self.shared.spare.give.give(bytes);
-        self.frames_out(idx, peer, batch, closing);
+        self.frames_out(idx, peer, first, closing);
+        self.frames_out(idx, peer, rest, closing);
         closing
     }
 
@@ -783,7 +786,8 @@ impl Core {
         }
         let at = now();
         let data = Arc::new(batch.data);
-        let mut spans = Vec::new();
+        let mut spans = Vec::with_capacity(batch.outs.len());
+        let answers = !self.replies.is_empty();
         for out in batch.outs {
             let r = match out {
                 FrameOut::Frame(r) => r,
@@ -811,7 +815,9 @@ impl Core {
                 }
             };
             let frame = data.get(r.clone()).unwrap_or_default();
-            self.check_replies(peer, frame);
+            if answers {
+                self.check_replies(peer, frame);
+            }
             echo(self, frame);
             spans.push(r);
         }
@@ -829,10 +835,8 @@ impl Core {
         if spans.is_empty() {
             return;
         }
-        let shapes = spans
-            .iter()
-            .map(|r| TextShape::of(data.get(r.clone()).unwrap_or_default()))
-            .collect();
+        // Rows counted for the log's width while the bytes are hot.
+        let shapes = TextShape::of_spans(data, &spans, self.shared.wrap_cols());
         self.emit(Event::Frames {
             at,
             peer,

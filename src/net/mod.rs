@@ -708,6 +708,24 @@ mod tests {
         assert!(shared.read_buffer().iter().all(|&b| b == 2));
         assert!(shared.read_buffer().iter().all(|&b| b == 4));
         assert!(shared.spare.take.is_empty());
+        // Frames cut in place in a read's buffer give it back together.
+        let read = std::sync::Arc::new(vec![6u8; READ_BUF]);
+        let spans = vec![0..100, 100..READ_BUF];
+        log.push_frames(
+            SystemTime::now(),
+            None,
+            read,
+            spans,
+            Vec::new(),
+            LeadIn::default(),
+            false,
+        );
+        push(&mut log, vec![1u8; 100].into());
+        assert_eq!(log.len(), 3);
+        push(&mut log, vec![1u8; READ_BUF].into());
+        // (The 5s went back when the frames came in.)
+        assert!(shared.read_buffer().iter().all(|&b| b == 5));
+        assert!(shared.read_buffer().iter().all(|&b| b == 6));
         assert!(held.iter().all(|&b| b == 9));
         // Nothing given back: a new, zeroed buffer.
         assert!(shared.read_buffer().iter().all(|&b| b == 0));

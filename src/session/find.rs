@@ -136,8 +136,7 @@ impl Find {
         let first = log.first_seq();
         let end = first + log.len() as u64;
         let hit = |seq: u64| {
-            log.get((seq - first) as usize)
-                .and_then(|r| r.payload())
+            log.payload((seq - first) as usize)
                 .is_some_and(|p| matcher.matches(p))
         };
         let mut steps = 0u32;

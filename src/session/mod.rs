@@ -1143,7 +1143,7 @@ impl Session {
         let records: Vec<_> = if text.is_some() {
             Vec::new()
         } else {
-            self.log.iter().cloned().collect()
+            self.log.iter().map(std::borrow::Cow::into_owned).collect()
         };
         let enc = codec::encoding_by_name(&self.settings.encoding);
         let local = self.local;
@@ -1444,31 +1444,11 @@ impl Session {
         count: u64,
         records: impl Iterator<Item = (Payload, codec::text::TextShape)>,
     ) {
-        self.counters.rx_bytes += bytes;
-        self.counters.rx_packets += count;
-        let udp = matches!(self.running, Some(Protocol::Udp | Protocol::UnixDgram));
-        // Datagrams stand alone: no character continues from one to the next.
-        let datagrams = self.running.is_some_and(Protocol::is_datagram);
-        let key = (peer, self.target_side);
-        if udp {
-            if self.udp_peers.get_mut(&peer).is_none() && self.udp_peers.len() >= MAX_UDP_PEERS {
-                self.udp_peers.drop_oldest();
-            }
-            if let Some(p) = self.udp_peers.add(peer, at) {
-                p.rx_bytes += bytes;
-            }
-        } else if let Some(c) = self.clients.get_mut(&peer) {
-            // What a relay's target sent went to this client.
-            if self.target_side {
-                c.tx_bytes += bytes;
-            } else {
-                c.rx_bytes += bytes;
-            }
-        }
-        if self.settings.count_only {
-            self.tails.remove(&key);
+        if !self.count_received(at, peer, bytes, count) {
             return;
         }
+        let datagrams = self.running.is_some_and(Protocol::is_datagram);
+        let key = (peer, self.target_side);
         let mut lead_in = if datagrams {
             LeadIn::default()
         } else {
@@ -1488,6 +1468,34 @@ impl Session {
             self.tails.insert(key, lead_in);
         }
         self.mark_unread();
+    }
+
+    /// Counts what was received from `peer`; false when it is only counted
+    /// (count only), not logged.
+    fn count_received(&mut self, at: SystemTime, peer: SocketAddr, bytes: u64, count: u64) -> bool {
+        self.counters.rx_bytes += bytes;
+        self.counters.rx_packets += count;
+        let udp = matches!(self.running, Some(Protocol::Udp | Protocol::UnixDgram));
+        if udp {
+            if self.udp_peers.get_mut(&peer).is_none() && self.udp_peers.len() >= MAX_UDP_PEERS {
+                self.udp_peers.drop_oldest();
+            }
+            if let Some(p) = self.udp_peers.add(peer, at) {
+                p.rx_bytes += bytes;
+            }
+        } else if let Some(c) = self.clients.get_mut(&peer) {
+            // What a relay's target sent went to this client.
+            if self.target_side {
+                c.tx_bytes += bytes;
+            } else {
+                c.rx_bytes += bytes;
+            }
+        }
+        if self.settings.count_only {
+            self.tails.remove(&(peer, self.target_side));
+            return false;
+        }
+        true
     }
 
     /// Applies one worker event to the state and the log.
@@ -1617,11 +1625,27 @@ impl Session {
             } => {
                 let n: u64 = spans.iter().map(|r| r.len() as u64).sum();
                 let count = spans.len() as u64;
-                let records = spans
-                    .into_iter()
-                    .map(|r| Payload::shared(&data, r))
-                    .zip(shapes);
-                self.receive(at, peer, n, count, records);
+                if self.count_received(at, peer, n, count) {
+                    let datagrams = self.running.is_some_and(Protocol::is_datagram);
+                    let key = (peer, self.target_side);
+                    let lead_in = match datagrams {
+                        true => LeadIn::default(),
+                        false => self.tails.get(&key).copied().unwrap_or_default(),
+                    };
+                    let tail = self.log.push_frames(
+                        at,
+                        Some(peer),
+                        data,
+                        spans,
+                        shapes,
+                        lead_in,
+                        datagrams,
+                    );
+                    if !datagrams {
+                        self.tails.insert(key, tail);
+                    }
+                    self.mark_unread();
+                }
             }
             Event::Sent { at, peer, bytes } => {
                 let n = bytes.len() as u64;

@@ -42,12 +42,12 @@ fn stamp(
 
 /// The stamp of record `ri` of the session's log.
 fn stamp_of(app: &Session, ri: usize) -> String {
-    let Some(rec) = app.log.get(ri) else {
+    let Some(at) = app.log.at(ri) else {
         return String::new();
     };
-    let first = app.log.get(0).map(|r| r.at);
-    let prev = ri.checked_sub(1).and_then(|p| app.log.get(p)).map(|r| r.at);
-    stamp(app.settings.time_mode, rec.at, first, prev)
+    let first = app.log.at(0);
+    let prev = ri.checked_sub(1).and_then(|p| app.log.at(p));
+    stamp(app.settings.time_mode, at, first, prev)
 }
 
 /// The header line of a record: time, direction, peer, size or event.
@@ -307,10 +307,10 @@ pub fn log_as_text(app: &Session, tr: &Tr) -> String {
     let mut out = String::new();
     for (ri, rec) in app.log().iter().enumerate() {
         // What is copied is what is shown.
-        if !view.filter.shows(rec) {
+        if !view.filter.shows(&rec) {
             continue;
         }
-        out.push_str(&record_text(tr, rec, &view, &stamp_of(app, ri)));
+        out.push_str(&record_text(tr, &rec, &view, &stamp_of(app, ri)));
     }
     out
 }
@@ -470,7 +470,7 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
                     break;
                 };
                 if cached.as_ref().is_none_or(|c| c.index != ri) {
-                    let (head, tone) = header(htr, rec, &stamp_of(app, ri));
+                    let (head, tone) = header(htr, &rec, &stamp_of(app, ri));
                     let heads = match view.wrap_cols {
                         Some(cols) => split_cols(&head, cols)
                             .into_iter()
@@ -479,7 +479,7 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
                         None => vec![head],
                     };
                     let from = line.saturating_sub(heads.len());
-                    let lines = record_lines_window(rec, &view, from, end - row);
+                    let lines = record_lines_window(&rec, &view, from, end - row);
                     cached = Some(ShownRecord {
                         index: ri,
                         heads,
@@ -521,7 +521,7 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
                 );
                 r.context_menu(|ui| {
                     if ui.button(tr.copy).clicked() {
-                        copy = Some(record_text(tr, rec, &view, &stamp_of(app, ri)));
+                        copy = Some(record_text(tr, &rec, &view, &stamp_of(app, ri)));
                         ui.close();
                     }
                     if let (true, Some(peer)) = (udp, rec.peer)
@@ -533,7 +533,7 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
                     if let Some(p) = rec.payload()
                         && ui.button(tr.hexdump).clicked()
                     {
-                        let title = header(tr, rec, &stamp_of(app, ri)).0;
+                        let title = header(tr, &rec, &stamp_of(app, ri)).0;
                         hexdump = Some((title, p.to_vec()));
                         ui.close();
                     }
