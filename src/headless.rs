@@ -756,15 +756,15 @@ fn one_per_record(ev: Event) -> Vec<Event> {
             peer,
             data,
             spans,
-            shapes,
+            rows,
         } => spans
             .into_iter()
-            .zip(shapes)
-            .map(|(r, shape)| Event::Received {
+            .enumerate()
+            .map(|(k, r)| Event::Received {
                 at,
                 peer,
                 bytes: data.get(r).unwrap_or_default().to_vec(),
-                shape,
+                shape: rows.shape(k),
             })
             .collect(),
         Event::Target(inner) => one_per_record(*inner)

@@ -8,7 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use crate::codec;
-use crate::codec::text::{TextShape, line_rows, plain_rows, printable_ascii};
+use crate::codec::text::{FrameRows, TextShape, line_rows, plain_rows, printable_ascii};
 use crate::net::{CloseReason, NetError};
 use encoding_rs::Encoding;
 use std::collections::VecDeque;
@@ -259,9 +259,8 @@ impl Record {
 
 /// Bookkeeping per record, counted against the cap with the payload.
 pub const RECORD_OVERHEAD: usize = std::mem::size_of::<Record>() + 16;
-/// Bookkeeping per frame of a [`Run`] (its span and text shape).
-const FRAME_OVERHEAD: usize =
-    std::mem::size_of::<std::ops::Range<usize>>() + std::mem::size_of::<TextShape>();
+/// Bookkeeping per frame of a [`Run`] (its span and row count).
+const FRAME_OVERHEAD: usize = std::mem::size_of::<std::ops::Range<usize>>() + 4;
 /// Default byte cap of the log.
 pub const DEFAULT_CAP_BYTES: usize = 64 << 20;
 
@@ -278,7 +277,7 @@ struct Run {
     data: Arc<Vec<u8>>,
     /// Each frame's bytes in `data` (never empty: a run has a frame).
     spans: Vec<std::ops::Range<usize>>,
-    shapes: Vec<TextShape>,
+    rows: FrameRows,
     /// The previous read's tail for the first frame; each later frame
     /// continues the one before it, unless they are datagrams.
     lead_in: LeadIn,
@@ -318,15 +317,14 @@ impl Run {
             peer: self.peer,
             body: Body::Rx(Payload::shared(&self.data, span)),
             lead_in: LeadIn::tail_of(self.lead_in(k)),
-            shape: self.shapes.get(k).cloned().unwrap_or_default(),
+            shape: self.rows.shape(k),
             target: self.target,
         }
     }
 
     fn cost(&self) -> usize {
         let bytes: usize = self.spans.iter().map(ExactSizeIterator::len).sum();
-        let extra: usize = self.shapes.iter().map(TextShape::extra_bytes).sum();
-        RECORD_OVERHEAD + bytes + self.len() * FRAME_OVERHEAD + extra
+        RECORD_OVERHEAD + bytes + self.len() * FRAME_OVERHEAD
     }
 }
 
@@ -451,7 +449,7 @@ impl LogStore {
         peer: Option<SocketAddr>,
         data: Arc<Vec<u8>>,
         spans: Vec<std::ops::Range<usize>>,
-        mut shapes: Vec<TextShape>,
+        rows: FrameRows,
         lead_in: LeadIn,
         datagrams: bool,
     ) -> LeadIn {
@@ -467,14 +465,13 @@ impl LogStore {
                 }
             })
             .collect();
-        shapes.resize(spans.len(), TextShape::default());
         let run = Run {
             seq: self.next_seq,
             at,
             peer,
             data,
             spans,
-            shapes,
+            rows,
             lead_in,
             datagrams,
             target: self.target_side,
@@ -1190,19 +1187,46 @@ impl Rows {
                     // record stands for each in turn.
                     let mut probe = run.record(k0);
                     let shows = self.view.filter.shows(&probe);
+                    // Plain text counted by the worker at this width is
+                    // not looked at again, unless it may finish a
+                    // character the frame before began.
+                    let counted = match self.view.mode {
+                        ViewMode::Text | ViewMode::Both => text_cols(&self.view),
+                        ViewMode::Hex => None,
+                    }
+                    .is_some_and(|c| {
+                        run.rows.cols as usize == c
+                            && codec::text::resolve(self.view.encoding, b"").is_ascii_compatible()
+                    });
+                    let hex_per = hex_bytes_per_line(&self.view);
+                    let mut after_plain = run.lead_in(k0).is_ascii();
                     for (k, span) in run.spans.iter().enumerate().skip(k0) {
+                        let known = run.rows.rows.get(k).copied().unwrap_or(0) as usize;
                         if shows {
                             if let Body::Rx(p) = &mut probe.body {
                                 p.start = span.start;
                                 p.end = span.end;
                             }
                             let header = header_rows.map_or(1, |f| f(&probe, &self.view).max(1));
-                            let shape = run.shapes.get(k).unwrap_or(&probe.shape);
-                            let payload = run.payload(k);
-                            let rows =
-                                layout_after(run.lead_in(k), payload, shape, &self.view, None);
+                            let rows = if counted && known > 0 && after_plain {
+                                known
+                                    + match self.view.mode {
+                                        ViewMode::Both => span.len().div_ceil(hex_per),
+                                        _ => 0,
+                                    }
+                            } else {
+                                let shape = run.rows.shape(k);
+                                layout_after(
+                                    run.lead_in(k),
+                                    run.payload(k),
+                                    &shape,
+                                    &self.view,
+                                    None,
+                                )
+                            };
                             end += (rows + header) as u64;
                         }
+                        after_plain = known > 0 || run.datagrams;
                         self.ends.push_back(end);
                     }
                 }
@@ -1637,13 +1661,13 @@ mod tests {
 
     /// Frames of `data` at `spans`, pushed as the frames of one read.
     fn push_run(log: &mut LogStore, data: &[u8], spans: &[std::ops::Range<usize>]) -> LeadIn {
-        let shapes = TextShape::of_spans(data, spans, Some(10));
+        let rows = FrameRows::of(data, spans, Some(10));
         log.push_frames(
             SystemTime::now(),
             "127.0.0.1:9".parse().ok(),
             Arc::new(data.to_vec()),
             spans.to_vec(),
-            shapes,
+            rows,
             LeadIn::default(),
             false,
         )
@@ -1704,6 +1728,30 @@ mod tests {
                 row += n;
             }
         }
+        // A double-byte character begun by one frame and ended by a
+        // plain one is counted as shown.
+        let gbk = View {
+            encoding: encoding_rs::GBK,
+            ..v
+        };
+        let mut log = LogStore::new(1 << 20);
+        let cut = b"0123 56789ab\xC4cdefghijkl\n0123456789\n";
+        push_run(&mut log, cut, &[0..13, 13..24, 24..35]);
+        // Ten columns alone, eleven with the wide character.
+        assert_eq!(record_lines(&log.get(1).unwrap(), &gbk), ["腸defghijk", "l"]);
+        for view in [
+            gbk,
+            v,
+            View {
+                mode: ViewMode::Both,
+                ..gbk
+            },
+        ] {
+            let mut idx = LineIndex::default();
+            idx.sync(&log, &view);
+            let each: usize = log.iter().map(|r| record_rows(&r, &view)).sum();
+            assert_eq!(idx.rows(), each, "{view:?}");
+        }
         // Datagrams stand alone: no character carried from one to the next.
         let mut dgrams = LogStore::new(1 << 20);
         let spans = vec![0..4, 4..8];
@@ -1712,7 +1760,7 @@ mod tests {
             None,
             Arc::new(data.to_vec()),
             spans,
-            Vec::new(),
+            FrameRows::default(),
             LeadIn::default(),
             true,
         );

@@ -288,84 +288,6 @@ impl TextShape {
         }
     }
 
-    /// The shapes [`TextShape::of_at`] gives `spans` of `data` one by
-    /// one, found in one pass over the bytes: a read cut into hundreds of
-    /// small frames is not scanned hundreds of times. `spans` in order and
-    /// apart, as a framer cuts them (else each is shaped on its own).
-    pub fn of_spans(
-        data: &[u8],
-        spans: &[std::ops::Range<usize>],
-        cols: Option<usize>,
-    ) -> Vec<TextShape> {
-        let one_by_one = || {
-            spans
-                .iter()
-                .map(|r| TextShape::of_at(data.get(r.clone()).unwrap_or_default(), cols))
-                .collect()
-        };
-        let in_order = spans.windows(2).all(|w| match w {
-            [a, b] => a.start <= a.end && a.end <= b.start,
-            _ => true,
-        });
-        let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
-            return Vec::new();
-        };
-        let c = cols.filter(|&c| c > 0).and_then(|c| u32::try_from(c).ok());
-        let (Some(c), true, Some(all)) = (c, in_order, data.get(first.start..last.end)) else {
-            return one_by_one();
-        };
-        let Some((lfs, bad)) = scan_plain(all, first.start) else {
-            return one_by_one();
-        };
-        let cols = c as usize;
-        let (mut li, mut bi) = (0, 0);
-        let mut out = Vec::with_capacity(spans.len());
-        for r in spans {
-            while lfs.get(li).is_some_and(|&at| at < r.start) {
-                li += 1;
-            }
-            while bad.get(bi).is_some_and(|&at| at < r.start) {
-                bi += 1;
-            }
-            if bad.get(bi).is_some_and(|&at| at < r.end) {
-                out.push(TextShape::default());
-                continue;
-            }
-            // A trailing line feed ends the last line (see `plain_rows`).
-            let ends_lf = r.end > r.start && data.get(r.end - 1) == Some(&b'\n');
-            let text_end = r.end - usize::from(ends_lf);
-            let (mut rows, mut start) = (0, r.start);
-            let (mut few, mut n, mut more) = ([0u32; 2], 0, false);
-            while let Some(&at) = lfs.get(li).filter(|&&at| at < r.end) {
-                if at < text_end {
-                    rows += line_rows(at - start, cols);
-                    start = at + 1;
-                }
-                match (few.get_mut(n), u32::try_from(at - r.start)) {
-                    (Some(slot), Ok(rel)) => {
-                        *slot = rel;
-                        n += 1;
-                    }
-                    _ => more = true,
-                }
-                li += 1;
-            }
-            rows += line_rows(text_end - start, cols);
-            out.push(match u32::try_from(rows) {
-                Ok(rows) => TextShape {
-                    ascii: true,
-                    breaks: (!more).then_some(Breaks::Few {
-                        n: n as u8,
-                        at: few,
-                    }),
-                    rows: Some((c, rows)),
-                },
-                Err(_) => TextShape::of_at(data.get(r.clone()).unwrap_or_default(), Some(cols)),
-            });
-        }
-        out
-    }
-
     /// Memory the shape takes besides itself.
     pub fn extra_bytes(&self) -> usize {
         match &self.breaks {
@@ -454,6 +376,95 @@ fn plain_rows_sse2(text: &[u8], max_cols: usize) -> Option<usize> {
         }
     }
     Some(rows + line_rows(p.len() - start, max_cols))
+}
+
+/// The rows each frame of a read takes at `cols` columns, four bytes a
+/// frame (0: not plain text, or not counted). The worker counts them while
+/// the bytes are hot; the log then lays out a flood of small frames
+/// without looking at their bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FrameRows {
+    pub cols: u32,
+    pub rows: Vec<u32>,
+}
+
+impl FrameRows {
+    /// The rows of `spans` of `data`, as [`plain_rows_checked`] counts
+    /// each, found in one pass over the bytes: a read cut into hundreds of
+    /// frames is not scanned hundreds of times. `spans` in order and apart,
+    /// as a framer cuts them (else each is counted on its own).
+    pub fn of(data: &[u8], spans: &[std::ops::Range<usize>], cols: Option<usize>) -> FrameRows {
+        let Some(c) = cols.filter(|&c| c > 0).and_then(|c| u32::try_from(c).ok()) else {
+            return FrameRows::default();
+        };
+        let cols = c as usize;
+        let count = |rows: Option<usize>| rows.and_then(|r| u32::try_from(r).ok()).unwrap_or(0);
+        let one_by_one = || FrameRows {
+            cols: c,
+            rows: spans
+                .iter()
+                .map(|r| {
+                    count(plain_rows_checked(
+                        data.get(r.clone()).unwrap_or_default(),
+                        cols,
+                    ))
+                })
+                .collect(),
+        };
+        let in_order = spans.windows(2).all(|w| match w {
+            [a, b] => a.start <= a.end && a.end <= b.start,
+            _ => true,
+        });
+        let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
+            return FrameRows {
+                cols: c,
+                rows: Vec::new(),
+            };
+        };
+        let (true, Some(all)) = (in_order, data.get(first.start..last.end)) else {
+            return one_by_one();
+        };
+        let Some((lfs, bad)) = scan_plain(all, first.start) else {
+            return one_by_one();
+        };
+        let (mut li, mut bi) = (0, 0);
+        let mut rows = Vec::with_capacity(spans.len());
+        for r in spans {
+            while bad.get(bi).is_some_and(|&at| at < r.start) {
+                bi += 1;
+            }
+            while lfs.get(li).is_some_and(|&at| at < r.start) {
+                li += 1;
+            }
+            if bad.get(bi).is_some_and(|&at| at < r.end) {
+                rows.push(0);
+                continue;
+            }
+            // A trailing line feed ends the last line (see `plain_rows`).
+            let ends_lf = r.end > r.start && data.get(r.end - 1) == Some(&b'\n');
+            let text_end = r.end - usize::from(ends_lf);
+            let (mut n, mut start) = (0, r.start);
+            while let Some(&at) = lfs.get(li).filter(|&&at| at < text_end) {
+                n += line_rows(at - start, cols);
+                start = at + 1;
+                li += 1;
+            }
+            rows.push(count(Some(n + line_rows(text_end - start, cols))));
+        }
+        FrameRows { cols: c, rows }
+    }
+
+    /// The text shape of frame `k`, as far as it is known.
+    pub fn shape(&self, k: usize) -> TextShape {
+        match self.rows.get(k) {
+            Some(&rows) if rows > 0 && self.cols > 0 => TextShape {
+                ascii: true,
+                breaks: None,
+                rows: Some((self.cols, rows)),
+            },
+            _ => TextShape::default(),
+        }
+    }
 }
 
 /// Where `bytes` (which start at `base`) have line feeds, and which bytes
@@ -734,7 +745,7 @@ mod tests {
     }
 
     #[test]
-    fn shapes_of_a_whole_read_agree_with_each_frame_shaped_alone() {
+    fn rows_of_a_whole_read_agree_with_each_frame_counted_alone() {
         // A small generator: the same cases every run.
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = |n: usize| {
@@ -764,26 +775,28 @@ mod tests {
                 spans.push(at..end);
                 at = end + if next(3) == 0 { next(10) } else { 0 };
             }
-            for cols in [None, Some(1), Some(8), Some(33), Some(100)] {
-                let alone: Vec<_> = spans
+            for cols in [1, 8, 33, 100] {
+                let alone: Vec<u32> = spans
                     .iter()
-                    .map(|r| TextShape::of_at(&data[r.clone()], cols))
+                    .map(|r| plain_rows_checked(&data[r.clone()], cols).map_or(0, |n| n as u32))
                     .collect();
-                assert_eq!(
-                    TextShape::of_spans(&data, &spans, cols),
-                    alone,
-                    "case {case}, {cols:?} columns"
-                );
+                let got = FrameRows::of(&data, &spans, Some(cols));
+                assert_eq!(got.rows, alone, "case {case}, {cols} columns");
+                // The shape says what the worker's own shape says.
+                for (k, r) in spans.iter().enumerate() {
+                    let own = TextShape::of_at(&data[r.clone()], Some(cols));
+                    assert_eq!(got.shape(k).rows, own.rows, "case {case}, frame {k}");
+                    assert_eq!(got.shape(k).ascii, own.ascii, "case {case}, frame {k}");
+                }
             }
         }
-        // Spans out of order are shaped one by one, the same way.
-        let data = b"ab\ncd\nef".to_vec();
-        let spans = [3..6, 0..3];
-        let alone: Vec<_> = spans
-            .iter()
-            .map(|r| TextShape::of_at(&data[r.clone()], Some(4)))
-            .collect();
-        assert_eq!(TextShape::of_spans(&data, &spans, Some(4)), alone);
+        // Spans out of order are counted one by one, the same way.
+        let data = b"ab\ncd\nefgh".to_vec();
+        let rows = FrameRows::of(&data, &[6..10, 0..3], Some(2));
+        assert_eq!(rows.rows, [2, 1]);
+        // No width, no count.
+        assert_eq!(FrameRows::of(&data, &[0..3], None), FrameRows::default());
+        assert_eq!(FrameRows::default().shape(0), TextShape::default());
     }
 
     #[test]

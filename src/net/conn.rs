@@ -9,7 +9,7 @@ use super::{
     CloseReason, Command, Detail, Event, FrameNote, HostPort, INFLIGHT_HIGH, JobId, NetError,
     NetErrorKind, Op, OpenSpec, Shared, Target, Wake,
 };
-use crate::codec::text::TextShape;
+use crate::codec::text::FrameRows;
 use crate::codec::{CompiledRule, FrameBatch, FrameOut, Framer, Framing};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::TcpStream;
@@ -836,13 +836,13 @@ impl Core {
             return;
         }
         // Rows counted for the log's width while the bytes are hot.
-        let shapes = TextShape::of_spans(data, &spans, self.shared.wrap_cols());
+        let rows = FrameRows::of(data, &spans, self.shared.wrap_cols());
         self.emit(Event::Frames {
             at,
             peer,
             data: data.clone(),
             spans,
-            shapes,
+            rows,
         });
     }
 

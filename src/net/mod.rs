@@ -35,7 +35,7 @@ pub use names::{humanize, peer_text};
 pub use options::{ReadBack, SocketOptions};
 pub use spec::{HostPort, OpenSpec, Protocol, SpecError, parse_host_port, parse_ip, parse_port};
 
-use crate::codec::text::TextShape;
+use crate::codec::text::{FrameRows, TextShape};
 use crossbeam_channel::{Receiver, Sender};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -266,7 +266,8 @@ pub enum Event {
         peer: SocketAddr,
         data: Arc<Vec<u8>>,
         spans: Vec<std::ops::Range<usize>>,
-        shapes: Vec<TextShape>,
+        /// Each frame's rows in the log, as far as the worker counted them.
+        rows: FrameRows,
     },
     /// Bytes fully handed to the operating system for this peer.
     Sent {
@@ -716,7 +717,7 @@ mod tests {
             None,
             read,
             spans,
-            Vec::new(),
+            Default::default(),
             LeadIn::default(),
             false,
         );

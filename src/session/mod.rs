@@ -1621,7 +1621,7 @@ impl Session {
                 peer,
                 data,
                 spans,
-                shapes,
+                rows,
             } => {
                 let n: u64 = spans.iter().map(|r| r.len() as u64).sum();
                 let count = spans.len() as u64;
@@ -1632,15 +1632,9 @@ impl Session {
                         true => LeadIn::default(),
                         false => self.tails.get(&key).copied().unwrap_or_default(),
                     };
-                    let tail = self.log.push_frames(
-                        at,
-                        Some(peer),
-                        data,
-                        spans,
-                        shapes,
-                        lead_in,
-                        datagrams,
-                    );
+                    let tail =
+                        self.log
+                            .push_frames(at, Some(peer), data, spans, rows, lead_in, datagrams);
                     if !datagrams {
                         self.tails.insert(key, tail);
                     }
