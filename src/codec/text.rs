@@ -795,7 +795,7 @@ mod tests {
         let rows = FrameRows::of(&data, &[6..10, 0..3], Some(2));
         assert_eq!(rows.rows, [2, 1]);
         // No width, no count.
-        assert_eq!(FrameRows::of(&data, &[0..3], None), FrameRows::default());
+        assert_eq!(FrameRows::of(&data, &[0..3, 3..6], None), FrameRows::default());
         assert_eq!(FrameRows::default().shape(0), TextShape::default());
     }
 
