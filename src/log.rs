@@ -1738,7 +1738,10 @@ mod tests {
         let cut = b"0123 56789ab\xC4cdefghijkl\n0123456789\n";
         push_run(&mut log, cut, &[0..13, 13..24, 24..35]);
         // Ten columns alone, eleven with the wide character.
-        assert_eq!(record_lines(&log.get(1).unwrap(), &gbk), ["腸defghijk", "l"]);
+        assert_eq!(
+            record_lines(&log.get(1).unwrap(), &gbk),
+            ["腸defghijk", "l"]
+        );
         for view in [
             gbk,
             v,

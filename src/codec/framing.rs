@@ -2,6 +2,7 @@
 //! meant, whatever the reads it arrived in. Pure: the worker feeds each
 //! connection's reads to its own [`Framer`] and reports what comes out.
 
+use crate::codec::text::PlainScan;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,9 @@ pub enum FrameOut {
 pub struct FrameBatch {
     pub data: Vec<u8>,
     pub outs: Vec<FrameOut>,
+    /// Where the line feeds of `data` are, when the framer looked for
+    /// them all (a delimiter that ends with one).
+    pub scan: Option<PlainScan>,
 }
 
 impl FrameBatch {
@@ -275,14 +279,14 @@ impl Framer {
                 // The common case of a read holding whole frames only is
                 // cut straight from `data`, without copying into `pending`.
                 if self.pending.is_empty() {
-                    let used = self.cut(data, out, false);
+                    let used = self.cut(data, out, false, None);
                     self.pending
                         .extend_from_slice(data.get(used..).unwrap_or_default());
                     self.searched = 0;
                 } else {
                     self.pending.extend_from_slice(data);
                     let pending = std::mem::take(&mut self.pending);
-                    let used = self.cut(&pending, out, false);
+                    let used = self.cut(&pending, out, false, None);
                     self.pending = pending;
                     self.pending.drain(..used);
                     self.searched = self.searched.saturating_sub(used);
@@ -333,7 +337,16 @@ impl Framer {
             }
         }
         let before = rest.outs.len();
-        let used = self.cut(data.get(from..).unwrap_or_default(), rest, true);
+        // A delimiter that ends with a line feed ends where one is: one
+        // pass finds them all, and the log's row counts use them too.
+        let scan = match &self.framing {
+            Framing::Delimiter { delim, .. } if delim.last() == Some(&b'\n') => {
+                PlainScan::of(&data)
+            }
+            _ => None,
+        };
+        let lfs = scan.as_ref().map(|s| (&s.lfs[..], from));
+        let used = self.cut(data.get(from..).unwrap_or_default(), rest, true, lfs);
         for out in rest.outs.iter_mut().skip(before) {
             if let FrameOut::Frame(r) | FrameOut::Partial(r) = out {
                 *r = r.start + from..r.end + from;
@@ -346,6 +359,7 @@ impl Framer {
             return Some(data);
         }
         rest.data = data;
+        rest.scan = scan;
         if self.pending.len() > MAX_PENDING {
             rest.take(std::mem::take(&mut self.pending), false);
         }
@@ -410,7 +424,15 @@ impl Framer {
     /// Cuts whole frames from the front of `buf`; returns the bytes used.
     /// `in_place`: the frames are ranges of `buf`, which becomes the
     /// batch's data; else they are copied into it.
-    fn cut(&mut self, buf: &[u8], out: &mut FrameBatch, in_place: bool) -> usize {
+    /// `lfs`: where the line feeds are, counted from `base` bytes before
+    /// `buf`, when they were found already.
+    fn cut(
+        &mut self,
+        buf: &[u8],
+        out: &mut FrameBatch,
+        in_place: bool,
+        lfs: Option<(&[usize], usize)>,
+    ) -> usize {
         let emit = |out: &mut FrameBatch, r: Range<usize>| {
             if in_place {
                 out.outs.push(FrameOut::Frame(r));
@@ -425,6 +447,26 @@ impl Framer {
                     return 0;
                 };
                 let mut start = 0;
+                if let Some((lfs, base)) = lfs.filter(|_| delim.last() == Some(&b'\n')) {
+                    // Each delimiter ends at a line feed.
+                    let first = lfs.partition_point(|&at| at < base);
+                    for at in lfs
+                        .get(first..)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|&at| at - base + 1)
+                    {
+                        match at.checked_sub(dl) {
+                            Some(end) if end >= start && buf.get(end..at) == Some(&delim[..]) => {
+                                emit(out, start..if keep { at } else { end });
+                                start = at;
+                            }
+                            _ => {}
+                        }
+                    }
+                    self.searched = buf.len();
+                    return start;
+                }
                 let from = self.searched.saturating_sub(dl.saturating_sub(1));
                 for at in finder.find_iter(buf.get(from..).unwrap_or_default()) {
                     let end = from + at;
@@ -568,6 +610,10 @@ mod tests {
             let back = f.push_owned(p.to_vec(), &mut first, &mut rest);
             // The buffer is kept exactly when frames were cut in place.
             assert_eq!(back.is_none(), !rest.outs.is_empty(), "{framing:?}");
+            // Line feeds the framer found are those of the whole data.
+            if let Some(scan) = &rest.scan {
+                assert_eq!(Some(scan), PlainScan::of(&rest.data).as_ref());
+            }
             all.extend(owned(&first));
             all.extend(owned(&rest));
         }
@@ -655,6 +701,46 @@ mod tests {
         };
         let got = same_frames_for_every_split(&strip, b"a\xFF\x00\xFFbb\xFF\x00\xFF\xFF\x00\xFF");
         assert_eq!(got, vec![whole(b"a"), whole(b"bb"), whole(b"")]);
+    }
+
+    #[test]
+    fn delimiters_ending_in_a_line_feed_are_found_among_the_line_feeds() {
+        let lf = |d: &[u8], keep| Framing::Delimiter {
+            delim: d.to_vec(),
+            keep,
+        };
+        let got = same_frames_for_every_split(&lf(b"\n", true), b"a\n\nbb\nccc\nrest");
+        assert_eq!(
+            got,
+            [
+                whole(b"a\n"),
+                whole(b"\n"),
+                whole(b"bb\n"),
+                whole(b"ccc\n"),
+                Out::Partial(b"rest".to_vec())
+            ]
+        );
+        // Delimiters that overlap are taken from the left, as a search does.
+        let got = same_frames_for_every_split(&lf(b"\n\n", false), b"a\n\n\nb\n\n\n\nc");
+        assert_eq!(
+            got,
+            [
+                whole(b"a"),
+                whole(b"\nb"),
+                whole(b""),
+                Out::Partial(b"c".to_vec())
+            ]
+        );
+        // Binary bytes around them (no list of odd bytes is kept then).
+        let binary: Vec<u8> = (0..8)
+            .flat_map(|_| (0..=255u8).filter(|&b| b != b'\n').chain(*b"\r\n"))
+            .collect();
+        let got = same_frames_for_every_split(&lf(b"\r\n", true), &binary);
+        assert_eq!(got.len(), 8);
+        assert!(
+            got.iter()
+                .all(|o| matches!(o, Out::Frame(f) if f.len() == 257))
+        );
     }
 
     #[test]

@@ -394,6 +394,17 @@ impl FrameRows {
     /// frames is not scanned hundreds of times. `spans` in order and apart,
     /// as a framer cuts them (else each is counted on its own).
     pub fn of(data: &[u8], spans: &[std::ops::Range<usize>], cols: Option<usize>) -> FrameRows {
+        FrameRows::of_scanned(data, spans, cols, None)
+    }
+
+    /// [`FrameRows::of`], with the line feeds and odd bytes of `data`
+    /// when they were found already (by the framer).
+    pub fn of_scanned(
+        data: &[u8],
+        spans: &[std::ops::Range<usize>],
+        cols: Option<usize>,
+        scan: Option<&PlainScan>,
+    ) -> FrameRows {
         let Some(c) = cols.filter(|&c| c > 0).and_then(|c| u32::try_from(c).ok()) else {
             return FrameRows::default();
         };
@@ -424,8 +435,16 @@ impl FrameRows {
         let (true, Some(all)) = (in_order, data.get(first.start..last.end)) else {
             return one_by_one();
         };
-        let Some((lfs, bad)) = scan_plain(all, first.start) else {
-            return one_by_one();
+        let found;
+        let (lfs, bad) = match scan {
+            Some(s) if s.len == data.len() => (&s.lfs, &s.bad),
+            _ => match scan_plain(all, first.start) {
+                Some(s) => {
+                    found = s;
+                    (&found.0, &found.1)
+                }
+                None => return one_by_one(),
+            },
         };
         let (mut li, mut bi) = (0, 0);
         let mut rows = Vec::with_capacity(spans.len());
@@ -467,6 +486,28 @@ impl FrameRows {
     }
 }
 
+/// Where the line feeds of some bytes are, and which of them are neither
+/// printable ASCII nor a line feed, found in one pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlainScan {
+    /// How many bytes were looked at.
+    pub len: usize,
+    pub lfs: Vec<usize>,
+    pub bad: Vec<usize>,
+}
+
+impl PlainScan {
+    /// `None` for bytes that are mostly not text.
+    pub fn of(bytes: &[u8]) -> Option<PlainScan> {
+        let (lfs, bad) = scan_plain(bytes, 0)?;
+        Some(PlainScan {
+            len: bytes.len(),
+            lfs,
+            bad,
+        })
+    }
+}
+
 /// Where `bytes` (which start at `base`) have line feeds, and which bytes
 /// are neither printable ASCII nor a line feed; `None` when those are so
 /// many (binary data) that listing them is not worth it.
@@ -477,7 +518,9 @@ fn scan_plain(bytes: &[u8], base: usize) -> Option<(Vec<usize>, Vec<usize>)> {
     }
     let mut lfs = Vec::with_capacity(bytes.len() / 64);
     let mut bad = Vec::new();
-    let mut blocks = bytes.chunks_exact(16);
+    // 64 bytes at a time: the masks of four 16-byte blocks in one word,
+    // so the vectors stay in registers and there is one branch per word.
+    let mut words = bytes.chunks_exact(64);
     let mut at = base;
     #[cfg(target_arch = "x86_64")]
     {
@@ -485,35 +528,43 @@ fn scan_plain(bytes: &[u8], base: usize) -> Option<(Vec<usize>, Vec<usize>)> {
             __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
             _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
         };
-        // SAFETY: SSE2 is part of every x86_64 CPU; each load reads the 16
-        // bytes of one `chunks_exact(16)` block, unaligned loads allowed.
-        unsafe {
-            let lf = _mm_set1_epi8(b'\n' as i8);
-            let space = _mm_set1_epi8(0x20);
-            let span = _mm_set1_epi8(0x7E - 0x20);
-            for block in &mut blocks {
-                let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-                let is_lf = _mm_cmpeq_epi8(v, lf);
-                let d = _mm_sub_epi8(v, space);
-                let printable = _mm_cmpeq_epi8(_mm_min_epu8(d, span), d);
-                let mut m = _mm_movemask_epi8(is_lf) as u32;
-                while m != 0 {
-                    lfs.push(at + m.trailing_zeros() as usize);
-                    m &= m - 1;
-                }
-                let mut b = !(_mm_movemask_epi8(_mm_or_si128(printable, is_lf)) as u32) & 0xFFFF;
-                while b != 0 {
-                    bad.push(at + b.trailing_zeros() as usize);
-                    b &= b - 1;
+        for word in &mut words {
+            let (mut lf_bits, mut bad_bits) = (0u64, 0u64);
+            for (k, block) in word.chunks_exact(16).enumerate() {
+                // SAFETY: SSE2 is part of every x86_64 CPU; the load reads
+                // the 16 bytes of one `chunks_exact(16)` block, unaligned
+                // loads allowed.
+                let (lf, odd) = unsafe {
+                    let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+                    let is_lf = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
+                    // Printable: b - 0x20 (wrapping) is at most 0x5E, unsigned.
+                    let d = _mm_sub_epi8(v, _mm_set1_epi8(0x20));
+                    let printable = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(0x5E)), d);
+                    (
+                        _mm_movemask_epi8(is_lf) as u16,
+                        !(_mm_movemask_epi8(_mm_or_si128(printable, is_lf)) as u16),
+                    )
+                };
+                lf_bits |= u64::from(lf) << (16 * k);
+                bad_bits |= u64::from(odd) << (16 * k);
+            }
+            while lf_bits != 0 {
+                lfs.push(at + lf_bits.trailing_zeros() as usize);
+                lf_bits &= lf_bits - 1;
+            }
+            if bad_bits != 0 {
+                while bad_bits != 0 {
+                    bad.push(at + bad_bits.trailing_zeros() as usize);
+                    bad_bits &= bad_bits - 1;
                 }
                 if bad.len() > MAX_BAD {
                     return None;
                 }
-                at += 16;
             }
+            at += 64;
         }
     }
-    for (i, &b) in blocks.remainder().iter().enumerate() {
+    for (i, &b) in words.remainder().iter().enumerate() {
         if b == b'\n' {
             lfs.push(at + i);
         } else if b.wrapping_sub(0x20) >= 0x5F {
@@ -782,6 +833,10 @@ mod tests {
                     .collect();
                 let got = FrameRows::of(&data, &spans, Some(cols));
                 assert_eq!(got.rows, alone, "case {case}, {cols} columns");
+                // The same with the bytes scanned beforehand.
+                let scan = PlainScan::of(&data);
+                let again = FrameRows::of_scanned(&data, &spans, Some(cols), scan.as_ref());
+                assert_eq!(again, got, "case {case}, {cols} columns, scanned");
                 // The shape says what the worker's own shape says.
                 for (k, r) in spans.iter().enumerate() {
                     let own = TextShape::of_at(&data[r.clone()], Some(cols));
@@ -795,7 +850,10 @@ mod tests {
         let rows = FrameRows::of(&data, &[6..10, 0..3], Some(2));
         assert_eq!(rows.rows, [2, 1]);
         // No width, no count.
-        assert_eq!(FrameRows::of(&data, &[0..3, 3..6], None), FrameRows::default());
+        assert_eq!(
+            FrameRows::of(&data, &[0..3, 3..6], None),
+            FrameRows::default()
+        );
         assert_eq!(FrameRows::default().shape(0), TextShape::default());
     }
 

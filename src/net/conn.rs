@@ -9,7 +9,7 @@ use super::{
     CloseReason, Command, Detail, Event, FrameNote, HostPort, INFLIGHT_HIGH, JobId, NetError,
     NetErrorKind, Op, OpenSpec, Shared, Target, Wake,
 };
-use crate::codec::text::FrameRows;
+use crate::codec::text::{FrameRows, PlainScan};
 use crate::codec::{CompiledRule, FrameBatch, FrameOut, Framer, Framing};
 use crossbeam_channel::{Receiver, Sender};
 use mio::net::TcpStream;
@@ -786,13 +786,14 @@ impl Core {
         }
         let at = now();
         let data = Arc::new(batch.data);
+        let scan = batch.scan;
         let mut spans = Vec::with_capacity(batch.outs.len());
         let answers = !self.replies.is_empty();
         for out in batch.outs {
             let r = match out {
                 FrameOut::Frame(r) => r,
                 FrameOut::Partial(r) => {
-                    self.emit_frames(at, peer, &data, std::mem::take(&mut spans));
+                    self.emit_frames(at, peer, &data, std::mem::take(&mut spans), scan.as_ref());
                     self.emit(Event::Framing {
                         at,
                         peer,
@@ -801,7 +802,7 @@ impl Core {
                     r
                 }
                 FrameOut::Oversize { claimed, max } => {
-                    self.emit_frames(at, peer, &data, std::mem::take(&mut spans));
+                    self.emit_frames(at, peer, &data, std::mem::take(&mut spans), scan.as_ref());
                     self.emit(Event::Framing {
                         at,
                         peer,
@@ -821,7 +822,7 @@ impl Core {
             echo(self, frame);
             spans.push(r);
         }
-        self.emit_frames(at, peer, &data, spans);
+        self.emit_frames(at, peer, &data, spans, scan.as_ref());
     }
 
     /// One event for frames of `data`, each with its text shape.
@@ -831,12 +832,13 @@ impl Core {
         peer: SocketAddr,
         data: &Arc<Vec<u8>>,
         spans: Vec<std::ops::Range<usize>>,
+        scan: Option<&PlainScan>,
     ) {
         if spans.is_empty() {
             return;
         }
         // Rows counted for the log's width while the bytes are hot.
-        let rows = FrameRows::of(data, &spans, self.shared.wrap_cols());
+        let rows = FrameRows::of_scanned(data, &spans, self.shared.wrap_cols(), scan);
         self.emit(Event::Frames {
             at,
             peer,
