@@ -450,6 +450,7 @@ impl Framer {
                 if let Some((lfs, base)) = lfs.filter(|_| delim.last() == Some(&b'\n')) {
                     // Each delimiter ends at a line feed.
                     let first = lfs.partition_point(|&at| at < base);
+                    out.outs.reserve(lfs.len().saturating_sub(first));
                     for at in lfs
                         .get(first..)
                         .unwrap_or_default()
@@ -457,7 +458,11 @@ impl Framer {
                         .map(|&at| at - base + 1)
                     {
                         match at.checked_sub(dl) {
-                            Some(end) if end >= start && buf.get(end..at) == Some(&delim[..]) => {
+                            // (A one-byte delimiter is the line feed itself.)
+                            Some(end)
+                                if end >= start
+                                    && (dl == 1 || buf.get(end..at) == Some(&delim[..])) =>
+                            {
                                 emit(out, start..if keep { at } else { end });
                                 start = at;
                             }
@@ -482,6 +487,7 @@ impl Framer {
             Framing::Fixed { len } => {
                 let len = *len;
                 let n = buf.len() / len * len;
+                out.outs.reserve(n / len);
                 for k in 0..n / len {
                     emit(out, k * len..(k + 1) * len);
                 }
