@@ -512,57 +512,59 @@ impl PlainScan {
 /// are neither printable ASCII nor a line feed; `None` when those are so
 /// many (binary data) that listing them is not worth it.
 fn scan_plain(bytes: &[u8], base: usize) -> Option<(Vec<usize>, Vec<usize>)> {
-    const MAX_BAD: usize = 256;
-    if cfg!(not(target_arch = "x86_64")) {
-        return None;
-    }
-    let mut lfs = Vec::with_capacity(bytes.len() / 64);
-    let mut bad = Vec::new();
-    // 64 bytes at a time: the masks of four 16-byte blocks in one word,
-    // so the vectors stay in registers and there is one branch per word.
-    let mut words = bytes.chunks_exact(64);
-    let mut at = base;
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+        let mut lfs = Vec::with_capacity(bytes.len() / 64);
+        let mut bad = Vec::new();
+        let whole = if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU was just found to have AVX2.
+            unsafe { scan_avx2(bytes, base, &mut lfs, &mut bad) }
+        } else {
+            scan_words(bytes, base, &mut lfs, &mut bad, sse2_masks)
         };
-        for word in &mut words {
-            let (mut lf_bits, mut bad_bits) = (0u64, 0u64);
-            for (k, block) in word.chunks_exact(16).enumerate() {
-                // SAFETY: SSE2 is part of every x86_64 CPU; the load reads
-                // the 16 bytes of one `chunks_exact(16)` block, unaligned
-                // loads allowed.
-                let (lf, odd) = unsafe {
-                    let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-                    let is_lf = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
-                    // Printable: b - 0x20 (wrapping) is at most 0x5E, unsigned.
-                    let d = _mm_sub_epi8(v, _mm_set1_epi8(0x20));
-                    let printable = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(0x5E)), d);
-                    (
-                        _mm_movemask_epi8(is_lf) as u16,
-                        !(_mm_movemask_epi8(_mm_or_si128(printable, is_lf)) as u16),
-                    )
-                };
-                lf_bits |= u64::from(lf) << (16 * k);
-                bad_bits |= u64::from(odd) << (16 * k);
-            }
-            while lf_bits != 0 {
-                lfs.push(at + lf_bits.trailing_zeros() as usize);
-                lf_bits &= lf_bits - 1;
-            }
-            if bad_bits != 0 {
-                while bad_bits != 0 {
-                    bad.push(at + bad_bits.trailing_zeros() as usize);
-                    bad_bits &= bad_bits - 1;
-                }
-                if bad.len() > MAX_BAD {
-                    return None;
-                }
-            }
-            at += 64;
+        whole.then_some((lfs, bad))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (bytes, base);
+        None
+    }
+}
+
+/// Bytes not plain text beyond which [`scan_plain`] gives up.
+#[cfg(target_arch = "x86_64")]
+const MAX_BAD: usize = 256;
+
+/// [`scan_plain`] 64 bytes at a time: `masks` gives a word's line feeds
+/// and odd bytes as bits, then the bits are listed (one branch per word).
+/// False when there are too many odd bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn scan_words(
+    bytes: &[u8],
+    base: usize,
+    lfs: &mut Vec<usize>,
+    bad: &mut Vec<usize>,
+    masks: impl Fn(&[u8]) -> (u64, u64),
+) -> bool {
+    let mut words = bytes.chunks_exact(64);
+    let mut at = base;
+    for word in &mut words {
+        let (mut lf_bits, mut bad_bits) = masks(word);
+        while lf_bits != 0 {
+            lfs.push(at + lf_bits.trailing_zeros() as usize);
+            lf_bits &= lf_bits - 1;
         }
+        if bad_bits != 0 {
+            while bad_bits != 0 {
+                bad.push(at + bad_bits.trailing_zeros() as usize);
+                bad_bits &= bad_bits - 1;
+            }
+            if bad.len() > MAX_BAD {
+                return false;
+            }
+        }
+        at += 64;
     }
     for (i, &b) in words.remainder().iter().enumerate() {
         if b == b'\n' {
@@ -571,7 +573,70 @@ fn scan_plain(bytes: &[u8], base: usize) -> Option<(Vec<usize>, Vec<usize>)> {
             bad.push(at + i);
         }
     }
-    (bad.len() <= MAX_BAD).then_some((lfs, bad))
+    bad.len() <= MAX_BAD
+}
+
+/// The line feeds and odd bytes of a 64-byte word, 16 bytes at a time.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn sse2_masks(word: &[u8]) -> (u64, u64) {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8, _mm_sub_epi8,
+    };
+    let (mut lf_bits, mut bad_bits) = (0u64, 0u64);
+    for (k, block) in word.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is part of every x86_64 CPU; the load reads the 16
+        // bytes of one `chunks_exact(16)` block, unaligned loads allowed.
+        let (lf, odd) = unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let is_lf = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
+            // Printable: b - 0x20 (wrapping) is at most 0x5E, unsigned.
+            let d = _mm_sub_epi8(v, _mm_set1_epi8(0x20));
+            let printable = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(0x5E)), d);
+            (
+                _mm_movemask_epi8(is_lf) as u16,
+                !(_mm_movemask_epi8(_mm_or_si128(printable, is_lf)) as u16),
+            )
+        };
+        lf_bits |= u64::from(lf) << (16 * k);
+        bad_bits |= u64::from(odd) << (16 * k);
+    }
+    (lf_bits, bad_bits)
+}
+
+/// [`scan_words`] 32 bytes at a time.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn scan_avx2(bytes: &[u8], base: usize, lfs: &mut Vec<usize>, bad: &mut Vec<usize>) -> bool {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
+    };
+    scan_words(bytes, base, lfs, bad, |word| {
+        let (mut lf_bits, mut bad_bits) = (0u64, 0u64);
+        for (k, half) in word.chunks_exact(32).enumerate() {
+            // SAFETY: AVX2 is there (the caller's promise); the load reads
+            // the 32 bytes of one `chunks_exact(32)` half, unaligned loads
+            // allowed.
+            let (lf, odd) = unsafe {
+                let v = _mm256_loadu_si256(half.as_ptr().cast::<__m256i>());
+                let is_lf = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\n' as i8));
+                let d = _mm256_sub_epi8(v, _mm256_set1_epi8(0x20));
+                let printable = _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8(0x5E)), d);
+                (
+                    _mm256_movemask_epi8(is_lf) as u32,
+                    !(_mm256_movemask_epi8(_mm256_or_si256(printable, is_lf)) as u32),
+                )
+            };
+            lf_bits |= u64::from(lf) << (32 * k);
+            bad_bits |= u64::from(odd) << (32 * k);
+        }
+        (lf_bits, bad_bits)
+    })
 }
 
 /// Rows a line of `len` columns takes at `max_cols` a row (an empty line
@@ -833,6 +898,17 @@ mod tests {
                     .collect();
                 let got = FrameRows::of(&data, &spans, Some(cols));
                 assert_eq!(got.rows, alone, "case {case}, {cols} columns");
+                // Both ways of scanning (the CPU's widest and SSE2) agree.
+                #[cfg(target_arch = "x86_64")]
+                {
+                    let (mut lfs, mut bad) = (Vec::new(), Vec::new());
+                    let whole = scan_words(&data, 7, &mut lfs, &mut bad, sse2_masks);
+                    assert_eq!(
+                        whole.then_some((lfs, bad)),
+                        scan_plain(&data, 7),
+                        "case {case}"
+                    );
+                }
                 // The same with the bytes scanned beforehand.
                 let scan = PlainScan::of(&data);
                 let again = FrameRows::of_scanned(&data, &spans, Some(cols), scan.as_ref());
