@@ -1200,14 +1200,26 @@ impl Rows {
                     });
                     let hex_per = hex_bytes_per_line(&self.view);
                     let mut after_plain = run.lead_in(k0).is_ascii();
+                    // A header shows the size of a frame, not its bytes:
+                    // frames of one size (most of a flood) take the rows
+                    // the last one took.
+                    let mut last_header: Option<(usize, usize)> = None;
                     for (k, span) in run.spans.iter().enumerate().skip(k0) {
                         let known = run.rows.rows.get(k).copied().unwrap_or(0) as usize;
                         if shows {
-                            if let Body::Rx(p) = &mut probe.body {
-                                p.start = span.start;
-                                p.end = span.end;
-                            }
-                            let header = header_rows.map_or(1, |f| f(&probe, &self.view).max(1));
+                            let header = match last_header {
+                                Some((len, rows)) if len == span.len() => rows,
+                                _ => {
+                                    if let Body::Rx(p) = &mut probe.body {
+                                        p.start = span.start;
+                                        p.end = span.end;
+                                    }
+                                    let rows =
+                                        header_rows.map_or(1, |f| f(&probe, &self.view).max(1));
+                                    last_header = Some((span.len(), rows));
+                                    rows
+                                }
+                            };
                             let rows = if counted && known > 0 && after_plain {
                                 known
                                     + match self.view.mode {
@@ -1728,6 +1740,18 @@ mod tests {
                 row += n;
             }
         }
+        // Headers that take rows by size count each frame's own.
+        fn by_size(rec: &Record, _: &View) -> usize {
+            rec.payload().map_or(1, |p| 1 + p.len() % 5)
+        }
+        let mut idx = LineIndex::default();
+        idx.set_header_rows(by_size);
+        idx.sync(&log, &v);
+        let each: usize = log
+            .iter()
+            .map(|r| record_rows(&r, &v) - 1 + by_size(&r, &v))
+            .sum();
+        assert_eq!(idx.rows(), each);
         // A double-byte character begun by one frame and ended by a
         // plain one is counted as shown.
         let gbk = View {
