@@ -618,6 +618,7 @@ impl LogStore {
     }
 
     /// The entry holding record `i`, and the record's place in it.
+    #[inline]
     fn locate(&self, i: usize) -> Option<(usize, usize)> {
         if i >= self.len {
             return None;
@@ -641,6 +642,7 @@ impl LogStore {
     }
 
     /// The payload of record `i`, if it has one.
+    #[inline]
     pub fn payload(&self, i: usize) -> Option<&[u8]> {
         let (e, k) = self.locate(i)?;
         match self.entries.get(e)? {
