@@ -1158,15 +1158,16 @@ impl Rows {
         if store.first_seq() < self.first_seq {
             *self = Rows::new(self.view, store);
         }
-        while self.first_seq < store.first_seq() {
-            match self.ends.pop_front() {
-                Some(end) => self.base = end,
-                None => {
-                    self.first_seq = store.first_seq();
-                    break;
-                }
+        // What the store dropped goes at once (a flood drops hundreds of
+        // thousands of frames a second).
+        let dropped = store.first_seq().saturating_sub(self.first_seq);
+        if dropped > 0 {
+            let n = usize::try_from(dropped).map_or(self.ends.len(), |d| d.min(self.ends.len()));
+            if let Some(&end) = n.checked_sub(1).and_then(|last| self.ends.get(last)) {
+                self.base = end;
             }
-            self.first_seq += 1;
+            self.ends.drain(..n);
+            self.first_seq = store.first_seq();
         }
         let indexed = self.first_seq + self.ends.len() as u64;
         let start = (indexed - store.first_seq()) as usize;
