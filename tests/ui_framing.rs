@@ -25,6 +25,38 @@ fn three_crlf_messages_in_one_send_are_three_records() {
 }
 
 #[test]
+fn thousands_of_lines_in_large_writes_are_each_a_record_in_order() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    // 20,000 lines of 11 bytes, written 64 KiB at a time: each read holds
+    // thousands of frames and ends inside one.
+    let stream: Vec<u8> = (0..20_000)
+        .flat_map(|i| format!("line {i:05}\n").into_bytes())
+        .collect();
+    for piece in stream.chunks(64 * 1024) {
+        conn.write_all(piece).unwrap();
+    }
+    wait_for_text(&mut h, "RX 220,000 bytes / 20,000 packets");
+    // The newest is on screen, and the log holds every line as it came.
+    wait_for_text(&mut h, "line 19999");
+    let s = h.state().focused().unwrap();
+    let lines: Vec<Vec<u8>> = s
+        .log()
+        .iter()
+        .filter_map(|r| match &r.body {
+            netpal::log::Body::Rx(p) => Some(p.to_vec()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lines.len(), 20_000);
+    assert_eq!(lines.concat(), stream);
+    // Find counts them one by one too.
+    set_field(&mut h, "Find", "line 1");
+    click(&mut h, "Next");
+    wait_for_text(&mut h, "10,000 matches");
+}
+
+#[test]
 fn a_length_prefixed_stream_split_across_reads_shows_whole_frames() {
     let (mut h, mut conn, _) = connected_client();
     conn.set_nodelay(true).unwrap();
