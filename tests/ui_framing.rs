@@ -57,6 +57,44 @@ fn thousands_of_lines_in_large_writes_are_each_a_record_in_order() {
 }
 
 #[test]
+fn the_newest_line_sits_at_the_bottom_of_the_log_even_as_old_ones_go() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    // About 3 MiB of log: more than the 1 MiB limit set below.
+    let stream: Vec<u8> = (0..100_000)
+        .flat_map(|i| format!("line {i:06}\n").into_bytes())
+        .collect();
+    conn.write_all(&stream).unwrap();
+    wait_for_text(&mut h, "RX 1,200,000 bytes / 100,000 packets");
+    wait_for_text(&mut h, "line 099999");
+    // The newest line ends where the log's area ends (just above the send
+    // box), with no empty band under it.
+    let gap = |h: &egui_kittest::Harness<'static, netpal::App>| {
+        let last = h.get_by_label_contains("line 099999").rect();
+        let send = h.get_by_label("Send as hex").rect();
+        send.top() - last.bottom()
+    };
+    let settled = gap(&h);
+    assert!(
+        (0.0..20.0).contains(&settled),
+        "{settled} px under the newest line"
+    );
+    // The log drops most of its records at once (a lower limit): the very
+    // next frame still shows the newest line in the same place, not the
+    // empty space past the end of fewer rows.
+    let before = h.state().focused().unwrap().log().len();
+    h.state_mut().focused_mut().unwrap().settings.log_cap_mib = 1;
+    h.step();
+    let after = h.state().focused().unwrap().log().len();
+    assert!(after < before / 2, "{before} records, then {after}");
+    let next = gap(&h);
+    assert!(
+        (settled - next).abs() < 1.0,
+        "{next} px under it, was {settled}"
+    );
+}
+
+#[test]
 fn a_length_prefixed_stream_split_across_reads_shows_whole_frames() {
     let (mut h, mut conn, _) = connected_client();
     conn.set_nodelay(true).unwrap();

@@ -487,6 +487,9 @@ pub struct Session {
     pub(crate) was_at_bottom: bool,
     /// Whether auto-scroll was on in the last frame.
     pub(crate) followed: bool,
+    /// How much less than the space it was given the log's rows had on
+    /// screen in the last frame (see `ui::log_view`).
+    pub(crate) log_slack: Option<f32>,
     /// Text to put on the clipboard this frame.
     pub(crate) copy_request: Option<String>,
     wake: Wake,
@@ -547,6 +550,7 @@ impl Session {
             shown: false,
             was_at_bottom: true,
             followed: true,
+            log_slack: None,
             copy_request: None,
             wake,
         }

@@ -436,9 +436,22 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
     // Auto-scroll switched on (by its box, or by scrolling back down): go to
     // the end now (egui clamps the offset to the end, which makes the area
     // stick there), so the log follows from here on.
+    // Rows sit back to back: the area counts them as tall as they are laid
+    // out (with a gap between rows counted but not laid out, the rows
+    // on screen fell short of its bottom by a gap a row).
+    ui.spacing_mut().item_spacing.y = 0.0;
+    let content = row_h * rows as f32;
+    let space = ui.available_height();
     if app.settings.auto_scroll && !app.followed {
-        let content = (row_h + ui.spacing().item_spacing.y) * rows as f32;
         scroll = scroll.vertical_scroll_offset(content);
+    } else if app.settings.auto_scroll
+        && let Some(slack) = app.log_slack
+    {
+        // Following: the end of this frame's rows. egui keeps an area at
+        // its end as content grows, but a full log also drops old records,
+        // and a frame whose rows were fewer than the last one's would show
+        // the empty space past their end (a blank log in a flood).
+        scroll = scroll.vertical_scroll_offset((content - (space - slack)).max(0.0));
     }
     // A match found by Find is brought into view (and the log stops
     // following, or it would scroll away from it).
@@ -447,7 +460,7 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
     {
         app.settings.auto_scroll = false;
         app.followed = false;
-        let y = (row_h + ui.spacing().item_spacing.y) * row.saturating_sub(2) as f32;
+        let y = row_h * row.saturating_sub(2) as f32;
         scroll = scroll.vertical_scroll_offset(y);
     }
     let found = app.find.current;
@@ -559,6 +572,12 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
     }
     app.was_at_bottom = at_bottom;
     app.followed = app.settings.auto_scroll;
+    // What egui's content had beyond the rows counted here (the last row
+    // laid out taller than a row) comes off the height, so the offset set
+    // above is the very end.
+    // What the rows' area takes less than the space it is given (a scroll
+    // bar), and what egui's content had beyond the rows counted here.
+    app.log_slack = Some(space - out.inner_rect.height() + (out.content_size.y - content));
     for a in actions {
         cx.act(app.id, a);
     }
