@@ -330,42 +330,26 @@ pub fn plain_rows_checked(text: &[u8], max_cols: usize) -> Option<usize> {
 /// the line feeds, another whether every byte is printable or a line feed.
 #[cfg(target_arch = "x86_64")]
 fn plain_rows_sse2(text: &[u8], max_cols: usize) -> Option<usize> {
-    use std::arch::x86_64::{
-        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
-        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128, _mm_sub_epi8,
-    };
     let p = text.strip_suffix(b"\n").unwrap_or(text);
     let mut rows = 0;
     let mut start = 0;
     let mut base = 0;
+    let mut odd = 0u16;
     let mut blocks = p.chunks_exact(16);
-    // SAFETY: SSE2 is part of every x86_64 CPU; each load reads the 16
-    // bytes of one `chunks_exact(16)` block, unaligned loads allowed.
-    unsafe {
-        let lf = _mm_set1_epi8(b'\n' as i8);
-        let space = _mm_set1_epi8(0x20);
-        let span = _mm_set1_epi8(0x7E - 0x20);
-        let ones = _mm_set1_epi8(-1);
-        let mut bad = _mm_setzero_si128();
-        for block in &mut blocks {
-            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-            let is_lf = _mm_cmpeq_epi8(v, lf);
-            // Printable: b - 0x20 (wrapping) is at most 0x5E, unsigned.
-            let d = _mm_sub_epi8(v, space);
-            let printable = _mm_cmpeq_epi8(_mm_min_epu8(d, span), d);
-            bad = _mm_or_si128(bad, _mm_andnot_si128(_mm_or_si128(printable, is_lf), ones));
-            let mut m = _mm_movemask_epi8(is_lf) as u32;
-            while m != 0 {
-                let nl = base + m.trailing_zeros() as usize;
-                rows += line_rows(nl - start, max_cols);
-                start = nl + 1;
-                m &= m - 1;
-            }
-            base += 16;
+    for block in &mut blocks {
+        let (lf, bad) = sse2_block(block);
+        odd |= bad;
+        let mut m = u32::from(lf);
+        while m != 0 {
+            let nl = base + m.trailing_zeros() as usize;
+            rows += line_rows(nl - start, max_cols);
+            start = nl + 1;
+            m &= m - 1;
         }
-        if _mm_movemask_epi8(bad) != 0 {
-            return None;
-        }
+        base += 16;
+    }
+    if odd != 0 {
+        return None;
     }
     for (i, &b) in blocks.remainder().iter().enumerate() {
         if b == b'\n' {
@@ -376,6 +360,35 @@ fn plain_rows_sse2(text: &[u8], max_cols: usize) -> Option<usize> {
         }
     }
     Some(rows + line_rows(p.len() - start, max_cols))
+}
+
+/// The line feeds of a 16-byte block, and its bytes that are neither
+/// printable ASCII nor a line feed, as bit masks (bit i: byte i). Other
+/// lengths give no bits.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn sse2_block(block: &[u8]) -> (u16, u16) {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8, _mm_sub_epi8,
+    };
+    if block.len() != 16 {
+        return (0, 0);
+    }
+    // SAFETY: SSE2 is part of every x86_64 CPU; the load reads the 16
+    // bytes of `block` (its length was just checked), unaligned loads
+    // allowed.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let is_lf = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
+        // Printable: b - 0x20 (wrapping) is at most 0x5E, unsigned.
+        let d = _mm_sub_epi8(v, _mm_set1_epi8(0x20));
+        let printable = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(0x5E)), d);
+        (
+            _mm_movemask_epi8(is_lf) as u16,
+            !(_mm_movemask_epi8(_mm_or_si128(printable, is_lf)) as u16),
+        )
+    }
 }
 
 /// The rows each frame of a read takes at `cols` columns, four bytes a
@@ -580,25 +593,9 @@ fn scan_words(
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn sse2_masks(word: &[u8]) -> (u64, u64) {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8, _mm_sub_epi8,
-    };
     let (mut lf_bits, mut bad_bits) = (0u64, 0u64);
     for (k, block) in word.chunks_exact(16).enumerate() {
-        // SAFETY: SSE2 is part of every x86_64 CPU; the load reads the 16
-        // bytes of one `chunks_exact(16)` block, unaligned loads allowed.
-        let (lf, odd) = unsafe {
-            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-            let is_lf = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
-            // Printable: b - 0x20 (wrapping) is at most 0x5E, unsigned.
-            let d = _mm_sub_epi8(v, _mm_set1_epi8(0x20));
-            let printable = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(0x5E)), d);
-            (
-                _mm_movemask_epi8(is_lf) as u16,
-                !(_mm_movemask_epi8(_mm_or_si128(printable, is_lf)) as u16),
-            )
-        };
+        let (lf, odd) = sse2_block(block);
         lf_bits |= u64::from(lf) << (16 * k);
         bad_bits |= u64::from(odd) << (16 * k);
     }
