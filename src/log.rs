@@ -438,7 +438,7 @@ impl LogStore {
     }
 
     /// Pushes the frames cut from one read, `spans` of `data` with their
-    /// text shapes, as one record each. The first continues a stream whose
+    /// row counts, as one record each. The first continues a stream whose
     /// previous read ended with `lead_in`, and each later one the frame
     /// before it, unless they are `datagrams`. Returns the tail the last
     /// frame leaves for what follows.

@@ -825,7 +825,7 @@ impl Core {
         self.emit_frames(at, peer, &data, spans, scan.as_ref());
     }
 
-    /// One event for frames of `data`, each with its text shape.
+    /// One event for frames of `data`, with the rows each takes.
     fn emit_frames(
         &mut self,
         at: SystemTime,

@@ -260,7 +260,7 @@ pub enum Event {
     },
     /// Records the framing cut from a peer's stream (or a datagram):
     /// their bytes are `spans` of `data`, shared by the frames of one read,
-    /// each with its text shape.
+    /// with the rows each takes.
     Frames {
         at: SystemTime,
         peer: SocketAddr,

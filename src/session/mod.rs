@@ -25,7 +25,7 @@ pub use send::{
 };
 
 use crate::codec::{self, Checksum, LineEnd, PayloadError, SendFormat};
-use crate::log::{Body, LeadIn, LineIndex, LogStore, Note, Payload, ViewMode};
+use crate::log::{Body, LeadIn, LineIndex, LogStore, Note, ViewMode};
 use crate::net::{
     self, Command, Event, HostPort, JobEnd, JobId, JobSpec, NetError, OpenSpec, Protocol, Rate,
     Session as NetSession, Target, Wake,
@@ -1436,45 +1436,30 @@ impl Session {
         }
     }
 
-    /// Counts `bytes` in `count` records from `peer` (once per read, for
-    /// the counters and the peer's entry), then logs the records unless
-    /// counting only. A TCP record continues its stream (a character may
-    /// span two); datagrams and their frames stand alone.
-    fn receive(
+    /// Logs what `peer` sent, unless counting only: `push` gets the tail of
+    /// the stream so far and whether its records are datagrams, and gives
+    /// back the tail it leaves. A TCP record continues its stream (a
+    /// character may span two); datagrams and their frames stand alone.
+    fn log_received(
         &mut self,
-        at: SystemTime,
         peer: SocketAddr,
-        bytes: u64,
-        count: u64,
-        records: impl Iterator<Item = (Payload, codec::text::TextShape)>,
+        push: impl FnOnce(&mut LogStore, LeadIn, bool) -> LeadIn,
     ) {
-        if !self.count_received(at, peer, bytes, count) {
-            return;
-        }
         let datagrams = self.running.is_some_and(Protocol::is_datagram);
         let key = (peer, self.target_side);
-        let mut lead_in = if datagrams {
-            LeadIn::default()
-        } else {
-            self.tails.get(&key).copied().unwrap_or_default()
+        let lead_in = match datagrams {
+            true => LeadIn::default(),
+            false => self.tails.get(&key).copied().unwrap_or_default(),
         };
-        for (payload, shape) in records {
-            let next = if datagrams {
-                LeadIn::default()
-            } else {
-                LeadIn::tail_of(&payload)
-            };
-            self.log
-                .push_received(at, Some(peer), payload, lead_in, shape);
-            lead_in = next;
-        }
+        let tail = push(&mut self.log, lead_in, datagrams);
         if !datagrams {
-            self.tails.insert(key, lead_in);
+            self.tails.insert(key, tail);
         }
         self.mark_unread();
     }
 
-    /// Counts what was received from `peer`; false when it is only counted
+    /// Counts `bytes` in `count` records from `peer` (once per read, for
+    /// the counters and the peer's entry); false when they are only counted
     /// (count only), not logged.
     fn count_received(&mut self, at: SystemTime, peer: SocketAddr, bytes: u64, count: u64) -> bool {
         self.counters.rx_bytes += bytes;
@@ -1617,8 +1602,13 @@ impl Session {
                 bytes,
                 shape,
             } => {
-                let n = bytes.len() as u64;
-                self.receive(at, peer, n, 1, std::iter::once((bytes.into(), shape)));
+                if self.count_received(at, peer, bytes.len() as u64, 1) {
+                    self.log_received(peer, |log, lead_in, _| {
+                        let tail = LeadIn::tail_of(&bytes);
+                        log.push_received(at, Some(peer), bytes, lead_in, shape);
+                        tail
+                    });
+                }
             }
             Event::Frames {
                 at,
@@ -1630,19 +1620,9 @@ impl Session {
                 let n: u64 = spans.iter().map(|r| r.len() as u64).sum();
                 let count = spans.len() as u64;
                 if self.count_received(at, peer, n, count) {
-                    let datagrams = self.running.is_some_and(Protocol::is_datagram);
-                    let key = (peer, self.target_side);
-                    let lead_in = match datagrams {
-                        true => LeadIn::default(),
-                        false => self.tails.get(&key).copied().unwrap_or_default(),
-                    };
-                    let tail =
-                        self.log
-                            .push_frames(at, Some(peer), data, spans, rows, lead_in, datagrams);
-                    if !datagrams {
-                        self.tails.insert(key, tail);
-                    }
-                    self.mark_unread();
+                    self.log_received(peer, |log, lead_in, datagrams| {
+                        log.push_frames(at, Some(peer), data, spans, rows, lead_in, datagrams)
+                    });
                 }
             }
             Event::Sent { at, peer, bytes } => {
