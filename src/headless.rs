@@ -133,7 +133,14 @@ pub struct Options {
     /// Once everything asked for is sent: half-close or reset the TCP
     /// connections.
     pub after_send: Option<AfterSend>,
+    /// A message here (Ctrl+C, SIGTERM, the console closing) ends the run
+    /// as its own end would: the session closes and a capture is flushed.
+    pub interrupt: Option<Receiver<()>>,
 }
+
+/// The exit status of a run ended by Ctrl+C (a shell's 128 + SIGINT),
+/// the same on every system.
+pub const INTERRUPTED: i32 = 130;
 
 /// What a headless run does to its TCP connections once it has sent
 /// everything (`--after-send`).
@@ -167,6 +174,7 @@ impl Options {
             replies: Vec::new(),
             toward_target: false,
             after_send: None,
+            interrupt: None,
         }
     }
 }
@@ -832,6 +840,10 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
     // The TCP connections, for --after-send; and whether it has been done.
     let mut conns: Vec<std::net::SocketAddr> = Vec::new();
     let mut after_done = false;
+    let mut interrupt = opts
+        .interrupt
+        .clone()
+        .unwrap_or_else(crossbeam_channel::never);
 
     'events: loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -846,6 +858,18 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
                 // The worker has gone; its Closed event was the last one.
                 Err(_) => break,
             },
+            recv(interrupt) -> got => {
+                if got.is_ok() {
+                    // Closed as the user's Close closes it: what the
+                    // session says as it ends (the capture's last words)
+                    // is printed, and its Closed ends the loop.
+                    status = INTERRUPTED;
+                    session.command(Command::Close);
+                }
+                // Once is enough (a second Ctrl+C ends the process).
+                interrupt = crossbeam_channel::never();
+                continue;
+            }
             default(timeout) => continue,
         };
         // Each frame of a batch is a record of its own, printed and

@@ -9,6 +9,8 @@
 
 pub mod app;
 pub mod codec;
+pub mod console;
+pub mod data_dir;
 pub mod fonts_probe;
 pub mod headless;
 pub mod icon;

@@ -1,6 +1,10 @@
 //! `netpal`: the desktop app.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+// On Windows a GUI program: no console window opens behind it. What it
+// prints (--headless, --help, errors) goes to the terminal that started
+// it (see netpal::console).
+#![cfg_attr(windows, windows_subsystem = "windows")]
 
 use clap::{CommandFactory, Parser};
 use netpal::codec::{Checksum, Framing, LineEnd, ReplyRule, SendFormat};
@@ -259,17 +263,42 @@ SPEC examples:
 For tcp-server, udp and relay, HOST is a local IP address (0.0.0.0 or :: for all);
 port 0 lets the system pick a free port.";
 
+/// Ctrl+C, SIGTERM or (on Windows) the console closing, as a message the
+/// headless loop ends on. Without a handler (one could not be installed)
+/// the system's default ends the process as before. A second Ctrl+C ends
+/// it at once.
+fn interrupt_channel() -> Option<crossbeam_channel::Receiver<()>> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let asked = std::sync::atomic::AtomicBool::new(false);
+    ctrlc::set_handler(move || {
+        if asked.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(headless::INTERRUPTED);
+        }
+        let _ = tx.try_send(());
+    })
+    .ok()?;
+    Some(rx)
+}
+
 fn parse_spec(s: &str) -> Result<OpenSpec, String> {
     OpenSpec::parse(s).map_err(|e| e.to_string())
 }
 
 fn main() {
-    // clap exits with status 2 and a clear message on bad arguments.
-    let mut cli = Cli::parse();
+    // clap exits with status 2 and a clear message on bad arguments
+    // (and 0 after --help or --version), printed in the terminal.
+    let mut cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            netpal::console::attach();
+            e.exit()
+        }
+    };
     for spec in cli.open.iter_mut() {
         spec.echo = cli.echo;
     }
     if cli.headless {
+        netpal::console::attach();
         // Headless mode is one session per process.
         let spec = match cli.open.as_slice() {
             [one] => one.clone(),
@@ -335,6 +364,7 @@ fn main() {
                 AfterSendArg::Shutdown => headless::AfterSend::Shutdown,
                 AfterSendArg::Reset => headless::AfterSend::Reset,
             }),
+            interrupt: interrupt_channel(),
         };
         let status = headless::run(opts, &mut std::io::stdout().lock());
         std::process::exit(status);
@@ -355,6 +385,8 @@ fn main() {
             .with_min_inner_size([720.0, 480.0]),
         // Only where it cannot bring the window down (see fonts_probe).
         system_font_fallback: netpal::fonts_probe::system_fonts_usable(),
+        // Beside the exe when it runs portable; else the system's place.
+        persistence_path: netpal::data_dir::workspace_file(),
         ..Default::default()
     };
     let result = eframe::run_native(
@@ -363,6 +395,7 @@ fn main() {
         Box::new(move |cc| Ok(Box::new(App::new(cc, opts)))),
     );
     if let Err(e) = result {
+        netpal::console::attach();
         let no_display =
             std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
         if cfg!(target_os = "linux") && no_display {

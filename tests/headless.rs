@@ -484,7 +484,7 @@ fn bad_send_options_exit_2_with_a_reason() {
 
 /// A file with no repeating pattern, so a lost or doubled chunk shows.
 fn temp_file(name: &str, len: usize) -> (std::path::PathBuf, Vec<u8>) {
-    let dir = std::env::temp_dir().join(format!("netpal-headless-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("netpal-数据-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     let mut x: u32 = 0x9E37_79B9;
@@ -779,9 +779,9 @@ fn auto_encoding_reads_utf8_and_gbk_records() {
 
 #[test]
 fn capture_writes_the_raw_stream_exactly() {
-    let dir = std::env::temp_dir().join(format!("netpal-headless-cap-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("netpal-抓包-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("raw.bin");
+    let path = dir.join("原始数据.bin");
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
     // Framing strips the delimiters from the records; the capture keeps
@@ -1012,4 +1012,41 @@ fn ipv6_loopback_works_end_to_end() {
     let (code, err) = run.finish();
     assert_eq!(code, Some(0), "{err}");
     run.line_with(&format!("RX {me} over ipv6"));
+}
+
+/// Ctrl+C ends a run as its own end does: the session closes, the capture
+/// is flushed and closed, and the status is 130 (128 + SIGINT).
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_a_run_cleanly_with_its_capture_whole() {
+    let dir = std::env::temp_dir().join(format!("netpal-中断-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("抓包.bin");
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:127.0.0.1:{}", l.local_addr().unwrap().port());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--capture",
+            path.to_str().unwrap(),
+            "--framing",
+            "line",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut conn = accept_within(&l);
+    let data = b"first line\nsecond line\n".repeat(500);
+    conn.write_all(&data).unwrap();
+    run.lines_with("second line", 500);
+    let pid = run.child.id() as libc::pid_t;
+    // SAFETY: a signal to our own child, which has not been waited for.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let (code, err) = run.finish();
+    assert_eq!(code, Some(130), "{err}");
+    run.line_with("capture ended");
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+    drop(conn);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -120,6 +120,12 @@ fn command_line_help_and_bad_arguments() {
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
+    let out = run_bounded(&["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        concat!("netpal ", env!("CARGO_PKG_VERSION"))
+    );
     for bad in [
         vec!["--view", "hex"],
         vec!["--echo"],
