@@ -1394,7 +1394,43 @@ pub(super) fn new_socket(addr: SocketAddr, ty: Type) -> io::Result<Socket> {
     {
         let _ = sock.set_only_v6(false);
     }
+    #[cfg(windows)]
+    if ty == Type::DGRAM {
+        no_icmp_resets(&sock);
+    }
     Ok(sock)
+}
+
+/// On Windows, a UDP socket that sent to a port nobody listens on fails its
+/// next receive with WSAECONNRESET (the ICMP "port unreachable"), and one
+/// whose datagram outlived its TTL with WSAENETRESET; whatever else is
+/// waiting to be read then waits behind an error. Both reports are turned
+/// off: a UDP session goes on receiving from everyone else, as on Linux.
+/// (Windows does not say which send an unconnected socket's ICMP answer was
+/// for, so there is nothing more to tell the user.)
+#[cfg(windows)]
+fn no_icmp_resets(sock: &Socket) {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{SIO_UDP_CONNRESET, SIO_UDP_NETRESET, WSAIoctl};
+    let off: u32 = 0;
+    for code in [SIO_UDP_CONNRESET, SIO_UDP_NETRESET] {
+        let mut returned = 0u32;
+        // SAFETY: the socket is open for the call's length; the input is
+        // a 4-byte BOOL, there is no output and no overlapped I/O.
+        unsafe {
+            WSAIoctl(
+                sock.as_raw_socket() as usize,
+                code,
+                (&off as *const u32).cast(),
+                std::mem::size_of::<u32>() as u32,
+                std::ptr::null_mut(),
+                0,
+                &mut returned,
+                std::ptr::null_mut(),
+                None,
+            );
+        }
+    }
 }
 
 /// Whose file a connection's raw bytes go to in a per-peer capture: its

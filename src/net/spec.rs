@@ -186,6 +186,8 @@ pub enum SpecError {
     BadHost(String),
     BadIp(String),
     UnknownProtocol(String),
+    /// A Unix-socket kind, on a system without Unix domain sockets.
+    NoUnixSockets(String),
     UnknownOption(String),
     RemoteNotAllowed,
     FromNotAllowed,
@@ -218,7 +220,21 @@ impl fmt::Display for SpecError {
             SpecError::BadIp(s) => write!(f, "'{s}' is not a local IP address"),
             SpecError::UnknownProtocol(s) => write!(
                 f,
-                "unknown protocol '{s}' (use tcp-server, tcp-client, udp or relay)"
+                "unknown protocol '{s}' (use {})",
+                Protocol::ALL
+                    .iter()
+                    .map(|p| p.keyword())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            SpecError::NoUnixSockets(s) => write!(
+                f,
+                "'{s}' is a Unix domain socket, which this system does not have (use {})",
+                Protocol::ALL
+                    .iter()
+                    .map(|p| p.keyword())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             SpecError::UnknownOption(s) => write!(
                 f,
@@ -434,11 +450,19 @@ impl OpenSpec {
         let (proto, rest) = spec
             .split_once(':')
             .ok_or_else(|| SpecError::UnknownProtocol(spec.to_string()))?;
-        let protocol = Protocol::ALL
-            .iter()
-            .copied()
-            .find(|p| p.keyword().eq_ignore_ascii_case(proto.trim()))
-            .ok_or_else(|| SpecError::UnknownProtocol(proto.to_string()))?;
+        let named = |p: &Protocol| p.keyword().eq_ignore_ascii_case(proto.trim());
+        let Some(protocol) = Protocol::ALL.iter().copied().find(named) else {
+            let unix = [
+                Protocol::UnixServer,
+                Protocol::UnixClient,
+                Protocol::UnixDgram,
+            ];
+            return Err(if unix.iter().any(named) {
+                SpecError::NoUnixSockets(proto.trim().to_string())
+            } else {
+                SpecError::UnknownProtocol(proto.to_string())
+            });
+        };
         if protocol.is_unix() {
             return Self::parse_unix(protocol, rest);
         }
@@ -740,6 +764,35 @@ mod tests {
         assert_eq!(
             OpenSpec::parse("tcp-server:[fe80::1%nosuch0]:80"),
             Err(SpecError::NoInterface("nosuch0".into()))
+        );
+    }
+
+    /// Where there are no Unix domain sockets (Windows), a spec for one
+    /// says so instead of calling the kind unknown.
+    #[test]
+    fn unix_kinds_exist_only_where_the_system_has_them() {
+        for spec in [
+            "unix-server:/tmp/app.sock",
+            "unix-client:/tmp/app.sock",
+            "unix-dgram:/tmp/me.sock",
+        ] {
+            let got = OpenSpec::parse(spec);
+            if cfg!(unix) {
+                assert!(got.is_ok(), "{spec}: {got:?}");
+            } else {
+                let e = got.expect_err(spec);
+                assert!(matches!(e, SpecError::NoUnixSockets(_)), "{spec}: {e:?}");
+                assert!(e.to_string().contains("which this system does not have"));
+            }
+        }
+        let e = OpenSpec::parse("sctp:127.0.0.1:9").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            if cfg!(unix) {
+                "unknown protocol 'sctp' (use tcp-server, tcp-client, udp, relay, udp-relay, unix-server, unix-client, unix-dgram)"
+            } else {
+                "unknown protocol 'sctp' (use tcp-server, tcp-client, udp, relay, udp-relay)"
+            }
         );
     }
 

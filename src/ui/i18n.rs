@@ -816,6 +816,19 @@ pub static ZH: Tr = Tr {
     split_group: "分屏",
 };
 
+// A port refused for want of rights: below 1024 on Unix; on Windows any
+// port can be taken, but WSAEACCES comes from a port that Windows reserves
+// (Hyper-V, WSL and Docker reserve ranges) or that another program holds
+// with SO_EXCLUSIVEADDRUSE.
+#[cfg(not(windows))]
+const PERMISSION_DENIED_EN: &str = "Permission denied (ports below 1024 need privileges)";
+#[cfg(not(windows))]
+const PERMISSION_DENIED_ZH: &str = "权限不足（1024 以下的端口需要特权）";
+#[cfg(windows)]
+const PERMISSION_DENIED_EN: &str = "Access denied: Windows reserves this port, or another program holds it exclusively (`netsh interface ipv4 show excludedportrange protocol=tcp` lists the reserved ports)";
+#[cfg(windows)]
+const PERMISSION_DENIED_ZH: &str = "访问被拒绝：该端口被 Windows 保留，或被另一个程序独占（用 `netsh interface ipv4 show excludedportrange protocol=tcp` 查看保留的端口）";
+
 impl Tr {
     pub fn protocol_name(&self, p: Protocol) -> &'static str {
         match p {
@@ -840,8 +853,8 @@ impl Tr {
         match (k, zh) {
             (K::AddrInUse, false) => "The port is already in use",
             (K::AddrInUse, true) => "端口已被占用",
-            (K::PermissionDenied, false) => "Permission denied (ports below 1024 need privileges)",
-            (K::PermissionDenied, true) => "权限不足（1024 以下的端口需要特权）",
+            (K::PermissionDenied, false) => PERMISSION_DENIED_EN,
+            (K::PermissionDenied, true) => PERMISSION_DENIED_ZH,
             (K::AddrNotAvailable, false) => "That address does not belong to this computer",
             (K::AddrNotAvailable, true) => "该地址不属于本机",
             (K::ConnectionRefused, false) => {

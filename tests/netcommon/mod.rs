@@ -49,3 +49,10 @@ pub fn closed_with(s: &Session) -> NetError {
     };
     e
 }
+
+/// Whether the test runs under Wine (tests/windows/wine-runner.sh says so),
+/// where a few system behaviours differ from Windows; a test that meets one
+/// says so and skips.
+pub fn under_wine() -> bool {
+    std::env::var_os("NETPAL_UNDER_WINE").is_some()
+}
