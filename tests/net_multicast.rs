@@ -84,6 +84,13 @@ fn an_ipv4_group_joined_on_loopback_is_heard_sent_to_and_left() {
 
     // Left: the group's datagrams stop; a datagram sent straight to the
     // socket after one to the group arrives alone.
+    if under_wine() {
+        println!(
+            "leaving skipped under Wine: Wine's sockets keep Linux's IP_MULTICAST_ALL, \
+             so a socket hears a group that another socket (the test's) joined"
+        );
+        return;
+    }
     s.command(Command::Leave(
         Membership::parse(&format!("{GROUP_V4}@127.0.0.1")).unwrap(),
     ));

@@ -141,6 +141,12 @@ fn a_half_close_passes_on_and_the_other_way_still_works() {
 
 #[test]
 fn a_reset_by_the_target_resets_the_client() {
+    if under_wine() {
+        println!(
+            "skipped under Wine: Wine does not always turn a close with SO_LINGER 0 into a reset (the peer sees a FIN), as Windows does"
+        );
+        return;
+    }
     let (relay, mut client, upstream) = linked();
     socket2::SockRef::from(&upstream)
         .set_linger(Some(Duration::ZERO))

@@ -134,6 +134,12 @@ fn a_peer_that_never_reads_gets_a_clear_error_not_unbounded_memory() {
 
 #[test]
 fn a_reset_is_reported_as_a_reset() {
+    if std::env::var_os("NETPAL_UNDER_WINE").is_some() {
+        println!(
+            "skipped under Wine: Wine does not always turn a close with SO_LINGER 0 into a reset (the peer sees a FIN), as Windows does"
+        );
+        return;
+    }
     let (s, addr) = open_server();
     let c = TcpStream::connect(addr).unwrap();
     wait_event(&s, "Accepted", |e| matches!(e, Event::Accepted { .. }));

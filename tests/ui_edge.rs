@@ -78,6 +78,12 @@ fn shut_down_write_sends_a_fin_and_the_client_can_still_send() {
 
 #[test]
 fn reset_from_the_client_list_is_seen_as_a_reset() {
+    if under_wine() {
+        println!(
+            "skipped under Wine: Wine does not always turn a close with SO_LINGER 0 into a reset (the peer sees a FIN), as Windows does"
+        );
+        return;
+    }
     let (mut h, mut conn) = server_with_selected_client();
     click(&mut h, "Reset");
     let err = next_read(&mut h, &mut conn).expect_err("a reset, not data or EOF");

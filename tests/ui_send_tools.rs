@@ -319,7 +319,7 @@ fn quick_commands_export_and_import_and_a_bad_file_is_refused() {
     use netpal::session::{FilePick, QuickCommand};
     use netpal::ui::tools::{apply_file_pick, export_quick, import_quick};
     let tr = &netpal::ui::i18n::EN;
-    let dir = std::env::temp_dir().join(format!("netpal-quick-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("netpal-快捷指令-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut h = harness();
     open_section(&mut h, "Quick commands");
@@ -484,4 +484,35 @@ fn send_and_receive_encodings_are_chosen_apart() {
     choose(&mut h, "Show as", "Text");
     std::io::Write::write_all(&mut conn, &[0xCA, 0xC0, 0xBD, 0xE7]).unwrap(); // 世界
     wait_for_text(&mut h, "世界");
+}
+
+/// Chinese is typed through an input method (IME): the send box asks the
+/// window for one when it has focus, shows what is being composed, and
+/// takes the committed text, which Send puts on the wire.
+#[test]
+fn an_input_method_types_chinese_into_the_send_box() {
+    let (mut h, mut conn, _) = connected_client();
+    set_field(&mut h, "Data to send", "");
+    h.get_by_role_and_label(Role::MultilineTextInput, "Data to send")
+        .click();
+    h.step();
+    h.step();
+    assert!(
+        h.output().platform_output.ime.is_some(),
+        "the focused send box does not ask the window for an input method"
+    );
+    // The window's input method sends its events to the focused widget.
+    h.event(egui::Event::Ime(egui::ImeEvent::Preedit {
+        text: "ni hao".into(),
+        active_range_chars: None,
+    }));
+    h.step();
+    h.event(egui::Event::Ime(egui::ImeEvent::Commit("你好".into())));
+    h.step();
+    h.step();
+    wait_for_text(&mut h, "E4 BD A0 E5 A5 BD  (6 bytes)");
+    click(&mut h, "Send");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 6), "你好".as_bytes());
 }

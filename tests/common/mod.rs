@@ -408,7 +408,7 @@ pub fn click_radio(h: &mut Harness<'static, App>, label: &str) {
 
 /// A fresh path in a folder of its own for this test process and name.
 pub fn temp_path(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("netpal-test-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("netpal-测试-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
@@ -436,4 +436,11 @@ pub fn send_disabled(h: &Harness<'static, App>) -> bool {
     h.get_by_role_and_label(Role::Button, "Send")
         .accesskit_node()
         .is_disabled()
+}
+
+/// Whether the test runs under Wine (tests/windows/wine-runner.sh says so),
+/// where a few system behaviours differ from Windows; a test that meets one
+/// says so and skips.
+pub fn under_wine() -> bool {
+    std::env::var_os("NETPAL_UNDER_WINE").is_some()
 }
