@@ -920,6 +920,13 @@ fn after_send_shutdown_half_closes_and_keeps_receiving() {
 
 #[test]
 fn after_send_reset_resets_the_connection() {
+    if std::env::var_os("NETPAL_UNDER_WINE").is_some() {
+        println!(
+            "skipped under Wine: a connection reset before it is accepted fails Wine's accept \
+             (WSAENOTCONN), and a close with SO_LINGER 0 does not always send a reset"
+        );
+        return;
+    }
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let spec = format!("tcp-client:{}", server.local_addr().unwrap());
     let mut run = start(
