@@ -66,6 +66,9 @@ pub enum Action {
     StartRename(SessionId),
     Rename(SessionId, String),
     Focus(SessionId),
+    /// Focus the next session in the layout's order (Ctrl+Tab), or the
+    /// one before it (`false`: Ctrl+Shift+Tab), going round.
+    FocusNext(bool),
     /// Lays all sessions out anew: as tabs, side by side, or in a grid.
     Arrange(Arrangement),
     RefreshAddresses,
@@ -594,6 +597,48 @@ impl App {
             .make_active(|_, tile| matches!(tile, Tile::Pane(p) if *p == id));
     }
 
+    /// The sessions in the order their tabs and panes are laid out: left
+    /// to right and top to bottom through the layout, each tab group's
+    /// tabs in their order.
+    pub(crate) fn layout_order(&self) -> Vec<SessionId> {
+        let mut order = Vec::new();
+        let mut todo: Vec<TileId> = self.tree.root().into_iter().collect();
+        while let Some(tile) = todo.pop() {
+            match self.tree.tiles.get(tile) {
+                Some(Tile::Pane(id)) => order.push(*id),
+                Some(Tile::Container(c)) => todo.extend(c.children_vec().into_iter().rev()),
+                None => {}
+            }
+        }
+        // A session the layout lost still takes its turn.
+        let lost: Vec<SessionId> = self
+            .sessions
+            .keys()
+            .filter(|id| !order.contains(id))
+            .copied()
+            .collect();
+        order.extend(lost);
+        order
+    }
+
+    /// The session after (or before) the focused one in the layout's order.
+    fn neighbour(&self, forward: bool) -> Option<SessionId> {
+        let order = self.layout_order();
+        let n = order.len();
+        if n == 0 {
+            return None;
+        }
+        let at = self
+            .focused
+            .and_then(|f| order.iter().position(|id| *id == f));
+        let next = match (at, forward) {
+            (None, _) => 0,
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+        };
+        order.get(next).copied()
+    }
+
     /// The session shown in the tab group `group`, if any.
     pub(crate) fn shown_in_group(&self, group: Option<TileId>) -> Option<SessionId> {
         match self.tree.tiles.get(group?) {
@@ -742,6 +787,11 @@ impl App {
                 }
             }
             Action::Focus(id) => self.focus(id),
+            Action::FocusNext(forward) => {
+                if let Some(id) = self.neighbour(forward) {
+                    self.focus(id);
+                }
+            }
             Action::Arrange(how) => self.arrange(how),
             Action::RefreshAddresses => self.addresses = interfaces::local_addresses(),
         }

@@ -646,3 +646,39 @@ fn cjk_text_in_every_offered_encoding_renders_from_the_bundled_font() {
         wait_for_text(&mut h, text);
     }
 }
+
+/// Find from the keyboard, as in a Windows editor or browser: Ctrl+F puts
+/// the cursor in the Find box, F3 goes to the next match, Shift+F3 back.
+#[test]
+fn ctrl_f_then_f3_and_shift_f3_find_from_the_keyboard() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    conn.write_all(b"alpha\nbeta\ngamma beta\n").unwrap();
+    wait_for_text(&mut h, "RX 22 bytes / 3 packets");
+    let current = |h: &egui_kittest::Harness<'static, netpal::App>| {
+        let s = h.state().focused().unwrap();
+        let seq = s.find.current?;
+        let log = s.log();
+        log.payload((seq - log.first_seq()) as usize)
+            .map(|p| p.to_vec())
+    };
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::F]);
+    h.step();
+    h.step();
+    // Typed without a click: the cursor is in the Find box.
+    h.event(egui::Event::Text("beta".into()));
+    h.step();
+    assert_eq!(h.state().focused().unwrap().find.query, "beta");
+    h.key_press(egui::Key::F3);
+    h.step();
+    wait_for_text(&mut h, "2 matches");
+    assert_eq!(current(&h).as_deref(), Some(&b"beta\n"[..]));
+    h.key_press(egui::Key::F3);
+    wait_for(&mut h, "the second match", |h| {
+        current(h).as_deref() == Some(&b"gamma beta\n"[..])
+    });
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::F3);
+    wait_for(&mut h, "the first match again", |h| {
+        current(h).as_deref() == Some(&b"beta\n"[..])
+    });
+}

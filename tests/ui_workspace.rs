@@ -139,6 +139,52 @@ fn ctrl_t_adds_a_tab_and_ctrl_w_closes_the_focused_one() {
     );
 }
 
+/// Tabs as in a browser on Windows: Ctrl+Tab and Ctrl+PageDown go to the
+/// next tab, round to the first; Ctrl+Shift+Tab and Ctrl+PageUp back;
+/// Ctrl+F4 closes the focused one.
+#[test]
+fn ctrl_tab_goes_round_the_tabs_and_ctrl_f4_closes_one() {
+    use egui::{Key, Modifiers};
+    let mut h = harness();
+    wait_for_text(&mut h, "0 of 1 sessions open");
+    let shown = |h: &egui_kittest::Harness<'static, netpal::App>| {
+        h.state().focused().unwrap().settings.protocol
+    };
+    let first = shown(&h);
+    h.key_combination_modifiers(Modifiers::COMMAND, &[Key::T]);
+    h.step();
+    wait_for_text(&mut h, "0 of 2 sessions open");
+    choose(&mut h, "Protocol", "UDP");
+    wait_for_text(&mut h, "● UDP 0.0.0.0:8080");
+    assert_eq!(shown(&h), netpal::net::Protocol::Udp);
+    let press = |h: &mut egui_kittest::Harness<'static, netpal::App>, m, k| {
+        h.key_combination_modifiers(m, &[k]);
+        h.step();
+        h.step();
+        shown(h)
+    };
+    // The new tab is the last: the next one is the first again.
+    assert_eq!(press(&mut h, Modifiers::COMMAND, Key::Tab), first);
+    assert_eq!(
+        press(&mut h, Modifiers::COMMAND | Modifiers::SHIFT, Key::Tab),
+        netpal::net::Protocol::Udp
+    );
+    assert_eq!(press(&mut h, Modifiers::COMMAND, Key::PageDown), first);
+    assert_eq!(
+        press(&mut h, Modifiers::COMMAND, Key::PageUp),
+        netpal::net::Protocol::Udp
+    );
+    // The UDP tab is focused: Ctrl+F4 closes it, the first one is left.
+    h.key_combination_modifiers(Modifiers::COMMAND, &[Key::F4]);
+    h.step();
+    wait_for_text(&mut h, "0 of 1 sessions open");
+    assert!(
+        !shows(&h, "● UDP"),
+        "the focused tab was not the one closed"
+    );
+    assert_eq!(shown(&h), first);
+}
+
 #[test]
 fn tabs_names_layout_and_settings_come_back_closed() {
     let mut h = harness();

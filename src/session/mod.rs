@@ -395,6 +395,15 @@ pub enum SendProblem {
     Text(String),
 }
 
+/// What the keyboard asked of a session's Find row.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FindKeys {
+    /// Put the cursor in the Find box (Ctrl+F).
+    pub focus: bool,
+    /// Go to the next (true) or previous match (F3, Shift+F3).
+    pub go: Option<bool>,
+}
+
 pub struct Session {
     pub id: SessionId,
     pub settings: SessionSettings,
@@ -476,6 +485,9 @@ pub struct Session {
     pub(crate) reveal_file: Option<bool>,
     /// Shown whole even in a pane too small for it (the user asked).
     pub(crate) all_in_small_pane: bool,
+    /// Keyboard requests for Find from the window (Ctrl+F, F3, Shift+F3),
+    /// taken by the Find row when it is next drawn.
+    pub(crate) find_keys: FindKeys,
     /// A framing field was changed while being typed in: the change goes
     /// to the worker when the field is left.
     pub(crate) framing_pending: bool,
@@ -545,6 +557,7 @@ impl Session {
             quick_status: None,
             reveal_file: None,
             all_in_small_pane: false,
+            find_keys: FindKeys::default(),
             framing_pending: false,
             unread: 0,
             shown: false,

@@ -742,6 +742,13 @@ fn find_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
             go = Some(true);
         }
+        let keys = std::mem::take(&mut app.find_keys);
+        if keys.focus {
+            r.request_focus();
+        }
+        if !app.find.query.is_empty() && keys.go.is_some() {
+            go = keys.go;
+        }
         let mode_name = |m: FindMode| match m {
             FindMode::Text => tr.view_text,
             FindMode::Hex => tr.view_hex,

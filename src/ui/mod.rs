@@ -65,8 +65,33 @@ impl Cx<'_> {
 /// Shows the whole window: a toolbar, the sessions' tabs and splits, and a
 /// status bar for the focused session.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    // Tabs as in a browser or an IDE: Ctrl+T, Ctrl+W (and Windows'
+    // Ctrl+F4), Ctrl+Tab and Ctrl+Shift+Tab (or Ctrl+PageDown/PageUp).
     let new_tab = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::T));
-    let close_tab = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::W));
+    let close_tab = ui.input_mut(|i| {
+        i.consume_key(Modifiers::COMMAND, Key::W) || i.consume_key(Modifiers::COMMAND, Key::F4)
+    });
+    let back = ui.input_mut(|i| {
+        i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Tab)
+            || i.consume_key(Modifiers::COMMAND, Key::PageUp)
+    });
+    let on = ui.input_mut(|i| {
+        i.consume_key(Modifiers::COMMAND, Key::Tab)
+            || i.consume_key(Modifiers::COMMAND, Key::PageDown)
+    });
+    if back || on {
+        app.actions.push(Action::FocusNext(on));
+    }
+    // Find in the focused session's log: Ctrl+F, then F3 and Shift+F3.
+    let find = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::F));
+    let find_back = ui.input_mut(|i| i.consume_key(Modifiers::SHIFT, Key::F3));
+    let find_on = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F3));
+    if let Some(s) = app.focused.and_then(|id| app.sessions.get_mut(&id)) {
+        s.find_keys.focus |= find;
+        if find_back || find_on {
+            s.find_keys.go = Some(find_on);
+        }
+    }
     if new_tab {
         app.actions.push(Action::NewSession);
     }
