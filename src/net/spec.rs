@@ -29,6 +29,12 @@ pub enum Protocol {
     UnixDgram,
 }
 
+/// The keywords of the kinds this system offers, for messages.
+fn offered_kinds() -> String {
+    let names: Vec<&str> = Protocol::ALL.iter().map(|p| p.keyword()).collect();
+    names.join(", ")
+}
+
 impl Protocol {
     /// The kinds this system offers.
     #[cfg(unix)]
@@ -218,23 +224,13 @@ impl fmt::Display for SpecError {
                 "'{s}' is not a host name or IP address (IPv6 goes in brackets: [::1]:9000)"
             ),
             SpecError::BadIp(s) => write!(f, "'{s}' is not a local IP address"),
-            SpecError::UnknownProtocol(s) => write!(
-                f,
-                "unknown protocol '{s}' (use {})",
-                Protocol::ALL
-                    .iter()
-                    .map(|p| p.keyword())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            SpecError::UnknownProtocol(s) => {
+                write!(f, "unknown protocol '{s}' (use {})", offered_kinds())
+            }
             SpecError::NoUnixSockets(s) => write!(
                 f,
                 "'{s}' is a Unix domain socket, which this system does not have (use {})",
-                Protocol::ALL
-                    .iter()
-                    .map(|p| p.keyword())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                offered_kinds()
             ),
             SpecError::UnknownOption(s) => write!(
                 f,
