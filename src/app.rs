@@ -659,7 +659,23 @@ impl App {
     /// ends by itself: a busy session never blocks the UI.
     fn close_session(&mut self, id: SessionId) {
         let group = self.group_of(id);
-        if let Some(tile) = self.tree.tiles.find_pane(&id) {
+        let closed = self.tree.tiles.find_pane(&id);
+        // The tab that takes a closed tab's place is its neighbour, as in
+        // every tabbed program: the one to its right, else to its left.
+        let neighbour = match group.and_then(|g| self.tree.tiles.get(g)) {
+            Some(Tile::Container(Container::Tabs(tabs))) => {
+                let kids = &tabs.children;
+                kids.iter()
+                    .position(|t| Some(*t) == closed)
+                    .and_then(|at| {
+                        kids.get(at + 1)
+                            .or_else(|| at.checked_sub(1).and_then(|i| kids.get(i)))
+                    })
+                    .copied()
+            }
+            _ => None,
+        };
+        if let Some(tile) = closed {
             self.tree.remove_recursively(tile);
         }
         if self
@@ -684,6 +700,9 @@ impl App {
                 && let Some(mut tile) = self.tree.tiles.remove(g)
             {
                 if let Tile::Container(Container::Tabs(tabs)) = &mut tile {
+                    if neighbour.is_some_and(|n| tabs.children.contains(&n)) {
+                        tabs.active = neighbour;
+                    }
                     tabs.ensure_active(&self.tree.tiles);
                 }
                 self.tree.tiles.insert(g, tile);

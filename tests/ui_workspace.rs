@@ -185,6 +185,29 @@ fn ctrl_tab_goes_round_the_tabs_and_ctrl_f4_closes_one() {
     assert_eq!(shown(&h), first);
 }
 
+/// Closing the tab on the right shows the one beside it, not the first.
+#[test]
+fn closing_a_tab_shows_its_neighbour() {
+    use egui::{Key, Modifiers};
+    let mut h = harness();
+    wait_for_text(&mut h, "0 of 1 sessions open");
+    choose(&mut h, "Protocol", "TCP Client");
+    for (n, protocol) in [(2, "UDP"), (3, "TCP Server")] {
+        h.key_combination_modifiers(Modifiers::COMMAND, &[Key::T]);
+        h.step();
+        wait_for_text(&mut h, &format!("0 of {n} sessions open"));
+        choose(&mut h, "Protocol", protocol);
+    }
+    let shown = |h: &egui_kittest::Harness<'static, netpal::App>| {
+        h.state().focused().unwrap().settings.protocol
+    };
+    assert_eq!(shown(&h), netpal::net::Protocol::TcpServer);
+    h.key_combination_modifiers(Modifiers::COMMAND, &[Key::W]);
+    h.step();
+    wait_for_text(&mut h, "0 of 2 sessions open");
+    assert_eq!(shown(&h), netpal::net::Protocol::Udp, "not the neighbour");
+}
+
 #[test]
 fn tabs_names_layout_and_settings_come_back_closed() {
     let mut h = harness();
