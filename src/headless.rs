@@ -298,7 +298,7 @@ fn format_side(ev: &Event, opts: &Options, target: bool) -> String {
             time_text(*at)
         );
     }
-    if let (true, Event::ReadShut { at, peer }) = (target, ev) {
+    if let (true, Event::ReadShut { at, peer, .. }) = (target, ev) {
         return format!(
             "{} -- target side: the target closed its side toward {peer} (FIN received); passed on",
             time_text(*at)
@@ -389,8 +389,20 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
             format!("{} -- connected to {peer} from {local}", time_text(*at))
         }
         Event::Accepted { at, peer } => format!("{} -- accepted {peer}", time_text(*at)),
-        Event::ReadShut { at, peer } => format!(
+        Event::ReadShut {
+            at,
+            peer,
+            passed_on: true,
+        } => format!(
             "{} -- {peer} closed its side (FIN received); passed on",
+            time_text(*at)
+        ),
+        Event::ReadShut {
+            at,
+            peer,
+            passed_on: false,
+        } => format!(
+            "{} -- {peer} closed its side (FIN received); it still reads: what waits for it is sent, then the connection closes",
             time_text(*at)
         ),
         Event::WriteShut { at, peer } => format!(
@@ -584,7 +596,7 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         Event::WriteShut { at, peer } => {
             json!({"time": time_json(*at), "event": "write_shut", "peer": peer.to_string()})
         }
-        Event::ReadShut { at, peer } => {
+        Event::ReadShut { at, peer, .. } => {
             json!({"time": time_json(*at), "event": "read_shut", "peer": peer.to_string()})
         }
         Event::Connected { at, local, peer } => json!({

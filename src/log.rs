@@ -64,9 +64,10 @@ pub enum Note {
         peer: SocketAddr,
         reason: CloseReason,
     },
-    /// A relay's peer closed its sending side (FIN received).
+    /// A peer closed its sending side (FIN received); a relay passed it on.
     ReadShut {
         peer: SocketAddr,
+        passed_on: bool,
     },
     /// The write side of a connection was shut down (FIN sent).
     WriteShut {

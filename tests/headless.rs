@@ -1057,3 +1057,39 @@ fn ctrl_c_ends_a_run_cleanly_with_its_capture_whole() {
     drop(conn);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A client that sends its request and then half-closes (`nc -N`, an
+/// HTTP/1.0 client) still gets its answer: the FIN says it will send no
+/// more, not that it stopped reading. The last request has no line end:
+/// the partial frame at the FIN is answered too. Then the connection
+/// closes.
+#[test]
+fn a_request_followed_by_a_fin_gets_its_answer() {
+    let mut run = start(
+        &[
+            "--open",
+            "tcp-server:127.0.0.1:0",
+            "--framing",
+            "line,strip",
+            "--reply",
+            "exact:GET=>ANSWER\\n",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let port = run.port_after("listening on");
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(DEADLINE)).unwrap();
+    c.write_all(b"GET\nGET").unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    c.read_to_end(&mut got).expect("the answers, then EOF");
+    assert_eq!(got, b"ANSWER\nANSWER\n");
+    run.line_with("closed its side (FIN received); it still reads");
+    run.line_with("closed by peer");
+    assert!(
+        !run.seen.iter().any(|l| l.contains("Nobody to send to")),
+        "{:#?}",
+        run.seen
+    );
+}

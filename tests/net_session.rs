@@ -293,3 +293,48 @@ fn a_busy_session_closed_in_the_background_lets_go_of_its_sockets() {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A server that half-closes right after its request (a FIN) is still
+/// answered: the echo at once, a delayed auto-reply when it is due, and
+/// only then does the connection close. The session says the peer closed
+/// its side, apart from the close itself.
+#[test]
+fn a_peer_that_half_closes_gets_the_echo_and_a_delayed_answer_before_the_close() {
+    use netpal::codec::reply::{MatchKind, ReplyRule};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let rule = ReplyRule {
+        kind: MatchKind::Exact,
+        pattern: "GET".into(),
+        reply: "LATE".into(),
+        delay_ms: 300,
+        ..Default::default()
+    };
+    let rules = vec![(0, rule.compile(encoding_rs::UTF_8).unwrap())];
+    let mut spec = OpenSpec::parse(&format!("tcp-client:{}", l.local_addr().unwrap())).unwrap();
+    spec.echo = true;
+    let s = Session::open_with(spec, vec![Command::SetReplies(rules)], no_wake()).unwrap();
+    let (mut peer, _) = accept_within(&l);
+    peer.set_read_timeout(Some(DEADLINE)).unwrap();
+    peer.write_all(b"GET").unwrap();
+    peer.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    peer.read_to_end(&mut got)
+        .expect("the echo and the answer, then EOF");
+    assert_eq!(got, b"GETLATE");
+    let mut fin_said = false;
+    let ev = wait_event(&s, "the close", |e| {
+        fin_said |= matches!(
+            e,
+            Event::ReadShut {
+                passed_on: false,
+                ..
+            }
+        );
+        matches!(e, Event::Disconnected { .. })
+    });
+    let Event::Disconnected { reason, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(reason, netpal::net::CloseReason::PeerClosed);
+    assert!(fin_said, "the peer's FIN was not said apart from the close");
+}

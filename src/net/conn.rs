@@ -147,6 +147,9 @@ pub(super) struct Core {
     pub(super) replies: Vec<(usize, CompiledRule)>,
     /// Answers waiting for their time: when, to whom, what.
     reply_queue: Vec<(Instant, SocketAddr, Vec<u8>)>,
+    /// Connections whose peers closed their side (FIN) while something was
+    /// still owed to them; each closes once that is written.
+    after_fin: Vec<usize>,
     /// The options of a connection have been read back once (not for each
     /// of thousands of clients).
     pub(super) options_shown: bool,
@@ -190,6 +193,7 @@ impl Core {
             capture: None,
             replies: Vec::new(),
             reply_queue: Vec::new(),
+            after_fin: Vec::new(),
             options_shown: false,
             options_refused: false,
             leg_target: false,
@@ -601,7 +605,13 @@ impl Core {
         c.readable = false;
         let partner = c.partner;
         let peer = c.peer;
-        self.in_leg(idx, |core| core.emit(Event::ReadShut { at: now(), peer }));
+        self.in_leg(idx, |core| {
+            core.emit(Event::ReadShut {
+                at: now(),
+                peer,
+                passed_on: true,
+            })
+        });
         if let Some(p) = partner {
             if let Some(Some(pc)) = self.conns.get_mut(p) {
                 pc.shut_write = true;
@@ -609,6 +619,63 @@ impl Core {
             self.flush_conn(p);
         }
         self.finish_link(idx);
+    }
+
+    /// A peer (not a relay's) has closed its side: a FIN only says it will
+    /// send no more, and it may be waiting for an answer (`nc -N`, an
+    /// HTTP/1.0 client). What its frames before the FIN and the partial
+    /// frame at it asked for (an auto-reply, even a delayed one, an echo,
+    /// what was queued) still goes out; the connection closes once it is
+    /// written, at once when nothing waits.
+    fn peer_fin(&mut self, idx: usize) {
+        self.flush_framer(idx);
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        c.eof = true;
+        c.readable = false;
+        let peer = c.peer;
+        if self.owes_answer(idx) {
+            self.emit(Event::ReadShut {
+                at: now(),
+                peer,
+                passed_on: false,
+            });
+            self.after_fin.push(idx);
+        } else {
+            self.remove_conn(idx, CloseReason::PeerClosed);
+        }
+    }
+
+    /// Whether something still waits to go to connection `idx`: bytes
+    /// queued on it, or an auto-reply not yet due.
+    fn owes_answer(&self, idx: usize) -> bool {
+        let Some(Some(c)) = self.conns.get(idx) else {
+            return false;
+        };
+        !c.out.is_empty() || self.reply_queue.iter().any(|(_, p, _)| *p == c.peer)
+    }
+
+    /// Closes the connections whose peers closed their side, once what
+    /// was owed to them is written (called after each round's sends).
+    pub(super) fn close_answered(&mut self) {
+        if self.after_fin.is_empty() {
+            return;
+        }
+        let waiting = std::mem::take(&mut self.after_fin);
+        for idx in waiting {
+            // A slot reused by a newer connection is not this one.
+            let still =
+                matches!(self.conns.get(idx), Some(Some(c)) if c.eof && c.partner.is_none());
+            if !still {
+                continue;
+            }
+            if self.owes_answer(idx) {
+                self.after_fin.push(idx);
+            } else {
+                self.remove_conn(idx, CloseReason::PeerClosed);
+            }
+        }
     }
 
     /// Ends a link whose sides have both closed and been told so.
@@ -1064,6 +1131,7 @@ impl Core {
             match outcome {
                 // A link passes a close on, and keeps the other way open.
                 Some(CloseReason::PeerClosed) if linked => self.link_eof(idx),
+                Some(CloseReason::PeerClosed) => self.peer_fin(idx),
                 Some(reason) => self.remove_conn(idx, reason),
                 None => {}
             }

@@ -285,9 +285,16 @@ pub enum Event {
     /// The write side of a TCP connection is shut down (FIN sent); it
     /// still receives.
     WriteShut { at: SystemTime, peer: SocketAddr },
-    /// A relay's peer closed its sending side (a FIN came); the close is
-    /// passed on to the other side of the link, which may still answer.
-    ReadShut { at: SystemTime, peer: SocketAddr },
+    /// A peer closed its sending side (a FIN came) and still reads. A
+    /// relay passes the close on to the other side of the link, which may
+    /// still answer (`passed_on`); elsewhere what the peer's last frames
+    /// asked for (an answer, an echo) goes out before the connection
+    /// closes.
+    ReadShut {
+        at: SystemTime,
+        peer: SocketAddr,
+        passed_on: bool,
+    },
     /// A TCP connection ended.
     Disconnected {
         at: SystemTime,

@@ -213,6 +213,7 @@ impl Worker {
                 kind.flush_queued(core);
             }
             kind.end_of_round(core);
+            core.close_answered();
             core.flush_capture();
             if let Some(err) = core.finished.take() {
                 return err;

@@ -1650,8 +1650,12 @@ impl Session {
                 self.log.push(at, Some(peer), Body::Tx(bytes));
                 self.mark_unread();
             }
-            Event::ReadShut { at, peer } => {
-                self.note(at, Some(peer), Note::ReadShut { peer });
+            Event::ReadShut {
+                at,
+                peer,
+                passed_on,
+            } => {
+                self.note(at, Some(peer), Note::ReadShut { peer, passed_on });
             }
             Event::WriteShut { at, peer } => {
                 self.note(at, Some(peer), Note::WriteShut { peer });

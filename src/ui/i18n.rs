@@ -1215,11 +1215,17 @@ impl Tr {
         }
     }
 
-    pub fn note_read_shut(&self, peer: &str) -> String {
-        if self.is_zh() {
-            format!("{peer} 关闭了发送方向（收到 FIN），已转给另一侧")
-        } else {
-            format!("{peer} closed its side (FIN received); passed on")
+    /// A peer's FIN: passed on by a relay, or answered before closing.
+    pub fn note_read_shut(&self, peer: &str, passed_on: bool) -> String {
+        match (self.is_zh(), passed_on) {
+            (true, true) => format!("{peer} 关闭了发送方向（收到 FIN），已转给另一侧"),
+            (false, true) => format!("{peer} closed its side (FIN received); passed on"),
+            (true, false) => {
+                format!("{peer} 关闭了发送方向（收到 FIN）；发完待发的应答后断开")
+            }
+            (false, false) => format!(
+                "{peer} closed its side (FIN received); it still reads: what waits for it is sent, then the connection closes"
+            ),
         }
     }
 

@@ -110,7 +110,7 @@ fn header_of(tr: &Tr, rec: &Record, time: &str) -> (String, Tone) {
             data_header(&mut t, time, tr.tx, "→", &peer, b.len());
             (t, Tone::Tx)
         }
-        Body::Note(Note::ReadShut { peer }) if rec.target => (
+        Body::Note(Note::ReadShut { peer, .. }) if rec.target => (
             format!("[{time}] {}", tr.note_target_read_shut(&peer.to_string())),
             Tone::Info,
         ),
@@ -163,7 +163,9 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             tr.note_disconnected(&peer.to_string(), &tr.close_reason(reason)),
             Tone::Info,
         ),
-        Note::ReadShut { peer } => (tr.note_read_shut(&peer.to_string()), Tone::Info),
+        Note::ReadShut { peer, passed_on } => {
+            (tr.note_read_shut(&peer.to_string(), *passed_on), Tone::Info)
+        }
         Note::WriteShut { peer } => (tr.note_write_shut(&peer.to_string()), Tone::Info),
         Note::Error(e) => (tr.net_error(e), Tone::Error),
         Note::Closed { error: None } => (tr.session_closed.to_string(), Tone::Info),
