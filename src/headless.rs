@@ -389,21 +389,10 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
             format!("{} -- connected to {peer} from {local}", time_text(*at))
         }
         Event::Accepted { at, peer } => format!("{} -- accepted {peer}", time_text(*at)),
-        Event::ReadShut {
-            at,
-            peer,
-            passed_on: true,
-        } => format!(
-            "{} -- {peer} closed its side (FIN received); passed on",
-            time_text(*at)
-        ),
-        Event::ReadShut {
-            at,
-            peer,
-            passed_on: false,
-        } => format!(
-            "{} -- {peer} closed its side (FIN received); it still reads: what waits for it is sent, then the connection closes",
-            time_text(*at)
+        Event::ReadShut { at, peer, then } => format!(
+            "{} -- {}",
+            time_text(*at),
+            crate::ui::i18n::EN.note_read_shut(&peer.to_string(), *then)
         ),
         Event::WriteShut { at, peer } => format!(
             "{} -- write side to {peer} shut down (FIN sent); still receiving",

@@ -67,7 +67,7 @@ pub enum Note {
     /// A peer closed its sending side (FIN received); a relay passed it on.
     ReadShut {
         peer: SocketAddr,
-        passed_on: bool,
+        then: crate::net::FinThen,
     },
     /// The write side of a connection was shut down (FIN sent).
     WriteShut {

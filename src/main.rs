@@ -52,6 +52,12 @@ struct Cli {
     #[arg(long, requires = "open")]
     echo: bool,
 
+    /// When a TCP peer closes its side (FIN): close the connection once
+    /// what it asked for (replies, echo, queued sends) is written, or keep
+    /// it open for sending [default: close].
+    #[arg(long, value_enum, value_name = "WHAT", requires = "open")]
+    peer_fin: Option<PeerFinArg>,
+
     /// Run without a window: print every record to stdout, send stdin lines.
     /// Needs --open.
     #[arg(long, help_heading = "Headless mode")]
@@ -207,6 +213,12 @@ struct Cli {
     after_send: Option<AfterSendArg>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PeerFinArg {
+    Close,
+    Keep,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum AfterSendArg {
     Shutdown,
@@ -296,6 +308,7 @@ fn main() {
     };
     for spec in cli.open.iter_mut() {
         spec.echo = cli.echo;
+        spec.keep_half_open = cli.peer_fin == Some(PeerFinArg::Keep);
     }
     if cli.headless {
         netpal::console::attach();

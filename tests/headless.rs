@@ -1093,3 +1093,27 @@ fn a_request_followed_by_a_fin_gets_its_answer() {
         run.seen
     );
 }
+
+/// `--peer-fin keep`: a client that half-closed stays connected, and
+/// stdin lines still reach it.
+#[test]
+fn peer_fin_keep_goes_on_sending_to_a_client_that_half_closed() {
+    let mut run = start(
+        &["--open", "tcp-server:127.0.0.1:0", "--peer-fin", "keep"],
+        true,
+    );
+    let port = run.port_after("listening on");
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(DEADLINE)).unwrap();
+    c.write_all(b"bye").unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    run.line_with("kept open: you can still send to it");
+    run.stdin().write_all(b"still here\n").unwrap();
+    run.stdin().flush().unwrap();
+    assert_eq!(read_exactly(&mut c, 11), b"still here\n");
+    assert!(
+        !run.seen.iter().any(|l| l.contains("closed by peer")),
+        "{:#?}",
+        run.seen
+    );
+}

@@ -326,7 +326,7 @@ fn a_peer_that_half_closes_gets_the_echo_and_a_delayed_answer_before_the_close()
         fin_said |= matches!(
             e,
             Event::ReadShut {
-                passed_on: false,
+                then: netpal::net::FinThen::CloseWhenAnswered,
                 ..
             }
         );
@@ -337,4 +337,50 @@ fn a_peer_that_half_closes_gets_the_echo_and_a_delayed_answer_before_the_close()
     };
     assert_eq!(reason, netpal::net::CloseReason::PeerClosed);
     assert!(fin_said, "the peer's FIN was not said apart from the close");
+}
+
+/// Kept open after the peer's FIN, a connection whose peer has gone
+/// altogether ends at the next writes, with the peer's reset as the reason.
+#[test]
+fn a_connection_kept_open_after_a_fin_ends_with_the_reset_a_write_draws() {
+    let mut spec = OpenSpec::tcp_server("127.0.0.1:0".parse().unwrap());
+    spec.keep_half_open = true;
+    let s = Session::open(spec, no_wake()).unwrap();
+    let ev = wait_event(&s, "Opened", |e| matches!(e, Event::Opened { .. }));
+    let Event::Opened { local, .. } = ev else {
+        unreachable!()
+    };
+    let c = TcpStream::connect(local).unwrap();
+    let me = c.local_addr().unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    wait_event(&s, "the FIN", |e| {
+        matches!(
+            e,
+            Event::ReadShut {
+                then: netpal::net::FinThen::KeptOpen,
+                ..
+            }
+        )
+    });
+    drop(c);
+    // The first write draws the reset; one of the next ones meets it.
+    let start = Instant::now();
+    let reason = loop {
+        s.command(Command::Send {
+            to: Target::Peers(vec![me]),
+            bytes: b"are you there?".to_vec(),
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        let mut gone = None;
+        while let Some(ev) = s.try_event() {
+            if let Event::Disconnected { reason, .. } = ev {
+                gone = Some(reason);
+            }
+        }
+        if let Some(r) = gone {
+            break r;
+        }
+        assert!(start.elapsed() < DEADLINE, "the connection never ended");
+    };
+    assert_eq!(reason, netpal::net::CloseReason::Reset);
 }

@@ -161,3 +161,43 @@ fn a_source_port_in_use_is_refused_with_a_reason() {
     click(&mut h, "Open");
     wait_for_text(&mut h, "Source port: ");
 }
+
+/// With "Keep open for sending", a client that half-closed stays in the
+/// list marked "FIN received"; the user goes on sending to it, then shuts
+/// down write, and the connection is over.
+#[test]
+fn a_client_that_half_closed_is_kept_open_for_sending_when_asked() {
+    let mut h = harness();
+    choose(&mut h, "Protocol", "TCP Server");
+    choose(
+        &mut h,
+        "When the peer closes its side (FIN)",
+        "Keep open for sending",
+    );
+    let port = open_server(&mut h);
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let me = conn.local_addr().unwrap().to_string();
+    wait_for_text(&mut h, "Clients (1)");
+    conn.write_all(b"request").unwrap();
+    conn.shutdown(std::net::Shutdown::Write).unwrap();
+    wait_for_text(&mut h, "FIN received");
+    wait_for_text(&mut h, "kept open: you can still send");
+    h.get_by_label(&me).click();
+    h.step();
+    set_field(&mut h, "Data to send", "answer after your FIN");
+    click(&mut h, "Send");
+    let mut got = Vec::new();
+    while got.len() < 21 {
+        let chunk = next_read(&mut h, &mut conn).expect("data, not an error");
+        assert!(!chunk.is_empty(), "closed early after {got:?}");
+        got.extend_from_slice(&chunk);
+    }
+    assert_eq!(got, b"answer after your FIN");
+    assert!(
+        shown_labels(&h).iter().any(|l| l.contains("Clients (1)")),
+        "the client was dropped at its FIN"
+    );
+    click(&mut h, "Shut down write");
+    assert_eq!(next_read(&mut h, &mut conn).expect("EOF"), b"");
+    wait_for_text(&mut h, "Clients (0)");
+}

@@ -609,7 +609,7 @@ impl Core {
             core.emit(Event::ReadShut {
                 at: now(),
                 peer,
-                passed_on: true,
+                then: super::FinThen::PassedOn,
             })
         });
         if let Some(p) = partner {
@@ -626,7 +626,9 @@ impl Core {
     /// HTTP/1.0 client). What its frames before the FIN and the partial
     /// frame at it asked for (an auto-reply, even a delayed one, an echo,
     /// what was queued) still goes out; the connection closes once it is
-    /// written, at once when nothing waits.
+    /// written, at once when nothing waits. Kept open instead when the user
+    /// chose so: until they close it or shut their side down, or the peer
+    /// resets it.
     fn peer_fin(&mut self, idx: usize) {
         self.flush_framer(idx);
         let Some(Some(c)) = self.conns.get_mut(idx) else {
@@ -635,11 +637,18 @@ impl Core {
         c.eof = true;
         c.readable = false;
         let peer = c.peer;
-        if self.owes_answer(idx) {
+        if self.spec.keep_half_open {
+            // The user asked to go on sending to a peer that stopped.
             self.emit(Event::ReadShut {
                 at: now(),
                 peer,
-                passed_on: false,
+                then: super::FinThen::KeptOpen,
+            });
+        } else if self.owes_answer(idx) {
+            self.emit(Event::ReadShut {
+                at: now(),
+                peer,
+                then: super::FinThen::CloseWhenAnswered,
             });
             self.after_fin.push(idx);
         } else {
@@ -1217,6 +1226,11 @@ impl Core {
             Some((peer, Ok(()))) => {
                 self.emit(Event::WriteShut { at: now(), peer });
                 self.finish_link(idx);
+                // Both sides have now closed a connection kept open after
+                // its peer's FIN: it is over.
+                if matches!(self.conns.get(idx), Some(Some(c)) if c.eof && c.partner.is_none()) {
+                    self.remove_conn(idx, CloseReason::PeerClosed);
+                }
             }
             Some((peer, Err(e))) => self.error(NetError::from_io(&e, Op::Send(peer))),
             None => {}

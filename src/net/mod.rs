@@ -203,6 +203,20 @@ pub enum CloseReason {
     Error(NetError),
 }
 
+/// What NetPal does when a TCP peer closes its sending side (a FIN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinThen {
+    /// A relay passes the close on to the other side of the link, which
+    /// may still answer.
+    PassedOn,
+    /// What the peer's last frames asked for (an answer, an echo, queued
+    /// sends) is written, then the connection closes (the default).
+    CloseWhenAnswered,
+    /// The connection stays open for sending until NetPal closes it,
+    /// shuts its own side down, or the peer resets it.
+    KeptOpen,
+}
+
 /// What a worker reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -285,15 +299,12 @@ pub enum Event {
     /// The write side of a TCP connection is shut down (FIN sent); it
     /// still receives.
     WriteShut { at: SystemTime, peer: SocketAddr },
-    /// A peer closed its sending side (a FIN came) and still reads. A
-    /// relay passes the close on to the other side of the link, which may
-    /// still answer (`passed_on`); elsewhere what the peer's last frames
-    /// asked for (an answer, an echo) goes out before the connection
-    /// closes.
+    /// A peer closed its sending side (a FIN came) and still reads; `then`
+    /// says what NetPal does about it.
     ReadShut {
         at: SystemTime,
         peer: SocketAddr,
-        passed_on: bool,
+        then: FinThen,
     },
     /// A TCP connection ended.
     Disconnected {

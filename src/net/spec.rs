@@ -360,6 +360,10 @@ pub struct OpenSpec {
     pub remove_stale: bool,
     /// Send everything received straight back to its sender.
     pub echo: bool,
+    /// After a TCP peer's FIN, keep the connection open for sending
+    /// (`--peer-fin keep`) instead of closing it once what it asked for is
+    /// written.
+    pub keep_half_open: bool,
     /// How received bytes are cut into records (per connection; per
     /// datagram for UDP).
     pub framing: Framing,
@@ -383,6 +387,7 @@ impl OpenSpec {
             unix_remote: None,
             remove_stale: false,
             echo: false,
+            keep_half_open: false,
             framing: Framing::None,
             capture: None,
         }
@@ -401,6 +406,7 @@ impl OpenSpec {
             unix_remote: None,
             remove_stale: false,
             echo: false,
+            keep_half_open: false,
             framing: Framing::None,
             capture: None,
         }
@@ -419,6 +425,7 @@ impl OpenSpec {
             unix_remote: None,
             remove_stale: false,
             echo: false,
+            keep_half_open: false,
             framing: Framing::None,
             capture: None,
         }

@@ -92,6 +92,9 @@ pub struct SessionSettings {
     pub relay_to_target: bool,
     /// Everything received goes straight back to its sender.
     pub echo: bool,
+    /// After a TCP peer's FIN, keep its connection open for sending
+    /// instead of closing it once what it asked for is written.
+    pub keep_half_open: bool,
     pub log_cap_mib: u32,
     /// Periodic send, quick commands, history, file send, generator.
     pub tools: SendTools,
@@ -175,6 +178,7 @@ impl Default for SessionSettings {
             send_to_all: true,
             relay_to_target: false,
             echo: false,
+            keep_half_open: false,
             log_cap_mib: (crate::log::DEFAULT_CAP_BYTES >> 20) as u32,
             tools: SendTools::default(),
             framing: FramingForm::default(),
@@ -197,6 +201,7 @@ impl SessionSettings {
     pub fn apply_spec(&mut self, spec: &OpenSpec) {
         self.protocol = spec.protocol;
         self.echo = spec.echo;
+        self.keep_half_open = spec.keep_half_open;
         self.connect_timeout = spec.connect_timeout.as_secs().to_string();
         self.reconnect = spec.reconnect;
         self.options = OptionsForm::from_options(&spec.options);
@@ -417,6 +422,9 @@ pub struct Session {
     pub(crate) local: Option<SocketAddr>,
     /// A TCP client's server.
     pub(crate) peer: Option<SocketAddr>,
+    /// The connected peer (TCP client) closed its side; the connection
+    /// is kept open for sending.
+    pub(crate) peer_fin: bool,
     pub(crate) clients: PeerList,
     pub(crate) udp_peers: PeerList,
     pub(crate) counters: Counters,
@@ -519,6 +527,7 @@ impl Session {
             phase: Phase::Closed,
             local: None,
             peer: None,
+            peer_fin: false,
             clients: PeerList::default(),
             udp_peers: PeerList::default(),
             counters: Counters::default(),
@@ -875,6 +884,7 @@ impl Session {
             Ok(mut s) => match self.settings.framing.framing(tr) {
                 Ok(f) => {
                     s.echo = self.settings.echo;
+                    s.keep_half_open = self.settings.keep_half_open;
                     s.framing = f;
                     self.open_spec(s);
                 }
@@ -1603,6 +1613,7 @@ impl Session {
                 self.phase = Phase::Open;
                 self.local = Some(local);
                 self.peer = Some(peer);
+                self.peer_fin = false;
                 self.note(at, Some(peer), Note::Connected { local, peer });
             }
             Event::Accepted { at, peer } => {
@@ -1650,12 +1661,14 @@ impl Session {
                 self.log.push(at, Some(peer), Body::Tx(bytes));
                 self.mark_unread();
             }
-            Event::ReadShut {
-                at,
-                peer,
-                passed_on,
-            } => {
-                self.note(at, Some(peer), Note::ReadShut { peer, passed_on });
+            Event::ReadShut { at, peer, then } => {
+                if then != crate::net::FinThen::PassedOn {
+                    if let Some(p) = self.clients.get_mut(&peer) {
+                        p.fin = true;
+                    }
+                    self.peer_fin |= self.peer == Some(peer);
+                }
+                self.note(at, Some(peer), Note::ReadShut { peer, then });
             }
             Event::WriteShut { at, peer } => {
                 self.note(at, Some(peer), Note::WriteShut { peer });

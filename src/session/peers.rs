@@ -12,6 +12,9 @@ pub struct PeerInfo {
     pub rx_bytes: u64,
     pub tx_bytes: u64,
     pub selected: bool,
+    /// The peer closed its side (FIN received); the connection is open
+    /// for sending.
+    pub fin: bool,
     removed: bool,
 }
 
@@ -23,6 +26,7 @@ impl PeerInfo {
             rx_bytes: 0,
             tx_bytes: 0,
             selected: false,
+            fin: false,
             removed: false,
         }
     }

@@ -135,6 +135,13 @@ pub struct Tr {
     pub state_connecting: &'static str,
     pub state_listening: &'static str,
     pub state_connected: &'static str,
+    /// A peer closed its side; its connection is open for sending.
+    pub fin_received: &'static str,
+    /// The choice of what follows a peer's FIN, and its two options.
+    pub peer_fin: &'static str,
+    pub peer_fin_close: &'static str,
+    pub peer_fin_keep: &'static str,
+    pub peer_fin_hint: &'static str,
     pub state_bound: &'static str,
     pub rx: &'static str,
     pub tx: &'static str,
@@ -395,6 +402,11 @@ pub static EN: Tr = Tr {
     state_connecting: "Connecting…",
     state_listening: "Listening",
     state_connected: "Connected",
+    fin_received: "FIN received",
+    peer_fin: "When the peer closes its side (FIN)",
+    peer_fin_close: "Close once answered",
+    peer_fin_keep: "Keep open for sending",
+    peer_fin_hint: "A FIN only says the peer will send no more; it can still read. Close once answered: what it asked for (auto-replies, echo, queued sends) is written, then the connection closes. Keep open for sending: you can go on sending until you close it or shut down write, or the peer resets it.",
     state_bound: "Bound",
     rx: "RX",
     tx: "TX",
@@ -655,6 +667,11 @@ pub static ZH: Tr = Tr {
     state_connecting: "正在连接…",
     state_listening: "正在监听",
     state_connected: "已连接",
+    fin_received: "已收到 FIN",
+    peer_fin: "对方关闭发送方向（FIN）后",
+    peer_fin_close: "发完应答后断开",
+    peer_fin_keep: "保持连接，仍可发送",
+    peer_fin_hint: "FIN 只表示对方不再发送，它仍可接收。发完应答后断开：把对方请求触发的内容（自动应答、回显、排队的发送）发完再断开。保持连接，仍可发送：可以继续发送，直到你关闭连接或关闭写方向，或对方重置连接。",
     state_bound: "已绑定",
     rx: "接收",
     tx: "发送",
@@ -1215,16 +1232,28 @@ impl Tr {
         }
     }
 
-    /// A peer's FIN: passed on by a relay, or answered before closing.
-    pub fn note_read_shut(&self, peer: &str, passed_on: bool) -> String {
-        match (self.is_zh(), passed_on) {
-            (true, true) => format!("{peer} 关闭了发送方向（收到 FIN），已转给另一侧"),
-            (false, true) => format!("{peer} closed its side (FIN received); passed on"),
-            (true, false) => {
+    /// A peer's FIN: passed on by a relay, answered before closing, or
+    /// kept open for sending.
+    pub fn note_read_shut(&self, peer: &str, then: crate::net::FinThen) -> String {
+        use crate::net::FinThen;
+        match (self.is_zh(), then) {
+            (true, FinThen::PassedOn) => {
+                format!("{peer} 关闭了发送方向（收到 FIN），已转给另一侧")
+            }
+            (false, FinThen::PassedOn) => {
+                format!("{peer} closed its side (FIN received); passed on")
+            }
+            (true, FinThen::CloseWhenAnswered) => {
                 format!("{peer} 关闭了发送方向（收到 FIN）；发完待发的应答后断开")
             }
-            (false, false) => format!(
+            (false, FinThen::CloseWhenAnswered) => format!(
                 "{peer} closed its side (FIN received); it still reads: what waits for it is sent, then the connection closes"
+            ),
+            (true, FinThen::KeptOpen) => {
+                format!("{peer} 关闭了发送方向（收到 FIN）；连接保持打开，仍可向它发送")
+            }
+            (false, FinThen::KeptOpen) => format!(
+                "{peer} closed its side (FIN received); kept open: you can still send to it"
             ),
         }
     }

@@ -163,9 +163,7 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             tr.note_disconnected(&peer.to_string(), &tr.close_reason(reason)),
             Tone::Info,
         ),
-        Note::ReadShut { peer, passed_on } => {
-            (tr.note_read_shut(&peer.to_string(), *passed_on), Tone::Info)
-        }
+        Note::ReadShut { peer, then } => (tr.note_read_shut(&peer.to_string(), *then), Tone::Info),
         Note::WriteShut { peer } => (tr.note_write_shut(&peer.to_string()), Tone::Info),
         Note::Error(e) => (tr.net_error(e), Tone::Error),
         Note::Closed { error: None } => (tr.session_closed.to_string(), Tone::Info),

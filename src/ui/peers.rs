@@ -21,14 +21,19 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
 
 /// A row's second line: since when, and bytes each way.
 fn stats(tr: &Tr, p: &PeerInfo) -> String {
-    format!(
+    let mut text = format!(
         "{}  {} {} / {} {}",
         clock(p.since),
         tr.rx,
         human_bytes(p.rx_bytes),
         tr.tx,
         human_bytes(p.tx_bytes)
-    )
+    );
+    if p.fin {
+        text.push_str(" · ");
+        text.push_str(tr.fin_received);
+    }
+    text
 }
 
 /// Height of a two-line row.

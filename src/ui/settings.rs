@@ -109,6 +109,30 @@ fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             )
             .labelled_by(label.id);
         }
+        if matches!(
+            app.settings.protocol,
+            Protocol::TcpServer | Protocol::TcpClient | Protocol::UnixServer | Protocol::UnixClient
+        ) {
+            let label = ui.label(tr.peer_fin);
+            let name = |keep: bool| {
+                if keep {
+                    tr.peer_fin_keep
+                } else {
+                    tr.peer_fin_close
+                }
+            };
+            egui::ComboBox::from_id_salt("peer_fin")
+                .selected_text(name(app.settings.keep_half_open))
+                .width(ui.available_width())
+                .show_ui(ui, |ui| {
+                    for keep in [false, true] {
+                        ui.selectable_value(&mut app.settings.keep_half_open, keep, name(keep));
+                    }
+                })
+                .response
+                .on_hover_text(tr.peer_fin_hint)
+                .labelled_by(label.id);
+        }
     });
 
     if app.settings.protocol != Protocol::TcpServer && !app.settings.protocol.is_unix() {

@@ -43,6 +43,10 @@ pub fn state_text(s: &Session, tr: &Tr) -> String {
                 text.push_str(" → ");
                 text.push_str(&crate::net::peer_text(p));
             }
+            if s.peer_fin {
+                text.push_str(" · ");
+                text.push_str(tr.fin_received);
+            }
             text
         }
     }
