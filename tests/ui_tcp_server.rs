@@ -119,6 +119,15 @@ fn socket_options_chosen_in_the_form_are_read_back_from_the_socket() {
     let mut h = harness();
     choose(&mut h, "Protocol", "TCP Server");
     open_section(&mut h, "Socket options");
+    // Left alone, NetPal turns Nagle off: its choice says so, not
+    // "System default" (the system's default is Nagle on).
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "TCP_NODELAY")
+        .click();
+    h.step();
+    h.step();
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "On (NetPal's default)");
+    h.key_press(egui::Key::Escape);
+    h.step();
     choose(&mut h, "TCP_NODELAY", "Off");
     set_field(&mut h, "SO_RCVBUF (bytes)", "300000");
     set_field(&mut h, "IP_TTL / hop limit", "9");

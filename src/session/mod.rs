@@ -1178,6 +1178,14 @@ impl Session {
         let wake = self.wake.clone();
         let (tx, rx) = crossbeam_channel::bounded(1);
         let done = tr.exported;
+        // The words are chosen here; the thread only counts.
+        let words: &'static Tr = if tr.is_zh() {
+            &crate::ui::i18n::ZH
+        } else {
+            &crate::ui::i18n::EN
+        };
+        let lines = format == ExportFormat::Text;
+        let counted = move |n: usize| words.exported_count(n, lines);
         let spawned = std::thread::Builder::new()
             .name("netpal-export".into())
             .spawn(move || {
@@ -1201,7 +1209,7 @@ impl Session {
                         }
                     };
                     std::io::Write::flush(&mut w).map_err(|e| e.to_string())?;
-                    Ok(format!("{done} {} ({n})", path.display()))
+                    Ok(format!("{done} {} ({})", path.display(), counted(n)))
                 })();
                 let _ = tx.send(result.map_err(|e: String| format!("{}: {e}", path.display())));
                 wake();

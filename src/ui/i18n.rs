@@ -63,6 +63,8 @@ pub struct Tr {
     pub broadcast_to: &'static str,
     pub broadcast_hint: &'static str,
     pub opt_default: &'static str,
+    /// An option NetPal itself turns on unless told otherwise.
+    pub opt_default_on: &'static str,
     pub opt_on: &'static str,
     pub opt_off: &'static str,
     pub opt_keepalive_idle: &'static str,
@@ -330,6 +332,7 @@ pub static EN: Tr = Tr {
     broadcast_to: "Broadcast address",
     broadcast_hint: "Send to every host of a network (SO_BROADCAST, on unless turned off in Socket options)",
     opt_default: "System default",
+    opt_default_on: "On (NetPal's default)",
     opt_on: "On",
     opt_off: "Off",
     opt_keepalive_idle: "Keepalive idle (s)",
@@ -595,6 +598,7 @@ pub static ZH: Tr = Tr {
     broadcast_to: "广播地址",
     broadcast_hint: "发送给网络中的所有主机（SO_BROADCAST，默认开启，可在套接字选项中关闭）",
     opt_default: "系统默认",
+    opt_default_on: "开（NetPal 默认）",
     opt_on: "开",
     opt_off: "关",
     opt_keepalive_idle: "保活空闲时间（秒）",
@@ -1229,6 +1233,19 @@ impl Tr {
             format!("{secs} 秒后重连（第 {attempt} 次）")
         } else {
             format!("Reconnecting in {secs} s (attempt {attempt})")
+        }
+    }
+
+    /// How much an export wrote: records, or lines of a text export.
+    pub fn exported_count(&self, n: usize, lines: bool) -> String {
+        let n_text = crate::ui::thousands(n as u64);
+        match (self.is_zh(), lines, n) {
+            (true, true, _) => format!("{n_text} 行"),
+            (true, false, _) => format!("{n_text} 条记录"),
+            (false, true, 1) => "1 line".into(),
+            (false, true, _) => format!("{n_text} lines"),
+            (false, false, 1) => "1 record".into(),
+            (false, false, _) => format!("{n_text} records"),
         }
     }
 

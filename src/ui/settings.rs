@@ -466,10 +466,12 @@ fn socket_options(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         .show(ui, |ui| {
             ui.add_enabled_ui(!active, |ui| {
                 let o = &mut app.settings.options;
-                let tri = |ui: &mut egui::Ui, name: &str, v: &mut Tri| {
+                // "Default" says what it does: the system's choice, or
+                // NetPal's own where it sets one (TCP_NODELAY, SO_BROADCAST).
+                let tri = |ui: &mut egui::Ui, name: &str, v: &mut Tri, default: &str| {
                     let label = ui.label(name);
                     let text = |t: Tri| match t {
-                        Tri::Default => tr.opt_default,
+                        Tri::Default => default,
                         Tri::On => tr.opt_on,
                         Tri::Off => tr.opt_off,
                     };
@@ -493,8 +495,8 @@ fn socket_options(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     .labelled_by(label.id);
                 };
                 if tcp {
-                    tri(ui, "TCP_NODELAY", &mut o.nodelay);
-                    tri(ui, "SO_KEEPALIVE", &mut o.keepalive);
+                    tri(ui, "TCP_NODELAY", &mut o.nodelay, tr.opt_default_on);
+                    tri(ui, "SO_KEEPALIVE", &mut o.keepalive, tr.opt_default);
                     if o.keepalive == Tri::On {
                         field(ui, tr.opt_keepalive_idle, &mut o.keepalive_idle);
                         field(ui, tr.opt_keepalive_interval, &mut o.keepalive_interval);
@@ -503,18 +505,18 @@ fn socket_options(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 }
                 if protocol != Protocol::TcpClient {
                     // For `::`: IPv6 only, or IPv4 too (dual stack).
-                    tri(ui, "IPV6_V6ONLY", &mut o.v6only);
+                    tri(ui, "IPV6_V6ONLY", &mut o.v6only, tr.opt_default);
                 }
-                tri(ui, "SO_REUSEADDR", &mut o.reuse_addr);
+                tri(ui, "SO_REUSEADDR", &mut o.reuse_addr, tr.opt_default);
                 #[cfg(unix)]
-                tri(ui, "SO_REUSEPORT", &mut o.reuse_port);
+                tri(ui, "SO_REUSEPORT", &mut o.reuse_port, tr.opt_default);
                 field(ui, tr.opt_rcvbuf, &mut o.recv_buf);
                 field(ui, tr.opt_sndbuf, &mut o.send_buf);
                 field(ui, tr.opt_ttl, &mut o.ttl);
                 if protocol == Protocol::Udp {
-                    tri(ui, "SO_BROADCAST", &mut o.broadcast);
+                    tri(ui, "SO_BROADCAST", &mut o.broadcast, tr.opt_default_on);
                     field(ui, tr.opt_mcast_ttl, &mut o.mcast_ttl);
-                    tri(ui, "IP_MULTICAST_LOOP", &mut o.mcast_loop);
+                    tri(ui, "IP_MULTICAST_LOOP", &mut o.mcast_loop, tr.opt_default);
                 }
             });
             if active {
