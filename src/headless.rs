@@ -180,7 +180,17 @@ impl Options {
 }
 
 /// Turns a payload as typed into bytes.
+/// An empty payload stays empty whatever `--append` and `--checksum` say:
+/// they are added to a payload, never made into one.
 fn payload(text: &str, format: &SendFormat, enc: &'static Encoding) -> Result<Vec<u8>, String> {
+    if format
+        .bare()
+        .build(text, enc)
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        return Ok(Vec::new());
+    }
     format.build(text, enc).map_err(|e| e.to_string())
 }
 
@@ -790,7 +800,12 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
     let mut send_once = None;
     if let Some(text) = &opts.send {
         match payload(text, &opts.format, opts.encoding) {
-            Ok(b) if b.is_empty() && !opts.spec.protocol.is_datagram() => {
+            // Over UDP an empty datagram is a message, unless a line ending
+            // or checksum was asked for: then more than nothing was meant.
+            Ok(b)
+                if b.is_empty()
+                    && (!opts.spec.protocol.is_datagram() || opts.format.adds_anything()) =>
+            {
                 eprintln!("netpal: --send: nothing to send: the payload is empty");
                 return 2;
             }

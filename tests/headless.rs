@@ -480,6 +480,26 @@ fn bad_send_options_exit_2_with_a_reason() {
         assert_eq!(code, Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
     }
+    // An empty payload is nothing to send, whatever is to be added to it:
+    // no CRC of nothing, no bare line ending; over UDP too, once something
+    // is added (an empty datagram alone is a message).
+    for (open, args) in [
+        (
+            "tcp-client:127.0.0.1:9",
+            &["--send", "", "--append", "crlf"][..],
+        ),
+        (
+            "udp:127.0.0.1:0,remote=127.0.0.1:9",
+            &["--send", "", "--send-hex", "--checksum", "crc16-modbus"][..],
+        ),
+    ] {
+        let mut all = vec!["--open", open, "--no-stdin"];
+        all.extend_from_slice(args);
+        let mut run = start(&all, false);
+        let (code, err) = run.finish();
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains("nothing to send"), "{args:?}: {err}");
+    }
 }
 
 /// A file with no repeating pattern, so a lost or doubled chunk shows.

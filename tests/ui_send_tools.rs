@@ -37,6 +37,26 @@ fn escapes_and_crlf_arrive_as_the_exact_bytes() {
     assert!(send_disabled(&h));
 }
 
+/// An empty send box is nothing to send, whatever its checksum: CRC-16 of
+/// nothing would put FF FF on the wire.
+#[test]
+fn an_empty_box_with_a_checksum_sends_nothing() {
+    let (mut h, mut conn, _) = connected_client();
+    h.get_by_label("Send as hex").click();
+    h.step();
+    choose(&mut h, "Checksum", "CRC-16/MODBUS");
+    set_field(&mut h, "Data to send", "");
+    wait_for_text(&mut h, "(0 bytes)");
+    click(&mut h, "Send");
+    wait_for_text(&mut h, "Nothing to send");
+    // What the peer reads first is the next real send, not FF FF.
+    set_field(&mut h, "Data to send", "01");
+    click(&mut h, "Send");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    assert_eq!(read_n(&mut h, &mut conn, 3), [0x01, 0x7E, 0x80]);
+}
+
 #[test]
 fn crc16_modbus_is_appended_low_byte_first() {
     let (mut h, mut conn, _) = connected_client();

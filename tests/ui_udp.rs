@@ -356,6 +356,29 @@ fn datagrams_from_more_sources_than_the_peer_list_holds_keep_it_bounded() {
     assert_eq!(session.log().len() - records_before, sent);
 }
 
+/// Over UDP an empty box with a line ending to add sends nothing (an
+/// empty datagram goes only when nothing at all is asked for).
+#[test]
+fn an_empty_box_with_a_line_ending_sends_no_datagram() {
+    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut h = harness();
+    open_udp(&mut h);
+    set_field(&mut h, "Remote host", "127.0.0.1");
+    set_field(
+        &mut h,
+        "Remote port",
+        &r.local_addr().unwrap().port().to_string(),
+    );
+    choose(&mut h, "Append", "\\r\\n");
+    set_field(&mut h, "Data to send", "");
+    click(&mut h, "Send");
+    wait_for_text(&mut h, "Nothing to send");
+    set_field(&mut h, "Data to send", "x");
+    click(&mut h, "Send");
+    assert_eq!(recv_while_stepping(&mut h, &r), b"x\r\n");
+    wait_for_text(&mut h, "TX 3 bytes / 1 packets");
+}
+
 #[test]
 fn an_empty_send_is_an_empty_datagram() {
     let r = UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -104,6 +104,21 @@ impl std::fmt::Display for PayloadError {
 impl std::error::Error for PayloadError {}
 
 impl SendFormat {
+    /// Whether a line ending or a checksum is added to what is sent.
+    pub fn adds_anything(&self) -> bool {
+        self.append != LineEnd::None || self.checksum != Checksum::None
+    }
+
+    /// The same format without its additions: the payload alone.
+    pub fn bare(&self) -> SendFormat {
+        SendFormat {
+            append: LineEnd::None,
+            checksum: Checksum::None,
+            checksum_from: 0,
+            ..self.clone()
+        }
+    }
+
     /// The exact bytes a send of `text` puts on the wire.
     pub fn build(&self, text: &str, enc: &'static Encoding) -> Result<Vec<u8>, PayloadError> {
         let mut out = if self.hex {

@@ -749,9 +749,25 @@ impl Session {
     }
 
     /// The bytes the send box holds (with its line ending and checksum),
-    /// or why it cannot be sent.
+    /// or why it cannot be sent. An empty box is nothing to send whatever
+    /// its line ending and checksum: they are added to a payload, never
+    /// made into one (so CRC-16 of nothing does not put FF FF on the wire).
     pub fn send_payload(&self, tr: &Tr) -> Result<Vec<u8>, String> {
-        self.build_payload(&self.send_text, &self.settings.send_format(), tr)
+        let fmt = self.settings.send_format();
+        if self
+            .build_payload(&self.send_text, &fmt.bare(), tr)?
+            .is_empty()
+        {
+            return Ok(Vec::new());
+        }
+        self.build_payload(&self.send_text, &fmt, tr)
+    }
+
+    /// Whether an empty send box sends nothing: always on a stream; over
+    /// UDP an empty datagram goes only when no line ending or checksum was
+    /// asked for (else what was meant was more than nothing).
+    fn empty_is_nothing(&self) -> bool {
+        !self.protocol().is_datagram() || self.settings.send_format().adds_anything()
     }
 
     /// Typed text in a format, as bytes for the wire, or why not.
@@ -1047,6 +1063,10 @@ impl Session {
                 return;
             }
         };
+        if bytes.is_empty() && self.empty_is_nothing() {
+            self.send_error = Some(SendProblem::Text(tr.nothing_to_send.to_string()));
+            return;
+        }
         if self.send_bytes(bytes, tr) {
             self.settings.tools.remember(HistoryItem {
                 text: self.send_text.clone(),
@@ -1333,7 +1353,7 @@ impl Session {
                 ),
             };
             let bytes = self.send_payload(tr)?;
-            if bytes.is_empty() && !self.protocol().is_datagram() {
+            if bytes.is_empty() && self.empty_is_nothing() {
                 return Err(tr.nothing_to_send.to_string());
             }
             Ok(JobSpec::Repeat {
