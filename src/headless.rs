@@ -133,6 +133,9 @@ pub struct Options {
     /// Once everything asked for is sent: half-close or reset the TCP
     /// connections.
     pub after_send: Option<AfterSend>,
+    /// Print no record lines (`--quiet`): only notes and errors, and at the
+    /// end a summary of the records and bytes each way, per peer.
+    pub quiet: bool,
     /// A message here (Ctrl+C, SIGTERM, the console closing) ends the run
     /// as its own end would: the session closes and a capture is flushed.
     pub interrupt: Option<Receiver<()>>,
@@ -174,6 +177,7 @@ impl Options {
             replies: Vec::new(),
             toward_target: false,
             after_send: None,
+            quiet: false,
             interrupt: None,
         }
     }
@@ -794,6 +798,78 @@ fn one_per_record(ev: Event) -> Vec<Event> {
     }
 }
 
+/// Records and bytes each way, for `--quiet`'s summary.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    rx_records: u64,
+    rx_bytes: u64,
+    tx_records: u64,
+    tx_bytes: u64,
+}
+
+impl Tally {
+    fn add(&mut self, rx: bool, bytes: usize) {
+        if rx {
+            self.rx_records += 1;
+            self.rx_bytes += bytes as u64;
+        } else {
+            self.tx_records += 1;
+            self.tx_bytes += bytes as u64;
+        }
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "RX {} records, {} bytes; TX {} records, {} bytes",
+            self.rx_records, self.rx_bytes, self.tx_records, self.tx_bytes
+        )
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "rx_records": self.rx_records, "rx_bytes": self.rx_bytes,
+            "tx_records": self.tx_records, "tx_bytes": self.tx_bytes,
+        })
+    }
+}
+
+/// A record's direction (RX: true), whose it is, and its size; a relay's
+/// target side is named as such.
+fn data_of(ev: &Event) -> Option<(bool, String, usize)> {
+    match ev {
+        Event::Target(inner) => {
+            data_of(inner).map(|(rx, p, n)| (rx, format!("{p} (target side)"), n))
+        }
+        Event::Received { peer, bytes, .. } => {
+            Some((true, crate::net::peer_text(*peer), bytes.len()))
+        }
+        Event::Sent { peer, bytes, .. } => Some((false, crate::net::peer_text(*peer), bytes.len())),
+        _ => None,
+    }
+}
+
+/// The summary `--quiet` prints at the end: everything, then each peer in
+/// the order first heard.
+fn summary_lines(total: &Tally, peers: &[(String, Tally)], json: bool) -> Vec<String> {
+    if json {
+        let mut v = total.json();
+        v["event"] = "summary".into();
+        v["peers"] = peers
+            .iter()
+            .map(|(p, t)| {
+                let mut e = t.json();
+                e["peer"] = p.clone().into();
+                e
+            })
+            .collect::<Vec<_>>()
+            .into();
+        return vec![v.to_string()];
+    }
+    let mut out = vec![format!("-- summary: {}", total.text())];
+    out.extend(peers.iter().map(|(p, t)| format!("--   {p}: {}", t.text())));
+    out
+}
+
 /// Runs a headless session until it ends; returns the process exit status
 /// (0 normal end, 1 session or send error).
 pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
@@ -860,6 +936,8 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
         .interrupt
         .clone()
         .unwrap_or_else(crossbeam_channel::never);
+    let mut total = Tally::default();
+    let mut by_peer: Vec<(String, Tally)> = Vec::new();
 
     'events: loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -891,7 +969,22 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
         // Each frame of a batch is a record of its own, printed and
         // counted as one.
         for ev in one_per_record(ev) {
-            let line = format_event(&ev, &opts);
+            let line = match data_of(&ev).filter(|_| opts.quiet) {
+                // --quiet counts a record instead of printing it.
+                Some((rx, name, n)) => {
+                    total.add(rx, n);
+                    match by_peer.iter_mut().find(|(p, _)| *p == name) {
+                        Some((_, t)) => t.add(rx, n),
+                        None => {
+                            let mut t = Tally::default();
+                            t.add(rx, n);
+                            by_peer.push((name, t));
+                        }
+                    }
+                    String::new()
+                }
+                None => format_event(&ev, &opts),
+            };
             if !line.is_empty() && writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
                 // Whoever reads our output has gone (e.g. `| head`): stop quietly.
                 break 'events;
@@ -984,6 +1077,11 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
         }
     }
     drop(session);
+    if opts.quiet {
+        for line in summary_lines(&total, &by_peer, opts.json) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     let _ = out.flush();
     status
 }

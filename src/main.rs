@@ -191,6 +191,12 @@ struct Cli {
     #[arg(long, value_name = "RULE", value_parser = ReplyRule::parse, requires = "headless", help_heading = "Headless mode")]
     reply: Vec<ReplyRule>,
 
+    /// Print no record lines: only notes and errors, and at the end a
+    /// summary of the records and bytes each way, per peer (for capture
+    /// and traffic runs, where printing every record is the slow part).
+    #[arg(long, requires = "headless", help_heading = "Headless mode")]
+    quiet: bool,
+
     /// Do not read stdin (for running in the background).
     #[arg(long, requires = "headless", help_heading = "Headless mode")]
     no_stdin: bool,
@@ -377,6 +383,7 @@ fn main() {
                 AfterSendArg::Shutdown => headless::AfterSend::Shutdown,
                 AfterSendArg::Reset => headless::AfterSend::Reset,
             }),
+            quiet: cli.quiet,
             interrupt: interrupt_channel(),
         };
         let status = headless::run(opts, &mut std::io::stdout().lock());

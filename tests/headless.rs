@@ -1137,3 +1137,61 @@ fn peer_fin_keep_goes_on_sending_to_a_client_that_half_closed() {
         run.seen
     );
 }
+
+/// `--quiet` prints no record, only the notes, and at the end what came
+/// and went, in all and per peer.
+#[test]
+fn quiet_prints_no_records_and_a_summary_per_peer_at_the_end() {
+    for json in [false, true] {
+        let mut args = vec![
+            "--open",
+            "tcp-server:127.0.0.1:0",
+            "--framing",
+            "line",
+            "--quiet",
+            "--exit-after",
+            "5",
+            "--no-stdin",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let mut run = start(&args, false);
+        let port = if json {
+            let l = run.line_with("\"opened\"");
+            let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+            v["local"]
+                .as_str()
+                .and_then(|a| a.rsplit(':').next())
+                .and_then(|p| p.parse().ok())
+                .unwrap()
+        } else {
+            run.port_after("listening on")
+        };
+        let mut a = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        a.write_all(b"a1\na2\na3\n").unwrap();
+        let mut b = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        b.write_all(b"b1\nb2\n").unwrap();
+        let (code, err) = run.finish();
+        assert_eq!(code, Some(0), "{err}");
+        let (a, b) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+        let seen = run.seen.clone();
+        assert!(
+            !seen.iter().any(|l| l.contains("a1") || l.contains("b2")),
+            "a record was printed: {seen:#?}"
+        );
+        if json {
+            let last: serde_json::Value = serde_json::from_str(seen.last().unwrap()).unwrap();
+            assert_eq!(last["event"], "summary");
+            assert_eq!(last["rx_records"], 5);
+            assert_eq!(last["rx_bytes"], 15);
+            let peers = last["peers"].as_array().unwrap();
+            assert_eq!(peers.len(), 2, "{last}");
+        } else {
+            run.line_with("-- summary: RX 5 records, 15 bytes; TX 0 records, 0 bytes");
+            run.line_with(&format!("--   {a}: RX 3 records, 9 bytes"));
+            run.line_with(&format!("--   {b}: RX 2 records, 6 bytes"));
+            run.line_with("accepted");
+        }
+    }
+}
