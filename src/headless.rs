@@ -286,6 +286,8 @@ fn format_side(ev: &Event, opts: &Options, target: bool) -> String {
             ..
         } => return String::new(),
         Event::JobProgress { .. } if !opts.json => return String::new(),
+        // The job's progress says it; the per-peer count is the window's.
+        Event::PeerTx { .. } => return String::new(),
         // Read-back options are news when the user set some.
         Event::Options { .. } if opts.spec.options.is_default() => return String::new(),
         // A line per frame.
@@ -418,7 +420,10 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
             reason_text(reason)
         ),
         // Frames were split into a line each above.
-        Event::JobProgress { .. } | Event::Replied { .. } | Event::Frames { .. } => String::new(),
+        Event::JobProgress { .. }
+        | Event::Replied { .. }
+        | Event::Frames { .. }
+        | Event::PeerTx { .. } => String::new(),
         Event::CaptureEnded {
             at,
             written,
@@ -615,6 +620,9 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         }),
         Event::Error { at, error } => {
             json!({"time": time_json(*at), "event": "error", "error": error_json(error)})
+        }
+        Event::PeerTx { peer, bytes } => {
+            json!({"event": "peer_tx", "peer": peer.to_string(), "bytes": bytes})
         }
         Event::Replied { at, rule, peer } => json!({
             "time": time_json(*at), "event": "replied", "rule": rule, "peer": peer.to_string(),

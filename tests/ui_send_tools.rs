@@ -536,3 +536,22 @@ fn an_input_method_types_chinese_into_the_send_box() {
         .unwrap();
     assert_eq!(read_n(&mut h, &mut conn, 6), "你好".as_bytes());
 }
+
+/// What a send tool writes to a server's client counts in that client's
+/// row, as the status bar counts it: a file of 1,500,000 bytes is "TX
+/// 1.4 MiB" there, not "TX 0 B".
+#[test]
+fn a_file_sent_to_a_client_counts_in_its_row() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, "Clients (1)");
+    let (path, data) = temp_file("发给客户端.bin", 1_500_000);
+    drop_file(&mut h, &path);
+    click(&mut h, "Send file");
+    let got = read_until(&mut h, &mut conn, |b| b.len() >= data.len());
+    assert!(got == data, "the file arrived changed");
+    wait_for_text(&mut h, "TX 1,500,000 bytes");
+    wait_for_text(&mut h, "RX 0 B / TX 1.4 MiB");
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}

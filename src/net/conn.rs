@@ -150,6 +150,8 @@ pub(super) struct Core {
     /// Connections whose peers closed their side (FIN) while something was
     /// still owed to them; each closes once that is written.
     after_fin: Vec<usize>,
+    /// Bytes send tools wrote to each peer without a `Sent`, not yet told.
+    tool_tx: HashMap<SocketAddr, u64>,
     /// The options of a connection have been read back once (not for each
     /// of thousands of clients).
     pub(super) options_shown: bool,
@@ -194,6 +196,7 @@ impl Core {
             replies: Vec::new(),
             reply_queue: Vec::new(),
             after_fin: Vec::new(),
+            tool_tx: HashMap::new(),
             options_shown: false,
             options_refused: false,
             leg_target: false,
@@ -663,6 +666,18 @@ impl Core {
             return false;
         };
         !c.out.is_empty() || self.reply_queue.iter().any(|(_, p, _)| *p == c.peer)
+    }
+
+    /// Tells the UI what send tools wrote to each peer since the last time
+    /// (with a job's progress, and at its end).
+    pub(super) fn report_tool_tx(&mut self) {
+        if self.tool_tx.is_empty() {
+            return;
+        }
+        let written: Vec<(SocketAddr, u64)> = self.tool_tx.drain().collect();
+        for (peer, bytes) in written {
+            self.emit(Event::PeerTx { peer, bytes });
+        }
     }
 
     /// Closes the connections whose peers closed their side, once what
@@ -1180,6 +1195,9 @@ impl Core {
                         o.off += n;
                         c.out_bytes -= n;
                         ledger_written(&mut self.ledger, o.tag, n);
+                        if o.tag.quiet && o.tag.job.is_some() && !c.upstream {
+                            *self.tool_tx.entry(c.peer).or_default() += n as u64;
+                        }
                         if o.off == o.data.len()
                             && let Some(o) = c.out.pop_front()
                             && !o.tag.quiet

@@ -239,6 +239,7 @@ impl Jobs {
 }
 
 fn end(core: &mut Core, job: &Job, end: JobEnd) {
+    core.report_tool_tx();
     let io = core.ledger.remove(&job.id).unwrap_or_default();
     core.emit(Event::JobEnded {
         id: job.id,
@@ -263,6 +264,8 @@ fn report(core: &mut Core, job: &mut Job) -> Option<Instant> {
     }
     job.last_report = Instant::now();
     job.reported = state;
+    // The peers' rows move with the job's progress, not with every write.
+    core.report_tool_tx();
     let total = match &job.source {
         Source::File { size, .. } => Some(*size),
         _ => None,

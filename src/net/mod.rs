@@ -306,6 +306,10 @@ pub enum Event {
         peer: SocketAddr,
         then: FinThen,
     },
+    /// A send tool (a file, the generator) wrote this many more bytes to
+    /// a connection without a `Sent` per piece: they count in the peer's
+    /// row (the session's own counters take them from `JobProgress`).
+    PeerTx { peer: SocketAddr, bytes: u64 },
     /// A TCP connection ended.
     Disconnected {
         at: SystemTime,

@@ -1701,6 +1701,11 @@ impl Session {
             Event::WriteShut { at, peer } => {
                 self.note(at, Some(peer), Note::WriteShut { peer });
             }
+            Event::PeerTx { peer, bytes } => {
+                if let Some(p) = self.clients.get_mut(&peer) {
+                    p.tx_bytes += bytes;
+                }
+            }
             Event::Disconnected { at, peer, reason } => {
                 self.clients.remove(&peer);
                 self.tails.remove(&(peer, false));
