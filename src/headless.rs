@@ -9,7 +9,7 @@ use crate::net::{
 };
 use crossbeam_channel::{Receiver, select};
 use encoding_rs::Encoding;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -183,19 +183,10 @@ impl Options {
     }
 }
 
-/// Turns a payload as typed into bytes.
-/// An empty payload stays empty whatever `--append` and `--checksum` say:
-/// they are added to a payload, never made into one.
+/// Turns a payload as typed into bytes (an empty one stays empty whatever
+/// `--append` and `--checksum` say).
 fn payload(text: &str, format: &SendFormat, enc: &'static Encoding) -> Result<Vec<u8>, String> {
-    if format
-        .bare()
-        .build(text, enc)
-        .map_err(|e| e.to_string())?
-        .is_empty()
-    {
-        return Ok(Vec::new());
-    }
-    format.build(text, enc).map_err(|e| e.to_string())
+    format.build_send(text, enc).map_err(|e| e.to_string())
 }
 
 /// Job ids of a headless run.
@@ -841,40 +832,74 @@ impl Tally {
     }
 }
 
-/// A record's direction (RX: true), whose it is, and its size; a relay's
-/// target side is named as such.
-fn data_of(ev: &Event) -> Option<(bool, String, usize)> {
+/// Whose records a tally counts: a peer, on a relay's target side or not.
+type Side = (std::net::SocketAddr, bool);
+
+/// A record's direction (RX: true), whose it is, and its size.
+fn data_of(ev: &Event) -> Option<(bool, Side, usize)> {
     match ev {
-        Event::Target(inner) => {
-            data_of(inner).map(|(rx, p, n)| (rx, format!("{p} (target side)"), n))
-        }
-        Event::Received { peer, bytes, .. } => {
-            Some((true, crate::net::peer_text(*peer), bytes.len()))
-        }
-        Event::Sent { peer, bytes, .. } => Some((false, crate::net::peer_text(*peer), bytes.len())),
+        Event::Target(inner) => data_of(inner).map(|(rx, (p, _), n)| (rx, (p, true), n)),
+        Event::Received { peer, bytes, .. } => Some((true, (*peer, false), bytes.len())),
+        Event::Sent { peer, bytes, .. } => Some((false, (*peer, false), bytes.len())),
         _ => None,
+    }
+}
+
+/// Records and bytes each way, in all and per peer in the order first heard.
+#[derive(Default)]
+struct Tallies {
+    total: Tally,
+    peers: Vec<(Side, Tally)>,
+    index: HashMap<Side, usize>,
+}
+
+impl Tallies {
+    fn add(&mut self, rx: bool, side: Side, n: usize) {
+        self.total.add(rx, n);
+        let i = *self.index.entry(side).or_insert_with(|| {
+            self.peers.push((side, Tally::default()));
+            self.peers.len() - 1
+        });
+        if let Some((_, t)) = self.peers.get_mut(i) {
+            t.add(rx, n);
+        }
+    }
+}
+
+/// How the summary names a peer.
+fn side_text((peer, target): Side) -> String {
+    let p = crate::net::peer_text(peer);
+    if target {
+        format!("{p} (target side)")
+    } else {
+        p
     }
 }
 
 /// The summary `--quiet` prints at the end: everything, then each peer in
 /// the order first heard.
-fn summary_lines(total: &Tally, peers: &[(String, Tally)], json: bool) -> Vec<String> {
+fn summary_lines(t: &Tallies, json: bool) -> Vec<String> {
     if json {
-        let mut v = total.json();
+        let mut v = t.total.json();
         v["event"] = "summary".into();
-        v["peers"] = peers
+        v["peers"] = t
+            .peers
             .iter()
             .map(|(p, t)| {
                 let mut e = t.json();
-                e["peer"] = p.clone().into();
+                e["peer"] = side_text(*p).into();
                 e
             })
             .collect::<Vec<_>>()
             .into();
         return vec![v.to_string()];
     }
-    let mut out = vec![format!("-- summary: {}", total.text())];
-    out.extend(peers.iter().map(|(p, t)| format!("--   {p}: {}", t.text())));
+    let mut out = vec![format!("-- summary: {}", t.total.text())];
+    out.extend(
+        t.peers
+            .iter()
+            .map(|(p, t)| format!("--   {}: {}", side_text(*p), t.text())),
+    );
     out
 }
 
@@ -944,8 +969,7 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
         .interrupt
         .clone()
         .unwrap_or_else(crossbeam_channel::never);
-    let mut total = Tally::default();
-    let mut by_peer: Vec<(String, Tally)> = Vec::new();
+    let mut tallies = Tallies::default();
 
     'events: loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -979,16 +1003,8 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
         for ev in one_per_record(ev) {
             let line = match data_of(&ev).filter(|_| opts.quiet) {
                 // --quiet counts a record instead of printing it.
-                Some((rx, name, n)) => {
-                    total.add(rx, n);
-                    match by_peer.iter_mut().find(|(p, _)| *p == name) {
-                        Some((_, t)) => t.add(rx, n),
-                        None => {
-                            let mut t = Tally::default();
-                            t.add(rx, n);
-                            by_peer.push((name, t));
-                        }
-                    }
+                Some((rx, side, n)) => {
+                    tallies.add(rx, side, n);
                     String::new()
                 }
                 None => format_event(&ev, &opts),
@@ -1086,7 +1102,7 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
     }
     drop(session);
     if opts.quiet {
-        for line in summary_lines(&total, &by_peer, opts.json) {
+        for line in summary_lines(&tallies, opts.json) {
             let _ = writeln!(out, "{line}");
         }
     }

@@ -356,10 +356,8 @@ fn datagrams_from_more_sources_than_the_peer_list_holds_keep_it_bounded() {
     assert_eq!(session.log().len() - records_before, sent);
 }
 
-/// Over UDP an empty box with a line ending to add sends nothing (an
-/// empty datagram goes only when nothing at all is asked for).
-#[test]
-fn an_empty_box_with_a_line_ending_sends_no_datagram() {
+/// An open UDP session whose remote is a peer socket of the test's.
+fn udp_with_a_remote() -> (egui_kittest::Harness<'static, netpal::App>, UdpSocket) {
     let r = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut h = harness();
     open_udp(&mut h);
@@ -369,6 +367,14 @@ fn an_empty_box_with_a_line_ending_sends_no_datagram() {
         "Remote port",
         &r.local_addr().unwrap().port().to_string(),
     );
+    (h, r)
+}
+
+/// Over UDP an empty box with a line ending to add sends nothing (an
+/// empty datagram goes only when nothing at all is asked for).
+#[test]
+fn an_empty_box_with_a_line_ending_sends_no_datagram() {
+    let (mut h, r) = udp_with_a_remote();
     choose(&mut h, "Append", "\\r\\n");
     set_field(&mut h, "Data to send", "");
     click(&mut h, "Send");
@@ -381,15 +387,7 @@ fn an_empty_box_with_a_line_ending_sends_no_datagram() {
 
 #[test]
 fn an_empty_send_is_an_empty_datagram() {
-    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let mut h = harness();
-    open_udp(&mut h);
-    set_field(&mut h, "Remote host", "127.0.0.1");
-    set_field(
-        &mut h,
-        "Remote port",
-        &r.local_addr().unwrap().port().to_string(),
-    );
+    let (mut h, r) = udp_with_a_remote();
     set_field(&mut h, "Data to send", "");
     click(&mut h, "Send");
     assert_eq!(recv_while_stepping(&mut h, &r), b"");

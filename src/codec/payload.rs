@@ -119,6 +119,17 @@ impl SendFormat {
         }
     }
 
+    /// The bytes a send of `text` puts on the wire, where nothing typed is
+    /// nothing sent: a line ending and a checksum are added to a payload,
+    /// never made into one (no CRC-16 of nothing).
+    pub fn build_send(&self, text: &str, enc: &'static Encoding) -> Result<Vec<u8>, PayloadError> {
+        let mut out = self.bare().build(text, enc)?;
+        if !out.is_empty() {
+            self.finish(&mut out)?;
+        }
+        Ok(out)
+    }
+
     /// The exact bytes a send of `text` puts on the wire.
     pub fn build(&self, text: &str, enc: &'static Encoding) -> Result<Vec<u8>, PayloadError> {
         let mut out = if self.hex {
@@ -157,6 +168,24 @@ mod tests {
     use super::*;
 
     const UTF8: &Encoding = encoding_rs::UTF_8;
+
+    #[test]
+    fn a_send_of_nothing_gets_no_checksum_or_line_ending() {
+        let f = SendFormat {
+            hex: true,
+            checksum: Checksum::Crc16Modbus,
+            append: LineEnd::CrLf,
+            ..Default::default()
+        };
+        assert_eq!(
+            f.build("", UTF8).as_deref(),
+            Ok(&[0xFF, 0xFF, b'\r', b'\n'][..])
+        );
+        assert_eq!(f.build_send("", UTF8).as_deref(), Ok(&[][..]));
+        assert_eq!(f.build_send(" ", UTF8).as_deref(), Ok(&[][..]));
+        assert_eq!(f.build_send("01", UTF8), f.build("01", UTF8));
+        assert!(f.build_send("zz", UTF8).is_err());
+    }
 
     #[test]
     fn line_endings() {

@@ -640,23 +640,27 @@ impl Core {
         c.eof = true;
         c.readable = false;
         let peer = c.peer;
-        if self.spec.keep_half_open {
+        let then = if self.spec.keep_half_open {
             // The user asked to go on sending to a peer that stopped.
-            self.emit(Event::ReadShut {
-                at: now(),
-                peer,
-                then: super::FinThen::KeptOpen,
-            });
+            super::FinThen::KeptOpen
         } else if self.owes_answer(idx) {
-            self.emit(Event::ReadShut {
-                at: now(),
-                peer,
-                then: super::FinThen::CloseWhenAnswered,
-            });
             self.after_fin.push(idx);
+            super::FinThen::CloseWhenAnswered
         } else {
             self.remove_conn(idx, CloseReason::PeerClosed);
-        }
+            return;
+        };
+        self.emit(Event::ReadShut {
+            at: now(),
+            peer,
+            then,
+        });
+    }
+
+    /// Whether connection `idx` is one whose peer closed its side (FIN),
+    /// outside a relay's link.
+    fn half_closed_by_peer(&self, idx: usize) -> bool {
+        matches!(self.conns.get(idx), Some(Some(c)) if c.eof && c.partner.is_none())
     }
 
     /// Whether something still waits to go to connection `idx`: bytes
@@ -689,9 +693,7 @@ impl Core {
         let waiting = std::mem::take(&mut self.after_fin);
         for idx in waiting {
             // A slot reused by a newer connection is not this one.
-            let still =
-                matches!(self.conns.get(idx), Some(Some(c)) if c.eof && c.partner.is_none());
-            if !still {
+            if !self.half_closed_by_peer(idx) {
                 continue;
             }
             if self.owes_answer(idx) {
@@ -1246,7 +1248,7 @@ impl Core {
                 self.finish_link(idx);
                 // Both sides have now closed a connection kept open after
                 // its peer's FIN: it is over.
-                if matches!(self.conns.get(idx), Some(Some(c)) if c.eof && c.partner.is_none()) {
+                if self.half_closed_by_peer(idx) {
                     self.remove_conn(idx, CloseReason::PeerClosed);
                 }
             }

@@ -753,14 +753,13 @@ impl Session {
     /// its line ending and checksum: they are added to a payload, never
     /// made into one (so CRC-16 of nothing does not put FF FF on the wire).
     pub fn send_payload(&self, tr: &Tr) -> Result<Vec<u8>, String> {
-        let fmt = self.settings.send_format();
-        if self
-            .build_payload(&self.send_text, &fmt.bare(), tr)?
-            .is_empty()
-        {
-            return Ok(Vec::new());
-        }
-        self.build_payload(&self.send_text, &fmt, tr)
+        let enc = self.settings.text_encoding_for_sending();
+        let bytes = self
+            .settings
+            .send_format()
+            .build_send(&self.send_text, enc)
+            .map_err(|e| payload_error(tr, &e))?;
+        self.within_limit(bytes, tr)
     }
 
     /// Whether an empty send box sends nothing: always on a stream; over
@@ -774,6 +773,11 @@ impl Session {
     pub fn build_payload(&self, text: &str, fmt: &SendFormat, tr: &Tr) -> Result<Vec<u8>, String> {
         let enc = self.settings.text_encoding_for_sending();
         let bytes = fmt.build(text, enc).map_err(|e| payload_error(tr, &e))?;
+        self.within_limit(bytes, tr)
+    }
+
+    /// `bytes`, unless they are more than one send may carry.
+    fn within_limit(&self, bytes: Vec<u8>, tr: &Tr) -> Result<Vec<u8>, String> {
         if let Some(max) = self.max_payload()
             && bytes.len() > max
         {
