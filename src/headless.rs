@@ -459,17 +459,22 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
             elapsed,
             end,
         } => {
-            let secs = elapsed.as_secs_f64();
-            let rate = if secs > 0.0 {
-                *bytes as f64 / secs
-            } else {
-                0.0
+            let tally = crate::net::JobTally {
+                items: *items,
+                bytes: *bytes,
+                elapsed: *elapsed,
             };
-            let what = format!(
-                "{} {items} sends, {bytes} bytes in {secs:.3} s ({:.0} bytes/s)",
-                job_name(*id),
-                rate
-            );
+            let what = match tally.per_sec() {
+                Some((_, rate)) => format!(
+                    "{} {items} sends, {bytes} bytes in {:.3} s ({rate:.0} bytes/s)",
+                    job_name(*id),
+                    elapsed.as_secs_f64()
+                ),
+                None => format!(
+                    "{} {items} sends, {bytes} bytes in under 0.01 s",
+                    job_name(*id)
+                ),
+            };
             match end {
                 JobEnd::Done => format!("{} -- sent: {what}", time_text(*at)),
                 JobEnd::Stopped => format!("{} -- stopped: {what}", time_text(*at)),

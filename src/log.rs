@@ -95,9 +95,7 @@ pub enum Note {
         slot: JobSlot,
         /// For a file: its name.
         what: String,
-        items: u64,
-        bytes: u64,
-        millis: u64,
+        tally: crate::net::JobTally,
         end: crate::net::JobEnd,
     },
 }

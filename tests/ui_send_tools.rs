@@ -243,6 +243,29 @@ fn a_dropped_file_of_several_mib_arrives_byte_exact() {
     assert_eq!(got.len(), data.len());
     assert!(got == data, "the file arrived changed");
     wait_for_text(&mut h, "Done:");
+    // One send, one figure: the log's line and the panel's say the same
+    // size, time and rate.
+    wait_for(&mut h, "the log and the panel both report the send", |h| {
+        shown_labels(h)
+            .iter()
+            .filter(|l| l.contains("Done:"))
+            .count()
+            >= 2
+    });
+    // (A wrapped label's lines are text runs of it, not labels.)
+    let ends: Vec<String> = h
+        .query_all_by(|n| n.role() != Role::TextRun)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .filter_map(|l| l.split_once("Done:").map(|(_, e)| e.trim().to_string()))
+        .collect();
+    assert!(
+        ends.len() >= 2 && ends.windows(2).all(|w| w[0] == w[1]),
+        "two figures for one send: {ends:?}"
+    );
+    assert!(ends[0].starts_with("5.0 MiB "), "{ends:?}");
     // The file's bytes are counted, though not logged record by record.
     let n = data.len().to_string();
     let mut with_commas = String::new();

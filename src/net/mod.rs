@@ -173,6 +173,32 @@ pub enum FrameNote {
     },
 }
 
+/// What a send job did, as its worker measured it. A job's average rate is
+/// computed here and nowhere else, so the log, the panel and the terminal
+/// give one figure for one send.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobTally {
+    pub items: u64,
+    pub bytes: u64,
+    pub elapsed: Duration,
+}
+
+impl JobTally {
+    /// Shorter than this, a duration says nothing about speed: the figure
+    /// would be the clock's resolution, not the send's.
+    pub const SHORTEST_TIMED: Duration = Duration::from_millis(10);
+
+    /// Items and bytes per second over the whole job; `None` when it was
+    /// too quick to time.
+    pub fn per_sec(&self) -> Option<(f64, f64)> {
+        if self.elapsed < Self::SHORTEST_TIMED {
+            return None;
+        }
+        let secs = self.elapsed.as_secs_f64();
+        Some((self.items as f64 / secs, self.bytes as f64 / secs))
+    }
+}
+
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobEnd {

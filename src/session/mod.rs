@@ -1040,9 +1040,11 @@ impl Session {
         // Jobs end with their worker.
         for j in std::mem::take(&mut self.jobs) {
             let result = JobResult {
-                items: j.items,
-                bytes: j.bytes,
-                secs: j.started.elapsed().as_secs_f64(),
+                tally: crate::net::JobTally {
+                    items: j.items,
+                    bytes: j.bytes,
+                    elapsed: j.started.elapsed(),
+                },
                 end: JobEnd::Stopped,
             };
             self.job_results.insert(j.slot, Ok(result));
@@ -1738,19 +1740,20 @@ impl Session {
                 self.job_progress(id, items, bytes, None);
                 if let Some(pos) = self.jobs.iter().position(|j| j.id == id) {
                     let j = self.jobs.remove(pos);
-                    let result = JobResult {
+                    let tally = crate::net::JobTally {
                         items,
                         bytes,
-                        secs: elapsed.as_secs_f64(),
+                        elapsed,
+                    };
+                    let result = JobResult {
+                        tally,
                         end: end.clone(),
                     };
                     self.job_results.insert(j.slot, Ok(result));
                     let note = Note::JobEnded {
                         slot: j.slot,
                         what: j.what,
-                        items,
-                        bytes,
-                        millis: elapsed.as_millis() as u64,
+                        tally,
                         end,
                     };
                     self.note(at, None, note);

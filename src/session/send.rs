@@ -193,9 +193,7 @@ impl JobView {
 /// How a job ended, kept to show beside its controls.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobResult {
-    pub items: u64,
-    pub bytes: u64,
-    pub secs: f64,
+    pub tally: crate::net::JobTally,
     pub end: JobEnd,
 }
 

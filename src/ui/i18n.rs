@@ -1487,28 +1487,38 @@ impl Tr {
         }
     }
 
-    /// How a job ended, in one line.
-    /// `items` None: a file, where the pieces it was sent in mean nothing.
+    /// How a job ended, in one line. `items` false: a file, where the
+    /// pieces it was sent in mean nothing. A job too quick to time has no
+    /// rate.
     pub fn job_ended(
         &self,
-        items: Option<u64>,
-        bytes: u64,
-        secs: f64,
+        tally: &crate::net::JobTally,
+        items: bool,
         end: &crate::net::JobEnd,
     ) -> String {
         use crate::net::JobEnd;
-        let b = crate::ui::human_bytes(bytes);
-        let rate = if secs > 0.0 {
-            crate::ui::human_bytes((bytes as f64 / secs) as u64)
-        } else {
-            b.clone()
-        };
         let zh = self.is_zh();
-        let what = match (items.map(crate::ui::thousands), zh) {
-            (Some(n), true) => format!("{n} 次，{b}，{secs:.2} 秒，{rate}/秒"),
-            (Some(n), false) => format!("{n} sends, {b} in {secs:.2} s, {rate}/s"),
-            (None, true) => format!("{b}，{secs:.2} 秒，{rate}/秒"),
-            (None, false) => format!("{b} in {secs:.2} s, {rate}/s"),
+        let b = crate::ui::human_bytes(tally.bytes);
+        let when = match (tally.per_sec(), zh) {
+            (Some((_, rate)), true) => format!(
+                "{:.2} 秒，{}/秒",
+                tally.elapsed.as_secs_f64(),
+                crate::ui::human_bytes(rate as u64)
+            ),
+            (Some((_, rate)), false) => format!(
+                "in {:.2} s, {}/s",
+                tally.elapsed.as_secs_f64(),
+                crate::ui::human_bytes(rate as u64)
+            ),
+            (None, true) => "不到 0.01 秒".to_string(),
+            (None, false) => "in under 0.01 s".to_string(),
+        };
+        let n = crate::ui::thousands(tally.items);
+        let what = match (items, zh) {
+            (true, true) => format!("{n} 次，{b}，{when}"),
+            (true, false) => format!("{n} sends, {b} {when}"),
+            (false, true) => format!("{b}，{when}"),
+            (false, false) => format!("{b} {when}"),
         };
         match (end, zh) {
             (JobEnd::Done, true) => format!("完成：{what}"),
@@ -1603,6 +1613,40 @@ impl Tr {
             "1 match".into()
         } else {
             format!("{} matches", crate::ui::thousands(n))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{JobEnd, JobTally};
+    use std::time::Duration;
+
+    /// A file handed to the system in a millisecond has a size and no rate:
+    /// "1.4 MiB in 0.00 s, 1.4 MiB/s" said nothing true.
+    #[test]
+    fn a_job_too_quick_to_time_has_no_rate() {
+        for lang in [Lang::En, Lang::Zh] {
+            let tr = lang.tr();
+            let quick = JobTally {
+                items: 1,
+                bytes: 1_500_000,
+                elapsed: Duration::from_millis(1),
+            };
+            let text = tr.job_ended(&quick, false, &JobEnd::Done);
+            assert!(!text.contains("/s") && !text.contains("/秒"), "{text}");
+            assert!(text.contains("0.01"), "{text}");
+            let timed = JobTally {
+                elapsed: Duration::from_millis(1500),
+                ..quick
+            };
+            let text = tr.job_ended(&timed, false, &JobEnd::Done);
+            // 1,500,000 bytes in 1.5 s: 1,000,000 bytes a second.
+            assert!(
+                text.contains("1.50") && text.contains("976.6 KiB/"),
+                "{text}"
+            );
         }
     }
 }

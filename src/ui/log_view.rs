@@ -194,9 +194,7 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
         Note::JobEnded {
             slot,
             what,
-            items,
-            bytes,
-            millis,
+            tally,
             end,
         } => {
             let name = if what.is_empty() {
@@ -204,13 +202,13 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
             } else {
                 format!("{} {what}", tr.file)
             };
-            let items = (*slot != crate::log::JobSlot::File).then_some(*items);
+            let items = *slot != crate::log::JobSlot::File;
             let tone = if matches!(end, crate::net::JobEnd::Failed(_)) {
                 Tone::Error
             } else {
                 Tone::Info
             };
-            let text = tr.job_ended(items, *bytes, *millis as f64 / 1000.0, end);
+            let text = tr.job_ended(tally, items, end);
             (format!("{name} — {text}"), tone)
         }
     }

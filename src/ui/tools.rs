@@ -108,8 +108,7 @@ fn job_status(app: &Session, tr: &Tr, ui: &mut egui::Ui, slot: JobSlot) {
     }
     match app.job_results.get(&slot) {
         Some(Ok(r)) => {
-            let items = (slot != JobSlot::File).then_some(r.items);
-            let text = tr.job_ended(items, r.bytes, r.secs, &r.end);
+            let text = tr.job_ended(&r.tally, slot != JobSlot::File, &r.end);
             if matches!(r.end, crate::net::JobEnd::Failed(_)) {
                 ui.colored_label(ui.visuals().error_fg_color, text);
             } else {

@@ -1647,7 +1647,7 @@ fn netpal_udp_generator(count: u64) -> (f64, u64, String) {
         a.job(JobSlot::Generator).is_none() && a.job_result(JobSlot::Generator).is_some()
     });
     let rate = match ui.s().job_result(JobSlot::Generator) {
-        Some(Ok(r)) if r.secs > 0.0 => r.items as f64 / r.secs,
+        Some(Ok(r)) => r.tally.per_sec().map_or(0.0, |(items, _)| items),
         _ => 0.0,
     };
     let got = counter.join().map(|v| v.len() as u64).unwrap_or(0);
