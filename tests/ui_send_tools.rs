@@ -309,7 +309,10 @@ fn the_generator_sends_a_counted_burst_of_udp_datagrams() {
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     let peer_port = peer.local_addr().unwrap().port();
     let mut h = harness();
-    let _ = open_udp(&mut h);
+    let port = open_udp(&mut h);
+    // The peer speaks first, so it has a row in the peer list.
+    peer.send_to(b"hi", ("127.0.0.1", port)).unwrap();
+    wait_for_text(&mut h, "RX 2 B / TX 0 B");
     set_field(&mut h, "Remote host", "127.0.0.1");
     set_field(&mut h, "Remote port", &peer_port.to_string());
     set_field(&mut h, "Data to send", "datagram");
@@ -337,6 +340,8 @@ fn the_generator_sends_a_counted_burst_of_udp_datagrams() {
     }
     wait_for_text(&mut h, "Done: 200 sends");
     wait_for_text(&mut h, "TX 1,600 bytes / 200 packets");
+    // The generator's datagrams count in the peer's row too.
+    wait_for_text(&mut h, "RX 2 B / TX 1.6 KiB");
 }
 
 #[test]

@@ -672,6 +672,11 @@ impl Core {
         !c.out.is_empty() || self.reply_queue.iter().any(|(_, p, _)| *p == c.peer)
     }
 
+    /// Notes bytes a send tool wrote to `peer` without a `Sent` event.
+    pub(super) fn count_tool_tx(&mut self, peer: SocketAddr, n: usize) {
+        *self.tool_tx.entry(peer).or_default() += n as u64;
+    }
+
     /// Tells the UI what send tools wrote to each peer since the last time
     /// (with a job's progress, and at its end).
     pub(super) fn report_tool_tx(&mut self) {

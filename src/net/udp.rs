@@ -468,6 +468,8 @@ impl Udp {
                                     ledger_written(&mut core.ledger, tag, data.len());
                                     if !tag.quiet {
                                         sent.push((canonical(to), data));
+                                    } else if tag.job.is_some() {
+                                        core.count_tool_tx(canonical(to), data.len());
                                     }
                                 }
                             }
@@ -486,6 +488,8 @@ impl Udp {
                             ledger_written(&mut core.ledger, tag, data.len());
                             if !tag.quiet {
                                 sent.push((canonical(to), data));
+                            } else if tag.job.is_some() {
+                                core.count_tool_tx(canonical(to), data.len());
                             }
                         }
                     }

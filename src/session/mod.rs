@@ -1710,6 +1710,8 @@ impl Session {
             Event::PeerTx { peer, bytes } => {
                 if let Some(p) = self.clients.get_mut(&peer) {
                     p.tx_bytes += bytes;
+                } else if let Some(p) = self.udp_peers.get_mut(&peer) {
+                    p.tx_bytes += bytes;
                 }
             }
             Event::Disconnected { at, peer, reason } => {
