@@ -268,6 +268,38 @@ fn a_capture_of_a_multi_mib_stream_is_byte_exact() {
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
+/// A server that speaks first (a banner, a "welcome") has its first byte
+/// in a capture armed before Open.
+#[test]
+fn a_capture_armed_before_open_holds_a_greeting_server_s_first_byte() {
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let greeter = std::thread::spawn(move || {
+        let (mut c, _) = server.accept().unwrap();
+        c.write_all(b"welcome\n").unwrap();
+        // Held open until the client goes.
+        let mut sink = [0u8; 16];
+        let _ = std::io::Read::read(&mut c, &mut sink);
+    });
+    let mut h = harness();
+    let path = temp_path("greeting.bin");
+    open_section(&mut h, "Capture to file");
+    set_field(&mut h, "File", path.to_str().unwrap());
+    click(&mut h, "Capture from Open");
+    wait_for_text(&mut h, "Armed: the capture starts with the session");
+    open_client(&mut h, port);
+    wait_for_text(&mut h, "welcome");
+    wait_for_text(&mut h, "Capturing");
+    click(&mut h, "Stop capture");
+    wait_for_text(&mut h, "ended: 8 bytes written");
+    assert_eq!(std::fs::read(&path).unwrap(), b"welcome\n");
+    click(&mut h, "Close");
+    greeter.join().unwrap();
+    // One Open, one capture: the next Open does not capture again.
+    wait_for_text(&mut h, "Capture from Open");
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
 #[test]
 fn a_capture_that_cannot_write_stops_and_the_session_goes_on() {
     if !std::path::Path::new("/dev/full").exists() {

@@ -481,6 +481,9 @@ pub struct Session {
     pub(crate) capturing: Option<(String, Instant)>,
     /// Why the last capture could not start or stopped.
     pub(crate) capture_error: Option<SendProblem>,
+    /// A capture waits for the next Open, so it holds the first byte of a
+    /// peer that speaks first.
+    pub(crate) capture_armed: bool,
     /// Where Up/Down in the send box is in the history.
     pub(crate) history_pos: Option<usize>,
     /// A file dialog running on its own thread, and what it answers.
@@ -554,6 +557,7 @@ impl Session {
             history_pos: None,
             capturing: None,
             capture_error: None,
+            capture_armed: false,
             reply_hits: Vec::new(),
             reply_editing: None,
             hexdump: None,
@@ -881,6 +885,7 @@ impl Session {
             SessionAction::ExportLog => self.export_log(tr),
             SessionAction::SetReplies => self.send_replies(),
             SessionAction::StopCapture => {
+                self.capture_armed = false;
                 if let Some(s) = &self.net {
                     s.command(Command::Capture(None));
                 }
@@ -915,9 +920,18 @@ impl Session {
     }
 
     /// Opens the worker for `spec` (from the form or the command line).
-    pub fn open_spec(&mut self, spec: OpenSpec) {
+    pub fn open_spec(&mut self, mut spec: OpenSpec) {
         if self.net.is_some() {
             return;
+        }
+        // An armed capture starts in the worker before its socket, so it
+        // holds the first byte.
+        let armed = std::mem::take(&mut self.capture_armed)
+            .then(|| self.capture_spec())
+            .flatten();
+        let capturing = armed.is_some() && spec.capture.is_none();
+        if capturing {
+            spec.capture = armed;
         }
         // The last run's words come before the new run's.
         self.finish_closing();
@@ -949,8 +963,14 @@ impl Session {
                 self.net = Some(s);
                 self.running = Some(protocol);
                 self.phase = Phase::Opening;
+                if capturing {
+                    self.capturing =
+                        Some((self.settings.capture.path.trim().into(), Instant::now()));
+                }
             }
             Err(e) => {
+                // Still armed for the next try.
+                self.capture_armed = capturing;
                 self.session_error = Some(e.clone());
                 self.note(SystemTime::now(), None, Note::Error(e));
             }
@@ -1261,26 +1281,41 @@ impl Session {
         }
     }
 
+    /// Starts capturing now, or (closed) at the next Open.
     fn start_capture(&mut self, tr: &Tr) {
         self.capture_error = None;
-        let Some(net) = &self.net else {
-            self.capture_error = Some(SendProblem::Text(tr.session_not_open.to_string()));
-            return;
-        };
-        let form = &self.settings.capture;
-        if form.path.trim().is_empty() {
+        let Some(spec) = self.capture_spec() else {
             self.capture_error = Some(SendProblem::Text(tr.choose_file_first.to_string()));
             return;
+        };
+        match &self.net {
+            Some(net) => {
+                net.command(Command::Capture(Some(spec)));
+                self.capturing = Some((self.settings.capture.path.trim().into(), Instant::now()));
+            }
+            None => self.capture_armed = true,
+        }
+    }
+
+    /// The capture the form describes, if it names a file.
+    fn capture_spec(&self) -> Option<net::CaptureSpec> {
+        let form = &self.settings.capture;
+        if form.path.trim().is_empty() {
+            return None;
         }
         let text = form
             .as_text
             .then(|| codec::encoding_by_name(&self.settings.encoding));
-        net.command(Command::Capture(Some(net::CaptureSpec {
+        Some(net::CaptureSpec {
             path: PathBuf::from(form.path.trim()),
             per_peer: form.per_peer,
             text,
-        })));
-        self.capturing = Some((form.path.trim().to_string(), Instant::now()));
+        })
+    }
+
+    /// A capture waits for the next Open.
+    pub fn capture_armed(&self) -> bool {
+        self.capture_armed
     }
 
     /// Starts Find looking for the next match (or the previous).

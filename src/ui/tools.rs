@@ -495,7 +495,7 @@ pub fn capture(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     CollapsingHeader::new(tr.capture)
         .id_salt("capture")
         .show(ui, |ui| {
-            ui.add_enabled_ui(!running, |ui| {
+            ui.add_enabled_ui(!running && !app.capture_armed(), |ui| {
                 let l = ui.label(tr.file);
                 row_right_to_left(ui, |ui| {
                     if ui.button(tr.browse).clicked() {
@@ -527,15 +527,28 @@ pub fn capture(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                         since.elapsed().as_secs()
                     ));
                 }
-            } else if ui
-                .add_enabled(
-                    app.is_active(),
-                    egui::Button::new(tr.start_capture).min_size(egui::vec2(width, 24.0)),
-                )
-                .on_disabled_hover_text(tr.session_not_open)
-                .clicked()
-            {
-                cx.act(app.id, SessionAction::StartCapture);
+            } else if app.capture_armed() {
+                if ui
+                    .add(egui::Button::new(tr.disarm_capture).min_size(egui::vec2(width, 24.0)))
+                    .clicked()
+                {
+                    cx.act(app.id, SessionAction::StopCapture);
+                }
+                ui.label(tr.capture_armed);
+            } else {
+                // Closed, the capture waits for Open and so holds the
+                // first byte of a peer that speaks first.
+                let label = if app.is_active() {
+                    tr.start_capture
+                } else {
+                    tr.capture_at_open
+                };
+                if ui
+                    .add(egui::Button::new(label).min_size(egui::vec2(width, 24.0)))
+                    .clicked()
+                {
+                    cx.act(app.id, SessionAction::StartCapture);
+                }
             }
             let err = match &app.capture_error {
                 Some(crate::session::SendProblem::Text(t)) => Some(t.clone()),
