@@ -625,17 +625,21 @@ fn hexdump_window(app: &mut Session, tr: &Tr, ctx: &egui::Context) {
 }
 
 /// RX and TX per second over the last minutes (egui_plot), above the log.
+/// The x axis is seconds before now; the y axis speaks in B/s, KiB/s,
+/// MiB/s (or packets/s) as the data needs, on a grid of round figures in
+/// that unit.
 fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
-    use egui_plot::{Legend, Line, Plot, PlotPoints};
+    use egui_plot::{GridMark, Legend, Line, Plot, PlotPoints};
     ui.horizontal(|ui| {
         ui.label(RichText::new(tr.rate_chart).strong());
         ui.radio_value(&mut app.settings.rates_in_packets, false, tr.bytes_per_sec);
         ui.radio_value(&mut app.settings.rates_in_packets, true, tr.packets_per_sec);
     });
     let packets = app.settings.rates_in_packets;
+    let samples = app.rates.samples();
+    let newest = samples.back().map_or(0.0, |s| s.t);
     let series = |rx: bool| -> PlotPoints<'static> {
-        app.rates
-            .samples()
+        samples
             .iter()
             .map(|s| {
                 let v = match (rx, packets) {
@@ -644,11 +648,14 @@ fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
                     (true, true) => s.rx_packets,
                     (false, true) => s.tx_packets,
                 };
-                [s.t, v]
+                [s.t - newest, v]
             })
             .collect::<Vec<[f64; 2]>>()
             .into()
     };
+    let (rx, tx) = (series(true), series(false));
+    let per_sec = tr.per_sec;
+    let ago = tr.seconds_ago;
     Plot::new(("rate_chart", app.id))
         .height(140.0)
         .legend(Legend::default())
@@ -656,13 +663,90 @@ fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         .allow_zoom(false)
         .allow_drag(false)
         .include_y(0.0)
+        .include_x(0.0)
+        .x_axis_label(ago)
+        .x_axis_formatter(|m: GridMark, _| seconds_ago(m.value))
+        .y_axis_min_width(72.0)
+        .y_grid_spacer(move |input| {
+            let (lo, hi) = input.bounds;
+            let step = rate_step(hi - lo, !packets).max(input.base_step_size);
+            let mut marks = Vec::new();
+            let mut v = (lo / step).ceil() * step;
+            // Bounded: the span holds a handful of steps.
+            while v <= hi && marks.len() < 64 {
+                marks.push(GridMark {
+                    value: v,
+                    step_size: step,
+                });
+                v += step;
+            }
+            marks
+        })
+        .y_axis_formatter(move |m: GridMark, _| rate_text(m.value, !packets, per_sec))
+        .label_formatter(move |hover| match hover {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name} {}\n{} {ago}",
+                rate_text(position.y, !packets, per_sec),
+                seconds_ago(position.x)
+            )),
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
         .show(ui, |plot| {
-            plot.line(Line::new(tr.rx, series(true)));
-            plot.line(Line::new(tr.tx, series(false)));
+            plot.line(Line::new(tr.rx, rx));
+            plot.line(Line::new(tr.tx, tx));
         });
     // A new sample each second while the chart is shown.
     ui.ctx()
         .request_repaint_after(std::time::Duration::from_secs(1));
+}
+
+/// A point of the chart's time axis (0 = the newest sample) as seconds ago.
+fn seconds_ago(x: f64) -> String {
+    // Rounded first, so a point a hair after the newest is "0", not "-0".
+    format!("{}", (-x).round().max(0.0) as u64)
+}
+
+/// A grid step for a rate axis spanning `span`: a round figure in the unit
+/// the figures are shown in (powers of two of B, KiB, MiB... for bytes;
+/// 1, 2, 5 times powers of ten for packets), about four to a span.
+fn rate_step(span: f64, bytes: bool) -> f64 {
+    let target = span.max(1.0) / 4.0;
+    let (base, mults): (f64, &[f64]) = if bytes {
+        (
+            1024.0,
+            &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
+        )
+    } else {
+        (
+            1000.0,
+            &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0],
+        )
+    };
+    let mut unit = 1.0;
+    while unit * base <= target && unit < 1e18 {
+        unit *= base;
+    }
+    mults
+        .iter()
+        .map(|m| m * unit)
+        .find(|s| *s >= target)
+        .unwrap_or(unit * base)
+}
+
+/// A rate as the axis and the hover say it: "1.5 MiB/s", "2,000/s".
+fn rate_text(v: f64, bytes: bool, per_sec: &str) -> String {
+    let v = v.max(0.0);
+    if bytes {
+        format!("{}{per_sec}", human_bytes(v.round() as u64))
+    } else if v < 10.0 && v.fract() != 0.0 {
+        format!("{v:.1}{per_sec}")
+    } else {
+        format!("{}{per_sec}", crate::ui::thousands(v.round() as u64))
+    }
 }
 
 /// Which records the log shows: RX, TX, events, and one peer or all.
@@ -804,6 +888,25 @@ mod tests {
     use crate::codec::text::TextShape;
     use crate::log::{LeadIn, ViewMode};
     use std::time::{Duration, SystemTime};
+
+    /// A gigabyte a second was one raw label, `1000000000`, with no unit:
+    /// the axis now marks round figures in the unit it names.
+    #[test]
+    fn the_rate_axis_names_its_unit_and_marks_round_figures() {
+        let step = rate_step(1e9, true);
+        assert_eq!(step, 256.0 * 1024.0 * 1024.0);
+        assert_eq!(rate_text(step, true, "/s"), "256.0 MiB/s");
+        assert_eq!(rate_text(3.0 * step, true, "/s"), "768.0 MiB/s");
+        assert_eq!(rate_text(rate_step(3000.0, true), true, "/s"), "1.0 KiB/s");
+        assert_eq!(rate_text(rate_step(10.0, true), true, "/s"), "4 B/s");
+        assert_eq!(rate_step(9000.0, false), 5000.0);
+        assert_eq!(rate_text(5000.0, false, "/s"), "5,000/s");
+        assert_eq!(rate_text(0.5, false, "/秒"), "0.5/秒");
+        // Never a step of nothing, whatever the span.
+        assert!(rate_step(0.0, true) >= 1.0 && rate_step(0.0, false) >= 1.0);
+        assert_eq!(seconds_ago(-30.0), "30");
+        assert_eq!(seconds_ago(0.0), "0");
+    }
 
     #[test]
     fn header_rows_counted_with_a_stand_in_clock_agree_with_the_shown_header() {
