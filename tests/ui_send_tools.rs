@@ -583,3 +583,61 @@ fn a_file_sent_to_a_client_counts_in_its_row() {
     wait_for_text(&mut h, "RX 0 B / TX 1.4 MiB");
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+/// On a desktop with no file chooser service a dialog never appears: the
+/// user is told what is missing, and the path can be typed instead.
+#[test]
+fn without_a_file_dialog_the_user_is_told_and_types_the_path() {
+    use netpal::session::{DialogFor, FilePick, QuickCommand};
+    use netpal::ui::tools::apply_file_pick;
+    let tr = &netpal::ui::i18n::EN;
+    let dir = std::env::temp_dir().join(format!("netpal-无对话框-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut h = harness();
+    open_section(&mut h, "Quick commands");
+    h.state_mut().focused_mut().unwrap().settings.tools.quick = vec![QuickCommand {
+        name: "ping".into(),
+        text: "PING".into(),
+        ..Default::default()
+    }];
+    // What Export... answers when no dialog could be shown.
+    apply_file_pick(
+        h.state_mut().focused_mut().unwrap(),
+        tr,
+        FilePick::Unavailable(DialogFor::QuickFile),
+    );
+    wait_for_text(&mut h, "No file dialog could be shown");
+    wait_for_text(&mut h, "zenity");
+    let path = dir.join("快捷指令.json");
+    set_field(&mut h, "Quick-command file (path)", path.to_str().unwrap());
+    click(&mut h, "Export to this file");
+    wait_for_text(&mut h, "Quick commands saved to");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("PING"), "{written}");
+    // And read back into an emptied list.
+    h.state_mut()
+        .focused_mut()
+        .unwrap()
+        .settings
+        .tools
+        .quick
+        .clear();
+    apply_file_pick(
+        h.state_mut().focused_mut().unwrap(),
+        tr,
+        FilePick::Unavailable(DialogFor::QuickFile),
+    );
+    click(&mut h, "Import this file");
+    wait_for_text(&mut h, "Quick commands read from");
+    h.get_by_role_and_label(Role::Button, "ping");
+
+    // Send a file: said under its field, which takes a typed path.
+    open_section(&mut h, "Send a file");
+    apply_file_pick(
+        h.state_mut().focused_mut().unwrap(),
+        tr,
+        FilePick::Unavailable(DialogFor::SendFile),
+    );
+    wait_for_text(&mut h, "Type the path here instead");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -391,6 +391,19 @@ pub enum FilePick {
     LogExport(PathBuf),
     /// The user closed the dialog.
     Nothing,
+    /// No dialog could be shown: this desktop has no file chooser service.
+    Unavailable(DialogFor),
+}
+
+/// What a file dialog is for; where its answer, or the news that none
+/// could be shown, goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogFor {
+    SendFile,
+    /// Importing or exporting quick commands.
+    QuickFile,
+    Capture,
+    LogExport,
 }
 
 /// Why the send box cannot send, or why the last send failed.
@@ -488,6 +501,10 @@ pub struct Session {
     pub(crate) history_pos: Option<usize>,
     /// A file dialog running on its own thread, and what it answers.
     pub(crate) file_pick: Option<crossbeam_channel::Receiver<FilePick>>,
+    /// A file dialog could not be shown for this; the path is typed instead.
+    pub(crate) dialog_missing: Option<DialogFor>,
+    /// The quick-command file typed when no dialog can be shown.
+    pub(crate) quick_path: String,
     /// The quick command whose editor is open.
     pub(crate) quick_editing: Option<usize>,
     /// The outcome of the last import or export of quick commands.
@@ -566,6 +583,8 @@ impl Session {
             rates: RateHistory::default(),
             find: Find::default(),
             file_pick: None,
+            dialog_missing: None,
+            quick_path: String::new(),
             quick_editing: None,
             quick_status: None,
             reveal_file: None,

@@ -305,6 +305,10 @@ pub struct Tr {
     pub stalled: &'static str,
     pub resend: &'static str,
     pub quick_file_error: &'static str,
+    pub no_file_dialog: &'static str,
+    pub quick_file_path: &'static str,
+    pub import_this_file: &'static str,
+    pub export_to_this_file: &'static str,
     pub quick_file_written: &'static str,
     pub quick_file_read: &'static str,
     pub empty_datagram: &'static str,
@@ -572,6 +576,12 @@ pub static EN: Tr = Tr {
     stalled: "waiting for the peer to read",
     resend: "Send again",
     quick_file_error: "Cannot read the quick commands",
+    no_file_dialog: "No file dialog could be shown: this desktop has no file chooser service \
+        (xdg-desktop-portal with a GTK or KDE back end, or zenity; e.g. `sudo apt install zenity`). \
+        Type the path here instead, or drop a file on the window.",
+    quick_file_path: "Quick-command file (path)",
+    import_this_file: "Import this file",
+    export_to_this_file: "Export to this file",
     quick_file_written: "Quick commands saved to",
     quick_file_read: "Quick commands read from",
     empty_datagram: "(an empty datagram)",
@@ -843,6 +853,12 @@ pub static ZH: Tr = Tr {
     stalled: "等待对方读取",
     resend: "再次发送",
     quick_file_error: "无法读取快捷指令",
+    no_file_dialog: "无法打开文件对话框：此桌面没有文件选择服务\
+        （带 GTK 或 KDE 后端的 xdg-desktop-portal，或 zenity；例如 `sudo apt install zenity`）。\
+        可在此直接输入路径，或把文件拖到窗口上。",
+    quick_file_path: "快捷指令文件（路径）",
+    import_this_file: "导入此文件",
+    export_to_this_file: "导出到此文件",
     quick_file_written: "快捷指令已保存到",
     quick_file_read: "快捷指令已读取自",
     empty_datagram: "（空数据报）",

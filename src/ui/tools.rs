@@ -4,7 +4,7 @@
 
 use crate::codec::{Checksum, LineEnd};
 use crate::session::{
-    FilePick, JobSlot, QuickCommand, QuickFile, RateUnit, Session, SessionAction,
+    DialogFor, FilePick, JobSlot, QuickCommand, QuickFile, RateUnit, Session, SessionAction,
 };
 use crate::ui::Cx;
 use crate::ui::i18n::Tr;
@@ -227,6 +227,34 @@ fn quick(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             pick_file(app, ui.ctx(), Dialog::Export);
         }
     });
+    if app.dialog_missing == Some(DialogFor::QuickFile) {
+        no_dialog_note(app, tr, ui, DialogFor::QuickFile);
+        let l = ui.label(tr.quick_file_path);
+        ui.add(
+            TextEdit::singleline(&mut app.quick_path)
+                .hint_text("quick-commands.json")
+                .desired_width(ui.available_width()),
+        )
+        .labelled_by(l.id);
+        ui.horizontal_wrapped(|ui| {
+            let typed = !app.quick_path.trim().is_empty();
+            if ui
+                .add_enabled(typed, egui::Button::new(tr.import_this_file))
+                .clicked()
+            {
+                quick_file_at(app, ui.ctx(), false);
+            }
+            if ui
+                .add_enabled(
+                    typed && !app.settings.tools.quick.is_empty(),
+                    egui::Button::new(tr.export_to_this_file),
+                )
+                .clicked()
+            {
+                quick_file_at(app, ui.ctx(), true);
+            }
+        });
+    }
     if let Some(msg) = &app.quick_status {
         match msg {
             Ok(m) => ui.label(m),
@@ -321,6 +349,7 @@ fn file(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             .labelled_by(l.id);
         });
         ui.label(RichText::new(tr.drop_hint).weak().small());
+        no_dialog_note(app, tr, ui, DialogFor::SendFile);
         if app.protocol().is_datagram() {
             let t = &mut app.settings.tools;
             field(ui, tr.datagram_size, &mut t.datagram_size, "1024");
@@ -388,6 +417,41 @@ enum Dialog {
     LogExport(crate::session::export::ExportFormat),
 }
 
+impl Dialog {
+    fn purpose(self) -> DialogFor {
+        match self {
+            Dialog::SendFile => DialogFor::SendFile,
+            Dialog::Import | Dialog::Export => DialogFor::QuickFile,
+            Dialog::Capture => DialogFor::Capture,
+            Dialog::LogExport(_) => DialogFor::LogExport,
+        }
+    }
+}
+
+/// Where file dialogs come from a desktop service (xdg-desktop-portal, or
+/// zenity as the fallback) that may be missing; elsewhere the system draws
+/// them itself.
+const DIALOGS_FROM_A_SERVICE: bool = cfg!(all(unix, not(target_os = "macos")));
+
+/// Faster than a person can see a dialog and dismiss it: an empty answer
+/// this quick means no dialog was shown.
+const NO_DIALOG_WITHIN: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// A dialog's answer, told apart from a dialog that never appeared (the
+/// dialog library says nothing when it finds no service to ask).
+fn judge_dialog(
+    answer: Option<FilePick>,
+    took: std::time::Duration,
+    what: DialogFor,
+    from_a_service: bool,
+) -> FilePick {
+    match answer {
+        Some(pick) => pick,
+        None if from_a_service && took < NO_DIALOG_WITHIN => FilePick::Unavailable(what),
+        None => FilePick::Nothing,
+    }
+}
+
 /// Runs a native file dialog on its own thread (it blocks until the user
 /// answers); reading or writing a quick-command file happens there too.
 fn pick_file(app: &mut Session, ctx: &egui::Context, what: Dialog) {
@@ -400,6 +464,7 @@ fn pick_file(app: &mut Session, ctx: &egui::Context, what: Dialog) {
     let spawned = std::thread::Builder::new()
         .name("netpal-dialog".into())
         .spawn(move || {
+            let started = std::time::Instant::now();
             let json = rfd::FileDialog::new().add_filter("JSON", &["json"]);
             let answer = match what {
                 Dialog::SendFile => rfd::FileDialog::new().pick_file().map(FilePick::SendFile),
@@ -417,11 +482,51 @@ fn pick_file(app: &mut Session, ctx: &egui::Context, what: Dialog) {
                     .save_file()
                     .map(FilePick::LogExport),
             };
-            let _ = tx.send(answer.unwrap_or(FilePick::Nothing));
+            let answer = judge_dialog(
+                answer,
+                started.elapsed(),
+                what.purpose(),
+                DIALOGS_FROM_A_SERVICE,
+            );
+            let _ = tx.send(answer);
             ctx.request_repaint();
         });
     if spawned.is_ok() {
         app.file_pick = Some(rx);
+    }
+}
+
+/// Imports or exports quick commands at the typed path, on a thread of
+/// its own as a dialog's answer would be.
+fn quick_file_at(app: &mut Session, ctx: &egui::Context, export: bool) {
+    let path = PathBuf::from(app.quick_path.trim());
+    if app.file_pick.is_some() || path.as_os_str().is_empty() {
+        return;
+    }
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let ctx = ctx.clone();
+    let list = app.settings.tools.quick.clone();
+    let spawned = std::thread::Builder::new()
+        .name("netpal-quick-file".into())
+        .spawn(move || {
+            let done = if export {
+                export_quick(path, list)
+            } else {
+                import_quick(path)
+            };
+            let _ = tx.send(done);
+            ctx.request_repaint();
+        });
+    if spawned.is_ok() {
+        app.file_pick = Some(rx);
+    }
+}
+
+/// Where no file dialog can be shown: what is missing, how to get it, and
+/// that the path can be typed (or the file dropped) instead.
+fn no_dialog_note(app: &Session, tr: &Tr, ui: &mut egui::Ui, here: DialogFor) {
+    if app.dialog_missing == Some(here) {
+        ui.colored_label(ui.visuals().warn_fg_color, tr.no_file_dialog);
     }
 }
 
@@ -459,7 +564,16 @@ fn take_file_pick(app: &mut Session, tr: &Tr) {
 /// What a dialog (or a test standing in for one) answered.
 pub fn apply_file_pick(app: &mut Session, tr: &Tr, pick: FilePick) {
     let shown = |p: &PathBuf| p.display().to_string();
+    if let FilePick::Unavailable(what) = pick {
+        if app.dialog_missing.is_none() {
+            eprintln!("netpal: {}", tr.no_file_dialog);
+        }
+        app.dialog_missing = Some(what);
+        return;
+    }
+    app.dialog_missing = None;
     match pick {
+        FilePick::Unavailable(_) => {}
         FilePick::SendFile(p) => app.run_action(SessionAction::ChooseFile(p), tr),
         FilePick::Imported(p, Ok(list)) => {
             app.settings.tools.quick = list;
@@ -507,6 +621,7 @@ pub fn capture(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     )
                     .labelled_by(l.id);
                 });
+                no_dialog_note(app, tr, ui, DialogFor::Capture);
                 ui.checkbox(&mut app.settings.capture.per_peer, tr.per_peer_files);
                 ui.checkbox(&mut app.settings.capture.as_text, tr.capture_as_text);
             });
@@ -735,6 +850,7 @@ pub fn export_log(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 )
                 .labelled_by(l.id);
             });
+            no_dialog_note(app, tr, ui, DialogFor::LogExport);
             let width = ui.available_width();
             let busy = app.exporting.is_some();
             if ui
@@ -756,4 +872,37 @@ pub fn export_log(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 None => {}
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// An empty answer within a blink, where dialogs come from a desktop
+    /// service, is no dialog at all; a slower one is the user's cancel.
+    #[test]
+    fn an_instant_empty_answer_means_no_dialog_was_shown() {
+        let quick = Duration::from_millis(30);
+        let slow = Duration::from_secs(3);
+        let f = DialogFor::SendFile;
+        assert!(matches!(
+            judge_dialog(None, quick, f, true),
+            FilePick::Unavailable(DialogFor::SendFile)
+        ));
+        assert!(matches!(
+            judge_dialog(None, slow, f, true),
+            FilePick::Nothing
+        ));
+        // Drawn by the system itself (Windows, macOS): always a cancel.
+        assert!(matches!(
+            judge_dialog(None, quick, f, false),
+            FilePick::Nothing
+        ));
+        let chosen = FilePick::SendFile("a.bin".into());
+        assert!(matches!(
+            judge_dialog(Some(chosen), quick, f, true),
+            FilePick::SendFile(_)
+        ));
+    }
 }
