@@ -795,7 +795,9 @@ impl Session {
     /// Typed text in a format, as bytes for the wire, or why not.
     pub fn build_payload(&self, text: &str, fmt: &SendFormat, tr: &Tr) -> Result<Vec<u8>, String> {
         let enc = self.settings.text_encoding_for_sending();
-        let bytes = fmt.build(text, enc).map_err(|e| payload_error(tr, &e))?;
+        let bytes = fmt
+            .build_send(text, enc)
+            .map_err(|e| payload_error(tr, &e))?;
         self.within_limit(bytes, tr)
     }
 

@@ -128,23 +128,11 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         }
     });
     // What goes out, byte for byte, before Send.
-    let preview = match &payload {
-        Ok(b) if b.is_empty() && app.protocol().is_datagram() => tr.empty_datagram.to_string(),
-        Ok(b) => {
-            let mut s = codec::format_hex(&b[..b.len().min(PREVIEW_BYTES)]);
-            if b.len() > PREVIEW_BYTES {
-                s.push_str(" …");
-            }
-            format!("{s}  ({})", tr.byte_count(b.len()))
-        }
-        Err(_) => String::new(),
-    };
+    let preview = out_preview(tr, &payload, app.protocol().is_datagram());
     ui.horizontal(|ui| {
         // History sits on this line, which always has room for it.
         history_menu(app, ui, tr);
-        ui.label(RichText::new(tr.preview).weak());
-        ui.add(egui::Label::new(RichText::new(&preview).monospace()).truncate())
-            .on_hover_text(&preview);
+        out_line(ui, tr, &preview);
     });
     if ctrl_enter && can_send {
         cx.act(id, SessionAction::Send);
@@ -188,6 +176,30 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
 
     // The error line is always there, empty or not.
     error_line(ui, problem(app, tr, &payload).as_deref());
+}
+
+/// The `Out:` line's text: the byte count first, so a long payload's "…"
+/// never hides it, then the bytes in hex.
+pub fn out_preview(tr: &Tr, payload: &Result<Vec<u8>, String>, datagram: bool) -> String {
+    match payload {
+        Ok(b) if b.is_empty() && datagram => tr.empty_datagram.to_string(),
+        Ok(b) => {
+            let mut s = format!("({})  ", tr.byte_count(b.len()));
+            s.push_str(&codec::format_hex(&b[..b.len().min(PREVIEW_BYTES)]));
+            if b.len() > PREVIEW_BYTES {
+                s.push_str(" …");
+            }
+            s
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// "Out:" and the preview, cut to the width (in full on hover).
+pub fn out_line(ui: &mut egui::Ui, tr: &Tr, preview: &str) {
+    ui.label(RichText::new(tr.preview).weak());
+    ui.add(egui::Label::new(RichText::new(preview).monospace()).truncate())
+        .on_hover_text(preview);
 }
 
 /// The Send button; disabled, it says why when the session is not open.

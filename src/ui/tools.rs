@@ -275,9 +275,12 @@ fn quick(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
 }
 
 fn quick_editor(app: &mut Session, tr: &Tr, ui: &mut egui::Ui, i: usize) {
-    let Some(q) = app.settings.tools.quick.get_mut(i) else {
+    // Edited as a copy, so the preview can read the session beside it.
+    let Some(mut edited) = app.settings.tools.quick.get(i).cloned() else {
         return;
     };
+    let q = &mut edited;
+    let mut done = false;
     egui::Frame::group(ui.style()).show(ui, |ui| {
         field(ui, tr.name, &mut q.name, "");
         let l = ui.label(tr.payload);
@@ -320,16 +323,42 @@ fn quick_editor(app: &mut Session, tr: &Tr, ui: &mut egui::Ui, i: usize) {
                 })
                 .response
                 .labelled_by(l.id);
+            if q.format.checksum != Checksum::None {
+                let l = ui.label(tr.checksum_from);
+                let mut from = q.format.checksum_from.min(65_535) as u32;
+                if ui
+                    .add(egui::DragValue::new(&mut from).range(0..=65535))
+                    .labelled_by(l.id)
+                    .changed()
+                {
+                    q.format.checksum_from = from as usize;
+                }
+            }
         });
+        // The exact bytes this command sends, as the send box shows its own.
+        let payload = app.build_payload(&q.text, &q.format, tr);
+        ui.horizontal(|ui| {
+            let preview = crate::ui::send::out_preview(tr, &payload, app.protocol().is_datagram());
+            crate::ui::send::out_line(ui, tr, &preview);
+        });
+        if let Err(e) = &payload {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
         ui.horizontal(|ui| {
             let l = ui.label(tr.then_wait_ms);
             ui.add(egui::DragValue::new(&mut q.delay_ms).range(0..=3_600_000))
                 .labelled_by(l.id);
         });
-        if ui.button(tr.done).clicked() {
-            app.quick_editing = None;
-        }
+        done = ui.button(tr.done).clicked();
     });
+    if let Some(slot) = app.settings.tools.quick.get_mut(i)
+        && *slot != edited
+    {
+        *slot = edited;
+    }
+    if done {
+        app.quick_editing = None;
+    }
 }
 
 fn file(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
