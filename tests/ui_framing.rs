@@ -3,7 +3,8 @@
 mod common;
 
 use common::*;
-use egui_kittest::kittest::Queryable;
+use egui::accesskit::Role;
+use egui_kittest::kittest::{NodeT, Queryable};
 use std::io::Write;
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -92,6 +93,111 @@ fn the_newest_line_sits_at_the_bottom_of_the_log_even_as_old_ones_go() {
         (settled - next).abs() < 1.0,
         "{next} px under it, was {settled}"
     );
+}
+
+/// With Auto-scroll off and the log at its cap, the rows the user reads
+/// stay put as old records go; Find's count follows records arriving and
+/// records dropped.
+#[test]
+fn a_paused_log_at_its_cap_stays_put_and_find_counts_what_is_kept() {
+    let (mut h, mut conn, _) = connected_client();
+    choose(&mut h, "Framing (粘包/分包)", "Line (\\n)");
+    reveal(&mut h, "Log limit (MiB)");
+    h.get_by_role_and_label(Role::SpinButton, "Log limit (MiB)")
+        .set_value_accesskit(1.0);
+    h.step();
+    // Every tenth record carries a mark for Find.
+    let batch = |from: u32, n: u32| -> Vec<u8> {
+        (from..from + n)
+            .flat_map(|i| {
+                let mark = if i % 10 == 0 { " MARK" } else { "" };
+                format!("rec {i:06}{mark} {}\n", "x".repeat(100)).into_bytes()
+            })
+            .collect()
+    };
+    let kept_marks = |h: &egui_kittest::Harness<'static, netpal::App>| {
+        let log = h.state().focused().unwrap().log();
+        (0..log.len())
+            .filter(|i| {
+                log.payload(*i)
+                    .is_some_and(|p| p.windows(4).any(|w| w == b"MARK"))
+            })
+            .count()
+    };
+    let with_commas = |n: usize| {
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    // About 2.3 MB: more than the 1 MiB limit.
+    let first = batch(0, 20_000);
+    conn.write_all(&first).unwrap();
+    wait_for_text(
+        &mut h,
+        &format!("RX {} bytes / 20,000 packets", with_commas(first.len())),
+    );
+    let dropped = h.state().focused().unwrap().log().dropped_records();
+    assert!(dropped > 0, "the log is not at its cap");
+    set_field(&mut h, "Find", "MARK");
+    let n = kept_marks(&h);
+    wait_for_text(&mut h, &format!("{} matches", with_commas(n)));
+
+    // Paused: note the record at the top of the view.
+    click_checkbox(&mut h, "Auto-scroll");
+    // The first record whose payload line is wholly in view, under the
+    // Find row (rows scrolled partly out above it are drawn too).
+    let top = |h: &egui_kittest::Harness<'static, netpal::App>| {
+        let edge = h
+            .get_by_role_and_label(Role::Button, "Next")
+            .rect()
+            .bottom();
+        h.query_all_by_label_contains("rec ")
+            .filter(|n| n.rect().top() >= edge)
+            .filter_map(|n| {
+                let node = n.accesskit_node();
+                let l = node.label().or_else(|| node.value())?;
+                let r = l.split_once("rec ")?.1.get(..6)?.to_string();
+                Some((r, n.rect().top() as i32))
+            })
+            .min()
+            .expect("log rows on screen")
+    };
+    // The view comes to rest (a last bit of scrolling may still ease in).
+    let mut still = 0;
+    for _ in 0..300 {
+        let was = top(&h);
+        h.step();
+        still = if top(&h) == was { still + 1 } else { 0 };
+        if still >= 10 {
+            break;
+        }
+    }
+    assert!(still >= 10, "the paused log never came to rest");
+    let before = top(&h);
+    let second = batch(20_000, 5_000);
+    conn.write_all(&second).unwrap();
+    wait_for_text(
+        &mut h,
+        &format!(
+            "RX {} bytes / 25,000 packets",
+            with_commas(first.len() + second.len())
+        ),
+    );
+    settle(&mut h);
+    assert!(
+        h.state().focused().unwrap().log().dropped_records() > dropped,
+        "no records went while paused"
+    );
+    assert_eq!(top(&h).0, before.0, "the paused view moved");
+    // The count is of the marks kept now.
+    let n = kept_marks(&h);
+    wait_for_text(&mut h, &format!("{} matches", with_commas(n)));
 }
 
 #[test]

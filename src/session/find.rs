@@ -6,6 +6,7 @@
 use crate::codec;
 use crate::log::LogStore;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 /// What the find box holds.
@@ -50,9 +51,12 @@ pub struct Find {
     /// A jump being looked for: forward or back, from this sequence
     /// number, with this many records looked at so far.
     seeking: Option<(bool, u64, u64)>,
-    /// Counting matches: the next sequence number to look at, and the count.
-    counting: Option<(u64, u64)>,
-    /// Matches over the whole kept log, once counted.
+    /// The matching records (by sequence number) counted so far: records
+    /// arriving are looked at as they come, and those the log drops go.
+    matched: VecDeque<u64>,
+    /// The next sequence number to look at for the count.
+    scanned: u64,
+    /// Matches over the whole kept log, once counted to its end.
     pub count: Option<u64>,
     /// The record to bring into view (store index), once found.
     pub jump_to: Option<usize>,
@@ -70,7 +74,8 @@ impl Find {
         }
         self.matcher = None;
         self.count = None;
-        self.counting = None;
+        self.matched.clear();
+        self.scanned = 0;
         self.error = None;
         if self.query.is_empty() {
             return false;
@@ -97,7 +102,6 @@ impl Find {
         match m {
             Ok(m) => {
                 self.matcher = Some((self.query.clone(), self.mode, enc, m));
-                self.counting = Some((0, 0));
                 true
             }
             Err(e) => {
@@ -177,21 +181,24 @@ impl Find {
                 }
             }
         }
-        if let Some((mut at, mut n)) = self.counting {
-            at = at.max(first);
-            while at < end {
-                if hit(at) {
-                    n += 1;
-                }
-                at += 1;
-                if tick(&mut steps) {
-                    self.counting = Some((at, n));
-                    return true;
-                }
-            }
-            self.count = Some(n);
-            self.counting = None;
+        // The count follows the log: records it dropped leave it, records
+        // that arrived since the last frame are looked at.
+        while self.matched.front().is_some_and(|s| *s < first) {
+            self.matched.pop_front();
         }
+        let mut at = self.scanned.max(first);
+        while at < end {
+            if hit(at) {
+                self.matched.push_back(at);
+            }
+            at += 1;
+            if tick(&mut steps) {
+                self.scanned = at;
+                return true;
+            }
+        }
+        self.scanned = at;
+        self.count = Some(self.matched.len() as u64);
         false
     }
 }

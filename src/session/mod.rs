@@ -530,6 +530,11 @@ pub struct Session {
     /// How much less than the space it was given the log's rows had on
     /// screen in the last frame (see `ui::log_view`).
     pub(crate) log_slack: Option<f32>,
+    /// Paused (auto-scroll off): the record at the top of the log's view
+    /// and how far into it the view starts, with the first record kept
+    /// then, so the view stays on its rows as old records go.
+    pub(crate) log_anchor: Option<(u64, f32)>,
+    pub(crate) log_anchor_first: u64,
     /// Text to put on the clipboard this frame.
     pub(crate) copy_request: Option<String>,
     wake: Wake,
@@ -596,6 +601,8 @@ impl Session {
             was_at_bottom: true,
             followed: true,
             log_slack: None,
+            log_anchor: None,
+            log_anchor_first: 0,
             copy_request: None,
             wake,
         }

@@ -451,6 +451,25 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
         // the empty space past their end (a blank log in a flood).
         scroll = scroll.vertical_scroll_offset((content - (space - slack)).max(0.0));
     }
+    // Paused: the log dropping its oldest records (at its cap, or a Clear)
+    // must not move the rows under the view.
+    if !app.settings.auto_scroll
+        && let Some((seq, into)) = app.log_anchor
+        && app.log.first_seq() != app.log_anchor_first
+    {
+        let first = app.log.first_seq();
+        let y = match seq.checked_sub(first) {
+            Some(i) => app
+                .index
+                .first_row_of(i as usize)
+                .map(|r| r as f32 * row_h + into),
+            // The record under the view went: the oldest kept is on top.
+            None => Some(0.0),
+        };
+        if let Some(y) = y {
+            scroll = scroll.vertical_scroll_offset(y.max(0.0));
+        }
+    }
     // A match found by Find is brought into view (and the log stops
     // following, or it would scroll away from it).
     if let Some(i) = app.find.jump_to.take()
@@ -570,6 +589,16 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
     }
     app.was_at_bottom = at_bottom;
     app.followed = app.settings.auto_scroll;
+    app.log_anchor_first = app.log.first_seq();
+    app.log_anchor = if app.settings.auto_scroll {
+        None
+    } else {
+        let y = out.state.clamped_offset().y.max(0.0);
+        app.index.locate((y / row_h) as usize).and_then(|(ri, _)| {
+            let top = app.index.first_row_of(ri)?;
+            Some((app.log_anchor_first + ri as u64, y - top as f32 * row_h))
+        })
+    };
     // What egui's content had beyond the rows counted here (the last row
     // laid out taller than a row) comes off the height, so the offset set
     // above is the very end.
