@@ -7,7 +7,7 @@ use crate::session::{Session, SessionAction, SessionId, SessionSettings};
 use crate::ui::i18n::{Lang, Tr};
 use egui_tiles::{Container, Tile, TileId, Tiles, Tree};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -112,8 +112,10 @@ pub struct App {
     wake: Wake,
     /// Which session drains first next frame (turns rotate).
     drain_first: usize,
-    /// Sessions opened from the command line: shown, but not saved.
-    transient: HashSet<SessionId>,
+    /// Sessions opened from the command line, with their settings as opened:
+    /// shown, but not saved, until the user changes one (then it is kept
+    /// as any tab, so what was added to it is not lost at the next start).
+    transient: HashMap<SessionId, SessionSettings>,
     /// Set by NETPAL_TRACE_STARTUP: print a line when the first frame is shown.
     trace_first_frame: bool,
     /// When a frame must come so eframe saves what the user changed.
@@ -362,7 +364,7 @@ impl App {
             renaming: None,
             wake,
             drain_first: 0,
-            transient: HashSet::new(),
+            transient: HashMap::new(),
             trace_first_frame: std::env::var_os("NETPAL_TRACE_STARTUP").is_some(),
             save_due: None,
             loaded: loaded.clone(),
@@ -405,8 +407,8 @@ impl App {
                     id
                 }
                 None => {
-                    let id = app.add_session(s, None);
-                    app.transient.insert(id);
+                    let id = app.add_session(s.clone(), None);
+                    app.transient.insert(id, s);
                     id
                 }
             };
@@ -416,6 +418,9 @@ impl App {
                 // Binding is quick and local: done before the next spec starts.
                 if local_only {
                     session.wait_ready(Duration::from_millis(500));
+                }
+                if let Some(as_opened) = app.transient.get_mut(&id) {
+                    *as_opened = session.settings.clone();
                 }
             }
             first_opened.get_or_insert(id);
@@ -898,6 +903,17 @@ impl App {
         }
     }
 
+    /// A tab the command line opened becomes a tab like any other once the
+    /// user changes it: its quick commands, rules and settings are saved.
+    pub fn keep_changed_tabs(&mut self) {
+        if self.transient.is_empty() {
+            return;
+        }
+        let sessions = &self.sessions;
+        self.transient
+            .retain(|id, as_opened| sessions.get(id).is_some_and(|s| s.settings == *as_opened));
+    }
+
     /// What to save: the global settings (command-line overrides left out),
     /// every session's form but those the command line opened, the layout.
     pub fn to_save(&self) -> (Settings, Vec<SavedSession>, Tree<SessionId>) {
@@ -908,14 +924,14 @@ impl App {
         let sessions = self
             .sessions
             .values()
-            .filter(|s| !self.transient.contains(&s.id))
+            .filter(|s| !self.transient.contains_key(&s.id))
             .map(|s| SavedSession {
                 id: s.id,
                 settings: s.settings.clone(),
             })
             .collect();
         let mut tree = self.tree.clone();
-        for id in &self.transient {
+        for id in self.transient.keys() {
             if let Some(t) = tree.tiles.find_pane(id) {
                 tree.remove_recursively(t);
             }
@@ -961,6 +977,7 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
+        self.keep_changed_tabs();
         // What the user did may have changed the settings: one more frame
         // after the save interval lets eframe save them, so a killed or
         // crashed app keeps them. An idle app has no such frame.

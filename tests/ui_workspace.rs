@@ -564,3 +564,37 @@ fn a_field_scrolled_out_of_sight_keeps_its_focus_and_text() {
         .value();
     assert_eq!(value.as_deref(), Some("1234"));
 }
+
+/// A tab the command line opened is for that run only, until the user
+/// changes it: then what was added to it (a quick command here) is kept.
+#[test]
+fn an_open_tab_the_user_changed_is_kept() {
+    let spec = || OpenSpec::parse("udp:127.0.0.1:0").unwrap();
+    let opts = || StartOptions {
+        lang: Some(Lang::En),
+        open: vec![spec()],
+    };
+    // Untouched: not saved.
+    let mut h = harness_with(opts());
+    wait_for_text(&mut h, "1 of 1 sessions open");
+    h.run_steps(10);
+    let h2 = restart(save(&mut h), StartOptions::default());
+    assert!(
+        !shows(&h2, "UDP 127.0.0.1"),
+        "an untouched --open tab was saved"
+    );
+
+    // Changed: a quick command added to it survives the next start.
+    let mut h = harness_with(opts());
+    wait_for_text(&mut h, "1 of 1 sessions open");
+    set_field(&mut h, "Data to send", "hello");
+    open_section(&mut h, "Quick commands");
+    click(&mut h, "Add");
+    set_field(&mut h, "Name", "greet");
+    click(&mut h, "Done");
+    h.run_steps(2);
+    let mut h2 = restart(save(&mut h), StartOptions::default());
+    wait_for_text(&mut h2, "UDP 127.0.0.1");
+    open_section(&mut h2, "Quick commands");
+    h2.get_by_role_and_label(Role::Button, "greet");
+}
