@@ -17,7 +17,7 @@ fn port_in_use_is_reported_and_the_app_stays_usable() {
     // Still usable: another port opens.
     set_field(&mut h, "Local port", "0");
     click(&mut h, "Open");
-    wait_for_text(&mut h, "Bound to:");
+    wait_bound(&mut h, "Bound to:");
 }
 
 #[test]

@@ -18,8 +18,7 @@ fn open_relay(h: &mut egui_kittest::Harness<'static, netpal::App>, target: u16) 
     set_field(h, "Target host", "127.0.0.1");
     set_field(h, "Target port", &target.to_string());
     open_local(h, "TCP Relay", "0");
-    wait_for_text(h, "Bound to:");
-    shown_port(h, "Bound to:")
+    wait_bound(h, "Bound to:")
 }
 
 /// A relay with one client linked to a target: the client, the target's
@@ -135,8 +134,7 @@ fn a_udp_relay_passes_datagrams_both_ways_and_logs_both() {
         &target.local_addr().unwrap().port().to_string(),
     );
     open_local(&mut h, "UDP Relay", "0");
-    wait_for_text(&mut h, "Bound to:");
-    let port = shown_port(&h, "Bound to:");
+    let port = wait_bound(&mut h, "Bound to:");
     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     client
         .set_read_timeout(Some(std::time::Duration::from_millis(5)))

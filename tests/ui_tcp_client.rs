@@ -78,7 +78,7 @@ fn peer_close_returns_to_closed_and_open_retries() {
     let mut h = harness();
     open_client(&mut h, port);
     let (conn, _) = accept_within(&mut h, &server);
-    wait_for_text(&mut h, "Local end:");
+    wait_bound(&mut h, "Local end:");
     drop(conn);
     wait_for_text(&mut h, "closed by the peer");
     wait_for_text(&mut h, "● Closed");
@@ -109,13 +109,13 @@ fn reconnect_counts_down_and_connects_again_after_the_server_closes() {
     click_checkbox(&mut h, "Reconnect");
     open_client(&mut h, port);
     let (first, _) = accept_within(&mut h, &server);
-    wait_for_text(&mut h, "Local end:");
+    wait_bound(&mut h, "Local end:");
     drop(first);
     // Shown counting, in the status bar and the log.
     wait_for_text(&mut h, "Reconnecting in 1 s (attempt 1)");
     let (_second, second_addr) = accept_within(&mut h, &server);
     wait_for_text(&mut h, &format!("from 127.0.0.1:{}", second_addr.port()));
-    wait_for_text(&mut h, "Local end:");
+    wait_bound(&mut h, "Local end:");
 }
 
 #[test]

@@ -598,3 +598,45 @@ fn an_open_tab_the_user_changed_is_kept() {
     open_section(&mut h2, "Quick commands");
     h2.get_by_role_and_label(Role::Button, "greet");
 }
+
+/// Controls stay where they are when a session opens or closes and when a
+/// send tool starts and ends: the spot clicked next hits what it hit before.
+#[test]
+fn controls_do_not_move_when_a_session_opens_or_a_tool_runs() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut h = harness();
+    // Tall enough for the whole settings column to be laid out.
+    h.set_size(egui::vec2(1280.0, 2400.0));
+    h.run_steps(2);
+    choose(&mut h, "Protocol", "TCP Client");
+    set_field(&mut h, "Remote host", "127.0.0.1");
+    set_field(&mut h, "Remote port", &port.to_string());
+    set_field(&mut h, "Data to send", "tick;");
+    open_section(&mut h, "Periodic send");
+    set_field(&mut h, "Interval (ms)", "20");
+    set_field(&mut h, "Count", "5");
+    settle(&mut h);
+    let place = |h: &Harness<'static, App>| {
+        [
+            h.get_by_label("Socket options").rect(),
+            h.get_by_label("Rate chart").rect(),
+            h.get_by_label("Quick commands").rect(),
+        ]
+    };
+    let closed = place(&h);
+    click(&mut h, "Open");
+    let (_conn, _) = accept_within(&mut h, &listener);
+    wait_for_text(&mut h, "● Connected");
+    settle(&mut h);
+    assert_eq!(place(&h), closed, "opening moved the controls");
+    click(&mut h, "Start");
+    wait_for_text(&mut h, "sent ");
+    assert_eq!(place(&h), closed, "a running tool moved the controls");
+    wait_for_text(&mut h, "Done: 5 sends");
+    assert_eq!(place(&h), closed, "a tool's end moved the controls");
+    click(&mut h, "Close");
+    wait_for_text(&mut h, "● Closed");
+    settle(&mut h);
+    assert_eq!(place(&h), closed, "closing moved the controls");
+}

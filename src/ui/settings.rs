@@ -205,14 +205,17 @@ fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         });
     }
 
-    if let Some(local) = app.local_addr().filter(|_| app.phase() == Phase::Open) {
-        let what = if app.settings.protocol == Protocol::TcpClient {
-            tr.local_end
-        } else {
-            tr.bound_to
-        };
-        ui.label(format!("{what}: {}", crate::net::peer_text(local)));
-    }
+    // The local address has its line whether open or not, so opening or
+    // closing never moves the controls under it.
+    let what = if app.settings.protocol == Protocol::TcpClient {
+        tr.local_end
+    } else {
+        tr.bound_to
+    };
+    match app.local_addr().filter(|_| app.phase() == Phase::Open) {
+        Some(local) => ui.label(format!("{what}: {}", crate::net::peer_text(local))),
+        None => ui.weak(format!("{what}: —")),
+    };
 
     ui.add_space(6.0);
     let (text, action) = if active {
@@ -225,22 +228,26 @@ fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     if ui.add(button).clicked() {
         cx.act(id, action);
     }
-    // A TCP client's connection: half-close or reset it on purpose.
-    if let Some(peer) = app.connected_peer() {
-        ui.horizontal(|ui| {
+    // A TCP client's connection: half-close or reset it on purpose. The
+    // row is there before the connection is, so nothing moves when it comes.
+    if app.settings.protocol == Protocol::TcpClient {
+        let peer = app.connected_peer();
+        ui.horizontal_wrapped(|ui| {
             if ui
-                .button(tr.shut_write)
+                .add_enabled(peer.is_some(), egui::Button::new(tr.shut_write))
                 .on_hover_text(tr.shut_write_hint)
                 .clicked()
+                && let Some(p) = peer
             {
-                cx.act(id, SessionAction::ShutdownWrite(vec![peer]));
+                cx.act(id, SessionAction::ShutdownWrite(vec![p]));
             }
             if ui
-                .button(tr.reset_conn)
+                .add_enabled(peer.is_some(), egui::Button::new(tr.reset_conn))
                 .on_hover_text(tr.reset_conn_hint)
                 .clicked()
+                && let Some(p) = peer
             {
-                cx.act(id, SessionAction::Reset(vec![peer]));
+                cx.act(id, SessionAction::Reset(vec![p]));
             }
         });
     }

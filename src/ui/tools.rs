@@ -90,7 +90,25 @@ fn start_stop(
     job_status(app, tr, ui, slot);
 }
 
+/// A job's progress or outcome, in a space of the same height whether it
+/// runs, has ended or has not started: starting or ending a job never
+/// moves the controls under it.
 fn job_status(app: &Session, tr: &Tr, ui: &mut egui::Ui, slot: JobSlot) {
+    let line = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
+    let bar = if slot == JobSlot::File {
+        ui.spacing().interact_size.y + ui.spacing().item_spacing.y
+    } else {
+        0.0
+    };
+    let height = bar + 3.0 * line;
+    let size = egui::vec2(ui.available_width(), height);
+    ui.allocate_ui_with_layout(size, egui::Layout::top_down(egui::Align::Min), |ui| {
+        ui.set_min_size(size);
+        job_status_lines(app, tr, ui, slot);
+    });
+}
+
+fn job_status_lines(app: &Session, tr: &Tr, ui: &mut egui::Ui, slot: JobSlot) {
     if let Some(j) = app.job(slot) {
         if let Some(total) = j.total.filter(|t| *t > 0) {
             let share = j.bytes as f32 / total as f32;

@@ -247,6 +247,15 @@ pub fn shown_port(h: &Harness<'static, App>, prefix: &str) -> u16 {
         .unwrap_or_else(|| panic!("no port in {text:?}"))
 }
 
+/// Waits until the line `prefix` ("Bound to:", "Local end:") shows an
+/// address (it reads "—" while closed) and returns its port.
+pub fn wait_bound(h: &mut Harness<'static, App>, prefix: &str) -> u16 {
+    wait_for(h, &format!("an address after {prefix:?}"), |h| {
+        label_text(h, prefix).is_some_and(|t| !t.trim_end().ends_with('—'))
+    });
+    shown_port(h, prefix)
+}
+
 /// Opens a TCP client session to 127.0.0.1:`port` by clicking.
 pub fn open_client(h: &mut Harness<'static, App>, port: u16) {
     choose(h, "Protocol", "TCP Client");
@@ -267,8 +276,7 @@ pub fn open_local(h: &mut Harness<'static, App>, protocol: &str, port: &str) {
 /// bound port the app shows.
 pub fn open_server(h: &mut Harness<'static, App>) -> u16 {
     open_local(h, "TCP Server", "0");
-    wait_for_text(h, "Bound to:");
-    shown_port(h, "Bound to:")
+    wait_bound(h, "Bound to:")
 }
 
 /// Opens a UDP session on 127.0.0.1 with an OS-chosen port and no remote;
@@ -278,8 +286,7 @@ pub fn open_udp(h: &mut Harness<'static, App>) -> u16 {
     set_field(h, "Remote host", "");
     set_field(h, "Remote port", "");
     open_local(h, "UDP", "0");
-    wait_for_text(h, "Bound to:");
-    shown_port(h, "Bound to:")
+    wait_bound(h, "Bound to:")
 }
 
 /// A harness whose TCP client is connected to a test server on 127.0.0.1;
