@@ -734,21 +734,41 @@ impl Filter {
 /// UI, which words the headers.
 pub type HeaderRows = fn(&Record, &View) -> usize;
 
-/// Splits `text` into pieces of at most `cols` display columns (wide
-/// characters take two), for wrapping a header line.
-pub fn split_cols(text: &str, cols: usize) -> Vec<&str> {
+/// `text` in pieces of at most `cols` display columns, broken after a
+/// space or beside a wide (CJK) character, so an address, a number or a
+/// word is never cut; only a word longer than a whole line is.
+pub fn split_words(text: &str, cols: usize) -> Vec<&str> {
     let cols = cols.max(2);
     let mut out = Vec::new();
     let mut start = 0;
     let mut used = 0;
+    // The last place a piece may end: its byte offset, and the columns
+    // up to it.
+    let mut brk: Option<(usize, usize)> = None;
     for (i, c) in text.char_indices() {
         let w = char_cols(c);
-        if used + w > cols && i > start {
-            out.push(&text[start..i]);
-            start = i;
-            used = 0;
+        if w == 2 && i > start {
+            brk = Some((i, used));
+        }
+        while used + w > cols && i > start {
+            match brk.filter(|(at, _)| *at > start) {
+                Some((at, upto)) => {
+                    out.push(&text[start..at]);
+                    start = at;
+                    used -= upto;
+                }
+                None => {
+                    out.push(&text[start..i]);
+                    start = i;
+                    used = 0;
+                }
+            }
+            brk = None;
         }
         used += w;
+        if c == ' ' || w == 2 {
+            brk = Some((i + c.len_utf8(), used));
+        }
     }
     if start < text.len() || out.is_empty() {
         out.push(&text[start..]);
@@ -756,25 +776,13 @@ pub fn split_cols(text: &str, cols: usize) -> Vec<&str> {
     out
 }
 
-/// How many pieces [`split_cols`] makes of `text`, without making them.
-pub fn split_cols_count(text: &str, cols: usize) -> usize {
-    let cols = cols.max(2);
-    let mut pieces = 1;
-    let mut used = 0;
-    for c in text.chars() {
-        let w = char_cols(c);
-        // A piece holds at least one character.
-        if used + w > cols && used > 0 {
-            pieces += 1;
-            used = 0;
-        }
-        used += w;
-    }
-    pieces
-}
-
 /// Longest display line without wrapping.
 pub const MAX_LINE_CHARS: usize = 512;
+
+/// Display columns of `text` (wide characters take two).
+pub fn text_width(text: &str) -> usize {
+    text.chars().map(char_cols).sum()
+}
 
 fn char_cols(c: char) -> usize {
     // East Asian wide characters take two columns in a monospace layout.
@@ -1914,30 +1922,35 @@ mod tests {
     }
 
     #[test]
-    fn headers_wrap_by_display_columns() {
-        assert_eq!(split_cols("abcdefg", 3), ["abc", "def", "g"]);
-        assert_eq!(split_cols("", 3), [""]);
-        // Wide characters take two columns each.
-        assert_eq!(split_cols("网络调试x", 4), ["网络", "调试", "x"]);
-        // A piece that fits exactly is not cut early.
-        assert_eq!(split_cols("abcdef", 3), ["abc", "def"]);
-        // The count agrees with the pieces, wide characters included.
-        for text in [
-            "",
-            "a",
-            "abcdefg",
-            "网络调试x",
-            "a网络调试",
-            "[12:00:00.000] 接收 ← 127.0.0.1:9  (1 B)",
-        ] {
-            for cols in 0..12 {
-                assert_eq!(
-                    split_cols_count(text, cols),
-                    split_cols(text, cols).len(),
-                    "{text:?} in {cols}"
+    fn notes_wrap_between_words_and_never_inside_an_address() {
+        let t = "[17:32:02.089] Connected to 127.0.0.1:9100 from 127.0.0.1:42430";
+        for cols in 16..70 {
+            let pieces = split_words(t, cols);
+            assert_eq!(pieces.concat(), t, "{cols}");
+            for p in &pieces {
+                assert!(text_width(p) <= cols, "{p:?} in {cols}");
+            }
+            // Every address is whole on one line.
+            for addr in ["127.0.0.1:9100", "127.0.0.1:42430", "[17:32:02.089]"] {
+                assert!(
+                    pieces.iter().any(|p| p.contains(addr)),
+                    "{addr} cut in {pieces:?}"
                 );
             }
         }
+        // A word longer than a line is all that is ever cut.
+        assert_eq!(split_words("ab abcdefgh", 4), ["ab ", "abcd", "efgh"]);
+        // Chinese breaks between characters, not inside a number.
+        assert_eq!(
+            split_words("监听于 127.0.0.1:9100", 16),
+            ["监听于 ", "127.0.0.1:9100"]
+        );
+        assert_eq!(split_words("网络调试助手", 5), ["网络", "调试", "助手"]);
+        assert_eq!(split_words("", 3), [""]);
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns() {
         // Each wide block: Hangul Jamo, CJK, Hangul, compatibility
         // ideographs, CJK forms, fullwidth forms and signs, emoji, and the
         // supplementary ideographs; Latin, accented and Cyrillic are narrow.

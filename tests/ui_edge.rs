@@ -181,7 +181,7 @@ fn a_client_that_half_closed_is_kept_open_for_sending_when_asked() {
     conn.write_all(b"request").unwrap();
     conn.shutdown(std::net::Shutdown::Write).unwrap();
     wait_for_text(&mut h, "FIN received");
-    wait_for_text(&mut h, "kept open: you can still send");
+    wait_for_log_text(&mut h, "kept open: you can still send");
     h.get_by_label(&me).click();
     h.step();
     set_field(&mut h, "Data to send", "answer after your FIN");

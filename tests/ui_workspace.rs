@@ -640,3 +640,90 @@ fn controls_do_not_move_when_a_session_opens_or_a_tool_runs() {
     settle(&mut h);
     assert_eq!(place(&h), closed, "closing moved the controls");
 }
+
+/// Three sessions side by side in 1400 px: a note wraps between words, so
+/// no address is cut in two, and a UDP peer's row stays inside its pane.
+#[test]
+fn narrow_panes_never_cut_an_address_and_keep_peer_rows_inside() {
+    let udp = || OpenSpec::parse("udp:127.0.0.1:0").unwrap();
+    let server = OpenSpec::parse("tcp-server:127.0.0.1:0").unwrap();
+    let mut h = harness_with(StartOptions {
+        lang: Some(Lang::En),
+        open: vec![udp(), server, udp()],
+    });
+    h.set_size(egui::vec2(1400.0, 880.0));
+    wait_for_text(&mut h, "3 of 3 sessions open");
+    click(&mut h, "Side by side");
+    h.run_steps(4);
+    let bound = |h: &Harness<'static, App>, p: netpal::net::Protocol| -> Vec<u16> {
+        h.state()
+            .sessions()
+            .filter(|s| s.protocol() == p)
+            .filter_map(|s| s.local_addr().map(|a| a.port()))
+            .collect()
+    };
+    let udp_ports = bound(&h, netpal::net::Protocol::Udp);
+    let server_port = bound(&h, netpal::net::Protocol::TcpServer)[0];
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"hello", ("127.0.0.1", udp_ports[0])).unwrap();
+    let conn = std::net::TcpStream::connect(("127.0.0.1", server_port)).unwrap();
+    let client_port = conn.local_addr().unwrap().port();
+    wait_for_log_text(
+        &mut h,
+        &format!("Client connected: 127.0.0.1:{client_port}"),
+    );
+    let use_it = format!("Use {} as remote", peer.local_addr().unwrap());
+    wait_for_text(&mut h, &use_it);
+    h.run_steps(4);
+    let known: Vec<u16> = udp_ports
+        .iter()
+        .copied()
+        .chain([server_port, client_port, peer.local_addr().unwrap().port()])
+        .collect();
+    for label in shown_labels(&h) {
+        for (at, _) in label.match_indices("127.0.0.1:") {
+            let digits: String = label[at + 10..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            let port: u16 = digits.parse().unwrap_or(0);
+            assert!(
+                known.contains(&port) || label.ends_with('…'),
+                "an address cut in {label:?}"
+            );
+        }
+    }
+    let right = h.get_by_label(&use_it).rect().right();
+    assert!(
+        right <= 1400.0,
+        "the peer row reaches x={right}, past the window"
+    );
+}
+
+/// "2 matches" is one piece in a narrow pane: it moves to the next row
+/// whole rather than breaking inside.
+#[test]
+fn the_match_count_never_breaks_inside() {
+    let (mut h, mut conn, _) = connected_client();
+    h.set_size(egui::vec2(520.0, 800.0));
+    h.run_steps(4);
+    std::io::Write::write_all(&mut conn, b"beta one beta two").unwrap();
+    wait_for_text(&mut h, "beta two");
+    set_field(&mut h, "Find", "beta");
+    wait_for_text(&mut h, "1 match");
+    std::io::Write::write_all(&mut conn, b"beta three").unwrap();
+    wait_for_text(&mut h, "2 matches");
+    // Pane widths from narrow to wide, so that at some of them the count
+    // comes at the end of the find row's space.
+    let line = h.get_by_label("Find").rect().height();
+    for width in (480..=760).step_by(6) {
+        h.set_size(egui::vec2(width as f32, 800.0));
+        h.run_steps(2);
+        let rect = h.get_by_label("2 matches").rect();
+        assert!(
+            rect.height() < line * 1.5,
+            "at {width} px \"2 matches\" takes {} px, a line is {line}",
+            rect.height()
+        );
+    }
+}

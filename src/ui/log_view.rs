@@ -2,7 +2,7 @@
 
 use crate::codec;
 use crate::log::{
-    Body, Note, Record, View, record_lines, record_lines_window, split_cols, split_cols_count,
+    Body, Note, Record, View, record_lines, record_lines_window, split_words, text_width,
 };
 use crate::net::Protocol;
 use crate::session::{Session, SessionAction, TimeMode};
@@ -223,16 +223,6 @@ fn labels_lang(view: &View) -> Lang {
     }
 }
 
-/// What a data header's row count depends on: its label, peer, size and
-/// the width.
-type HeaderKey = (usize, std::net::SocketAddr, usize, usize);
-
-thread_local! {
-    /// Where a header is worded to count its rows, and the last count.
-    static HEADER: std::cell::RefCell<(String, Option<(HeaderKey, usize)>)> =
-        const { std::cell::RefCell::new((String::new(), None)) };
-}
-
 /// As wide as every [`clock`] text ("HH:MM:SS.mmm").
 const CLOCK_WIDE: &str = "00:00:00.000";
 
@@ -241,56 +231,65 @@ const CLOCK_WIDE: &str = "00:00:00.000";
 /// [`LineIndex::set_header_rows`]: crate::log::LineIndex::set_header_rows
 fn header_rows(rec: &Record, view: &View) -> usize {
     match view.wrap_cols {
-        // Data headers are short: no need to word them to count their rows
-        // (this runs for every record while a flood is indexed).
-        Some(cols) if rec.payload().is_some() && cols >= data_header_max_cols(rec) => 1,
-        // The clock is always as wide as this; formatting the real one for
-        // every record of a flood cost more than the rest of the indexing.
+        // A data header is one row, shortened to fit (see
+        // [`fit_data_header`]): no wording needed to count it, which runs
+        // for every record of a flood.
+        Some(_) if rec.payload().is_some() => 1,
+        // Notes wrap between words. The clock is always as wide as this.
         Some(cols) => {
             let tr = labels_lang(view).tr();
-            match (&rec.body, rec.peer) {
-                // Data from or to an address (no name to look up): worded
-                // in a buffer kept for it, as this runs for every record of
-                // a flood.
-                (Body::Rx(_) | Body::Tx(_), Some(peer))
-                    if !rec.target && !crate::net::names::is_stand_in(&peer) =>
-                {
-                    let (label, arrow) = match rec.body {
-                        Body::Rx(_) => (tr.rx, "←"),
-                        _ => (tr.tx, "→"),
-                    };
-                    let len = rec.payload().map_or(0, <[u8]>::len);
-                    // A flood's records come from one peer, mostly of one
-                    // size: the last count is asked for again and again.
-                    let key = (label.as_ptr() as usize, peer, len, cols);
-                    HEADER.with_borrow_mut(|(s, last)| match last {
-                        Some((k, rows)) if *k == key => *rows,
-                        _ => {
-                            s.clear();
-                            data_header(s, CLOCK_WIDE, label, arrow, &peer, len);
-                            let rows = split_cols_count(s, cols);
-                            *last = Some((key, rows));
-                            rows
-                        }
-                    })
-                }
-                _ => split_cols_count(&header(tr, rec, CLOCK_WIDE).0, cols),
-            }
+            split_words(&header(tr, rec, CLOCK_WIDE).0, cols).len()
         }
         None => 1,
     }
 }
 
-/// The widest a data record's header can be: time and direction (24
-/// columns), the peer with its port, and the size (14).
-fn data_header_max_cols(rec: &Record) -> usize {
-    let peer = match rec.peer {
-        Some(std::net::SocketAddr::V4(_)) => 21,
-        _ => 56,
+/// A data header (`[time] RX ← peer  (size)`) in one row of `cols`
+/// columns: too long, it gives up the peer first, then the size, and the
+/// time last (the date, then the milliseconds), never cutting any of them.
+fn fit_data_header(head: &str, cols: usize) -> String {
+    if text_width(head) <= cols {
+        return head.to_string();
+    }
+    let (time, rest) = match head.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+        Some((t, r)) => (Some(t), r),
+        None => (None, head),
     };
-    // "target → " or "target (as …)", in either language.
-    let side = if rec.target { 16 } else { 0 };
-    24 + peer + side + 14
+    let (middle, size) = match rest.rsplit_once("  (") {
+        Some((m, s)) => (m, Some(s)),
+        None => (rest, None),
+    };
+    // The label and the arrow stay; the peer after them goes.
+    let kept: Vec<&str> = middle.split(' ').take(2).collect();
+    let peerless = format!("{} …", kept.join(" "));
+    let time_only = time.map(|t| t.rsplit(' ').next().unwrap_or(t));
+    let no_millis = time_only.map(|t| t.split('.').next().unwrap_or(t));
+    let build = |time: Option<&str>, mid: &str, size: Option<&str>| {
+        let mut s = String::new();
+        if let Some(t) = time {
+            s.push('[');
+            s.push_str(t);
+            s.push_str("] ");
+        }
+        s.push_str(mid);
+        if let Some(z) = size {
+            s.push_str("  (");
+            s.push_str(z);
+        }
+        s
+    };
+    let tries = [
+        build(time, &peerless, size),
+        build(time, &peerless, None),
+        build(time_only, &peerless, None),
+        build(no_millis, &peerless, None),
+        build(None, &peerless, None),
+    ];
+    let last = build(None, &kept.join(" "), None);
+    tries
+        .into_iter()
+        .find(|t| text_width(t) <= cols)
+        .unwrap_or(last)
 }
 
 /// The whole log as plain text, as shown (for Copy log).
@@ -335,6 +334,8 @@ fn record_text(tr: &Tr, rec: &Record, view: &View, time: &str) -> String {
 struct ShownRecord {
     index: usize,
     heads: Vec<String>,
+    /// The header in full, when the row shows it shortened.
+    whole: Option<String>,
     tone: Tone,
     from: usize,
     lines: Vec<String>,
@@ -501,18 +502,28 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
                 };
                 if cached.as_ref().is_none_or(|c| c.index != ri) {
                     let (head, tone) = header(htr, &rec, &stamp_of(app, ri));
-                    let heads = match view.wrap_cols {
-                        Some(cols) => split_cols(&head, cols)
-                            .into_iter()
-                            .map(str::to_string)
-                            .collect(),
-                        None => vec![head],
+                    let (heads, whole) = match view.wrap_cols {
+                        // A data header keeps one row, shortened to fit.
+                        Some(cols) if rec.payload().is_some() => {
+                            let fit = fit_data_header(&head, cols);
+                            let whole = (fit != head).then_some(head);
+                            (vec![fit], whole)
+                        }
+                        Some(cols) => (
+                            split_words(&head, cols)
+                                .into_iter()
+                                .map(str::to_string)
+                                .collect(),
+                            None,
+                        ),
+                        None => (vec![head], None),
                     };
                     let from = line.saturating_sub(heads.len());
                     let lines = record_lines_window(&rec, &view, from, end - row);
                     cached = Some(ShownRecord {
                         index: ri,
                         heads,
+                        whole,
                         tone,
                         from,
                         lines,
@@ -520,6 +531,7 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
                 }
                 let Some(ShownRecord {
                     heads,
+                    whole,
                     tone,
                     from,
                     lines,
@@ -544,11 +556,17 @@ pub fn show_with(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui, tools: bool)
                     RichText::new(format!("  {t}")).monospace()
                 };
                 // Any line of a record opens the record's menu.
-                let r = ui.add(
+                let mut r = ui.add(
                     Label::new(text)
                         .wrap_mode(TextWrapMode::Extend)
                         .sense(Sense::click()),
                 );
+                // A shortened header is whole on hover.
+                if line == 0
+                    && let Some(w) = whole
+                {
+                    r = r.on_hover_text(w);
+                }
                 r.context_menu(|ui| {
                     if ui.button(tr.copy).clicked() {
                         copy = Some(record_text(tr, &rec, &view, &stamp_of(app, ri)));
@@ -891,7 +909,8 @@ fn find_row(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         if let Some(e) = &app.find.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
         } else if let Some(n) = app.find.count.filter(|_| usable) {
-            ui.label(tr.matches(n));
+            // Whole on its row ("2 matches" never breaks inside).
+            ui.add(Label::new(tr.matches(n)).wrap_mode(TextWrapMode::Extend));
         }
     });
     if let Some(forward) = go {
@@ -938,7 +957,7 @@ mod tests {
     }
 
     #[test]
-    fn header_rows_counted_with_a_stand_in_clock_agree_with_the_shown_header() {
+    fn a_data_header_keeps_one_row_and_gives_up_whole_parts_to_fit() {
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let peers = ["127.0.0.1:9", "127.255.255.254:65535", "[::1]:40000"];
         let bodies = [
@@ -952,7 +971,6 @@ mod tests {
         {
             for lang in [Lang::En, Lang::Zh] {
                 for cols in [8, 20, 33, 40, 47, 80] {
-                    // Times around the day, with and without milliseconds.
                     let at = start + Duration::from_millis(i as u64 * 37_123_457 + cols as u64);
                     let rec = Record {
                         seq: 0,
@@ -970,14 +988,63 @@ mod tests {
                         labels: lang as u8,
                         filter: Default::default(),
                     };
-                    let shown = header(lang.tr(), &rec, &clock(at)).0;
-                    assert_eq!(clock(at).len(), CLOCK_WIDE.len());
-                    assert_eq!(
-                        header_rows(&rec, &view),
-                        split_cols(&shown, cols).len(),
-                        "{shown:?} in {cols} columns"
-                    );
+                    assert_eq!(header_rows(&rec, &view), 1);
+                    let full = header(lang.tr(), &rec, &clock(at)).0;
+                    let fit = fit_data_header(&full, cols);
+                    assert!(text_width(&fit) <= cols, "{fit:?} in {cols} columns");
+                    // The peer, the size and the time are there whole or
+                    // not at all.
+                    let size = full.rsplit_once("  (").unwrap().1;
+                    let time = clock(at);
+                    for part in [*peer, size, &time] {
+                        let whole = fit.contains(part);
+                        let piece = part.get(..part.len() - 1).is_some_and(|p| fit.contains(p));
+                        assert!(whole || !piece || part == time, "{part:?} cut in {fit:?}");
+                    }
+                    // The peer goes before the size, the time last.
+                    if !fit.contains(*peer) {
+                        assert!(!fit.contains(size) || fit.contains(&time), "{fit:?}");
+                    }
+                    if fit.contains(&time) || fit.contains(size) {
+                        assert!(fit.starts_with('['), "{fit:?}");
+                    }
+                    if cols >= 80 {
+                        assert_eq!(fit, full);
+                    }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn notes_are_counted_as_the_rows_they_are_shown_in() {
+        let rec = Record {
+            seq: 0,
+            at: SystemTime::UNIX_EPOCH,
+            peer: None,
+            body: Body::Note(Note::Listening {
+                local: "127.0.0.1:9100".parse().unwrap(),
+            }),
+            lead_in: LeadIn::default(),
+            shape: TextShape::default(),
+            target: false,
+        };
+        for cols in [10, 16, 24, 40] {
+            let view = View {
+                mode: ViewMode::Text,
+                encoding: encoding_rs::UTF_8,
+                wrap_cols: Some(cols),
+                labels: Lang::En as u8,
+                filter: Default::default(),
+            };
+            let shown = header(Lang::En.tr(), &rec, &clock(rec.at)).0;
+            let rows = split_words(&shown, cols);
+            assert_eq!(header_rows(&rec, &view), rows.len());
+            if cols >= 16 {
+                assert!(
+                    rows.iter().any(|r| r.contains("127.0.0.1:9100")),
+                    "{rows:?}"
+                );
             }
         }
     }

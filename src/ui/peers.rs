@@ -119,10 +119,14 @@ fn udp_peers(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         .show_rows(ui, row_h, n, |ui, range| {
             for p in app.udp_peers.rows(range) {
                 ui.allocate_ui(egui::vec2(ui.available_width(), row_h), |ui| {
+                    // The address on a line of its own and the button
+                    // before the counters: a narrow column shortens them
+                    // (whole on hover) instead of growing past the pane.
                     ui.vertical(|ui| {
                         ui.spacing_mut().item_spacing.y = 0.0;
+                        let addr = crate::net::peer_text(p.addr);
+                        ui.add(Label::new(&addr).truncate()).on_hover_text(&addr);
                         ui.horizontal(|ui| {
-                            let addr = crate::net::peer_text(p.addr);
                             if ui
                                 .small_button(tr.use_as_remote)
                                 .accessible_name(tr.use_peer_as_remote(&addr))
@@ -130,11 +134,10 @@ fn udp_peers(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                             {
                                 use_as = Some(p.addr);
                             }
-                            ui.label(&addr);
+                            let text = stats(tr, p);
+                            ui.add(Label::new(RichText::new(&text).weak()).truncate())
+                                .on_hover_text(text);
                         });
-                        let text = stats(tr, p);
-                        ui.add(Label::new(RichText::new(&text).weak()).truncate())
-                            .on_hover_text(text);
                     });
                 });
             }

@@ -66,6 +66,19 @@ pub fn wait_for_text(h: &mut Harness<'static, App>, text: &str) {
     });
 }
 
+/// Waits until the log shows `text`, which a narrow pane may have wrapped
+/// over several rows (between words).
+pub fn wait_for_log_text(h: &mut Harness<'static, App>, text: &str) {
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let want = words(text);
+    wait_for(h, &format!("log text {text:?}"), move |h| {
+        // A row is a label and a text run of the same words: once each.
+        let mut rows = shown_labels(h);
+        rows.dedup();
+        words(&rows.join(" ")).contains(&want)
+    });
+}
+
 /// Steps the UI while reading exactly `n` bytes from a peer socket.
 pub fn read_n(h: &mut Harness<'static, App>, conn: &mut impl std::io::Read, n: usize) -> Vec<u8> {
     let start = Instant::now();
