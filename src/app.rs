@@ -138,30 +138,7 @@ pub struct Restored {
     pub repaired: Vec<Repair>,
 }
 
-/// A part of the saved state that was damaged or absurd, and what became
-/// of it; the app says so at the start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Repair {
-    /// This many saved sessions could not be read (an unknown kind, a
-    /// damaged entry) and were left out.
-    SessionsLeftOut(usize),
-    /// A log limit out of range, back to its default.
-    LogCap { was: u32, now: u32 },
-    /// A port field that holds no port (99999, "http"), back to its default.
-    Port {
-        field: PortField,
-        was: String,
-        now: String,
-    },
-}
-
-/// Which of a session's port fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PortField {
-    Local,
-    Remote,
-    Source,
-}
+pub use crate::session::{PortField, Repair};
 
 /// The top-level items of a RON list (`[a, (b, c), "d"]`), as text; None
 /// when `text` is not a list.

@@ -779,6 +779,12 @@ pub fn split_words(text: &str, cols: usize) -> Vec<&str> {
 /// Longest display line without wrapping.
 pub const MAX_LINE_CHARS: usize = 512;
 
+/// Local wall-clock time with milliseconds.
+pub fn clock(t: SystemTime) -> String {
+    let dt: chrono::DateTime<chrono::Local> = t.into();
+    dt.format("%H:%M:%S%.3f").to_string()
+}
+
 /// Display columns of `text` (wide characters take two).
 pub fn text_width(text: &str) -> usize {
     text.chars().map(char_cols).sum()

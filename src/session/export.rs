@@ -1,10 +1,13 @@
-//! Export what a log holds: CSV, JSON Lines, or pcapng with synthesized
-//! IP and TCP/UDP headers carrying the real addresses and ports, so a
-//! session opens in Wireshark. Runs on a thread of its own over a copy of
-//! the records; nothing here touches the UI.
+//! Export what a log holds: text as the log shows it, CSV, JSON Lines, or
+//! pcapng with synthesized IP and TCP/UDP headers carrying the real
+//! addresses and ports, so a session opens in Wireshark. The binary
+//! formats run on a thread of their own over a copy of the records; text
+//! takes its words from the UI through [`Words`], and nothing here touches
+//! the UI.
 
+use super::TimeMode;
 use crate::codec;
-use crate::log::{Body, Record};
+use crate::log::{Body, LogStore, Record, View, clock, record_lines};
 use crate::net::Protocol;
 use encoding_rs::Encoding;
 use serde::{Deserialize, Serialize};
@@ -12,6 +15,74 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How records are worded in text (a copy of the log, a text export): the
+/// UI's words, in its language. The session lays the text out.
+pub trait Words {
+    /// A record's header line as the log shows it, with its time stamp.
+    fn header(&self, rec: &Record, time: &str) -> String;
+}
+
+/// A record's time stamp in a time mode: the clock, or seconds since the
+/// first record or since the one before.
+pub fn stamp(
+    mode: TimeMode,
+    at: SystemTime,
+    first: Option<SystemTime>,
+    prev: Option<SystemTime>,
+) -> String {
+    let since = |t: Option<SystemTime>| {
+        t.and_then(|t| at.duration_since(t).ok())
+            .unwrap_or_default()
+            .as_secs_f64()
+    };
+    match mode {
+        TimeMode::Absolute => clock(at),
+        TimeMode::Relative => format!("+{:>10.3}s", since(first)),
+        TimeMode::Delta => format!("+{:>10.3}s", since(prev)),
+    }
+}
+
+/// The time stamp of record `ri` of `log`.
+pub fn stamp_of(log: &LogStore, mode: TimeMode, ri: usize) -> String {
+    let Some(at) = log.at(ri) else {
+        return String::new();
+    };
+    let first = log.at(0);
+    let prev = ri.checked_sub(1).and_then(|p| log.at(p));
+    stamp(mode, at, first, prev)
+}
+
+/// A record as text: its header line, then its payload's lines whole.
+pub fn record_text(words: &dyn Words, rec: &Record, view: &View, time: &str) -> String {
+    let mut out = words.header(rec, time);
+    out.push('\n');
+    if rec.payload().is_some() {
+        // Copies keep whole lines, not the display's cut ones.
+        let v = View {
+            wrap_cols: Some(usize::MAX / 4),
+            ..*view
+        };
+        for line in record_lines(rec, &v) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The whole log as the view shows it (its filter, its times), as text.
+pub fn log_text(log: &LogStore, view: &View, mode: TimeMode, words: &dyn Words) -> String {
+    let mut out = String::new();
+    for (ri, rec) in log.iter().enumerate() {
+        // What is copied is what is shown.
+        if !view.filter.shows(&rec) {
+            continue;
+        }
+        out.push_str(&record_text(words, &rec, view, &stamp_of(log, mode, ri)));
+    }
+    out
+}
 
 /// The formats a log exports to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -1,8 +1,8 @@
 //! The framing form of a session, as the user fills it in (saved), and the
 //! [`Framing`] it stands for.
 
+use super::problem::{Field, Problem};
 use crate::codec::{Framing, Oversize, framing::MAX_PENDING, parse_hex};
-use crate::ui::i18n::Tr;
 use serde::{Deserialize, Serialize};
 
 /// The kinds of framing offered.
@@ -73,13 +73,13 @@ impl Default for FramingForm {
 
 impl FramingForm {
     /// The framing the form describes, or what is wrong with it.
-    pub fn framing(&self, tr: &Tr) -> Result<Framing, String> {
-        let num = |s: &str, field: &str, min: u64, max: u64| {
+    pub fn framing(&self) -> Result<Framing, Problem> {
+        let num = |s: &str, field: Field, min: u64, max: u64| {
             s.trim()
                 .parse::<u64>()
                 .ok()
                 .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| tr.bad_number(field, min, max))
+                .ok_or(Problem::number(field, min, max))
         };
         let max = MAX_PENDING as u64;
         Ok(match self.mode {
@@ -94,9 +94,9 @@ impl FramingForm {
             },
             FramingMode::Delimiter => {
                 let delim = parse_hex(&self.delimiter)
-                    .map_err(|e| format!("{}: {}", tr.delimiter_hex, tr.hex_error(&e)))?;
+                    .map_err(|e| Problem::at(Field::DelimiterHex, Problem::Hex(e)))?;
                 if delim.is_empty() {
-                    return Err(format!("{}: {}", tr.delimiter_hex, tr.empty));
+                    return Err(Problem::at(Field::DelimiterHex, Problem::Empty));
                 }
                 Framing::Delimiter {
                     delim,
@@ -104,7 +104,7 @@ impl FramingForm {
                 }
             }
             FramingMode::Fixed => Framing::Fixed {
-                len: num(&self.fixed_len, tr.frame_length, 1, max)? as usize,
+                len: num(&self.fixed_len, Field::FrameLength, 1, max)? as usize,
             },
             FramingMode::LengthPrefix => Framing::LengthPrefix {
                 width: match self.len_width {
@@ -112,9 +112,9 @@ impl FramingForm {
                     _ => 2,
                 },
                 big_endian: self.big_endian,
-                offset: num(&self.len_offset, tr.length_offset, 0, 1024)? as usize,
+                offset: num(&self.len_offset, Field::LengthOffset, 0, 1024)? as usize,
                 includes_header: self.includes_header,
-                max: num(&self.max_frame, tr.max_frame, 1, max)? as usize,
+                max: num(&self.max_frame, Field::MaxFrame, 1, max)? as usize,
                 on_oversize: if self.close_on_oversize {
                     Oversize::Close
                 } else {
@@ -122,7 +122,7 @@ impl FramingForm {
                 },
             },
             FramingMode::Idle => Framing::Idle {
-                gap_ms: num(&self.idle_ms, tr.idle_ms, 1, 3_600_000)?,
+                gap_ms: num(&self.idle_ms, Field::IdleMs, 1, 3_600_000)?,
             },
         })
     }

@@ -11,26 +11,29 @@ mod find;
 mod framing;
 mod options;
 mod peers;
+mod problem;
 mod rates;
+mod repair;
 mod send;
 
 pub use find::{Find, FindMode};
 pub use framing::{FramingForm, FramingMode};
 pub use options::{OptionsForm, Tri};
 pub use peers::{MAX_UDP_PEERS, PeerInfo, PeerList};
+pub use problem::{Exported, Field, Problem};
 pub use rates::{RateHistory, RateSample};
+pub use repair::{PortField, Repair};
 pub use send::{
     HISTORY_LEN, HistoryItem, JobResult, JobSlot, JobView, QuickCommand, QuickFile, RateUnit,
     SendTools,
 };
 
-use crate::codec::{self, Checksum, LineEnd, PayloadError, SendFormat};
+use crate::codec::{self, Checksum, LineEnd, SendFormat};
 use crate::log::{Body, LeadIn, LineIndex, LogStore, Note, ViewMode};
 use crate::net::{
     self, Command, Event, HostPort, JobEnd, JobId, JobSpec, NetError, OpenSpec, Protocol, Rate,
     Session as NetSession, Target, Wake,
 };
-use crate::ui::i18n::Tr;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -410,7 +413,16 @@ pub enum DialogFor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendProblem {
     Net(NetError),
-    Text(String),
+    Form(Problem),
+}
+
+/// A quick command's problem, naming the command.
+fn quick_problem(q: &QuickCommand, index: usize, why: Problem) -> Problem {
+    Problem::Quick {
+        name: q.name.clone(),
+        index,
+        why: Box::new(why),
+    }
 }
 
 /// What the keyboard asked of a session's Find row.
@@ -462,28 +474,28 @@ pub struct Session {
     /// Multicast groups the socket is a member of now, with the interface.
     pub(crate) joined: Vec<(std::net::IpAddr, String)>,
     /// Why the multicast form cannot be joined.
-    pub(crate) mcast_error: Option<String>,
+    pub(crate) mcast_error: Option<Problem>,
     pub(crate) log: LogStore,
     pub(crate) index: LineIndex,
     pub send_text: String,
     /// Why the last Open failed or the session ended, shown under Open.
     pub(crate) session_error: Option<NetError>,
     /// Why the form cannot be used (bad port...), shown under Open.
-    pub(crate) form_error: Option<String>,
+    pub(crate) form_error: Option<Problem>,
     pub(crate) send_error: Option<SendProblem>,
     /// The jobs running on the worker.
     pub(crate) jobs: Vec<JobView>,
     /// How the last job of each slot ended, or why it could not start.
-    pub(crate) job_results: HashMap<JobSlot, Result<JobResult, String>>,
+    pub(crate) job_results: HashMap<JobSlot, Result<JobResult, Problem>>,
     next_job: JobId,
     /// RX and TX rates over the last minutes, for the chart.
     pub(crate) rates: RateHistory,
     /// Find in the log.
     pub find: Find,
     /// An export being written on its own thread, and what it answers.
-    pub(crate) exporting: Option<crossbeam_channel::Receiver<Result<String, String>>>,
+    pub(crate) exporting: Option<crossbeam_channel::Receiver<Result<Exported, Problem>>>,
     /// How the last export went.
-    pub(crate) export_result: Option<Result<String, String>>,
+    pub(crate) export_result: Option<Result<Exported, Problem>>,
     /// The record shown as a hexdump: its header, and its bytes.
     pub(crate) hexdump: Option<(String, Vec<u8>)>,
     /// How many frames each auto-reply rule has answered (by index).
@@ -683,39 +695,39 @@ impl Session {
     }
 
     /// Reads the form into a spec, or says what is wrong with it.
-    pub fn spec_from_form(&self, tr: &Tr) -> Result<OpenSpec, String> {
+    pub fn spec_from_form(&self) -> Result<OpenSpec, Problem> {
         let s = &self.settings;
         // A TCP client lets the system choose its local end.
-        let local = || -> Result<SocketAddr, String> {
+        let local = || -> Result<SocketAddr, Problem> {
             let port = net::parse_port(&s.local_port)
-                .map_err(|_| format!("{}: {}", tr.local_port, tr.bad_port))?;
+                .map_err(|_| Problem::at(Field::LocalPort, Problem::BadPort))?;
             net::spec::parse_local(&s.local_ip, port).map_err(|e| match e {
                 net::SpecError::NoInterface(z) => {
-                    format!("{}: {}", tr.local_addr, tr.no_interface(&z))
+                    Problem::at(Field::LocalAddr, Problem::NoInterface(z))
                 }
-                _ => format!("{}: {}", tr.local_addr, tr.bad_local_addr),
+                _ => Problem::at(Field::LocalAddr, Problem::BadLocalAddr),
             })
         };
-        let remote = || -> Result<HostPort, String> {
+        let remote = || -> Result<HostPort, Problem> {
             if s.remote_host.trim().is_empty() || s.remote_port.trim().is_empty() {
-                return Err(tr.remote_needed.to_string());
+                return Err(Problem::RemoteNeeded);
             }
             let host = net::spec::parse_host(&s.remote_host).map_err(|e| match e {
                 net::SpecError::NoInterface(z) => {
-                    format!("{}: {}", tr.remote_host, tr.no_interface(&z))
+                    Problem::at(Field::RemoteHost, Problem::NoInterface(z))
                 }
-                _ => format!("{}: {}", tr.remote_host, tr.bad_host),
+                _ => Problem::at(Field::RemoteHost, Problem::BadHost),
             })?;
             let port = net::parse_port(&s.remote_port)
-                .map_err(|_| format!("{}: {}", tr.remote_port, tr.bad_port))?;
+                .map_err(|_| Problem::at(Field::RemotePort, Problem::BadPort))?;
             Ok(HostPort::new(host, port))
         };
-        let timeout = || -> Result<std::time::Duration, String> {
+        let timeout = || -> Result<std::time::Duration, Problem> {
             net::spec::parse_timeout(&s.connect_timeout)
-                .map_err(|_| format!("{}: {}", tr.connect_timeout, tr.bad_timeout))
+                .map_err(|_| Problem::at(Field::ConnectTimeout, Problem::BadTimeout))
         };
-        let options = s.options.options(tr)?;
-        let unix = |own: &str, remote: &str| -> Result<OpenSpec, String> {
+        let options = s.options.options()?;
+        let unix = |own: &str, remote: &str| -> Result<OpenSpec, Problem> {
             let mut spec = OpenSpec {
                 protocol: s.protocol,
                 ..OpenSpec::tcp_server(SocketAddr::from(([0, 0, 0, 0], 0)))
@@ -724,13 +736,13 @@ impl Session {
             let remote = remote.trim();
             if s.protocol != Protocol::UnixClient {
                 if own.is_empty() {
-                    return Err(format!("{}: {}", tr.unix_path, tr.path_needed));
+                    return Err(Problem::at(Field::UnixPath, Problem::PathNeeded));
                 }
                 spec.unix_path = Some(own.into());
             }
             if !remote.is_empty() || s.protocol == Protocol::UnixClient {
                 if remote.is_empty() {
-                    return Err(format!("{}: {}", tr.unix_server_path, tr.path_needed));
+                    return Err(Problem::at(Field::UnixServerPath, Problem::PathNeeded));
                 }
                 spec.unix_remote = Some(remote.into());
             }
@@ -752,7 +764,7 @@ impl Session {
                 let mut spec = OpenSpec::tcp_client(remote()?);
                 if !s.source_port.trim().is_empty() {
                     let port = net::parse_port(&s.source_port)
-                        .map_err(|_| format!("{}: {}", tr.source_port, tr.bad_port))?;
+                        .map_err(|_| Problem::at(Field::SourcePort, Problem::BadPort))?;
                     spec.local.set_port(port);
                 }
                 spec.connect_timeout = timeout()?;
@@ -768,7 +780,7 @@ impl Session {
                 let mut spec = OpenSpec::udp(local()?, r);
                 for j in &s.joins {
                     let m = net::Membership::parse(j)
-                        .map_err(|e| format!("{}: {}", tr.multicast, tr.join_error(&e)))?;
+                        .map_err(|e| Problem::at(Field::Multicast, Problem::Join(e)))?;
                     spec.joins.push(m);
                 }
                 spec
@@ -782,14 +794,14 @@ impl Session {
     /// or why it cannot be sent. An empty box is nothing to send whatever
     /// its line ending and checksum: they are added to a payload, never
     /// made into one (so CRC-16 of nothing does not put FF FF on the wire).
-    pub fn send_payload(&self, tr: &Tr) -> Result<Vec<u8>, String> {
+    pub fn send_payload(&self) -> Result<Vec<u8>, Problem> {
         let enc = self.settings.text_encoding_for_sending();
         let bytes = self
             .settings
             .send_format()
             .build_send(&self.send_text, enc)
-            .map_err(|e| payload_error(tr, &e))?;
-        self.within_limit(bytes, tr)
+            .map_err(Problem::Payload)?;
+        self.within_limit(bytes)
     }
 
     /// Whether an empty send box sends nothing: always on a stream; over
@@ -800,20 +812,18 @@ impl Session {
     }
 
     /// Typed text in a format, as bytes for the wire, or why not.
-    pub fn build_payload(&self, text: &str, fmt: &SendFormat, tr: &Tr) -> Result<Vec<u8>, String> {
+    pub fn build_payload(&self, text: &str, fmt: &SendFormat) -> Result<Vec<u8>, Problem> {
         let enc = self.settings.text_encoding_for_sending();
-        let bytes = fmt
-            .build_send(text, enc)
-            .map_err(|e| payload_error(tr, &e))?;
-        self.within_limit(bytes, tr)
+        let bytes = fmt.build_send(text, enc).map_err(Problem::Payload)?;
+        self.within_limit(bytes)
     }
 
     /// `bytes`, unless they are more than one send may carry.
-    fn within_limit(&self, bytes: Vec<u8>, tr: &Tr) -> Result<Vec<u8>, String> {
+    fn within_limit(&self, bytes: Vec<u8>) -> Result<Vec<u8>, Problem> {
         if let Some(max) = self.max_payload()
             && bytes.len() > max
         {
-            return Err(tr.too_big_for_udp(bytes.len()));
+            return Err(Problem::TooBigForUdp(bytes.len()));
         }
         Ok(bytes)
     }
@@ -831,11 +841,12 @@ impl Session {
     }
 
     /// Carries out one action of this session's panels.
-    pub fn run_action(&mut self, action: SessionAction, tr: &Tr) {
+    /// `words` word the log when it is copied or exported as text.
+    pub fn run_action(&mut self, action: SessionAction, words: &dyn export::Words) {
         match action {
-            SessionAction::Open => self.open(tr),
+            SessionAction::Open => self.open(),
             SessionAction::Close => self.close(),
-            SessionAction::Send => self.send(tr),
+            SessionAction::Send => self.send(),
             SessionAction::ShutdownWrite(peers) => {
                 if let Some(s) = &self.net {
                     s.command(Command::ShutdownWrite(peers));
@@ -851,7 +862,7 @@ impl Session {
                     s.command(Command::Disconnect(peers));
                 }
             }
-            SessionAction::Join => self.join(tr),
+            SessionAction::Join => self.join(),
             SessionAction::Leave(text) => {
                 self.settings.joins.retain(|j| *j != text);
                 if let (Some(s), Ok(m)) = (&self.net, net::Membership::parse(&text)) {
@@ -867,7 +878,7 @@ impl Session {
             }
             SessionAction::ClearLog => self.log.clear(),
             SessionAction::CopyLog => {
-                self.copy_request = Some(crate::ui::log_view::log_as_text(self, tr));
+                self.copy_request = Some(self.log_as_text(words));
             }
             SessionAction::ResetCounters => {
                 self.counters = Counters::default();
@@ -887,7 +898,7 @@ impl Session {
             }
             SessionAction::SetFraming => {
                 // An unfinished form changes nothing; it says why by the form.
-                if let (Some(s), Ok(f)) = (&self.net, self.settings.framing.framing(tr)) {
+                if let (Some(s), Ok(f)) = (&self.net, self.settings.framing.framing()) {
                     s.command(Command::SetFraming(f));
                 }
             }
@@ -895,11 +906,11 @@ impl Session {
                 self.settings.remote_host = addr.ip().to_string();
                 self.settings.remote_port = addr.port().to_string();
             }
-            SessionAction::StartPeriodic => self.start_periodic(tr),
-            SessionAction::SendQuick(i) => self.send_quick(i, tr),
-            SessionAction::StartSequence => self.start_sequence(tr),
-            SessionAction::SendFile => self.start_file(tr),
-            SessionAction::StartGenerator => self.start_generator(tr),
+            SessionAction::StartPeriodic => self.start_periodic(),
+            SessionAction::SendQuick(i) => self.send_quick(i),
+            SessionAction::StartSequence => self.start_sequence(),
+            SessionAction::SendFile => self.start_file(),
+            SessionAction::StartGenerator => self.start_generator(),
             SessionAction::StopJob(slot) => {
                 if let (Some(net), Some(j)) = (&self.net, self.jobs.iter().find(|j| j.slot == slot))
                 {
@@ -907,10 +918,10 @@ impl Session {
                 }
             }
             SessionAction::Resend(bytes) => {
-                self.send_bytes(bytes, tr);
+                self.send_bytes(bytes);
             }
-            SessionAction::StartCapture => self.start_capture(tr),
-            SessionAction::ExportLog => self.export_log(tr),
+            SessionAction::StartCapture => self.start_capture(),
+            SessionAction::ExportLog => self.export_log(words),
             SessionAction::SetReplies => self.send_replies(),
             SessionAction::StopCapture => {
                 self.capture_armed = false;
@@ -925,16 +936,16 @@ impl Session {
         }
     }
 
-    fn open(&mut self, tr: &Tr) {
+    fn open(&mut self) {
         if self.net.is_some() {
             return;
         }
         self.form_error = None;
-        let spec = self.spec_from_form(tr);
+        let spec = self.spec_from_form();
         // Asked for one open only.
         self.remove_stale_once = false;
         match spec {
-            Ok(mut s) => match self.settings.framing.framing(tr) {
+            Ok(mut s) => match self.settings.framing.framing() {
                 Ok(f) => {
                     s.echo = self.settings.echo;
                     s.keep_half_open = self.settings.keep_half_open;
@@ -1007,7 +1018,7 @@ impl Session {
 
     /// Joins the group in the multicast form: at once when open, and at
     /// every open from now on.
-    fn join(&mut self, tr: &Tr) {
+    fn join(&mut self) {
         let s = &self.settings;
         let text = if s.mcast_iface.trim().is_empty() {
             s.mcast_group.trim().to_string()
@@ -1025,7 +1036,7 @@ impl Session {
                     s.command(Command::Join(m));
                 }
             }
-            Err(e) => self.mcast_error = Some(tr.join_error(&e)),
+            Err(e) => self.mcast_error = Some(Problem::Join(e)),
         }
     }
 
@@ -1105,23 +1116,23 @@ impl Session {
         self.clients.clear();
     }
 
-    fn send(&mut self, tr: &Tr) {
+    fn send(&mut self) {
         self.send_error = None;
         if self.net.is_none() {
             return;
         }
-        let bytes = match self.send_payload(tr) {
+        let bytes = match self.send_payload() {
             Ok(b) => b,
             Err(e) => {
-                self.send_error = Some(SendProblem::Text(e));
+                self.send_error = Some(SendProblem::Form(e));
                 return;
             }
         };
         if bytes.is_empty() && self.empty_is_nothing() {
-            self.send_error = Some(SendProblem::Text(tr.nothing_to_send.to_string()));
+            self.send_error = Some(SendProblem::Form(Problem::NothingToSend));
             return;
         }
-        if self.send_bytes(bytes, tr) {
+        if self.send_bytes(bytes) {
             self.settings.tools.remember(HistoryItem {
                 text: self.send_text.clone(),
                 hex: self.settings.send_hex,
@@ -1131,24 +1142,24 @@ impl Session {
     }
 
     /// Sends bytes to where the send box sends; false if it could not.
-    fn send_bytes(&mut self, bytes: Vec<u8>, tr: &Tr) -> bool {
+    fn send_bytes(&mut self, bytes: Vec<u8>) -> bool {
         self.send_error = None;
         let Some(session) = &self.net else {
-            self.send_error = Some(SendProblem::Text(tr.session_not_open.to_string()));
+            self.send_error = Some(SendProblem::Form(Problem::SessionNotOpen));
             return false;
         };
         // An empty datagram is a real UDP message; on a stream it is nothing.
         if bytes.is_empty() && !self.protocol().is_datagram() {
-            self.send_error = Some(SendProblem::Text(tr.nothing_to_send.to_string()));
+            self.send_error = Some(SendProblem::Form(Problem::NothingToSend));
             return false;
         }
-        match self.send_target(tr) {
+        match self.send_target() {
             Ok(to) => {
                 session.command(Command::Send { to, bytes });
                 true
             }
             Err(e) => {
-                self.send_error = Some(SendProblem::Text(e));
+                self.send_error = Some(SendProblem::Form(e));
                 false
             }
         }
@@ -1156,7 +1167,7 @@ impl Session {
 
     /// Where the send box sends: the selected clients or all (server), the
     /// server (client), the remote (UDP).
-    fn send_target(&self, tr: &Tr) -> Result<Target, String> {
+    fn send_target(&self) -> Result<Target, Problem> {
         match self.protocol() {
             Protocol::TcpClient | Protocol::UnixClient => Ok(Target::All),
             Protocol::UnixDgram => {
@@ -1164,7 +1175,7 @@ impl Session {
                     // Answer the peers selected in the list.
                     let sel = self.udp_peers.selected();
                     if sel.is_empty() {
-                        return Err(format!("{}: {}", tr.unix_remote_path, tr.path_needed));
+                        return Err(Problem::at(Field::UnixRemotePath, Problem::PathNeeded));
                     }
                     Ok(Target::Peers(sel))
                 } else {
@@ -1177,7 +1188,7 @@ impl Session {
                 } else {
                     let sel = self.clients.selected();
                     if sel.is_empty() {
-                        return Err(tr.no_client_selected.to_string());
+                        return Err(Problem::NoClientSelected);
                     }
                     Target::Peers(sel)
                 };
@@ -1195,10 +1206,10 @@ impl Session {
                 match (host, port) {
                     (Ok(h), Ok(p)) => Ok(Target::Host(HostPort::new(h, p))),
                     (Err(_), _) if self.settings.remote_host.trim().is_empty() => {
-                        Err(tr.remote_needed.to_string())
+                        Err(Problem::RemoteNeeded)
                     }
-                    (Err(_), _) => Err(format!("{}: {}", tr.remote_host, tr.bad_host)),
-                    (_, Err(_)) => Err(format!("{}: {}", tr.remote_port, tr.bad_port)),
+                    (Err(_), _) => Err(Problem::at(Field::RemoteHost, Problem::BadHost)),
+                    (_, Err(_)) => Err(Problem::at(Field::RemotePort, Problem::BadPort)),
                 }
             }
         }
@@ -1227,20 +1238,19 @@ impl Session {
 
     /// Writes the log to the export file on a thread of its own, from a
     /// copy of the records, so a large log never stalls the window.
-    fn export_log(&mut self, tr: &Tr) {
+    fn export_log(&mut self, words: &dyn export::Words) {
         use export::ExportFormat;
         if self.exporting.is_some() {
             return;
         }
         let path = PathBuf::from(self.settings.export_path.trim());
         if self.settings.export_path.trim().is_empty() {
-            self.export_result = Some(Err(tr.choose_file_first.to_string()));
+            self.export_result = Some(Err(Problem::ChooseFileFirst));
             return;
         }
         let format = self.settings.export_format;
         // Text is worded as shown (language, view, times) before leaving.
-        let text =
-            (format == ExportFormat::Text).then(|| crate::ui::log_view::log_as_text(self, tr));
+        let text = (format == ExportFormat::Text).then(|| self.log_as_text(words));
         let records: Vec<_> = if text.is_some() {
             Vec::new()
         } else {
@@ -1251,15 +1261,7 @@ impl Session {
         let protocol = self.running.unwrap_or(self.settings.protocol);
         let wake = self.wake.clone();
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let done = tr.exported;
-        // The words are chosen here; the thread only counts.
-        let words: &'static Tr = if tr.is_zh() {
-            &crate::ui::i18n::ZH
-        } else {
-            &crate::ui::i18n::EN
-        };
         let lines = format == ExportFormat::Text;
-        let counted = move |n: usize| words.exported_count(n, lines);
         let spawned = std::thread::Builder::new()
             .name("netpal-export".into())
             .spawn(move || {
@@ -1283,15 +1285,31 @@ impl Session {
                         }
                     };
                     std::io::Write::flush(&mut w).map_err(|e| e.to_string())?;
-                    Ok(format!("{done} {} ({})", path.display(), counted(n)))
+                    Ok(n)
                 })();
-                let _ = tx.send(result.map_err(|e: String| format!("{}: {e}", path.display())));
+                let result = match result {
+                    Ok(count) => Ok(Exported { path, count, lines }),
+                    Err(error) => Err(Problem::File { path, error }),
+                };
+                let _ = tx.send(result);
                 wake();
             });
         match spawned {
             Ok(_) => self.exporting = Some(rx),
-            Err(e) => self.export_result = Some(Err(e.to_string())),
+            Err(e) => self.export_result = Some(Err(Problem::System(e.to_string()))),
         }
+    }
+
+    /// The log as text, as shown (its view, filter and times), in `words`.
+    pub fn log_as_text(&self, words: &dyn export::Words) -> String {
+        let view = crate::log::View {
+            mode: self.settings.view,
+            encoding: codec::encoding_by_name(&self.settings.encoding),
+            wrap_cols: None,
+            labels: 0,
+            filter: self.settings.filter,
+        };
+        export::log_text(&self.log, &view, self.settings.time_mode, words)
     }
 
     /// Takes the export thread's answer once it has come.
@@ -1310,10 +1328,10 @@ impl Session {
     }
 
     /// Starts capturing now, or (closed) at the next Open.
-    fn start_capture(&mut self, tr: &Tr) {
+    fn start_capture(&mut self) {
         self.capture_error = None;
         let Some(spec) = self.capture_spec() else {
-            self.capture_error = Some(SendProblem::Text(tr.choose_file_first.to_string()));
+            self.capture_error = Some(SendProblem::Form(Problem::ChooseFileFirst));
             return;
         };
         match &self.net {
@@ -1367,24 +1385,24 @@ impl Session {
     }
 
     /// How the last job of a slot ended, or why it could not start.
-    pub fn job_result(&self, slot: JobSlot) -> Option<&Result<JobResult, String>> {
+    pub fn job_result(&self, slot: JobSlot) -> Option<&Result<JobResult, Problem>> {
         self.job_results.get(&slot)
     }
 
     /// Starts a job on the worker, or says why not beside its controls.
-    fn start_job(&mut self, slot: JobSlot, what: String, spec: Result<JobSpec, String>, tr: &Tr) {
+    fn start_job(&mut self, slot: JobSlot, what: String, spec: Result<JobSpec, Problem>) {
         self.job_results.remove(&slot);
         if self.job(slot).is_some() {
             return;
         }
         let started = (|| {
-            let net = self.net.as_ref().ok_or(tr.session_not_open.to_string())?;
+            let net = self.net.as_ref().ok_or(Problem::SessionNotOpen)?;
             let spec = spec?;
-            let to = self.send_target(tr)?;
+            let to = self.send_target()?;
             let quiet = matches!(spec, JobSpec::File { .. } | JobSpec::Generate { .. });
             let id = self.next_job;
             net.command(Command::StartJob { id, to, job: spec });
-            Ok::<_, String>((id, quiet))
+            Ok::<_, Problem>((id, quiet))
         })();
         match started {
             Ok((id, quiet)) => {
@@ -1409,56 +1427,58 @@ impl Session {
         }
     }
 
-    fn start_periodic(&mut self, tr: &Tr) {
+    fn start_periodic(&mut self) {
         let t = &self.settings.tools;
-        let spec = (|| {
-            let interval = parse_count(&t.periodic_ms, 1, 86_400_000)
-                .ok_or_else(|| tr.bad_number(tr.interval_ms, 1, 86_400_000))?;
-            let count = match t.periodic_count.trim() {
-                "" => None,
-                c => Some(
-                    parse_count(c, 1, u64::MAX)
-                        .ok_or_else(|| tr.bad_number(tr.times, 1, u64::MAX))?,
-                ),
-            };
-            let bytes = self.send_payload(tr)?;
-            if bytes.is_empty() && self.empty_is_nothing() {
-                return Err(tr.nothing_to_send.to_string());
-            }
-            Ok(JobSpec::Repeat {
-                bytes,
-                interval: Duration::from_millis(interval),
-                count,
-            })
-        })();
-        self.start_job(JobSlot::Periodic, String::new(), spec, tr);
+        let spec =
+            (|| {
+                let interval = parse_count(&t.periodic_ms, 1, 86_400_000)
+                    .ok_or(Problem::number(Field::IntervalMs, 1, 86_400_000))?;
+                let count = match t.periodic_count.trim() {
+                    "" => None,
+                    c => Some(parse_count(c, 1, u64::MAX).ok_or(Problem::number(
+                        Field::Times,
+                        1,
+                        u64::MAX,
+                    ))?),
+                };
+                let bytes = self.send_payload()?;
+                if bytes.is_empty() && self.empty_is_nothing() {
+                    return Err(Problem::NothingToSend);
+                }
+                Ok(JobSpec::Repeat {
+                    bytes,
+                    interval: Duration::from_millis(interval),
+                    count,
+                })
+            })();
+        self.start_job(JobSlot::Periodic, String::new(), spec);
     }
 
-    fn send_quick(&mut self, i: usize, tr: &Tr) {
+    fn send_quick(&mut self, i: usize) {
         let Some(q) = self.settings.tools.quick.get(i).cloned() else {
             return;
         };
-        match self.build_payload(&q.text, &q.format, tr) {
+        match self.build_payload(&q.text, &q.format) {
             Ok(bytes) => {
-                self.send_bytes(bytes, tr);
+                self.send_bytes(bytes);
             }
             Err(e) => {
-                self.send_error = Some(SendProblem::Text(tr.quick_error(&q.name, i, &e)));
+                self.send_error = Some(SendProblem::Form(quick_problem(&q, i, e)));
             }
         }
     }
 
-    fn start_sequence(&mut self, tr: &Tr) {
+    fn start_sequence(&mut self) {
         let quick = self.settings.tools.quick.clone();
         let spec = (|| {
             if quick.is_empty() {
-                return Err(tr.no_quick_commands.to_string());
+                return Err(Problem::NoQuickCommands);
             }
             let mut items = Vec::with_capacity(quick.len());
             for (i, q) in quick.iter().enumerate() {
                 let bytes = self
-                    .build_payload(&q.text, &q.format, tr)
-                    .map_err(|e| tr.quick_error(&q.name, i, &e))?;
+                    .build_payload(&q.text, &q.format)
+                    .map_err(|e| quick_problem(q, i, e))?;
                 items.push((bytes, Duration::from_millis(q.delay_ms)));
             }
             Ok(JobSpec::Sequence {
@@ -1466,10 +1486,10 @@ impl Session {
                 looped: self.settings.tools.sequence_loop,
             })
         })();
-        self.start_job(JobSlot::Sequence, String::new(), spec, tr);
+        self.start_job(JobSlot::Sequence, String::new(), spec);
     }
 
-    fn start_file(&mut self, tr: &Tr) {
+    fn start_file(&mut self) {
         let t = &self.settings.tools;
         let path = PathBuf::from(t.file_path.trim());
         let name = path
@@ -1478,31 +1498,38 @@ impl Session {
             .unwrap_or_default();
         let spec = (|| {
             if t.file_path.trim().is_empty() {
-                return Err(tr.choose_file_first.to_string());
+                return Err(Problem::ChooseFileFirst);
             }
-            let (chunk, gap) = if self.protocol().is_datagram() {
-                let max = net::MAX_DATAGRAM as u64;
-                let size = parse_count(&t.datagram_size, 1, max)
-                    .ok_or_else(|| tr.bad_number(tr.datagram_size, 1, max))?;
-                let gap = parse_count(&t.datagram_gap_ms, 0, 3_600_000)
-                    .ok_or_else(|| tr.bad_number(tr.datagram_gap, 0, 3_600_000))?;
-                (size as usize, Duration::from_millis(gap))
-            } else {
-                (FILE_CHUNK, Duration::ZERO)
-            };
+            let (chunk, gap) =
+                if self.protocol().is_datagram() {
+                    let max = net::MAX_DATAGRAM as u64;
+                    let size = parse_count(&t.datagram_size, 1, max).ok_or(Problem::number(
+                        Field::DatagramSize,
+                        1,
+                        max,
+                    ))?;
+                    let gap = parse_count(&t.datagram_gap_ms, 0, 3_600_000)
+                        .ok_or(Problem::number(Field::DatagramGap, 0, 3_600_000))?;
+                    (size as usize, Duration::from_millis(gap))
+                } else {
+                    (FILE_CHUNK, Duration::ZERO)
+                };
             Ok(JobSpec::File { path, chunk, gap })
         })();
-        self.start_job(JobSlot::File, name, spec, tr);
+        self.start_job(JobSlot::File, name, spec);
     }
 
-    fn start_generator(&mut self, tr: &Tr) {
+    fn start_generator(&mut self) {
         let t = &self.settings.tools;
         let spec = (|| {
             let rate = match t.gen_rate.trim() {
                 "" => None,
                 r => {
-                    let n = parse_count(r, 1, u64::MAX)
-                        .ok_or_else(|| tr.bad_number(tr.rate, 1, u64::MAX))?;
+                    let n = parse_count(r, 1, u64::MAX).ok_or(Problem::number(
+                        Field::Rate,
+                        1,
+                        u64::MAX,
+                    ))?;
                     Some(match t.gen_unit {
                         RateUnit::PacketsPerSec => Rate::PacketsPerSec(n),
                         RateUnit::BytesPerSec => Rate::BytesPerSec(n),
@@ -1511,10 +1538,11 @@ impl Session {
             };
             let count = match t.gen_count.trim() {
                 "" => None,
-                c => Some(
-                    parse_count(c, 1, u64::MAX)
-                        .ok_or_else(|| tr.bad_number(tr.times, 1, u64::MAX))?,
-                ),
+                c => Some(parse_count(c, 1, u64::MAX).ok_or(Problem::number(
+                    Field::Times,
+                    1,
+                    u64::MAX,
+                ))?),
             };
             let duration = match t.gen_seconds.trim() {
                 "" => None,
@@ -1523,12 +1551,12 @@ impl Session {
                         .ok()
                         .filter(|v| v.is_finite() && *v > 0.0 && *v <= 1e7)
                         .map(Duration::from_secs_f64)
-                        .ok_or_else(|| tr.bad_seconds.to_string())?,
+                        .ok_or(Problem::BadSeconds)?,
                 ),
             };
-            let bytes = self.send_payload(tr)?;
+            let bytes = self.send_payload()?;
             if bytes.is_empty() {
-                return Err(tr.nothing_to_send.to_string());
+                return Err(Problem::NothingToSend);
             }
             Ok(JobSpec::Generate {
                 bytes,
@@ -1537,7 +1565,7 @@ impl Session {
                 duration,
             })
         })();
-        self.start_job(JobSlot::Generator, String::new(), spec, tr);
+        self.start_job(JobSlot::Generator, String::new(), spec);
     }
 
     fn job_progress(&mut self, id: JobId, items: u64, bytes: u64, total: Option<u64>) {
@@ -1937,15 +1965,6 @@ fn parse_count(s: &str, min: u64, max: u64) -> Option<u64> {
 }
 
 /// A payload error in the UI's words.
-fn payload_error(tr: &Tr, e: &PayloadError) -> String {
-    match e {
-        PayloadError::Hex(h) => format!("{}: {}", tr.invalid_hex, tr.hex_error(h)),
-        PayloadError::Encode(c) => format!("{}: {}", tr.cannot_encode, tr.encode_error(c)),
-        PayloadError::Escape(x) => format!("{}: {}", tr.invalid_escape, tr.escape_error(x)),
-        PayloadError::ChecksumStart { from, len } => tr.checksum_start_error(*from, *len),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

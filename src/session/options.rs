@@ -1,8 +1,8 @@
 //! The socket options form: each option left to the system, or set; what
 //! it holds becomes [`SocketOptions`] when the session opens.
 
+use super::problem::{Field, Problem};
 use crate::net::SocketOptions;
-use crate::ui::i18n::Tr;
 use serde::{Deserialize, Serialize};
 
 /// An on/off option: the default, or set one way.
@@ -56,7 +56,7 @@ pub struct OptionsForm {
 
 impl OptionsForm {
     /// The options the form asks for, or which field is wrong.
-    pub fn options(&self, tr: &Tr) -> Result<SocketOptions, String> {
+    pub fn options(&self) -> Result<SocketOptions, Problem> {
         let mut o = SocketOptions {
             nodelay: self.nodelay.get(),
             keepalive: self.keepalive.get(),
@@ -68,19 +68,19 @@ impl OptionsForm {
             ..SocketOptions::default()
         };
         // Numbers go through the same checks as the --open syntax.
-        let mut num = |key: &str, label: &str, text: &str| -> Result<(), String> {
+        let mut num = |key: &str, field: Field, text: &str| -> Result<(), Problem> {
             if text.trim().is_empty() {
                 return Ok(());
             }
             o.parse_key(key, text)
                 .map(|_| ())
-                .map_err(|_| format!("{label}: {}", tr.bad_option_value))
+                .map_err(|_| Problem::at(field, Problem::BadOptionValue))
         };
-        num("rcvbuf", tr.opt_rcvbuf, &self.recv_buf)?;
-        num("sndbuf", tr.opt_sndbuf, &self.send_buf)?;
-        num("ttl", tr.opt_ttl, &self.ttl)?;
-        num("linger", tr.opt_linger, &self.linger)?;
-        num("mttl", tr.opt_mcast_ttl, &self.mcast_ttl)?;
+        num("rcvbuf", Field::RecvBuf, &self.recv_buf)?;
+        num("sndbuf", Field::SendBuf, &self.send_buf)?;
+        num("ttl", Field::Ttl, &self.ttl)?;
+        num("linger", Field::Linger, &self.linger)?;
+        num("mttl", Field::McastTtl, &self.mcast_ttl)?;
         if self.keepalive == Tri::On && !self.keepalive_idle.trim().is_empty() {
             let text = if self.keepalive_interval.trim().is_empty() {
                 self.keepalive_idle.trim().to_string()
@@ -91,7 +91,7 @@ impl OptionsForm {
                     self.keepalive_interval.trim()
                 )
             };
-            num("keepalive", tr.opt_keepalive_times, &text)?;
+            num("keepalive", Field::KeepaliveTimes, &text)?;
         }
         Ok(o)
     }
@@ -124,7 +124,6 @@ mod tests {
 
     #[test]
     fn the_form_gives_the_options_and_takes_them_back() {
-        let tr = &crate::ui::i18n::EN;
         let form = OptionsForm {
             nodelay: Tri::Off,
             keepalive: Tri::On,
@@ -134,7 +133,7 @@ mod tests {
             ttl: "9".into(),
             ..OptionsForm::default()
         };
-        let o = form.options(tr).unwrap();
+        let o = form.options().unwrap();
         assert_eq!(o.nodelay, Some(false));
         assert_eq!(o.keepalive, Some(true));
         assert_eq!(
@@ -149,7 +148,10 @@ mod tests {
             ttl: "0".into(),
             ..OptionsForm::default()
         };
-        assert!(bad.options(tr).unwrap_err().contains(tr.opt_ttl));
-        assert!(OptionsForm::default().options(tr).unwrap().is_default());
+        assert_eq!(
+            bad.options(),
+            Err(Problem::at(Field::Ttl, Problem::BadOptionValue))
+        );
+        assert!(OptionsForm::default().options().unwrap().is_default());
     }
 }

@@ -41,14 +41,15 @@ pub fn show(s: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         // Why it did not open, where the user is looking.
         let err = s
             .form_error
-            .clone()
+            .as_ref()
+            .map(|p| tr.problem(p))
             .or_else(|| s.session_error.as_ref().map(|e| tr.net_error(e)));
         if let Some(e) = err {
             send::error_line(ui, Some(&e));
         }
     });
     egui::Panel::bottom("compact_send").show(ui, |ui| {
-        let payload = s.send_payload(tr);
+        let payload = s.send_payload();
         let can_send = active && payload.is_ok();
         ui.add_space(2.0);
         ui.horizontal(|ui| {

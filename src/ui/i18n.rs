@@ -1177,8 +1177,8 @@ impl Tr {
     }
 
     /// What was set right in the saved state at the start.
-    pub fn repair(&self, r: &crate::app::Repair) -> String {
-        use crate::app::Repair;
+    pub fn repair(&self, r: &crate::session::Repair) -> String {
+        use crate::session::Repair;
         match (r, self.is_zh()) {
             (Repair::SessionsLeftOut(n), false) => format!(
                 "{n} saved session(s) could not be read (damaged, or of a kind this NetPal does not know) and were left out"
@@ -1193,7 +1193,7 @@ impl Tr {
                 format!("保存的日志上限 {was} MiB 不合理，已恢复为 {now} MiB")
             }
             (Repair::Port { field, was, now }, zh) => {
-                use crate::app::PortField;
+                use crate::session::PortField;
                 let name = match field {
                     PortField::Local => self.local_port,
                     PortField::Remote => self.remote_port,
@@ -1418,6 +1418,92 @@ impl Tr {
 
     pub fn too_big_for_udp(&self, len: usize) -> String {
         self.detail(&Detail::TooBigForUdp { len })
+    }
+
+    /// A form field's name, as its label says it.
+    pub fn field(&self, f: crate::session::Field) -> &'static str {
+        use crate::session::Field as F;
+        match f {
+            F::LocalPort => self.local_port,
+            F::LocalAddr => self.local_addr,
+            F::RemoteHost => self.remote_host,
+            F::RemotePort => self.remote_port,
+            F::SourcePort => self.source_port,
+            F::ConnectTimeout => self.connect_timeout,
+            F::UnixPath => self.unix_path,
+            F::UnixServerPath => self.unix_server_path,
+            F::UnixRemotePath => self.unix_remote_path,
+            F::Multicast => self.multicast,
+            F::RecvBuf => self.opt_rcvbuf,
+            F::SendBuf => self.opt_sndbuf,
+            F::Ttl => self.opt_ttl,
+            F::Linger => self.opt_linger,
+            F::McastTtl => self.opt_mcast_ttl,
+            F::KeepaliveTimes => self.opt_keepalive_times,
+            F::DelimiterHex => self.delimiter_hex,
+            F::FrameLength => self.frame_length,
+            F::LengthOffset => self.length_offset,
+            F::MaxFrame => self.max_frame,
+            F::IdleMs => self.idle_ms,
+            F::IntervalMs => self.interval_ms,
+            F::Times => self.times,
+            F::DatagramSize => self.datagram_size,
+            F::DatagramGap => self.datagram_gap,
+            F::Rate => self.rate,
+        }
+    }
+
+    /// What is wrong, in words.
+    pub fn problem(&self, p: &crate::session::Problem) -> String {
+        use crate::codec::PayloadError;
+        use crate::session::Problem as P;
+        match p {
+            P::In(f, p) => format!("{}: {}", self.field(*f), self.problem(p)),
+            P::BadPort => self.bad_port.into(),
+            P::BadHost => self.bad_host.into(),
+            P::BadLocalAddr => self.bad_local_addr.into(),
+            P::NoInterface(zone) => self.no_interface(zone),
+            P::BadTimeout => self.bad_timeout.into(),
+            P::PathNeeded => self.path_needed.into(),
+            P::BadOptionValue => self.bad_option_value.into(),
+            P::Empty => self.empty.into(),
+            P::Hex(e) => self.hex_error(e),
+            P::Join(e) => self.join_error(e),
+            P::RemoteNeeded => self.remote_needed.into(),
+            P::BadNumber { field, min, max } => self.bad_number(self.field(*field), *min, *max),
+            P::BadSeconds => self.bad_seconds.into(),
+            P::Payload(PayloadError::Hex(h)) => {
+                format!("{}: {}", self.invalid_hex, self.hex_error(h))
+            }
+            P::Payload(PayloadError::Encode(c)) => {
+                format!("{}: {}", self.cannot_encode, self.encode_error(c))
+            }
+            P::Payload(PayloadError::Escape(x)) => {
+                format!("{}: {}", self.invalid_escape, self.escape_error(x))
+            }
+            P::Payload(PayloadError::ChecksumStart { from, len }) => {
+                self.checksum_start_error(*from, *len)
+            }
+            P::TooBigForUdp(len) => self.too_big_for_udp(*len),
+            P::NothingToSend => self.nothing_to_send.into(),
+            P::SessionNotOpen => self.session_not_open.into(),
+            P::ChooseFileFirst => self.choose_file_first.into(),
+            P::NoQuickCommands => self.no_quick_commands.into(),
+            P::NoClientSelected => self.no_client_selected.into(),
+            P::Quick { name, index, why } => self.quick_error(name, *index, &self.problem(why)),
+            P::File { path, error } => format!("{}: {error}", path.display()),
+            P::System(e) => e.clone(),
+        }
+    }
+
+    /// What an export wrote: "Exported to PATH (21 records)".
+    pub fn exported_text(&self, e: &crate::session::Exported) -> String {
+        format!(
+            "{} {} ({})",
+            self.exported,
+            e.path.display(),
+            self.exported_count(e.count, e.lines)
+        )
     }
 
     /// A number field out of range.

@@ -1,15 +1,13 @@
 //! The log in the centre: only the visible rows are formatted and laid out.
 
 use crate::codec;
-use crate::log::{
-    Body, Note, Record, View, record_lines, record_lines_window, split_words, text_width,
-};
+use crate::log::{Body, Note, Record, View, record_lines_window, split_words, text_width};
 use crate::net::Protocol;
-use crate::session::{Session, SessionAction, TimeMode};
+use crate::session::{Session, SessionAction};
 use crate::ui::i18n::{Lang, Tr};
-use crate::ui::{Cx, clock, human_bytes};
+use crate::ui::{Cx, human_bytes};
 use egui::{Color32, Label, RichText, Sense, TextStyle, TextWrapMode};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tone {
@@ -22,32 +20,9 @@ enum Tone {
 /// A record's time as the view shows it: the clock, or seconds since the
 /// first record kept, or since the record before. Always 12 characters, so
 /// a change of mode never changes how many rows a header takes.
-fn stamp(
-    mode: TimeMode,
-    at: SystemTime,
-    first: Option<SystemTime>,
-    prev: Option<SystemTime>,
-) -> String {
-    let since = |t: Option<SystemTime>| {
-        t.and_then(|t| at.duration_since(t).ok())
-            .unwrap_or_default()
-            .as_secs_f64()
-    };
-    match mode {
-        TimeMode::Absolute => clock(at),
-        TimeMode::Relative => format!("+{:>10.3}s", since(first)),
-        TimeMode::Delta => format!("+{:>10.3}s", since(prev)),
-    }
-}
-
 /// The stamp of record `ri` of the session's log.
 fn stamp_of(app: &Session, ri: usize) -> String {
-    let Some(at) = app.log.at(ri) else {
-        return String::new();
-    };
-    let first = app.log.at(0);
-    let prev = ri.checked_sub(1).and_then(|p| app.log.at(p));
-    stamp(app.settings.time_mode, at, first, prev)
+    crate::session::export::stamp_of(&app.log, app.settings.time_mode, ri)
 }
 
 /// The header line of a record: time, direction, peer, size or event.
@@ -292,41 +267,16 @@ fn fit_data_header(head: &str, cols: usize) -> String {
         .unwrap_or(last)
 }
 
-/// The whole log as plain text, as shown (for Copy log).
-pub fn log_as_text(app: &Session, tr: &Tr) -> String {
-    let view = View {
-        mode: app.settings.view,
-        encoding: codec::encoding_by_name(&app.settings.encoding),
-        wrap_cols: None,
-        labels: 0,
-        filter: app.settings.filter,
-    };
-    let mut out = String::new();
-    for (ri, rec) in app.log().iter().enumerate() {
-        // What is copied is what is shown.
-        if !view.filter.shows(&rec) {
-            continue;
-        }
-        out.push_str(&record_text(tr, &rec, &view, &stamp_of(app, ri)));
+/// The log's words are the UI's: a text copy or export is worded as the
+/// log shows it, in the UI's language.
+impl crate::session::export::Words for Tr {
+    fn header(&self, rec: &Record, time: &str) -> String {
+        header(self, rec, time).0
     }
-    out
 }
 
 fn record_text(tr: &Tr, rec: &Record, view: &View, time: &str) -> String {
-    let mut out = header(tr, rec, time).0;
-    out.push('\n');
-    if rec.payload().is_some() {
-        // Copies keep whole lines, not the display's cut ones.
-        let v = View {
-            wrap_cols: Some(usize::MAX / 4),
-            ..*view
-        };
-        for line in record_lines(rec, &v) {
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
-    out
+    crate::session::export::record_text(tr, rec, view, time)
 }
 
 /// The record whose rows are being drawn: its header rows, and the window of
@@ -934,7 +884,7 @@ fn find_work(app: &mut Session, ui: &mut egui::Ui) {
 mod tests {
     use super::*;
     use crate::codec::text::TextShape;
-    use crate::log::{LeadIn, ViewMode};
+    use crate::log::{LeadIn, ViewMode, clock};
     use std::time::{Duration, SystemTime};
 
     /// A gigabyte a second was one raw label, `1000000000`, with no unit:

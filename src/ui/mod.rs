@@ -239,11 +239,7 @@ pub fn write_human_bytes(out: &mut String, n: u64) {
     };
 }
 
-/// Local wall-clock time with milliseconds.
-pub fn clock(t: std::time::SystemTime) -> String {
-    let dt: chrono::DateTime<chrono::Local> = t.into();
-    dt.format("%H:%M:%S%.3f").to_string()
-}
+pub use crate::log::clock;
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@
 
 use crate::codec::{self, Checksum, LineEnd};
 use crate::net::Protocol;
-use crate::session::{SendProblem, Session, SessionAction};
+use crate::session::{Problem, SendProblem, Session, SessionAction};
 use crate::ui::Cx;
 use crate::ui::i18n::Tr;
 use egui::{ComboBox, Key, Modifiers, RichText, TextEdit};
@@ -33,7 +33,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     // the content claims all of it and fits inside it.
     let full = ui.available_height();
     ui.set_min_height(full);
-    let payload = app.send_payload(tr);
+    let payload = app.send_payload();
     let can_send = active && payload.is_ok();
 
     ui.add_space(4.0);
@@ -180,7 +180,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
 
 /// The `Out:` line's text: the byte count first, so a long payload's "…"
 /// never hides it, then the bytes in hex.
-pub fn out_preview(tr: &Tr, payload: &Result<Vec<u8>, String>, datagram: bool) -> String {
+pub fn out_preview(tr: &Tr, payload: &Result<Vec<u8>, Problem>, datagram: bool) -> String {
     match payload {
         Ok(b) if b.is_empty() && datagram => tr.empty_datagram.to_string(),
         Ok(b) => {
@@ -230,10 +230,10 @@ pub fn error_line(ui: &mut egui::Ui, err: Option<&str>) {
 }
 
 /// What is wrong with the text in the box, or with the last send.
-pub fn problem(app: &Session, tr: &Tr, payload: &Result<Vec<u8>, String>) -> Option<String> {
+pub fn problem(app: &Session, tr: &Tr, payload: &Result<Vec<u8>, Problem>) -> Option<String> {
     match (payload, &app.send_error) {
-        (Err(e), _) if !app.send_text.is_empty() => Some(e.clone()),
-        (_, Some(SendProblem::Text(t))) => Some(t.clone()),
+        (Err(e), _) if !app.send_text.is_empty() => Some(tr.problem(e)),
+        (_, Some(SendProblem::Form(p))) => Some(tr.problem(p)),
         (_, Some(SendProblem::Net(e))) => Some(tr.net_error(e)),
         _ => None,
     }

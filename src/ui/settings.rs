@@ -269,7 +269,7 @@ fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     }
     let err_color = ui.visuals().error_fg_color;
     if let Some(e) = &app.form_error {
-        ui.colored_label(err_color, e);
+        ui.colored_label(err_color, tr.problem(e));
     }
     if let Some(e) = &app.session_error {
         ui.colored_label(err_color, tr.net_error(e));
@@ -439,9 +439,9 @@ fn framing(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         FramingMode::Idle => editing |= field(ui, tr.idle_ms, &mut f.idle_ms),
     }
     let changed = *f != before;
-    let valid = match f.framing(tr) {
+    let valid = match f.framing() {
         Err(e) => {
-            ui.colored_label(ui.visuals().error_fg_color, e);
+            ui.colored_label(ui.visuals().error_fg_color, tr.problem(&e));
             false
         }
         Ok(_) => true,
@@ -572,7 +572,7 @@ fn multicast(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 cx.act(id, SessionAction::Join);
             }
             if let Some(e) = &app.mcast_error {
-                ui.colored_label(ui.visuals().error_fg_color, e);
+                ui.colored_label(ui.visuals().error_fg_color, tr.problem(e));
             }
             for text in app.settings.joins.clone() {
                 let now = crate::net::Membership::parse(&text)

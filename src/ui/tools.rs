@@ -134,7 +134,7 @@ fn job_status_lines(app: &Session, tr: &Tr, ui: &mut egui::Ui, slot: JobSlot) {
             }
         }
         Some(Err(e)) => {
-            ui.colored_label(ui.visuals().error_fg_color, e);
+            ui.colored_label(ui.visuals().error_fg_color, tr.problem(e));
         }
         None => {}
     }
@@ -354,13 +354,13 @@ fn quick_editor(app: &mut Session, tr: &Tr, ui: &mut egui::Ui, i: usize) {
             }
         });
         // The exact bytes this command sends, as the send box shows its own.
-        let payload = app.build_payload(&q.text, &q.format, tr);
+        let payload = app.build_payload(&q.text, &q.format);
         ui.horizontal(|ui| {
             let preview = crate::ui::send::out_preview(tr, &payload, app.protocol().is_datagram());
             crate::ui::send::out_line(ui, tr, &preview);
         });
         if let Err(e) = &payload {
-            ui.colored_label(ui.visuals().error_fg_color, e);
+            ui.colored_label(ui.visuals().error_fg_color, tr.problem(e));
         }
         ui.horizontal(|ui| {
             let l = ui.label(tr.then_wait_ms);
@@ -713,7 +713,7 @@ pub fn capture(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 }
             }
             let err = match &app.capture_error {
-                Some(crate::session::SendProblem::Text(t)) => Some(t.clone()),
+                Some(crate::session::SendProblem::Form(p)) => Some(tr.problem(p)),
                 Some(crate::session::SendProblem::Net(e)) => Some(tr.net_error(e)),
                 None => None,
             };
@@ -910,11 +910,11 @@ pub fn export_log(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 cx.act(app.id, SessionAction::ExportLog);
             }
             match &app.export_result {
-                Some(Ok(m)) => {
-                    ui.label(m);
+                Some(Ok(done)) => {
+                    ui.label(tr.exported_text(done));
                 }
                 Some(Err(e)) => {
-                    ui.colored_label(ui.visuals().error_fg_color, e);
+                    ui.colored_label(ui.visuals().error_fg_color, tr.problem(e));
                 }
                 None => {}
             }
