@@ -661,7 +661,23 @@ fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         .allow_drag(false)
         .include_y(0.0)
         .include_x(0.0)
+        // At least the last minute, so a new chart has a steady time axis.
+        .include_x(-60.0)
         .x_axis_label(ago)
+        .x_grid_spacer(|input| {
+            let (lo, hi) = input.bounds;
+            let step = seconds_step(hi - lo);
+            let mut marks = Vec::new();
+            let mut v = (lo / step).ceil() * step;
+            while v <= hi && marks.len() < 64 {
+                marks.push(GridMark {
+                    value: v,
+                    step_size: step,
+                });
+                v += step;
+            }
+            marks
+        })
         .x_axis_formatter(|m: GridMark, _| seconds_ago(m.value))
         .y_axis_min_width(72.0)
         .y_grid_spacer(move |input| {
@@ -705,6 +721,16 @@ fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
 fn seconds_ago(x: f64) -> String {
     // Rounded first, so a point a hair after the newest is "0", not "-0".
     format!("{}", (-x).round().max(0.0) as u64)
+}
+
+/// A grid step for the time axis spanning `span` seconds: whole seconds,
+/// in steps a clock reads easily, about six to a span.
+fn seconds_step(span: f64) -> f64 {
+    let target = span.max(1.0) / 6.0;
+    [1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0]
+        .into_iter()
+        .find(|s| *s >= target)
+        .unwrap_or(600.0)
 }
 
 /// A grid step for a rate axis spanning `span`: a round figure in the unit
@@ -903,6 +929,10 @@ mod tests {
         // Never a step of nothing, whatever the span.
         assert!(rate_step(0.0, true) >= 1.0 && rate_step(0.0, false) >= 1.0);
         assert_eq!(seconds_ago(-30.0), "30");
+        // Whole seconds on the time axis, however short the history.
+        assert_eq!(seconds_step(1.2), 1.0);
+        assert_eq!(seconds_step(60.0), 10.0);
+        assert_eq!(seconds_step(600.0), 120.0);
         assert_eq!(seconds_ago(0.0), "0");
     }
 
