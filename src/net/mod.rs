@@ -11,6 +11,7 @@ mod conn;
 mod error;
 #[cfg(target_os = "linux")]
 mod icmp;
+pub mod impair;
 pub mod interfaces;
 mod jobs;
 pub mod multicast;

@@ -1,0 +1,1023 @@
+//! Bad networks on purpose: what a relay does to the bytes it passes on,
+//! per direction. Delay with jitter, a bandwidth cap, cutting into pieces
+//! (分包), holding pieces to write them as one (粘包), corrupting bytes and
+//! cutting the connection after so many bytes.
+//!
+//! The settings ([`Impairment`]) are plain data, parsed from the relay
+//! spec's options or the session's form. A [`StreamShaper`] applies one
+//! direction's settings to one TCP connection: bytes go in as they are
+//! read from the other side, and come out as timed pieces for the worker
+//! to write. Nothing here touches a socket or the clock: the caller passes
+//! the time, so every effect can be tested exactly.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// Cut what passes into pieces of `min..=max` bytes, `gap` apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    pub min: usize,
+    pub max: usize,
+    pub gap: Duration,
+}
+
+/// After `after` bytes in a direction, end the connection: a close (FIN)
+/// or, with `reset`, a reset (RST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    pub after: u64,
+    pub reset: bool,
+}
+
+/// What one direction of a relay does to what passes.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Impair {
+    pub delay: Duration,
+    /// The delay varies by up to this much either way.
+    pub jitter: Duration,
+    /// Bytes per second at most.
+    pub rate: Option<u64>,
+    pub slice: Option<Slice>,
+    /// Pieces that arrive within this window are written as one.
+    pub merge: Option<Duration>,
+    /// Datagrams only (the UDP relay): shares from 0 to 1.
+    pub loss: f64,
+    pub dup: f64,
+    pub reorder: f64,
+    /// The share of bytes that get one bit flipped.
+    pub corrupt: f64,
+    pub cut: Option<Cut>,
+}
+
+impl Impair {
+    /// Whether it changes anything.
+    pub fn is_none(&self) -> bool {
+        *self == Impair::default()
+    }
+
+    /// Sets one option (`delay`, `jitter`, `rate`, `slice`, `merge`,
+    /// `loss`, `dup`, `reorder`, `corrupt`, `cut`) from its text; an empty
+    /// text turns it off. The error names the option and what it takes.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ImpairError> {
+        let v = value.trim();
+        let off = v.is_empty();
+        let bad = |allowed: &'static str| ImpairError {
+            option: key.trim().to_string(),
+            value: v.to_string(),
+            allowed,
+        };
+        match key.trim() {
+            "delay" => {
+                self.delay = if off {
+                    Duration::ZERO
+                } else {
+                    duration(v, MAX_DELAY).ok_or_else(|| bad(DELAY_RANGE))?
+                }
+            }
+            "jitter" => {
+                self.jitter = if off {
+                    Duration::ZERO
+                } else {
+                    duration(v, MAX_DELAY).ok_or_else(|| bad(DELAY_RANGE))?
+                }
+            }
+            "rate" => {
+                self.rate = if off {
+                    None
+                } else {
+                    Some(rate(v).ok_or_else(|| bad(RATE_RANGE))?)
+                }
+            }
+            "slice" => {
+                self.slice = if off {
+                    None
+                } else {
+                    Some(slice(v).ok_or_else(|| bad(SLICE_RANGE))?)
+                }
+            }
+            "merge" => {
+                self.merge = if off {
+                    None
+                } else {
+                    Some(
+                        duration(v, MAX_DELAY)
+                            .filter(|d| !d.is_zero())
+                            .ok_or_else(|| bad(MERGE_RANGE))?,
+                    )
+                }
+            }
+            "loss" => self.loss = share(v, off).ok_or_else(|| bad(SHARE_RANGE))?,
+            "dup" => self.dup = share(v, off).ok_or_else(|| bad(SHARE_RANGE))?,
+            "reorder" => self.reorder = share(v, off).ok_or_else(|| bad(SHARE_RANGE))?,
+            "corrupt" => self.corrupt = share(v, off).ok_or_else(|| bad(SHARE_RANGE))?,
+            "cut" => {
+                self.cut = if off {
+                    None
+                } else {
+                    Some(cut(v).ok_or_else(|| bad(CUT_RANGE))?)
+                }
+            }
+            _ => {
+                return Err(ImpairError {
+                    option: key.trim().to_string(),
+                    value: v.to_string(),
+                    allowed: UNKNOWN,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The option's value as the spec syntax writes it ("" when off).
+    pub fn text(&self, key: &str) -> String {
+        let pct = |s: f64| {
+            if s == 0.0 {
+                String::new()
+            } else {
+                format!("{}%", trim_float(s * 100.0))
+            }
+        };
+        match key {
+            "delay" => ms_text(self.delay),
+            "jitter" => ms_text(self.jitter),
+            "rate" => self.rate.map(|r| format!("{r}B/s")).unwrap_or_default(),
+            "slice" => self.slice.map(|s| s.to_string()).unwrap_or_default(),
+            "merge" => self.merge.map(ms_text).unwrap_or_default(),
+            "loss" => pct(self.loss),
+            "dup" => pct(self.dup),
+            "reorder" => pct(self.reorder),
+            "corrupt" => pct(self.corrupt),
+            "cut" => self
+                .cut
+                .map(|c| {
+                    if c.reset {
+                        format!("{}:reset", c.after)
+                    } else {
+                        c.after.to_string()
+                    }
+                })
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The options, in the order the form shows them.
+pub const OPTIONS: [&str; 10] = [
+    "delay", "jitter", "rate", "slice", "merge", "loss", "dup", "reorder", "corrupt", "cut",
+];
+
+/// The options that only datagrams take.
+pub fn datagram_only(key: &str) -> bool {
+    matches!(key, "loss" | "dup" | "reorder")
+}
+
+/// The options that only a stream takes.
+pub fn stream_only(key: &str) -> bool {
+    matches!(key, "slice" | "merge" | "cut")
+}
+
+impl fmt::Display for Slice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.min == self.max {
+            write!(f, "{}", self.min)?;
+        } else {
+            write!(f, "{}-{}", self.min, self.max)?;
+        }
+        if !self.gap.is_zero() {
+            write!(f, "/{}", ms_text(self.gap))?;
+        }
+        Ok(())
+    }
+}
+
+/// Both directions of a relay: `up` is client to target, `down` target to
+/// client; `on` switches all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Impairment {
+    pub on: bool,
+    pub up: Impair,
+    pub down: Impair,
+}
+
+impl Impairment {
+    /// The settings of one direction, if impairment is on and it does
+    /// anything.
+    pub fn toward(&self, target: bool) -> Option<&Impair> {
+        let d = if target { &self.up } else { &self.down };
+        (self.on && !d.is_none()).then_some(d)
+    }
+
+    /// A relay spec option: `delay=200ms` (both directions), `up.delay=`
+    /// (client to target) or `down.delay=` (target to client). `Ok(false)`:
+    /// not an impairment option.
+    pub fn parse_option(&mut self, key: &str, value: &str) -> Result<bool, ImpairError> {
+        let key = key.trim();
+        let (dirs, name): (&[bool], &str) = match key.split_once('.') {
+            Some(("up", n)) => (&[true], n),
+            Some(("down", n)) => (&[false], n),
+            Some(_) => return Ok(false),
+            None => (&[true, false], key),
+        };
+        if !OPTIONS.contains(&name) {
+            return Ok(false);
+        }
+        for up in dirs {
+            let d = if *up { &mut self.up } else { &mut self.down };
+            d.set(name, value)?;
+        }
+        self.on = true;
+        Ok(true)
+    }
+}
+
+/// An option with a value it does not take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImpairError {
+    pub option: String,
+    pub value: String,
+    /// What the option takes, in words.
+    pub allowed: &'static str,
+}
+
+impl fmt::Display for ImpairError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.allowed == UNKNOWN {
+            write!(f, "{}: {UNKNOWN}", self.option)
+        } else {
+            write!(
+                f,
+                "{}={}: {} takes {}",
+                self.option, self.value, self.option, self.allowed
+            )
+        }
+    }
+}
+
+const MAX_DELAY: Duration = Duration::from_secs(60);
+const DELAY_RANGE: &str = "a time from 0 to 60 s (200ms, 1.5s)";
+const MERGE_RANGE: &str = "a time from 1 ms to 60 s (50ms)";
+const RATE_RANGE: &str = "a rate from 1 B/s (500B/s, 64kB/s, 1MB/s, 2MiB/s)";
+const SLICE_RANGE: &str = "N[-M][/GAP]: pieces of 1 to 1048576 bytes (1/20ms, 5-50/10ms)";
+const SHARE_RANGE: &str = "a share from 0% to 100% (5%, 0.1%)";
+const CUT_RANGE: &str = "a byte count from 1, then :reset or :close (4096, 4096:reset)";
+const UNKNOWN: &str = "not an impairment option (delay, jitter, rate, slice, merge, loss, dup, reorder, corrupt, cut)";
+/// The largest piece a slice makes.
+const MAX_SLICE: usize = 1 << 20;
+
+/// `200ms`, `1.5s`, `2m`; a bare number is milliseconds.
+fn duration(s: &str, max: Duration) -> Option<Duration> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num.parse().ok()?;
+    let secs = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" => v / 1000.0,
+        "s" => v,
+        "m" | "min" => v * 60.0,
+        "us" | "µs" => v / 1e6,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 0.0)
+        .then(|| Duration::from_secs_f64(secs))
+        .filter(|d| *d <= max)
+}
+
+/// `500B/s`, `64kB/s`, `1MB/s`, `2MiB/s`; a bare number is bytes a second.
+fn rate(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num.parse().ok()?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b/s" | "bps" => 1.0,
+        "kb/s" => 1e3,
+        "mb/s" => 1e6,
+        "gb/s" => 1e9,
+        "kib/s" => 1024.0,
+        "mib/s" => 1024.0 * 1024.0,
+        "gib/s" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let b = (v * scale).round();
+    (b.is_finite() && (1.0..1e15).contains(&b)).then_some(b as u64)
+}
+
+/// `N[-M][/GAP]`.
+fn slice(s: &str) -> Option<Slice> {
+    let (sizes, gap) = match s.split_once('/') {
+        Some((a, g)) => (a, duration(g, MAX_DELAY)?),
+        None => (s, Duration::ZERO),
+    };
+    let size = |t: &str| {
+        t.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_SLICE).contains(n))
+    };
+    let (min, max) = match sizes.split_once('-') {
+        Some((a, b)) => (size(a)?, size(b)?),
+        None => {
+            let n = size(sizes)?;
+            (n, n)
+        }
+    };
+    (min <= max).then_some(Slice { min, max, gap })
+}
+
+/// `5%`, `0.1%`, or a share `0.05`; empty is none.
+fn share(s: &str, off: bool) -> Option<f64> {
+    if off {
+        return Some(0.0);
+    }
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().ok()? / 100.0,
+        None => t.parse::<f64>().ok()?,
+    };
+    (v.is_finite() && (0.0..=1.0).contains(&v)).then_some(v)
+}
+
+/// `4096`, `4096:reset`, `4096:close`.
+fn cut(s: &str) -> Option<Cut> {
+    let (n, how) = match s.split_once(':') {
+        Some((n, h)) => (n, h.trim()),
+        None => (s, "close"),
+    };
+    let after = n.trim().parse::<u64>().ok().filter(|n| *n >= 1)?;
+    let reset = match how {
+        "reset" | "rst" => true,
+        "close" | "fin" => false,
+        _ => return None,
+    };
+    Some(Cut { after, reset })
+}
+
+fn trim_float(v: f64) -> String {
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn ms_text(d: Duration) -> String {
+    if d.is_zero() {
+        return String::new();
+    }
+    let ms = d.as_secs_f64() * 1000.0;
+    format!("{}ms", trim_float(ms))
+}
+
+/// A small, seeded random source (SplitMix64): the same seed makes the
+/// same effects, so a test run can be repeated.
+#[derive(Debug, Clone)]
+pub struct Random(u64);
+
+impl Random {
+    pub fn new(seed: u64) -> Random {
+        Random(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0.0..1.0`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && self.unit() < p
+    }
+
+    /// A number in `lo..=hi`.
+    pub fn between(&mut self, lo: usize, hi: usize) -> usize {
+        if hi <= lo {
+            return lo;
+        }
+        let span = (hi - lo + 1) as u64;
+        lo + (self.next_u64() % span) as usize
+    }
+}
+
+/// What the impairments of a direction have done so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImpairCounts {
+    /// Pieces held back by a delay.
+    pub delayed: u64,
+    /// Pieces a slice made.
+    pub pieces: u64,
+    /// Writes that joined several pieces.
+    pub merged: u64,
+    /// Bytes held back by the rate cap (waited for their turn).
+    pub paced: u64,
+    pub corrupted: u64,
+    pub dropped: u64,
+    pub duplicated: u64,
+    pub reordered: u64,
+    pub cut: u64,
+}
+
+impl ImpairCounts {
+    pub fn add(&mut self, o: &ImpairCounts) {
+        self.delayed += o.delayed;
+        self.pieces += o.pieces;
+        self.merged += o.merged;
+        self.paced += o.paced;
+        self.corrupted += o.corrupted;
+        self.dropped += o.dropped;
+        self.duplicated += o.duplicated;
+        self.reordered += o.reordered;
+        self.cut += o.cut;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == ImpairCounts::default()
+    }
+}
+
+/// What a shaper hands the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shaped {
+    /// Write these bytes now.
+    Bytes(Vec<u8>),
+    /// End the connection now, once what came before is written.
+    Cut { reset: bool },
+}
+
+/// A byte a corruption changed: where in the direction's stream, and
+/// what it was and became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flipped {
+    pub offset: u64,
+    pub was: u8,
+    pub now: u8,
+}
+
+/// A piece waiting for its time; a cap may let it out in parts (`off`:
+/// how much of it has gone).
+#[derive(Debug)]
+struct Piece {
+    at: Instant,
+    bytes: Vec<u8>,
+    off: usize,
+    cut: Option<bool>,
+}
+
+impl Piece {
+    fn left(&self) -> usize {
+        self.bytes.len() - self.off
+    }
+}
+
+/// Less than a byte of allowance lost to floating point is no reason to
+/// wait again.
+const EPSILON: f64 = 1e-6;
+
+/// The most a cap lets out at a time: a fiftieth of a second's worth, so
+/// a cap is smooth and close to its figure over any second.
+fn burst(rate: u64) -> usize {
+    (rate / 50).max(1) as usize
+}
+
+/// One direction of one TCP link: bytes in, timed pieces out, in order.
+#[derive(Debug)]
+pub struct StreamShaper {
+    random: Random,
+    /// Pieces in the order they go out (their times never go backwards).
+    queue: VecDeque<Piece>,
+    queued: usize,
+    /// Pieces held to be written as one: since when, and the bytes.
+    merging: Option<(Instant, Vec<u8>)>,
+    /// Bytes that came in (for the cut and for offsets).
+    passed: u64,
+    cut_done: bool,
+    /// The last piece's time: a later one never goes before it.
+    last_at: Option<Instant>,
+    /// The cap's allowance: bytes that may go now, as of `refilled`.
+    allowance: f64,
+    refilled: Option<Instant>,
+    counts: ImpairCounts,
+}
+
+impl StreamShaper {
+    pub fn new(seed: u64) -> StreamShaper {
+        StreamShaper {
+            random: Random::new(seed),
+            queue: VecDeque::new(),
+            queued: 0,
+            merging: None,
+            passed: 0,
+            cut_done: false,
+            last_at: None,
+            allowance: 0.0,
+            refilled: None,
+            counts: ImpairCounts::default(),
+        }
+    }
+
+    /// Bytes waiting in the shaper (a relay reads the other side only
+    /// while this and the write queue are small).
+    pub fn pending(&self) -> usize {
+        self.queued + self.merging.as_ref().map_or(0, |(_, b)| b.len())
+    }
+
+    /// What the effects have done since the last call.
+    pub fn take_counts(&mut self) -> ImpairCounts {
+        std::mem::take(&mut self.counts)
+    }
+
+    /// Takes bytes read from the other side at `now`. Returns the bytes a
+    /// corruption changed (for the log).
+    pub fn push(&mut self, now: Instant, mut bytes: Vec<u8>, cfg: &Impair) -> Vec<Flipped> {
+        if self.cut_done || bytes.is_empty() {
+            return Vec::new();
+        }
+        // Cut: what goes past the count is never sent.
+        let mut cut_now = None;
+        if let Some(c) = cfg.cut {
+            let left = c.after.saturating_sub(self.passed);
+            if bytes.len() as u64 >= left {
+                bytes.truncate(left as usize);
+                cut_now = Some(c.reset);
+                self.cut_done = true;
+            }
+        }
+        let start = self.passed;
+        self.passed += bytes.len() as u64;
+        let mut flipped = Vec::new();
+        if cfg.corrupt > 0.0 {
+            for (i, b) in bytes.iter_mut().enumerate() {
+                if self.random.chance(cfg.corrupt) {
+                    let was = *b;
+                    *b ^= 1 << self.random.between(0, 7);
+                    flipped.push(Flipped {
+                        offset: start + i as u64,
+                        was,
+                        now: *b,
+                    });
+                }
+            }
+            self.counts.corrupted += flipped.len() as u64;
+        }
+        // Merge: held until the window after the first held piece ends.
+        if let Some(window) = cfg.merge {
+            let (since, held) = self.merging.get_or_insert_with(|| (now, Vec::new()));
+            if !held.is_empty() {
+                self.counts.merged += 1;
+            }
+            held.extend_from_slice(&bytes);
+            let due = *since + window;
+            if cut_now.is_some() || now >= due {
+                if let Some((since, held)) = self.merging.take() {
+                    self.schedule(since, held, cut_now, cfg);
+                }
+            }
+            return flipped;
+        }
+        self.schedule(now, bytes, cut_now, cfg);
+        flipped
+    }
+
+    /// Held pieces whose merge window has ended go on their way.
+    fn release_merged(&mut self, now: Instant, cfg: &Impair) {
+        let window = cfg.merge.unwrap_or(Duration::ZERO);
+        if self
+            .merging
+            .as_ref()
+            .is_some_and(|(since, _)| now >= *since + window)
+            && let Some((since, held)) = self.merging.take()
+        {
+            self.schedule(since, held, None, cfg);
+        }
+    }
+
+    /// Puts bytes that arrived at `arrived` in the queue: delayed (never
+    /// before a piece already queued, so the stream keeps its order) and
+    /// sliced.
+    fn schedule(&mut self, arrived: Instant, bytes: Vec<u8>, cut: Option<bool>, cfg: &Impair) {
+        let mut at = arrived + cfg.delay;
+        if !cfg.jitter.is_zero() {
+            let j = cfg.jitter.as_secs_f64() * (self.random.unit() * 2.0 - 1.0);
+            at = if j >= 0.0 {
+                at + Duration::from_secs_f64(j)
+            } else {
+                at.checked_sub(Duration::from_secs_f64(-j))
+                    .unwrap_or(arrived)
+                    .max(arrived)
+            };
+        }
+        if !cfg.delay.is_zero() || !cfg.jitter.is_zero() {
+            self.counts.delayed += 1;
+        }
+        if let Some(last) = self.last_at {
+            at = at.max(last);
+        }
+        let pieces: Vec<Vec<u8>> = match cfg.slice {
+            Some(s) if !bytes.is_empty() => {
+                let mut out = Vec::new();
+                let mut rest = &bytes[..];
+                while !rest.is_empty() {
+                    let n = self.random.between(s.min, s.max).min(rest.len());
+                    let (a, b) = rest.split_at(n);
+                    out.push(a.to_vec());
+                    rest = b;
+                }
+                self.counts.pieces += out.len() as u64;
+                out
+            }
+            _ => vec![bytes],
+        };
+        let gap = cfg.slice.map_or(Duration::ZERO, |s| s.gap);
+        let n = pieces.len();
+        for (i, p) in pieces.into_iter().enumerate() {
+            if i > 0 {
+                at += gap;
+            }
+            self.queued += p.len();
+            self.queue.push_back(Piece {
+                at,
+                bytes: p,
+                off: 0,
+                cut: if i + 1 == n { cut } else { None },
+            });
+        }
+        if n == 0
+            && let Some(reset) = cut
+        {
+            self.queue.push_back(Piece {
+                at,
+                bytes: Vec::new(),
+                off: 0,
+                cut: Some(reset),
+            });
+        }
+        self.last_at = Some(at);
+    }
+
+    /// When the next piece is due (for the worker's poll timeout).
+    pub fn next_due(&self, cfg: &Impair) -> Option<Instant> {
+        let merge = self
+            .merging
+            .as_ref()
+            .map(|(since, _)| *since + cfg.merge.unwrap_or(Duration::ZERO));
+        let head = self.queue.front().map(|p| {
+            match (cfg.rate, self.refilled) {
+                // Waiting for the cap's allowance to cover the next part.
+                (Some(rate), Some(t)) if p.left() > 0 => {
+                    let want = p.left().min(burst(rate)) as f64;
+                    if self.allowance + EPSILON >= want {
+                        p.at
+                    } else {
+                        // Rounded up, so the wait always earns the bytes.
+                        let need = (want - self.allowance) / rate as f64;
+                        let wait = Duration::from_nanos((need * 1e9).ceil() as u64 + 1);
+                        p.at.max(t + wait)
+                    }
+                }
+                _ => p.at,
+            }
+        });
+        match (merge, head) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The pieces due at `now`, in order; a cap lets out only what its
+    /// allowance covers (a piece larger than that goes in parts).
+    pub fn take_due(&mut self, now: Instant, cfg: &Impair) -> Vec<Shaped> {
+        self.release_merged(now, cfg);
+        let mut out = Vec::new();
+        if let Some(rate) = cfg.rate {
+            let last = self.refilled.unwrap_or(now);
+            self.allowance = (self.allowance
+                + now.saturating_duration_since(last).as_secs_f64() * rate as f64)
+                .min(burst(rate) as f64);
+            self.refilled = Some(now);
+        }
+        while let Some(p) = self.queue.front_mut() {
+            if p.at > now {
+                break;
+            }
+            if cfg.rate.is_some() && p.left() > 0 {
+                let can = (self.allowance + EPSILON).floor() as usize;
+                if can == 0 {
+                    break;
+                }
+                if p.left() > can {
+                    // A part now, the rest when the allowance allows.
+                    let part = p.bytes.get(p.off..p.off + can).unwrap_or_default().to_vec();
+                    p.off += can;
+                    self.allowance -= can as f64;
+                    self.queued -= can;
+                    self.counts.paced += can as u64;
+                    out.push(Shaped::Bytes(part));
+                    break;
+                }
+                self.allowance -= p.left() as f64;
+            }
+            let Some(mut p) = self.queue.pop_front() else {
+                break;
+            };
+            self.queued -= p.left();
+            if p.left() > 0 {
+                let bytes = if p.off == 0 {
+                    p.bytes
+                } else {
+                    p.bytes.split_off(p.off)
+                };
+                out.push(Shaped::Bytes(bytes));
+            }
+            if let Some(reset) = p.cut {
+                self.counts.cut += 1;
+                out.push(Shaped::Cut { reset });
+                self.queue.clear();
+                self.queued = 0;
+                break;
+            }
+        }
+        if self.queue.is_empty() && self.merging.is_none() {
+            self.last_at = None;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_bytes(out: &[Shaped]) -> Vec<u8> {
+        out.iter()
+            .filter_map(|s| match s {
+                Shaped::Bytes(b) => Some(b.clone()),
+                Shaped::Cut { .. } => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Runs a stream of `chunks` through a shaper, arriving `step` apart,
+    /// and takes everything out as time goes on; returns each output with
+    /// its time (from the start).
+    fn run(cfg: &Impair, chunks: &[Vec<u8>], step: Duration) -> Vec<(Duration, Shaped)> {
+        let t0 = Instant::now();
+        let mut s = StreamShaper::new(7);
+        let mut out = Vec::new();
+        let mut now = t0;
+        for c in chunks {
+            s.push(now, c.clone(), cfg);
+            for o in s.take_due(now, cfg) {
+                out.push((now - t0, o));
+            }
+            now += step;
+        }
+        // Then the clock runs on until nothing waits (bounded).
+        for _ in 0..1_000_000 {
+            let Some(due) = s.next_due(cfg) else { break };
+            now = now.max(due);
+            for o in s.take_due(now, cfg) {
+                out.push((now - t0, o));
+            }
+        }
+        assert_eq!(s.pending(), 0, "bytes left in the shaper");
+        out
+    }
+
+    fn stream(seed: u64, n: usize) -> Vec<Vec<u8>> {
+        let mut r = Random::new(seed);
+        (0..n)
+            .map(|i| {
+                let len = r.between(0, 300);
+                (0..len).map(|k| (i * 31 + k) as u8).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn options_parse_and_bad_values_name_the_option_and_its_range() {
+        let mut m = Impairment::default();
+        for (k, v) in [
+            ("delay", "200ms"),
+            ("jitter", "20ms"),
+            ("up.rate", "64kB/s"),
+            ("down.slice", "1-4/20ms"),
+            ("merge", "50ms"),
+            ("loss", "5%"),
+            ("dup", "1%"),
+            ("reorder", "5%"),
+            ("corrupt", "0.1%"),
+            ("up.cut", "4096:reset"),
+        ] {
+            assert_eq!(m.parse_option(k, v), Ok(true), "{k}={v}");
+        }
+        assert!(m.on);
+        assert_eq!(m.up.delay, Duration::from_millis(200));
+        assert_eq!(m.down.jitter, Duration::from_millis(20));
+        assert_eq!(m.up.rate, Some(64_000));
+        assert_eq!(m.down.rate, None);
+        assert_eq!(
+            m.down.slice,
+            Some(Slice {
+                min: 1,
+                max: 4,
+                gap: Duration::from_millis(20)
+            })
+        );
+        assert!((m.up.loss - 0.05).abs() < 1e-12);
+        assert!((m.down.corrupt - 0.001).abs() < 1e-12);
+        assert_eq!(
+            m.up.cut,
+            Some(Cut {
+                after: 4096,
+                reset: true
+            })
+        );
+        assert_eq!(m.down.cut, None);
+        // Written back as it was read.
+        assert_eq!(m.down.text("slice"), "1-4/20ms");
+        assert_eq!(m.up.text("cut"), "4096:reset");
+        assert_eq!(m.up.text("loss"), "5%");
+        assert_eq!(m.up.text("delay"), "200ms");
+        // Not ours: left to the other options.
+        assert_eq!(m.parse_option("ttl", "9"), Ok(false));
+        assert_eq!(m.parse_option("side.delay", "9"), Ok(false));
+        for (k, v, words) in [
+            ("loss", "150%", "0% to 100%"),
+            ("delay", "2h", "0 to 60 s"),
+            ("slice", "0/5ms", "1 to 1048576 bytes"),
+            ("slice", "9-3", "1 to 1048576"),
+            ("rate", "fast", "1 B/s"),
+            ("cut", "10:maybe", ":reset or :close"),
+            ("merge", "0ms", "1 ms to 60 s"),
+        ] {
+            let e = m.parse_option(k, v).unwrap_err();
+            let text = e.to_string();
+            assert!(text.starts_with(&format!("{k}={v}")), "{text}");
+            assert!(text.contains(words), "{text}");
+        }
+    }
+
+    /// Any slicing and any merging of a stream delivers the same bytes in
+    /// the same order.
+    #[test]
+    fn slices_and_merges_keep_every_byte_in_order() {
+        let mut r = Random::new(99);
+        for case in 0..300 {
+            let chunks = stream(case, r.between(1, 40));
+            let want: Vec<u8> = chunks.concat();
+            let min = r.between(1, 64);
+            let cfg = Impair {
+                slice: r.chance(0.7).then(|| Slice {
+                    min,
+                    max: min + r.between(0, 64),
+                    gap: Duration::from_millis(r.between(0, 5) as u64),
+                }),
+                merge: r
+                    .chance(0.5)
+                    .then(|| Duration::from_millis(r.between(1, 30) as u64)),
+                delay: Duration::from_millis(r.between(0, 20) as u64),
+                jitter: Duration::from_millis(r.between(0, 20) as u64),
+                rate: r.chance(0.3).then(|| r.between(1000, 100_000) as u64),
+                ..Impair::default()
+            };
+            let step = Duration::from_millis(r.between(0, 10) as u64);
+            let out = run(&cfg, &chunks, step);
+            assert_eq!(all_bytes(&out.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>()), want, "case {case}: {cfg:?}");
+            // Times never go backwards.
+            assert!(out.windows(2).all(|w| w[0].0 <= w[1].0), "case {case}");
+        }
+    }
+
+    #[test]
+    fn a_slice_of_one_byte_every_20_ms_makes_five_writes_of_hello() {
+        let cfg = Impair {
+            slice: Some(Slice {
+                min: 1,
+                max: 1,
+                gap: Duration::from_millis(20),
+            }),
+            ..Impair::default()
+        };
+        let out = run(&cfg, &[b"hello".to_vec()], Duration::ZERO);
+        let pieces: Vec<(Duration, Vec<u8>)> = out
+            .into_iter()
+            .filter_map(|(t, s)| match s {
+                Shaped::Bytes(b) => Some((t, b)),
+                Shaped::Cut { .. } => None,
+            })
+            .collect();
+        assert_eq!(pieces.len(), 5);
+        for (i, (t, b)) in pieces.iter().enumerate() {
+            assert_eq!(b, &[b"hello"[i]]);
+            assert_eq!(*t, Duration::from_millis(20 * i as u64));
+        }
+    }
+
+    #[test]
+    fn merge_writes_what_arrives_within_its_window_as_one() {
+        let cfg = Impair {
+            merge: Some(Duration::from_millis(50)),
+            ..Impair::default()
+        };
+        // Five messages 10 ms apart: one write of all five, at 50 ms.
+        let msgs: Vec<Vec<u8>> = (0..5).map(|i| format!("m{i};").into_bytes()).collect();
+        let out = run(&cfg, &msgs, Duration::from_millis(10));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].0, Duration::from_millis(50));
+        assert_eq!(all_bytes(&[out[0].1.clone()]), b"m0;m1;m2;m3;m4;");
+    }
+
+    #[test]
+    fn a_delay_holds_each_piece_and_jitter_never_reorders_a_stream() {
+        let cfg = Impair {
+            delay: Duration::from_millis(200),
+            ..Impair::default()
+        };
+        let out = run(&cfg, &[b"a".to_vec(), b"b".to_vec()], Duration::from_millis(5));
+        assert_eq!(out[0].0, Duration::from_millis(200));
+        assert_eq!(out[1].0, Duration::from_millis(205));
+        let cfg = Impair {
+            delay: Duration::from_millis(50),
+            jitter: Duration::from_millis(40),
+            ..Impair::default()
+        };
+        let chunks: Vec<Vec<u8>> = (0..200u8).map(|i| vec![i]).collect();
+        let out = run(&cfg, &chunks, Duration::from_millis(1));
+        let got = all_bytes(&out.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
+        assert_eq!(got, (0..200u8).collect::<Vec<_>>());
+        for (t, _) in &out {
+            assert!(*t >= Duration::from_millis(10), "{t:?} is earlier than delay - jitter");
+        }
+    }
+
+    #[test]
+    fn a_cap_paces_the_bytes_to_its_rate() {
+        let cfg = Impair {
+            rate: Some(100_000),
+            ..Impair::default()
+        };
+        // 500,000 bytes at once: the last goes out at about 5 s.
+        let out = run(&cfg, &[vec![7u8; 500_000]], Duration::ZERO);
+        let last = out.last().unwrap().0.as_secs_f64();
+        assert!((last - 5.0).abs() < 0.05, "done at {last} s");
+        // No second holds more than the cap and a fiftieth.
+        let mut per_sec = [0usize; 6];
+        for (t, s) in &out {
+            if let Shaped::Bytes(b) = s {
+                per_sec[t.as_secs() as usize] += b.len();
+            }
+        }
+        for n in per_sec {
+            assert!(n <= 100_000 + 2_000, "{per_sec:?}");
+        }
+    }
+
+    #[test]
+    fn a_cut_ends_the_stream_after_its_count_of_bytes() {
+        let cfg = Impair {
+            cut: Some(Cut {
+                after: 4,
+                reset: false,
+            }),
+            ..Impair::default()
+        };
+        let out = run(&cfg, &[b"ab".to_vec(), b"cdef".to_vec(), b"gh".to_vec()], Duration::ZERO);
+        let got: Vec<Shaped> = out.into_iter().map(|(_, s)| s).collect();
+        assert_eq!(all_bytes(&got), b"abcd");
+        assert_eq!(got.last(), Some(&Shaped::Cut { reset: false }));
+    }
+
+    #[test]
+    fn corruption_flips_one_bit_of_about_its_share_of_the_bytes_and_says_where() {
+        let cfg = Impair {
+            corrupt: 0.01,
+            ..Impair::default()
+        };
+        let mut s = StreamShaper::new(3);
+        let data = vec![0u8; 100_000];
+        let flipped = s.push(Instant::now(), data.clone(), &cfg);
+        assert!((700..1300).contains(&flipped.len()), "{}", flipped.len());
+        let out = all_bytes(&s.take_due(Instant::now(), &cfg));
+        for f in &flipped {
+            assert_eq!(f.was, 0);
+            assert_eq!(f.now.count_ones(), 1);
+            assert_eq!(out[f.offset as usize], f.now);
+        }
+        let changed = out.iter().filter(|b| **b != 0).count();
+        assert_eq!(changed, flipped.len());
+        // The same seed, the same bytes.
+        let mut again = StreamShaper::new(3);
+        assert_eq!(again.push(Instant::now(), data, &cfg), flipped);
+    }
+}
