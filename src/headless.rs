@@ -224,6 +224,7 @@ fn reason_text(r: &CloseReason) -> String {
         CloseReason::ResetByUser => "reset (RST sent)".into(),
         CloseReason::BadFrame => "closed: a frame longer than the maximum".into(),
         CloseReason::LinkEnded => "closed: the other side of the link ended".into(),
+        CloseReason::Cut { .. } => crate::ui::i18n::EN.close_reason(r),
         CloseReason::Error(e) => error_text(e),
     }
 }
@@ -414,7 +415,32 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
         Event::JobProgress { .. }
         | Event::Replied { .. }
         | Event::Frames { .. }
-        | Event::PeerTx { .. } => String::new(),
+        | Event::PeerTx { .. }
+        | Event::Impaired { .. } => String::new(),
+        Event::Corrupted {
+            at,
+            peer,
+            toward_target,
+            flipped,
+            total,
+        } => {
+            let bytes: Vec<String> = flipped
+                .iter()
+                .map(|f| format!("byte {} {:02X}->{:02X}", f.offset, f.was, f.now))
+                .collect();
+            let more = total.saturating_sub(flipped.len());
+            format!(
+                "{} -- corrupted {total} byte(s) toward {} {peer}: {}{}",
+                time_text(*at),
+                if *toward_target { "target" } else { "client" },
+                bytes.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )
+        }
         Event::CaptureEnded {
             at,
             written,
@@ -620,6 +646,27 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         Event::PeerTx { peer, bytes } => {
             json!({"event": "peer_tx", "peer": peer.to_string(), "bytes": bytes})
         }
+        Event::Impaired {
+            toward_target,
+            counts,
+        } => json!({
+            "event": "impaired",
+            "toward": if *toward_target { "target" } else { "client" },
+            "delayed": counts.delayed, "pieces": counts.pieces, "merged": counts.merged,
+            "paced": counts.paced, "corrupted": counts.corrupted, "dropped": counts.dropped,
+            "duplicated": counts.duplicated, "reordered": counts.reordered, "cut": counts.cut,
+        }),
+        Event::Corrupted {
+            at,
+            peer,
+            toward_target,
+            flipped,
+            total,
+        } => json!({
+            "time": time_json(*at), "event": "corrupted", "peer": peer.to_string(),
+            "toward": if *toward_target { "target" } else { "client" }, "total": total,
+            "bytes": flipped.iter().map(|f| json!({"offset": f.offset, "was": f.was, "now": f.now})).collect::<Vec<_>>(),
+        }),
         Event::Replied { at, rule, peer } => json!({
             "time": time_json(*at), "event": "replied", "rule": rule, "peer": peer.to_string(),
         }),

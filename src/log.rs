@@ -73,6 +73,13 @@ pub enum Note {
     WriteShut {
         peer: SocketAddr,
     },
+    /// A relay's impairment flipped bits in bytes toward `peer`.
+    Corrupted {
+        peer: SocketAddr,
+        toward_target: bool,
+        flipped: Vec<crate::net::impair::Flipped>,
+        total: usize,
+    },
     Error(NetError),
     Closed {
         error: Option<NetError>,

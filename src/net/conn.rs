@@ -3,6 +3,7 @@
 //! reads and write queues.
 
 use super::capture::{Capture, CaptureSpec};
+use super::impair::{BothWays, Impair, Impairment, Shaped, StreamShaper};
 use super::jobs::{Ledger, Tag};
 use super::stream::Stream;
 use super::{
@@ -33,6 +34,16 @@ use super::READ_BUF;
 const READS_PER_ROUND: usize = 16;
 /// Bytes queued for a peer that does not read, beyond which sends are refused.
 pub(super) const SEND_QUEUE_CAP: usize = 64 << 20;
+/// What a relay forwards: written quietly (the read was the record).
+const FORWARDED: Tag = Tag {
+    job: None,
+    quiet: true,
+};
+/// Corrupted bytes named in one log line (the count says the rest).
+const FLIPS_SHOWN: usize = 8;
+/// How often what impairments did is reported.
+const IMPAIR_REPORT_EVERY: Duration = Duration::from_millis(250);
+
 /// A relay reads one side of a link only while less than this waits to be
 /// written to the other, and an echoing connection only while less than
 /// this of its echo waits: a slow reader holds its sender back, through
@@ -65,6 +76,8 @@ struct Conn {
     connecting: Option<Instant>,
     /// The peer has closed its side (EOF): nothing more to read.
     eof: bool,
+    /// A relay's impairment of what is written to this connection.
+    shaper: Option<StreamShaper>,
 }
 
 /// Bytes waiting to be written, how many of them are, and whose they are.
@@ -162,6 +175,16 @@ pub(super) struct Core {
     /// A relay holds what goes toward the target, and toward the clients.
     hold_to_target: bool,
     hold_to_client: bool,
+    /// A relay's bad network on purpose, and what it has done since the
+    /// last report (toward the target, toward the clients).
+    pub(super) impairment: Impairment,
+    impaired: BothWays,
+    impaired_told: Option<Instant>,
+    /// Connections an impairment cuts once what they hold is written:
+    /// the slot, reset or close, after how many bytes.
+    cuts: Vec<(usize, bool, u64)>,
+    /// Seeds each shaper's random source.
+    shapers_made: u64,
 }
 
 pub(super) fn now() -> SystemTime {
@@ -177,6 +200,7 @@ impl Core {
         wake: Wake,
         shared: Arc<Shared>,
     ) -> Self {
+        let impairment = spec.impairment;
         Core {
             poll,
             waker,
@@ -202,6 +226,11 @@ impl Core {
             leg_target: false,
             hold_to_target: false,
             hold_to_client: false,
+            impairment,
+            impaired: BothWays::default(),
+            impaired_told: None,
+            cuts: Vec::new(),
+            shapers_made: 0,
         }
     }
 
@@ -419,7 +448,11 @@ impl Core {
             .and_then(|p| self.conns.get(p))
             .and_then(Option::as_ref)
         {
-            Some(p) => p.connecting.is_none() && p.out_bytes < READ_WINDOW,
+            Some(p) => {
+                p.connecting.is_none()
+                    && p.out_bytes + p.shaper.as_ref().map_or(0, StreamShaper::pending)
+                        < READ_WINDOW
+            }
             None => !self.spec.echo || c.out_bytes < READ_WINDOW,
         }
     }
@@ -778,6 +811,7 @@ impl Core {
             target: None,
             connecting: None,
             eof: false,
+            shaper: None,
         });
         if by_peer {
             self.by_peer.insert(peer, idx);
@@ -817,7 +851,8 @@ impl Core {
         self.in_leg(idx, |core| core.deliver_here(idx, bytes))
     }
 
-    /// A relay passes what one side of a link sent on to the other side.
+    /// A relay passes what one side of a link sent on to the other side:
+    /// at once, or through the impairment of that direction.
     fn forward(&mut self, idx: usize, bytes: &[u8]) {
         let Some(p) = self
             .conns
@@ -827,12 +862,148 @@ impl Core {
         else {
             return;
         };
-        let quiet = Tag {
-            job: None,
-            quiet: true,
+        let Some(Some(pc)) = self.conns.get(p) else {
+            return;
         };
-        if let Err(e) = self.queue_tagged(p, bytes.to_vec(), quiet) {
+        let toward_target = pc.upstream;
+        let cfg = self.impairment.toward(toward_target).copied();
+        // What a shaper still holds goes first, whatever the settings now.
+        if cfg.is_some() || pc.shaper.as_ref().is_some_and(|s| s.pending() > 0) {
+            self.shape(p, toward_target, bytes.to_vec(), cfg.unwrap_or_default());
+            return;
+        }
+        if let Err(e) = self.queue_tagged(p, bytes.to_vec(), FORWARDED) {
             self.in_leg(p, |core| core.error(e));
+        }
+    }
+
+    /// Passes bytes toward connection `p` through its direction's shaper.
+    fn shape(&mut self, p: usize, toward_target: bool, bytes: Vec<u8>, cfg: Impair) {
+        let seed = self.shapers_made;
+        let Some(Some(c)) = self.conns.get_mut(p) else {
+            return;
+        };
+        let shaper = c.shaper.get_or_insert_with(|| StreamShaper::new(seed));
+        self.shapers_made += 1;
+        let flipped = shaper.push(Instant::now(), bytes, &cfg);
+        let peer = c.target.unwrap_or(c.peer);
+        if !flipped.is_empty() {
+            let total = flipped.len();
+            let first: Vec<_> = flipped.into_iter().take(FLIPS_SHOWN).collect();
+            self.emit(Event::Corrupted {
+                at: now(),
+                peer,
+                toward_target,
+                flipped: first,
+                total,
+            });
+        }
+        self.release_conn(p, Instant::now());
+    }
+
+    /// Writes what connection `p`'s shaper lets out by `now`.
+    fn release_conn(&mut self, p: usize, at: Instant) {
+        let Some(Some(c)) = self.conns.get_mut(p) else {
+            return;
+        };
+        let toward_target = c.upstream;
+        let cfg = self
+            .impairment
+            .toward(toward_target)
+            .copied()
+            .unwrap_or_default();
+        let Some(shaper) = c.shaper.as_mut() else {
+            return;
+        };
+        let out = shaper.take_due(at, &cfg);
+        let counts = shaper.take_counts();
+        self.impaired.side(toward_target).add(&counts);
+        for piece in out {
+            match piece {
+                Shaped::Bytes(b) => {
+                    if let Err(e) = self.queue_tagged(p, b, FORWARDED) {
+                        self.in_leg(p, |core| core.error(e));
+                    }
+                }
+                Shaped::Cut { reset } => {
+                    let after = cfg.cut.map_or(0, |c| c.after);
+                    self.cuts.push((p, reset, after));
+                }
+            }
+        }
+    }
+
+    /// When a relay's shaper next lets something out.
+    pub(super) fn shaped_due(&self) -> Option<Instant> {
+        // Nothing to look for in a session that never shaped (this runs
+        // every round, over every connection).
+        if self.shapers_made == 0 {
+            return None;
+        }
+        // A cut waits for its connection's queue to be written: look again
+        // soon (a written queue wakes no one).
+        if !self.cuts.is_empty() {
+            return Some(Instant::now() + Duration::from_millis(1));
+        }
+        self.conns
+            .iter()
+            .flatten()
+            .filter_map(|c| {
+                let s = c.shaper.as_ref()?;
+                let cfg = self
+                    .impairment
+                    .toward(c.upstream)
+                    .copied()
+                    .unwrap_or_default();
+                s.next_due(&cfg)
+            })
+            .min()
+    }
+
+    /// Lets out what relays' shapers hold that is due, carries out cuts
+    /// whose bytes are written, and reports what impairments did.
+    pub(super) fn release_shaped(&mut self) {
+        if self.shapers_made == 0 {
+            return;
+        }
+        let now_i = Instant::now();
+        let due: Vec<usize> = self
+            .conns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| c.shaper.is_some()))
+            .map(|(i, _)| i)
+            .collect();
+        for p in due {
+            self.release_conn(p, now_i);
+        }
+        let cuts = std::mem::take(&mut self.cuts);
+        for (p, reset, after) in cuts {
+            match self.conns.get(p) {
+                Some(Some(c)) if c.out_bytes > 0 => self.cuts.push((p, reset, after)),
+                Some(Some(c)) => {
+                    if reset {
+                        let _ = c.stream.sock_ref().set_linger(Some(Duration::ZERO));
+                    }
+                    self.remove_conn(p, CloseReason::Cut { after, reset });
+                }
+                _ => {}
+            }
+        }
+        let quiet = self
+            .impaired_told
+            .is_some_and(|t| now_i.duration_since(t) < IMPAIR_REPORT_EVERY);
+        if !quiet && self.impaired != BothWays::default() {
+            let both = std::mem::take(&mut self.impaired);
+            for (toward_target, counts) in [(true, both.to_target), (false, both.to_client)] {
+                if !counts.is_zero() {
+                    self.emit(Event::Impaired {
+                        toward_target,
+                        counts,
+                    });
+                }
+            }
+            self.impaired_told = Some(now_i);
         }
     }
 
@@ -1045,7 +1216,10 @@ impl Core {
             self.discard_conn(idx);
             return;
         }
-        let failed = if matches!(reason, CloseReason::Reset | CloseReason::ResetByUser) {
+        let failed = if matches!(
+            reason,
+            CloseReason::Reset | CloseReason::ResetByUser | CloseReason::Cut { reset: true, .. }
+        ) {
             c.stream
                 .sock_ref()
                 .set_linger(Some(Duration::ZERO))
@@ -1396,6 +1570,7 @@ impl Core {
                     }
                 }
             }
+            Command::SetImpairment(m) => self.impairment = m,
             Command::Hold { toward_target, on } => {
                 if toward_target {
                     self.hold_to_target = on;

@@ -31,7 +31,7 @@ pub struct Cut {
 }
 
 /// What one direction of a relay does to what passes.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Impair {
     pub delay: Duration,
     /// The delay varies by up to this much either way.
@@ -41,12 +41,12 @@ pub struct Impair {
     pub slice: Option<Slice>,
     /// Pieces that arrive within this window are written as one.
     pub merge: Option<Duration>,
-    /// Datagrams only (the UDP relay): shares from 0 to 1.
-    pub loss: f64,
-    pub dup: f64,
-    pub reorder: f64,
-    /// The share of bytes that get one bit flipped.
-    pub corrupt: f64,
+    /// Datagrams only (the UDP relay): shares in parts per million.
+    pub loss: u32,
+    pub dup: u32,
+    pub reorder: u32,
+    /// The share of bytes that get one bit flipped, parts per million.
+    pub corrupt: u32,
     pub cut: Option<Cut>,
 }
 
@@ -131,11 +131,11 @@ impl Impair {
 
     /// The option's value as the spec syntax writes it ("" when off).
     pub fn text(&self, key: &str) -> String {
-        let pct = |s: f64| {
-            if s == 0.0 {
+        let pct = |ppm: u32| {
+            if ppm == 0 {
                 String::new()
             } else {
-                format!("{}%", trim_float(s * 100.0))
+                format!("{}%", trim_float(f64::from(ppm) / 10_000.0))
             }
         };
         match key {
@@ -194,7 +194,7 @@ impl fmt::Display for Slice {
 
 /// Both directions of a relay: `up` is client to target, `down` target to
 /// client; `on` switches all of it.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Impairment {
     pub on: bool,
     pub up: Impair,
@@ -330,17 +330,17 @@ fn slice(s: &str) -> Option<Slice> {
     (min <= max).then_some(Slice { min, max, gap })
 }
 
-/// `5%`, `0.1%`, or a share `0.05`; empty is none.
-fn share(s: &str, off: bool) -> Option<f64> {
+/// `5%`, `0.1%`, or a share `0.05`, in parts per million; empty is none.
+fn share(s: &str, off: bool) -> Option<u32> {
     if off {
-        return Some(0.0);
+        return Some(0);
     }
     let t = s.trim();
     let v = match t.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().ok()? / 100.0,
         None => t.parse::<f64>().ok()?,
     };
-    (v.is_finite() && (0.0..=1.0).contains(&v)).then_some(v)
+    (v.is_finite() && (0.0..=1.0).contains(&v)).then(|| (v * 1e6).round() as u32)
 }
 
 /// `4096`, `4096:reset`, `4096:close`.
@@ -399,6 +399,11 @@ impl Random {
         p > 0.0 && self.unit() < p
     }
 
+    /// True with a probability of `ppm` parts per million.
+    pub fn chance_ppm(&mut self, ppm: u32) -> bool {
+        ppm > 0 && self.next_u64() % 1_000_000 < u64::from(ppm)
+    }
+
     /// A number in `lo..=hi`.
     pub fn between(&mut self, lo: usize, hi: usize) -> usize {
         if hi <= lo {
@@ -442,6 +447,23 @@ impl ImpairCounts {
 
     pub fn is_zero(&self) -> bool {
         *self == ImpairCounts::default()
+    }
+}
+
+/// What impairments did in each direction of a relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BothWays {
+    pub to_target: ImpairCounts,
+    pub to_client: ImpairCounts,
+}
+
+impl BothWays {
+    pub fn side(&mut self, toward_target: bool) -> &mut ImpairCounts {
+        if toward_target {
+            &mut self.to_target
+        } else {
+            &mut self.to_client
+        }
     }
 }
 
@@ -555,9 +577,9 @@ impl StreamShaper {
         let start = self.passed;
         self.passed += bytes.len() as u64;
         let mut flipped = Vec::new();
-        if cfg.corrupt > 0.0 {
+        if cfg.corrupt > 0 {
             for (i, b) in bytes.iter_mut().enumerate() {
-                if self.random.chance(cfg.corrupt) {
+                if self.random.chance_ppm(cfg.corrupt) {
                     let was = *b;
                     *b ^= 1 << self.random.between(0, 7);
                     flipped.push(Flipped {
@@ -577,10 +599,10 @@ impl StreamShaper {
             }
             held.extend_from_slice(&bytes);
             let due = *since + window;
-            if cut_now.is_some() || now >= due {
-                if let Some((since, held)) = self.merging.take() {
-                    self.schedule(since, held, cut_now, cfg);
-                }
+            if (cut_now.is_some() || now >= due)
+                && let Some((since, held)) = self.merging.take()
+            {
+                self.schedule(since, held, cut_now, cfg);
             }
             return flipped;
         }
@@ -834,8 +856,8 @@ mod tests {
                 gap: Duration::from_millis(20)
             })
         );
-        assert!((m.up.loss - 0.05).abs() < 1e-12);
-        assert!((m.down.corrupt - 0.001).abs() < 1e-12);
+        assert_eq!(m.up.loss, 50_000);
+        assert_eq!(m.down.corrupt, 1_000);
         assert_eq!(
             m.up.cut,
             Some(Cut {
@@ -893,7 +915,11 @@ mod tests {
             };
             let step = Duration::from_millis(r.between(0, 10) as u64);
             let out = run(&cfg, &chunks, step);
-            assert_eq!(all_bytes(&out.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>()), want, "case {case}: {cfg:?}");
+            assert_eq!(
+                all_bytes(&out.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>()),
+                want,
+                "case {case}: {cfg:?}"
+            );
             // Times never go backwards.
             assert!(out.windows(2).all(|w| w[0].0 <= w[1].0), "case {case}");
         }
@@ -944,7 +970,11 @@ mod tests {
             delay: Duration::from_millis(200),
             ..Impair::default()
         };
-        let out = run(&cfg, &[b"a".to_vec(), b"b".to_vec()], Duration::from_millis(5));
+        let out = run(
+            &cfg,
+            &[b"a".to_vec(), b"b".to_vec()],
+            Duration::from_millis(5),
+        );
         assert_eq!(out[0].0, Duration::from_millis(200));
         assert_eq!(out[1].0, Duration::from_millis(205));
         let cfg = Impair {
@@ -957,7 +987,10 @@ mod tests {
         let got = all_bytes(&out.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
         assert_eq!(got, (0..200u8).collect::<Vec<_>>());
         for (t, _) in &out {
-            assert!(*t >= Duration::from_millis(10), "{t:?} is earlier than delay - jitter");
+            assert!(
+                *t >= Duration::from_millis(10),
+                "{t:?} is earlier than delay - jitter"
+            );
         }
     }
 
@@ -992,7 +1025,11 @@ mod tests {
             }),
             ..Impair::default()
         };
-        let out = run(&cfg, &[b"ab".to_vec(), b"cdef".to_vec(), b"gh".to_vec()], Duration::ZERO);
+        let out = run(
+            &cfg,
+            &[b"ab".to_vec(), b"cdef".to_vec(), b"gh".to_vec()],
+            Duration::ZERO,
+        );
         let got: Vec<Shaped> = out.into_iter().map(|(_, s)| s).collect();
         assert_eq!(all_bytes(&got), b"abcd");
         assert_eq!(got.last(), Some(&Shaped::Cut { reset: false }));
@@ -1001,7 +1038,7 @@ mod tests {
     #[test]
     fn corruption_flips_one_bit_of_about_its_share_of_the_bytes_and_says_where() {
         let cfg = Impair {
-            corrupt: 0.01,
+            corrupt: 10_000,
             ..Impair::default()
         };
         let mut s = StreamShaper::new(3);

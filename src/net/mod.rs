@@ -103,6 +103,9 @@ pub enum Command {
         toward_target: bool,
         on: bool,
     },
+    /// A relay's bad network on purpose: what it does to each direction
+    /// from now on (what is already held keeps its time).
+    SetImpairment(impair::Impairment),
     /// Join a multicast group (UDP).
     Join(Membership),
     /// Leave a multicast group (UDP).
@@ -226,6 +229,8 @@ pub enum CloseReason {
     BadFrame,
     /// The other side of a relay's link ended, so this one was closed too.
     LinkEnded,
+    /// An impairment's cut ended it after so many bytes (closed, or reset).
+    Cut { after: u64, reset: bool },
     /// Any other error.
     Error(NetError),
 }
@@ -337,6 +342,21 @@ pub enum Event {
     /// a connection without a `Sent` per piece: they count in the peer's
     /// row (the session's own counters take them from `JobProgress`).
     PeerTx { peer: SocketAddr, bytes: u64 },
+    /// What a relay's impairments did since the last report, per
+    /// direction (`toward_target`: client to target).
+    Impaired {
+        toward_target: bool,
+        counts: impair::ImpairCounts,
+    },
+    /// An impairment flipped a bit in bytes passed toward `peer` (the
+    /// first few, with how many there were in all).
+    Corrupted {
+        at: SystemTime,
+        peer: SocketAddr,
+        toward_target: bool,
+        flipped: Vec<impair::Flipped>,
+        total: usize,
+    },
     /// A TCP connection ended.
     Disconnected {
         at: SystemTime,

@@ -36,6 +36,7 @@ impl Kind for Relay {
     }
 
     fn do_work(&mut self, core: &mut Core) {
+        core.release_shaped();
         if let Some(target) = self.target {
             self.server
                 .accept_due(core, |core, client| core.link(client, target));

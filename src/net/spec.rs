@@ -212,6 +212,8 @@ pub enum SpecError {
     NoTarget,
     /// A Unix socket kind without its path.
     NoPath,
+    /// An impairment option with a value it does not take (says why).
+    BadImpairment(String),
 }
 
 impl fmt::Display for SpecError {
@@ -241,6 +243,7 @@ impl fmt::Display for SpecError {
             SpecError::ToNotAllowed => write!(f, "to= is only for relay"),
             SpecError::NotForKind(why) => write!(f, "{why}"),
             SpecError::BadOption(why) => write!(f, "{why}"),
+            SpecError::BadImpairment(why) => write!(f, "{why}"),
             SpecError::BadGroup(why) => write!(f, "join={why}"),
             SpecError::NoInterface(z) => write!(
                 f,
@@ -369,6 +372,8 @@ pub struct OpenSpec {
     pub framing: Framing,
     /// Capture to file from the first byte.
     pub capture: Option<super::CaptureSpec>,
+    /// A relay's bad network on purpose (delay, loss, slicing...).
+    pub impairment: super::impair::Impairment,
 }
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -390,6 +395,7 @@ impl OpenSpec {
             keep_half_open: false,
             framing: Framing::None,
             capture: None,
+            impairment: super::impair::Impairment::default(),
         }
     }
 
@@ -409,6 +415,7 @@ impl OpenSpec {
             keep_half_open: false,
             framing: Framing::None,
             capture: None,
+            impairment: super::impair::Impairment::default(),
         }
     }
 
@@ -428,6 +435,7 @@ impl OpenSpec {
             keep_half_open: false,
             framing: Framing::None,
             capture: None,
+            impairment: super::impair::Impairment::default(),
         }
     }
 
@@ -477,6 +485,7 @@ impl OpenSpec {
         let mut reconnect = false;
         let mut options = super::SocketOptions::default();
         let mut joins = Vec::new();
+        let mut impairment = super::impair::Impairment::default();
         let connects = matches!(protocol, Protocol::TcpClient | Protocol::Relay);
         for opt in parts {
             if opt.trim() == "reconnect" {
@@ -522,6 +531,25 @@ impl OpenSpec {
                     }
                     remote = Some(parse_host_port(v)?);
                 }
+                Some((k, v))
+                    if protocol.is_relay()
+                        && impairment
+                            .parse_option(k, v)
+                            .map_err(|e| SpecError::BadImpairment(e.to_string()))? =>
+                {
+                    let name = k.trim().rsplit('.').next().unwrap_or_default();
+                    let udp = protocol == Protocol::UdpRelay;
+                    if udp && super::impair::stream_only(name) {
+                        return Err(SpecError::NotForKind(
+                            "slice=, merge= and cut= are only for relay (TCP)",
+                        ));
+                    }
+                    if !udp && super::impair::datagram_only(name) {
+                        return Err(SpecError::NotForKind(
+                            "loss=, dup= and reorder= are only for udp-relay",
+                        ));
+                    }
+                }
                 Some((k, v)) => {
                     if !options.parse_key(k, v).map_err(SpecError::BadOption)? {
                         return Err(SpecError::UnknownOption(opt.to_string()));
@@ -538,6 +566,7 @@ impl OpenSpec {
         spec.reconnect = reconnect;
         spec.options = options;
         spec.joins = joins;
+        spec.impairment = impairment;
         Ok(spec)
     }
 

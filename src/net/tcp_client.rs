@@ -52,6 +52,7 @@ pub(super) fn session_end(peer: SocketAddr, reason: CloseReason) -> Option<NetEr
         | CloseReason::ByUser
         | CloseReason::ResetByUser
         | CloseReason::LinkEnded
+        | CloseReason::Cut { .. }
         | CloseReason::BadFrame => None,
     }
 }

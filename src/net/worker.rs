@@ -233,10 +233,15 @@ impl Worker {
         if pending && core.can_read() {
             return Some(Duration::ZERO);
         }
-        let due = [job_due, core.idle_due(), core.next_reply()]
-            .into_iter()
-            .flatten()
-            .min();
+        let due = [
+            job_due,
+            core.idle_due(),
+            core.next_reply(),
+            core.shaped_due(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let Some(due) = due else {
             return kind.timeout();
         };

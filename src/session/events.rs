@@ -239,6 +239,27 @@ impl Session {
             Event::WriteShut { at, peer } => {
                 self.note(at, Some(peer), Note::WriteShut { peer });
             }
+            Event::Impaired {
+                toward_target,
+                counts,
+            } => {
+                self.impaired.side(toward_target).add(&counts);
+            }
+            Event::Corrupted {
+                at,
+                peer,
+                toward_target,
+                flipped,
+                total,
+            } => {
+                let note = Note::Corrupted {
+                    peer,
+                    toward_target,
+                    flipped,
+                    total,
+                };
+                self.note(at, Some(peer), note);
+            }
             Event::PeerTx { peer, bytes } => {
                 if let Some(p) = self.clients.get_mut(&peer) {
                     p.tx_bytes += bytes;

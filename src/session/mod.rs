@@ -502,6 +502,9 @@ pub struct Session {
     /// A capture waits for the next Open, so it holds the first byte of a
     /// peer that speaks first.
     pub(crate) capture_armed: bool,
+    /// What a relay's impairments have done: toward the target, toward
+    /// the clients.
+    pub(crate) impaired: crate::net::impair::BothWays,
     /// Where Up/Down in the send box is in the history.
     pub(crate) history_pos: Option<usize>,
     /// A file dialog running on its own thread, and what it answers.
@@ -585,6 +588,7 @@ impl Session {
             capturing: None,
             capture_error: None,
             capture_armed: false,
+            impaired: Default::default(),
             reply_hits: Vec::new(),
             reply_editing: None,
             hexdump: None,

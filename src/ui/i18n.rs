@@ -1087,6 +1087,12 @@ impl Tr {
             CloseReason::BadFrame => "closed: a frame longer than the maximum".into(),
             CloseReason::LinkEnded if zh => "中继另一侧已结束，随之关闭".into(),
             CloseReason::LinkEnded => "closed: the other side of the link ended".into(),
+            CloseReason::Cut { after, reset } => match (zh, reset) {
+                (true, false) => format!("模拟断线：{after} 字节后关闭"),
+                (true, true) => format!("模拟断线：{after} 字节后重置（RST）"),
+                (false, false) => format!("cut by the impairment after {after} bytes (closed)"),
+                (false, true) => format!("cut by the impairment after {after} bytes (reset)"),
+            },
             // A relay's target that could not be reached: say which.
             CloseReason::Error(e) if matches!(e.op, crate::net::Op::Connect(_)) => format!(
                 "{} ({}: {})",
@@ -1493,6 +1499,51 @@ impl Tr {
             P::Quick { name, index, why } => self.quick_error(name, *index, &self.problem(why)),
             P::File { path, error } => format!("{}: {error}", path.display()),
             P::System(e) => e.clone(),
+        }
+    }
+
+    /// A relay's impairment flipped bits: which bytes of the direction's
+    /// stream, what they were and became.
+    pub fn note_corrupted(
+        &self,
+        peer: &str,
+        toward_target: bool,
+        flipped: &[crate::net::impair::Flipped],
+        total: usize,
+    ) -> String {
+        let zh = self.is_zh();
+        let bytes: Vec<String> = flipped
+            .iter()
+            .map(|f| {
+                if zh {
+                    format!("第 {} 字节 {:02X}→{:02X}", f.offset, f.was, f.now)
+                } else {
+                    format!("byte {} {:02X}→{:02X}", f.offset, f.was, f.now)
+                }
+            })
+            .collect();
+        let more = total.saturating_sub(flipped.len());
+        match (zh, toward_target) {
+            (true, t) => format!(
+                "模拟损坏：发往{} {peer} 的 {total} 个字节被翻转一位：{}{}",
+                if t { "目标" } else { "客户端" },
+                bytes.join("，"),
+                if more > 0 {
+                    format!("，另有 {more} 个")
+                } else {
+                    String::new()
+                }
+            ),
+            (false, t) => format!(
+                "Corrupted on purpose: {total} byte(s) toward {} {peer} had a bit flipped: {}{}",
+                if t { "the target" } else { "the client" },
+                bytes.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ),
         }
     }
 

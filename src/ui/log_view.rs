@@ -140,6 +140,15 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
         ),
         Note::ReadShut { peer, then } => (tr.note_read_shut(&peer.to_string(), *then), Tone::Info),
         Note::WriteShut { peer } => (tr.note_write_shut(&peer.to_string()), Tone::Info),
+        Note::Corrupted {
+            peer,
+            toward_target,
+            flipped,
+            total,
+        } => (
+            tr.note_corrupted(&peer.to_string(), *toward_target, flipped, *total),
+            Tone::Error,
+        ),
         Note::Error(e) => (tr.net_error(e), Tone::Error),
         Note::Closed { error: None } => (tr.session_closed.to_string(), Tone::Info),
         Note::Closed { error: Some(e) } => (
