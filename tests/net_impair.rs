@@ -248,8 +248,8 @@ fn bad_impairment_options_are_refused_with_the_option_and_its_range() {
             "only for udp-relay",
         ),
         (
-            "udp-relay:127.0.0.1:0,to=127.0.0.1:9,slice=1/20ms",
-            "only for relay (TCP)",
+            "udp-relay:127.0.0.1:0,to=127.0.0.1:9,delay=20ms",
+            "does not take it yet",
         ),
         (
             "relay:127.0.0.1:0,to=127.0.0.1:9,corrupt=120%",

@@ -172,3 +172,61 @@ fn a_udp_relay_passes_datagrams_both_ways_and_logs_both() {
     }
     wait_for_text(&mut h, &format!("target → {me}"));
 }
+
+/// Bad network on purpose, by clicking: a delay toward the target holds
+/// each message for its time, the form counts what it did, a change
+/// applies to the next message while traffic flows, and a slice makes
+/// the target read a message in pieces (分包).
+#[test]
+fn a_relay_delays_and_slices_what_it_passes_as_the_form_says() {
+    let mut h = harness();
+    let (mut client, mut upstream, _) = linked(&mut h);
+    open_section(&mut h, "Bad network on purpose (delay, 分包/粘包, cut)");
+    click_checkbox(&mut h, "Impair what passes");
+    set_field(&mut h, "Delay to the target", "300ms");
+    h.step();
+    let start = Instant::now();
+    client.write_all(b"ping").unwrap();
+    assert_eq!(read_n(&mut h, &mut upstream, 4), b"ping");
+    let took = start.elapsed();
+    assert!(took >= std::time::Duration::from_millis(300), "{took:?}");
+    wait_for_text(&mut h, "To the target: 1 delayed");
+    // The other way is not delayed.
+    let start = Instant::now();
+    upstream.write_all(b"pong").unwrap();
+    assert_eq!(read_n(&mut h, &mut client, 4), b"pong");
+    assert!(start.elapsed() < std::time::Duration::from_millis(300));
+
+    // Changed while open: no delay, and one byte a piece every 30 ms.
+    set_field(&mut h, "Delay to the target", "");
+    set_field(
+        &mut h,
+        "Slice (分包): bytes a piece[/gap] to the target",
+        "1/30ms",
+    );
+    h.step();
+    client.write_all(b"hello").unwrap();
+    upstream
+        .set_read_timeout(Some(std::time::Duration::from_millis(5)))
+        .unwrap();
+    let mut reads = Vec::new();
+    let deadline = Instant::now() + DEADLINE;
+    while reads.concat::<u8>().len() < 5 {
+        h.step();
+        let mut buf = [0u8; 16];
+        match upstream.read(&mut buf) {
+            Ok(0) => panic!("closed"),
+            Ok(n) => reads.push(buf[..n].to_vec()),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) => panic!("{e}"),
+        }
+        assert!(Instant::now() < deadline, "only {reads:?}");
+    }
+    assert_eq!(reads.concat(), b"hello");
+    assert_eq!(reads.len(), 5, "分包: a read a byte: {reads:?}");
+    wait_for_text(&mut h, "5 pieces");
+
+    // A value the option does not take is refused by the form, in words.
+    set_field(&mut h, "Cut after N bytes[:reset] to the client", "soon");
+    wait_for_text(&mut h, "To the client: cut=soon: cut takes a byte count");
+}

@@ -945,7 +945,13 @@ impl Core {
         if !self.cuts.is_empty() {
             return Some(Instant::now() + Duration::from_millis(1));
         }
-        self.conns
+        // What the effects did is told at most every so often, but told.
+        let report = (self.impaired != BothWays::default()).then(|| {
+            self.impaired_told
+                .map_or_else(Instant::now, |t| t + IMPAIR_REPORT_EVERY)
+        });
+        let pieces = self
+            .conns
             .iter()
             .flatten()
             .filter_map(|c| {
@@ -957,7 +963,8 @@ impl Core {
                     .unwrap_or_default();
                 s.next_due(&cfg)
             })
-            .min()
+            .min();
+        [pieces, report].into_iter().flatten().min()
     }
 
     /// Lets out what relays' shapers hold that is due, carries out cuts

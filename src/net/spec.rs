@@ -538,13 +538,12 @@ impl OpenSpec {
                             .map_err(|e| SpecError::BadImpairment(e.to_string()))? =>
                 {
                     let name = k.trim().rsplit('.').next().unwrap_or_default();
-                    let udp = protocol == Protocol::UdpRelay;
-                    if udp && super::impair::stream_only(name) {
+                    if protocol == Protocol::UdpRelay {
                         return Err(SpecError::NotForKind(
-                            "slice=, merge= and cut= are only for relay (TCP)",
+                            "impairment (delay=, rate=, slice=...) is for relay (TCP) so far; udp-relay does not take it yet",
                         ));
                     }
-                    if !udp && super::impair::datagram_only(name) {
+                    if super::impair::datagram_only(name) {
                         return Err(SpecError::NotForKind(
                             "loss=, dup= and reorder= are only for udp-relay",
                         ));

@@ -10,6 +10,7 @@ mod events;
 pub mod export;
 mod find;
 mod framing;
+mod impair;
 mod options;
 mod peers;
 mod problem;
@@ -20,6 +21,7 @@ mod tools;
 
 pub use find::{Find, FindMode};
 pub use framing::{FramingForm, FramingMode};
+pub use impair::ImpairForm;
 pub use options::{OptionsForm, Tri};
 pub use peers::{MAX_UDP_PEERS, PeerInfo, PeerList};
 pub use problem::{Exported, Field, Problem};
@@ -105,6 +107,8 @@ pub struct SessionSettings {
     pub tools: SendTools,
     /// How received bytes are cut into records.
     pub framing: FramingForm,
+    /// A relay's bad network on purpose.
+    pub impair: ImpairForm,
     /// Received records are counted, not logged (for speed tests).
     pub count_only: bool,
     /// Capture to file: where, one file per peer, as text.
@@ -187,6 +191,7 @@ impl Default for SessionSettings {
             log_cap_mib: (crate::log::DEFAULT_CAP_BYTES >> 20) as u32,
             tools: SendTools::default(),
             framing: FramingForm::default(),
+            impair: ImpairForm::default(),
             count_only: false,
             capture: CaptureForm::default(),
             replies: Vec::new(),
@@ -207,6 +212,7 @@ impl SessionSettings {
         self.protocol = spec.protocol;
         self.echo = spec.echo;
         self.keep_half_open = spec.keep_half_open;
+        self.impair = ImpairForm::from_impairment(&spec.impairment);
         self.connect_timeout = spec.connect_timeout.as_secs().to_string();
         self.reconnect = spec.reconnect;
         self.options = OptionsForm::from_options(&spec.options);
@@ -344,6 +350,8 @@ pub enum SessionAction {
     Reset(Vec<SocketAddr>),
     /// A relay's hold switches changed.
     Hold,
+    /// A relay's impairment form changed (sent on when it reads right).
+    SetImpairment,
     /// Join the group in the multicast form (UDP).
     Join,
     /// Leave this group (`GROUP[@IFACE]` as listed).
@@ -866,6 +874,12 @@ impl Session {
                     s.command(Command::Leave(m));
                 }
             }
+            SessionAction::SetImpairment => {
+                // An unfinished form changes nothing; it says why by the form.
+                if let (Some(s), Ok(m)) = (&self.net, self.impairment()) {
+                    s.command(Command::SetImpairment(m));
+                }
+            }
             SessionAction::Hold => {
                 if let Some(s) = &self.net {
                     for cmd in self.hold_commands() {
@@ -942,14 +956,15 @@ impl Session {
         // Asked for one open only.
         self.remove_stale_once = false;
         match spec {
-            Ok(mut s) => match self.settings.framing.framing() {
-                Ok(f) => {
+            Ok(mut s) => match (self.settings.framing.framing(), self.impairment()) {
+                (Ok(f), Ok(m)) => {
                     s.echo = self.settings.echo;
                     s.keep_half_open = self.settings.keep_half_open;
                     s.framing = f;
+                    s.impairment = m;
                     self.open_spec(s);
                 }
-                Err(e) => self.form_error = Some(e),
+                (Err(e), _) | (_, Err(e)) => self.form_error = Some(e),
             },
             Err(e) => self.form_error = Some(e),
         }
@@ -974,6 +989,7 @@ impl Session {
         self.session_error = None;
         self.send_error = None;
         self.counters = Counters::default();
+        self.impaired = Default::default();
         self.clients.clear();
         self.udp_peers.clear();
         self.local = None;
@@ -1354,6 +1370,20 @@ impl Session {
             per_peer: form.per_peer,
             text,
         })
+    }
+
+    /// The relay impairment the form describes (none for other kinds).
+    pub fn impairment(&self) -> Result<crate::net::impair::Impairment, Problem> {
+        if self.settings.protocol != Protocol::Relay {
+            return Ok(Default::default());
+        }
+        self.settings.impair.impairment()
+    }
+
+    /// What the relay's impairments have done, toward the target and
+    /// toward the clients, since it opened.
+    pub fn impaired(&self) -> &crate::net::impair::BothWays {
+        &self.impaired
     }
 
     /// A capture waits for the next Open.

@@ -81,6 +81,11 @@ pub enum Problem {
     },
     /// A thread could not be started: the system's words.
     System(String),
+    /// A relay impairment's field (toward the target or the client).
+    Impair {
+        toward_target: bool,
+        error: crate::net::impair::ImpairError,
+    },
 }
 
 impl Problem {

@@ -1499,6 +1499,136 @@ impl Tr {
             P::Quick { name, index, why } => self.quick_error(name, *index, &self.problem(why)),
             P::File { path, error } => format!("{}: {error}", path.display()),
             P::System(e) => e.clone(),
+            P::Impair {
+                toward_target,
+                error,
+            } => {
+                let side = self.impair_side(*toward_target);
+                if self.is_zh() {
+                    let takes = match error.option.as_str() {
+                        "delay" | "jitter" => "0 到 60 秒的时间（200ms、1.5s）",
+                        "merge" => "1 毫秒到 60 秒的时间（50ms）",
+                        "rate" => "不小于 1 B/s 的速率（500B/s、64kB/s、1MB/s）",
+                        "slice" => "N[-M][/间隔]：每片 1 到 1048576 字节（1/20ms、5-50/10ms）",
+                        "loss" | "dup" | "reorder" | "corrupt" => "0% 到 100% 的比例（5%、0.1%）",
+                        "cut" => "不小于 1 的字节数，可加 :reset 或 :close（4096、4096:reset）",
+                        _ => "",
+                    };
+                    format!("{side}：{}={}：应为{takes}", error.option, error.value)
+                } else {
+                    format!("{side}: {error}")
+                }
+            }
+        }
+    }
+
+    pub fn impair_title(&self) -> &'static str {
+        if self.is_zh() {
+            "模拟弱网（延迟、分包/粘包、断线）"
+        } else {
+            "Bad network on purpose (delay, 分包/粘包, cut)"
+        }
+    }
+
+    pub fn impair_on(&self) -> &'static str {
+        if self.is_zh() {
+            "启用"
+        } else {
+            "Impair what passes"
+        }
+    }
+
+    pub fn impair_hint(&self) -> &'static str {
+        if self.is_zh() {
+            "对经过中继的数据施加延迟、限速、分片、合并、损坏或断线，每个方向分别设置；修改立即作用于之后转发的数据"
+        } else {
+            "Delay, cap, slice, merge, corrupt or cut what the relay passes on, each direction on its own; a change applies to what is forwarded next"
+        }
+    }
+
+    /// An impairment option's name in the form.
+    pub fn impair_option(&self, key: &str) -> &'static str {
+        match (self.is_zh(), key) {
+            (true, "delay") => "延迟",
+            (true, "jitter") => "抖动（±）",
+            (true, "rate") => "带宽上限",
+            (true, "slice") => "分包：每片字节数[/间隔]",
+            (true, "merge") => "粘包：合并窗口",
+            (true, "loss") => "丢包",
+            (true, "dup") => "重复",
+            (true, "reorder") => "乱序",
+            (true, "corrupt") => "损坏（字节比例）",
+            (true, "cut") => "断线：N 字节后[:reset]",
+            (false, "delay") => "Delay",
+            (false, "jitter") => "Jitter (±)",
+            (false, "rate") => "Bandwidth cap",
+            (false, "slice") => "Slice (分包): bytes a piece[/gap]",
+            (false, "merge") => "Merge (粘包): window",
+            (false, "loss") => "Loss",
+            (false, "dup") => "Duplicate",
+            (false, "reorder") => "Reorder",
+            (false, "corrupt") => "Corrupt (share of bytes)",
+            (false, "cut") => "Cut after N bytes[:reset]",
+            _ => "",
+        }
+    }
+
+    /// An example value of an impairment option (the field's hint).
+    pub fn impair_example(&self, key: &str) -> &'static str {
+        match key {
+            "delay" => "200ms",
+            "jitter" => "20ms",
+            "rate" => "64kB/s",
+            "slice" => "1/20ms",
+            "merge" => "50ms",
+            "loss" | "reorder" => "5%",
+            "dup" => "1%",
+            "corrupt" => "0.1%",
+            "cut" => "4096:reset",
+            _ => "",
+        }
+    }
+
+    /// What a direction's impairments did, the effects that did anything.
+    pub fn impair_counts(&self, c: &crate::net::impair::ImpairCounts) -> String {
+        let zh = self.is_zh();
+        let mut parts = Vec::new();
+        let mut add = |n: u64, en: &str, zhw: &str| {
+            if n > 0 {
+                let n = crate::ui::thousands(n);
+                parts.push(if zh {
+                    format!("{zhw} {n}")
+                } else {
+                    format!("{n} {en}")
+                });
+            }
+        };
+        add(c.delayed, "delayed", "延迟");
+        add(c.pieces, "pieces", "分片");
+        add(c.merged, "merged", "合并");
+        add(c.corrupted, "bytes corrupted", "损坏字节");
+        add(c.dropped, "dropped", "丢弃");
+        add(c.duplicated, "duplicated", "重复");
+        add(c.reordered, "reordered", "乱序");
+        add(c.cut, "cut", "断线");
+        if c.paced > 0 {
+            let b = crate::ui::human_bytes(c.paced);
+            parts.push(if zh {
+                format!("限速 {b}")
+            } else {
+                format!("{b} paced")
+            });
+        }
+        parts.join(" · ")
+    }
+
+    /// A relay's direction, as the impairment form names it.
+    pub fn impair_side(&self, toward_target: bool) -> &'static str {
+        match (self.is_zh(), toward_target) {
+            (true, true) => "发往目标",
+            (true, false) => "发往客户端",
+            (false, true) => "To the target",
+            (false, false) => "To the client",
         }
     }
 

@@ -261,6 +261,9 @@ fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             cx.act(id, SessionAction::Hold);
         }
     }
+    if app.settings.protocol == Protocol::Relay {
+        impairment(app, cx, ui);
+    }
     if !app.settings.protocol.is_unix() {
         socket_options(app, cx, ui);
     }
@@ -591,4 +594,69 @@ fn multicast(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 });
             }
         });
+}
+
+/// A relay's bad network on purpose: a switch, each effect for each
+/// direction as text in the spec syntax, what is wrong, and what the
+/// effects have done. A change applies at once to what is forwarded next.
+fn impairment(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
+    use crate::net::impair::{OPTIONS, datagram_only};
+    let tr = cx.tr;
+    let id = app.id;
+    let before = app.settings.impair.clone();
+    egui::CollapsingHeader::new(tr.impair_title())
+        .id_salt("impair")
+        .show(ui, |ui| {
+            ui.checkbox(&mut app.settings.impair.on, tr.impair_on())
+                .on_hover_text(tr.impair_hint());
+            let width = ((ui.available_width() - ui.spacing().item_spacing.x) / 2.0).max(40.0);
+            ui.horizontal(|ui| {
+                ui.add_sized(
+                    [width, 14.0],
+                    egui::Label::new(RichText::new(tr.impair_side(true)).weak()),
+                );
+                ui.add_sized(
+                    [width, 14.0],
+                    egui::Label::new(RichText::new(tr.impair_side(false)).weak()),
+                );
+            });
+            for key in OPTIONS.iter().filter(|k| !datagram_only(k)) {
+                ui.label(tr.impair_option(key))
+                    .on_hover_text(tr.impair_example(key));
+                ui.horizontal(|ui| {
+                    for toward_target in [true, false] {
+                        let text = app.settings.impair.text_mut(toward_target, key);
+                        ui.add(
+                            TextEdit::singleline(text)
+                                .hint_text(tr.impair_example(key))
+                                .desired_width(width - 4.0),
+                        )
+                        .accessible_name(format!(
+                            "{} {}",
+                            tr.impair_option(key),
+                            tr.impair_side(toward_target).to_lowercase()
+                        ));
+                    }
+                });
+            }
+            if let Err(e) = app.settings.impair.impairment() {
+                ui.colored_label(ui.visuals().error_fg_color, tr.problem(&e));
+            }
+            let done = app.impaired();
+            for (toward_target, counts) in [(true, done.to_target), (false, done.to_client)] {
+                if !counts.is_zero() {
+                    ui.label(
+                        RichText::new(format!(
+                            "{}: {}",
+                            tr.impair_side(toward_target),
+                            tr.impair_counts(&counts)
+                        ))
+                        .small(),
+                    );
+                }
+            }
+        });
+    if app.settings.impair != before {
+        cx.act(id, SessionAction::SetImpairment);
+    }
 }
