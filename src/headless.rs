@@ -1003,6 +1003,17 @@ pub fn run(opts: Options, out: &mut dyn Write) -> i32 {
             return 1;
         }
     };
+    // What a relay does to what it passes, said once at the start.
+    let m = opts.spec.impairment;
+    if m.on {
+        let text = crate::ui::i18n::EN.note_impairment(&m);
+        let line = if opts.json {
+            serde_json::json!({"event": "impairment", "text": text}).to_string()
+        } else {
+            format!("-- {text}")
+        };
+        let _ = writeln!(out, "{line}");
+    }
     let start = Instant::now();
     let deadline = match opts.exit_after {
         Some(ExitAfter::Time(d)) => Some(start + d),

@@ -73,6 +73,8 @@ pub enum Note {
     WriteShut {
         peer: SocketAddr,
     },
+    /// A relay's impairment from now on (at open, and at each change).
+    Impairment(crate::net::impair::Impairment),
     /// A relay's impairment flipped bits in bytes toward `peer`.
     Corrupted {
         peer: SocketAddr,

@@ -909,6 +909,31 @@ fn a_relay_prints_both_sides_and_sends_stdin_toward_the_target() {
     let _ = run.child.kill();
 }
 
+/// The relay spec takes the impairment options: said at the start, then
+/// a cut after 4 bytes toward the target ends the link and says why.
+#[test]
+fn a_relay_spec_takes_impairment_options() {
+    let target = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!(
+        "relay:127.0.0.1:0,to={},up.cut=4,down.delay=50ms",
+        target.local_addr().unwrap()
+    );
+    let mut run = start(&["--open", &spec, "--no-stdin"], false);
+    run.line_with("-- Bad network on purpose: to the target cut=4; to the client delay=50ms");
+    let port = run.port_after("listening on");
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut upstream = accept_within(&target);
+    upstream.set_read_timeout(Some(DEADLINE)).unwrap();
+    client.write_all(b"abcdefgh").unwrap();
+    let mut got = Vec::new();
+    upstream
+        .read_to_end(&mut got)
+        .expect("four bytes, then EOF");
+    assert_eq!(got, b"abcd");
+    run.line_with("cut by the impairment after 4 bytes (closed)");
+    let _ = run.child.kill();
+}
+
 #[test]
 fn after_send_shutdown_half_closes_and_keeps_receiving() {
     let server = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -190,6 +190,12 @@ fn a_relay_delays_and_slices_what_it_passes_as_the_form_says() {
     assert_eq!(read_n(&mut h, &mut upstream, 4), b"ping");
     let took = start.elapsed();
     assert!(took >= std::time::Duration::from_millis(300), "{took:?}");
+    // The log says what is in effect once the field is left.
+    h.key_press(egui::Key::Tab);
+    wait_for_log_text(
+        &mut h,
+        "Bad network on purpose: to the target delay=300ms; to the client nothing",
+    );
     wait_for_text(&mut h, "To the target: 1 delayed");
     // The other way is not delayed.
     let start = Instant::now();

@@ -352,6 +352,8 @@ pub enum SessionAction {
     Hold,
     /// A relay's impairment form changed (sent on when it reads right).
     SetImpairment,
+    /// The user is done with a field of it: the log says what is in effect.
+    SayImpairment,
     /// Join the group in the multicast form (UDP).
     Join,
     /// Leave this group (`GROUP[@IFACE]` as listed).
@@ -513,6 +515,8 @@ pub struct Session {
     /// What a relay's impairments have done: toward the target, toward
     /// the clients.
     pub(crate) impaired: crate::net::impair::BothWays,
+    /// The impairment the log last said is in effect.
+    impairment_said: crate::net::impair::Impairment,
     /// Where Up/Down in the send box is in the history.
     pub(crate) history_pos: Option<usize>,
     /// A file dialog running on its own thread, and what it answers.
@@ -597,6 +601,7 @@ impl Session {
             capture_error: None,
             capture_armed: false,
             impaired: Default::default(),
+            impairment_said: Default::default(),
             reply_hits: Vec::new(),
             reply_editing: None,
             hexdump: None,
@@ -880,6 +885,16 @@ impl Session {
                     s.command(Command::SetImpairment(m));
                 }
             }
+            SessionAction::SayImpairment => {
+                // Said once the user is done with a field, not per key.
+                if let (true, Ok(m)) = (self.net.is_some(), self.impairment())
+                    && m != self.impairment_said
+                    && (m.on || self.impairment_said.on)
+                {
+                    self.impairment_said = m;
+                    self.note(SystemTime::now(), None, Note::Impairment(m));
+                }
+            }
             SessionAction::Hold => {
                 if let Some(s) = &self.net {
                     for cmd in self.hold_commands() {
@@ -1000,6 +1015,7 @@ impl Session {
         self.note_options = !spec.options.is_default();
         self.joined.clear();
         let protocol = spec.protocol;
+        let impairment = spec.impairment;
         let replies = self.compiled_replies();
         let mut setup = if replies.is_empty() {
             Vec::new()
@@ -1015,6 +1031,10 @@ impl Session {
                 self.net = Some(s);
                 self.running = Some(protocol);
                 self.phase = Phase::Opening;
+                if impairment.on {
+                    self.note(SystemTime::now(), None, Note::Impairment(impairment));
+                }
+                self.impairment_said = impairment;
                 if capturing {
                     self.capturing =
                         Some((self.settings.capture.path.trim().into(), Instant::now()));

@@ -1622,6 +1622,46 @@ impl Tr {
         parts.join(" · ")
     }
 
+    /// The impairment in effect, in the spec's words, per direction.
+    pub fn note_impairment(&self, m: &crate::net::impair::Impairment) -> String {
+        use crate::net::impair::OPTIONS;
+        let zh = self.is_zh();
+        if !m.on {
+            return if zh {
+                "模拟弱网已关闭"
+            } else {
+                "Bad network on purpose: off"
+            }
+            .into();
+        }
+        let side = |d: &crate::net::impair::Impair| {
+            let parts: Vec<String> = OPTIONS
+                .iter()
+                .map(|k| (k, d.text(k)))
+                .filter(|(_, t)| !t.is_empty())
+                .map(|(k, t)| format!("{k}={t}"))
+                .collect();
+            if parts.is_empty() {
+                if zh { "无" } else { "nothing" }.to_string()
+            } else {
+                parts.join(", ")
+            }
+        };
+        if zh {
+            format!(
+                "模拟弱网：发往目标 {}；发往客户端 {}",
+                side(&m.up),
+                side(&m.down)
+            )
+        } else {
+            format!(
+                "Bad network on purpose: to the target {}; to the client {}",
+                side(&m.up),
+                side(&m.down)
+            )
+        }
+    }
+
     /// A relay's direction, as the impairment form names it.
     pub fn impair_side(&self, toward_target: bool) -> &'static str {
         match (self.is_zh(), toward_target) {

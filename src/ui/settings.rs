@@ -604,11 +604,14 @@ fn impairment(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let tr = cx.tr;
     let id = app.id;
     let before = app.settings.impair.clone();
+    let mut done_editing = false;
     egui::CollapsingHeader::new(tr.impair_title())
         .id_salt("impair")
         .show(ui, |ui| {
-            ui.checkbox(&mut app.settings.impair.on, tr.impair_on())
-                .on_hover_text(tr.impair_hint());
+            done_editing |= ui
+                .checkbox(&mut app.settings.impair.on, tr.impair_on())
+                .on_hover_text(tr.impair_hint())
+                .changed();
             let width = ((ui.available_width() - ui.spacing().item_spacing.x) / 2.0).max(40.0);
             ui.horizontal(|ui| {
                 ui.add_sized(
@@ -626,16 +629,18 @@ fn impairment(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                 ui.horizontal(|ui| {
                     for toward_target in [true, false] {
                         let text = app.settings.impair.text_mut(toward_target, key);
-                        ui.add(
-                            TextEdit::singleline(text)
-                                .hint_text(tr.impair_example(key))
-                                .desired_width(width - 4.0),
-                        )
-                        .accessible_name(format!(
-                            "{} {}",
-                            tr.impair_option(key),
-                            tr.impair_side(toward_target).to_lowercase()
-                        ));
+                        done_editing |= ui
+                            .add(
+                                TextEdit::singleline(text)
+                                    .hint_text(tr.impair_example(key))
+                                    .desired_width(width - 4.0),
+                            )
+                            .accessible_name(format!(
+                                "{} {}",
+                                tr.impair_option(key),
+                                tr.impair_side(toward_target).to_lowercase()
+                            ))
+                            .lost_focus();
                     }
                 });
             }
@@ -658,5 +663,8 @@ fn impairment(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         });
     if app.settings.impair != before {
         cx.act(id, SessionAction::SetImpairment);
+    }
+    if done_editing {
+        cx.act(id, SessionAction::SayImpairment);
     }
 }
