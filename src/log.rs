@@ -74,7 +74,7 @@ pub enum Note {
         peer: SocketAddr,
     },
     /// A relay's impairment from now on (at open, and at each change).
-    Impairment(crate::net::impair::Impairment),
+    Impairment(Box<crate::net::impair::Impairment>),
     /// A relay's impairment flipped bits in bytes toward `peer`.
     Corrupted {
         peer: SocketAddr,

@@ -892,7 +892,7 @@ impl Session {
                     && (m.on || self.impairment_said.on)
                 {
                     self.impairment_said = m;
-                    self.note(SystemTime::now(), None, Note::Impairment(m));
+                    self.note(SystemTime::now(), None, Note::Impairment(Box::new(m)));
                 }
             }
             SessionAction::Hold => {
@@ -1032,7 +1032,11 @@ impl Session {
                 self.running = Some(protocol);
                 self.phase = Phase::Opening;
                 if impairment.on {
-                    self.note(SystemTime::now(), None, Note::Impairment(impairment));
+                    self.note(
+                        SystemTime::now(),
+                        None,
+                        Note::Impairment(Box::new(impairment)),
+                    );
                 }
                 self.impairment_said = impairment;
                 if capturing {
