@@ -502,14 +502,17 @@ fn free_port() -> u16 {
 /// `socat TCP-LISTEN:A TCP:B` carrying a flood for `secs`; MB/s at the
 /// target, or why it could not run. (The relay's connection is the first
 /// that socat accepts, so no probe may connect before it.)
-fn socat_relay(secs: Duration) -> Result<f64, String> {
+fn socat_relay(secs: Duration, buffer: Option<usize>) -> Result<f64, String> {
     let (sink, got) = sink_until_eof();
     let port = free_port();
+    let mut args = Vec::new();
+    if let Some(b) = buffer {
+        args.extend(["-b".to_string(), b.to_string()]);
+    }
+    args.push(format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"));
+    args.push(format!("TCP:{sink}"));
     let mut child = std::process::Command::new("socat")
-        .args([
-            &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"),
-            &format!("TCP:{sink}"),
-        ])
+        .args(&args)
         .stderr(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("socat not found ({e}); install it (apt-get install socat)"))?;
@@ -576,21 +579,23 @@ fn bench_relay() {
         "\n## TCP relay (loopback flood of 64 KiB writes through the relay, 3 s per run, medians of 3)"
     );
     let secs = Duration::from_secs(3);
-    let (mut socats, mut ours, mut p99s) = (vec![], vec![], vec![]);
+    let (mut socats, mut bigs, mut ours, mut p99s) = (vec![], vec![], vec![], vec![]);
     for _ in 0..3 {
-        let s = match socat_relay(secs) {
+        let s = match socat_relay(secs, None) {
             Ok(r) => r,
             Err(why) => {
                 println!("skipped: {why}");
                 return;
             }
         };
+        let b = socat_relay(secs, Some(65536)).unwrap_or(0.0);
         let (n, p99, records) = netpal_relay(secs);
         println!(
-            "  round: socat {s:.0} MB/s, NetPal (logging) {n:.0} MB/s ({records} records logged, frame p99 {})",
+            "  round: socat {s:.0} MB/s, socat -b 65536 {b:.0} MB/s, NetPal (logging) {n:.0} MB/s ({records} records logged, frame p99 {})",
             ms(p99)
         );
         socats.push(s);
+        bigs.push(b);
         ours.push(n);
         p99s.push(p99);
     }
@@ -598,13 +603,155 @@ fn bench_relay() {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (s, n) = (med(&mut socats), med(&mut ours));
+    let (s, b, n) = (med(&mut socats), med(&mut bigs), med(&mut ours));
     p99s.sort();
     println!("socat TCP-LISTEN TCP:           {s:8.0} MB/s");
+    println!("socat -b 65536:                 {b:8.0} MB/s");
     println!(
-        "NetPal relay, logging on:       {n:8.0} MB/s  = {:5.1}% of socat (frame p99 {})",
+        "NetPal relay, logging on:       {n:8.0} MB/s  = {:5.1}% of socat, {:5.1}% of socat -b 65536 (frame p99 {})",
         n / s * 100.0,
+        n / b * 100.0,
         ms(p99s[p99s.len() / 2])
+    );
+}
+
+// ---- Bad network on purpose -------------------------------------------------------
+
+/// A relay with the impairment `options` ("delay=200ms"...) toward a
+/// target listening here; returns the UI, where the relay listens and the
+/// target's listener.
+fn impaired_relay(options: &[(&str, &str)]) -> Option<(Ui, SocketAddr, TcpListener)> {
+    let target = TcpListener::bind("127.0.0.1:0").ok()?;
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    let s = ui.s_mut();
+    s.settings.protocol = Protocol::Relay;
+    s.settings.local_ip = "127.0.0.1".into();
+    s.settings.local_port = "0".into();
+    s.settings.remote_host = "127.0.0.1".into();
+    s.settings.remote_port = target.local_addr().ok()?.port().to_string();
+    s.settings.impair.on = true;
+    for (k, v) in options {
+        let (up, key) = match k.split_once('.') {
+            Some(("down", key)) => (false, key),
+            Some((_, key)) => (true, key),
+            None => (true, *k),
+        };
+        *s.settings.impair.text_mut(up, key) = v.to_string();
+    }
+    let id = s.id;
+    ui.app
+        .run_action(netpal::app::Action::Session(id, SessionAction::Open));
+    ui.frames_until(Duration::from_secs(5), |a| a.local_addr().is_some());
+    let addr = ui.s().local_addr()?;
+    Some((ui, addr, target))
+}
+
+/// Delay accuracy and a bandwidth cap's accuracy through the relay.
+fn bench_impair() {
+    println!("\n## Bad network on purpose (TCP relay, in a window's session)");
+    // 10,000 messages a second for 3 s through delay=200ms: how late each
+    // arrives against its send time plus 200 ms.
+    let Some((mut ui, addr, target)) = impaired_relay(&[("delay", "200ms")]) else {
+        println!("skipped: no relay");
+        return;
+    };
+    const MSGS: usize = 30_000;
+    let base = Instant::now();
+    let sent_at = Arc::new(std::sync::Mutex::new(vec![Duration::ZERO; MSGS]));
+    let sent = sent_at.clone();
+    let sender = peer_thread(move || {
+        let Ok(mut c) = TcpStream::connect(addr) else {
+            return;
+        };
+        let _ = c.set_nodelay(true);
+        let start = Instant::now();
+        for i in 0..MSGS {
+            let due = start + Duration::from_micros(100 * i as u64);
+            while Instant::now() < due {
+                std::hint::spin_loop();
+            }
+            let at = base.elapsed();
+            if let Ok(mut v) = sent.lock() {
+                v[i] = at;
+            }
+            if c.write_all(&(i as u64).to_le_bytes()).is_err() {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    });
+    let reader = peer_thread(move || {
+        let mut late = Vec::with_capacity(MSGS);
+        let Ok((mut c, _)) = target.accept() else {
+            return late;
+        };
+        let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut buf = [0u8; 8];
+        while late.len() < MSGS && c.read_exact(&mut buf).is_ok() {
+            late.push((u64::from_le_bytes(buf) as usize, base.elapsed()));
+        }
+        late
+    });
+    let times = ui.frames_until(Duration::from_secs(20), |_| reader.is_finished());
+    let arrived = reader.join().unwrap_or_default();
+    let _ = sender.join();
+    let sent_at = sent_at.lock().map(|v| v.clone()).unwrap_or_default();
+    let delay = Duration::from_millis(200);
+    let mut late: Vec<Duration> = Vec::new();
+    let mut early = 0;
+    for (i, at) in &arrived {
+        let want = sent_at.get(*i).copied().unwrap_or_default() + delay;
+        match at.checked_sub(want) {
+            Some(l) => late.push(l),
+            None => early += 1,
+        }
+    }
+    println!(
+        "delay=200ms, 10,000 messages/s for 3 s: {} of {MSGS} arrived, {early} early; late by p50 {}, p99 {}, max {}; frames p99 {}",
+        arrived.len(),
+        ms(percentile(&late, 0.5)),
+        ms(percentile(&late, 0.99)),
+        ms(percentile(&late, 1.0)),
+        ms(percentile(&times, 0.99)),
+    );
+    drop(ui);
+
+    // A 1 MB/s cap on a flood, measured over 10 s at the target.
+    let Some((mut ui, addr, target)) = impaired_relay(&[("rate", "1MB/s")]) else {
+        return;
+    };
+    let secs = Duration::from_secs(10);
+    let sender = flood_tcp(addr, secs + Duration::from_secs(1), u64::MAX);
+    let reader = peer_thread(move || {
+        let Ok((mut c, _)) = target.accept() else {
+            return (0u64, Duration::ZERO);
+        };
+        let mut buf = vec![0u8; 65536];
+        // From the first byte, for 10 s.
+        let mut total = 0u64;
+        let mut first = None;
+        while let Ok(n) = c.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let t0 = *first.get_or_insert_with(Instant::now);
+            if t0.elapsed() >= secs {
+                break;
+            }
+            total += n as u64;
+        }
+        (total, first.map_or(Duration::ZERO, |t| t.elapsed()))
+    });
+    let times = ui.frames_until(secs + Duration::from_secs(20), |_| reader.is_finished());
+    let (bytes, took) = reader.join().unwrap_or((0, Duration::ZERO));
+    let _ = sender.join();
+    let rate = bytes as f64 / took.as_secs_f64();
+    println!(
+        "rate=1MB/s on a flood, 10 s at the target: {:.0} B/s = {:.1}% of the cap (RSS {} MiB); frames p99 {}",
+        rate,
+        rate / 1e6 * 100.0,
+        status_kib("VmRSS") / 1024,
+        ms(percentile(&times, 0.99)),
     );
 }
 
@@ -1794,6 +1941,7 @@ fn main() {
         ("receive", bench_receive),
         ("framing", bench_framing),
         ("relay", bench_relay),
+        ("impair", bench_impair),
         ("udp", bench_udp),
         ("frame", bench_frame),
         ("memory", bench_memory),
@@ -1812,7 +1960,7 @@ fn main() {
     }
     if counter.load(Ordering::Relaxed) == 0 {
         println!(
-            "no benchmark named {only:?}: use tcp, receive, framing, relay, udp, frame, memory, scale, sources, idle, close, sessions, send or stall"
+            "no benchmark named {only:?}: use tcp, receive, framing, relay, impair, udp, frame, memory, scale, sources, idle, close, sessions, send or stall"
         );
     }
 }
