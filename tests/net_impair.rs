@@ -248,8 +248,8 @@ fn bad_impairment_options_are_refused_with_the_option_and_its_range() {
             "only for udp-relay",
         ),
         (
-            "udp-relay:127.0.0.1:0,to=127.0.0.1:9,delay=20ms",
-            "does not take it yet",
+            "udp-relay:127.0.0.1:0,to=127.0.0.1:9,slice=1/20ms",
+            "only for relay (TCP)",
         ),
         (
             "relay:127.0.0.1:0,to=127.0.0.1:9,corrupt=120%",
@@ -266,4 +266,70 @@ fn bad_impairment_options_are_refused_with_the_option_and_its_range() {
     // A TCP server has no such options.
     let e = OpenSpec::parse("tcp-server:127.0.0.1:0,delay=1s").unwrap_err();
     assert!(e.to_string().contains("delay"), "{e}");
+}
+
+/// A UDP relay toward a target socket here, with `options`: (relay, the
+/// client's socket connected to the relay, the target's socket).
+fn udp_relay_with(options: &str) -> (Session, std::net::UdpSocket, std::net::UdpSocket) {
+    let target = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = target.local_addr().unwrap();
+    let relay = open(&format!("udp-relay:127.0.0.1:0,to={to}{options}"));
+    let at = opened(&relay);
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.connect(at).unwrap();
+    target
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    (relay, client, target)
+}
+
+/// What the target receives until it has been quiet for 300 ms.
+fn datagrams(target: &std::net::UdpSocket) -> Vec<(Vec<u8>, Instant)> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 2048];
+    let start = Instant::now();
+    while let Ok((n, _)) = target.recv_from(&mut buf) {
+        got.push((buf[..n].to_vec(), Instant::now()));
+        assert!(start.elapsed() < DEADLINE);
+    }
+    got
+}
+
+#[test]
+fn a_udp_relay_drops_duplicates_and_delays_datagrams_as_asked() {
+    // Every datagram lost, and counted as dropped.
+    let (relay, client, target) = udp_relay_with(",up.loss=100%");
+    let got = draining(&relay, || {
+        for i in 0..20u8 {
+            client.send(&[i]).unwrap();
+        }
+        datagrams(&target)
+    });
+    assert!(got.is_empty(), "{} datagrams through 100% loss", got.len());
+
+    // Every datagram twice.
+    let (relay, client, target) = udp_relay_with(",up.dup=100%");
+    let got = draining(&relay, || {
+        for i in 0..10u8 {
+            client.send(&[i]).unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        datagrams(&target)
+    });
+    let mut seen: Vec<u8> = got.iter().map(|(d, _)| d[0]).collect();
+    seen.sort();
+    let want: Vec<u8> = (0..10u8).flat_map(|i| [i, i]).collect();
+    assert_eq!(seen, want);
+
+    // Held for its delay.
+    let (relay, client, target) = udp_relay_with(",up.delay=150ms");
+    let (sent, got) = draining(&relay, || {
+        let sent = Instant::now();
+        client.send(b"late").unwrap();
+        (sent, datagrams(&target))
+    });
+    assert_eq!(got.len(), 1);
+    let took = got[0].1 - sent;
+    assert!(took >= Duration::from_millis(150), "{took:?}");
+    assert!(took < Duration::from_millis(450), "{took:?}");
 }

@@ -538,12 +538,13 @@ impl OpenSpec {
                             .map_err(|e| SpecError::BadImpairment(e.to_string()))? =>
                 {
                     let name = k.trim().rsplit('.').next().unwrap_or_default();
-                    if protocol == Protocol::UdpRelay {
+                    let udp = protocol == Protocol::UdpRelay;
+                    if udp && super::impair::stream_only(name) {
                         return Err(SpecError::NotForKind(
-                            "impairment (delay=, rate=, slice=...) is for relay (TCP) so far; udp-relay does not take it yet",
+                            "slice=, merge= and cut= are only for relay (TCP)",
                         ));
                     }
-                    if super::impair::datagram_only(name) {
+                    if !udp && super::impair::datagram_only(name) {
                         return Err(SpecError::NotForKind(
                             "loss=, dup= and reorder= are only for udp-relay",
                         ));

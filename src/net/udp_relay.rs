@@ -6,6 +6,7 @@
 //! forgotten and its socket closed.
 
 use super::conn::{Core, canonical, ledger_dropped, ledger_written, new_socket, now, purge_queue};
+use super::impair::{BothWays, DatagramShaper, Flipped, Impair};
 use super::jobs::Tag;
 use super::worker::{KIND_HIGH, Kind};
 use super::{Command, Detail, Event, NetError, NetErrorKind, Op, Target};
@@ -44,6 +45,9 @@ struct Link {
     to_target: VecDeque<(Vec<u8>, Tag)>,
     last: Instant,
     readable: bool,
+    /// The relay's impairment of each direction of this link.
+    up_shaper: Option<DatagramShaper>,
+    down_shaper: Option<DatagramShaper>,
 }
 
 #[derive(Default)]
@@ -58,6 +62,12 @@ pub(super) struct UdpRelay {
     hold_to_target: bool,
     hold_to_client: bool,
     buf: Vec<u8>,
+    /// What impairments did since the last report, and when that was.
+    impaired: BothWays,
+    impaired_told: Option<Instant>,
+    shapers_made: u64,
+    /// The core's impairment as last seen (the poll timeout has no core).
+    impairment_copy: super::impair::Impairment,
 }
 
 /// The unspecified address of `a`'s family, to bind a socket toward it.
@@ -150,6 +160,7 @@ impl Kind for UdpRelay {
                     core.error(e);
                 }
             }
+            Command::SetImpairment(m) => core.impairment = m,
             Command::Hold { toward_target, on } => {
                 if toward_target {
                     self.hold_to_target = on;
@@ -169,6 +180,15 @@ impl Kind for UdpRelay {
         for idx in 0..self.links.len() {
             self.read_link(core, idx);
         }
+    }
+
+    fn do_work(&mut self, core: &mut Core) {
+        self.release_shaped(core);
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        self.shaped_due(&self.impairment_copy)
+            .map(|t| t.saturating_duration_since(Instant::now()))
     }
 
     fn pending_reads(&self) -> bool {
@@ -248,6 +268,8 @@ impl UdpRelay {
             to_target: VecDeque::new(),
             last: Instant::now(),
             readable: true,
+            up_shaper: None,
+            down_shaper: None,
         });
         self.by_client.insert(client, idx);
         core.emit(Event::Accepted {
@@ -318,9 +340,8 @@ impl UdpRelay {
             core.capture_raw(client, &bytes);
             if let Some(Some(l)) = self.links.get_mut(idx) {
                 l.last = Instant::now();
-                l.to_target.push_back((bytes.clone(), PASSED_ON));
             }
-            self.flush_link(core, idx);
+            self.pass_on(core, idx, true, bytes.clone());
             core.emit(Event::received(now(), client, bytes));
         }
     }
@@ -360,9 +381,7 @@ impl UdpRelay {
             if let Some(t) = self.target {
                 core.capture_raw(t, &bytes);
             }
-            self.to_clients
-                .push_back((client, bytes.clone(), PASSED_ON));
-            self.flush_clients(core);
+            self.pass_on(core, idx, false, bytes.clone());
             core.emit(Event::Target(Box::new(Event::received(
                 now(),
                 client,
@@ -494,5 +513,128 @@ impl UdpRelay {
         }
         self.flush_clients(core);
         Ok(n)
+    }
+}
+
+impl UdpRelay {
+    /// Passes a datagram on toward the target (`up`) or the client of link
+    /// `idx`: at once, or through that direction's impairment.
+    fn pass_on(&mut self, core: &mut Core, idx: usize, up: bool, d: Vec<u8>) {
+        self.impairment_copy = core.impairment;
+        let cfg = core.impairment.toward(up).copied();
+        let seed = self.shapers_made;
+        let target = self.target;
+        let Some(Some(l)) = self.links.get_mut(idx) else {
+            return;
+        };
+        let client = l.client;
+        let shaper = if up {
+            &mut l.up_shaper
+        } else {
+            &mut l.down_shaper
+        };
+        let shaped = cfg.is_some() || shaper.as_ref().is_some_and(|s| s.pending() > 0);
+        if !shaped {
+            if up {
+                l.to_target.push_back((d, PASSED_ON));
+                self.flush_link(core, idx);
+            } else {
+                self.to_clients.push_back((client, d, PASSED_ON));
+                self.flush_clients(core);
+            }
+            return;
+        }
+        let s = shaper.get_or_insert_with(|| DatagramShaper::new(seed));
+        self.shapers_made += 1;
+        let flipped: Vec<Flipped> = s.push(Instant::now(), d, &cfg.unwrap_or_default());
+        if !flipped.is_empty() {
+            let total = flipped.len();
+            let peer = if up { target.unwrap_or(client) } else { client };
+            core.emit(Event::Corrupted {
+                at: now(),
+                peer,
+                toward_target: up,
+                flipped: flipped.into_iter().take(8).collect(),
+                total,
+            });
+        }
+        self.release_link(core, idx, Instant::now());
+    }
+
+    /// Moves what link `idx`'s shapers let out by `at` to the send queues.
+    fn release_link(&mut self, core: &mut Core, idx: usize, at: Instant) {
+        let cfg = |up: bool| core.impairment.toward(up).copied().unwrap_or_default();
+        let (up_cfg, down_cfg): (Impair, Impair) = (cfg(true), cfg(false));
+        let Some(Some(l)) = self.links.get_mut(idx) else {
+            return;
+        };
+        let client = l.client;
+        if let Some(s) = l.up_shaper.as_mut() {
+            for d in s.take_due(at, &up_cfg) {
+                l.to_target.push_back((d, PASSED_ON));
+            }
+            self.impaired.side(true).add(&s.take_counts());
+        }
+        if let Some(s) = l.down_shaper.as_mut() {
+            for d in s.take_due(at, &down_cfg) {
+                self.to_clients.push_back((client, d, PASSED_ON));
+            }
+            self.impaired.side(false).add(&s.take_counts());
+        }
+        self.flush_link(core, idx);
+        self.flush_clients(core);
+    }
+
+    /// Lets out what is due on every link, and reports what the
+    /// impairments did (at most every 250 ms).
+    fn release_shaped(&mut self, core: &mut Core) {
+        self.impairment_copy = core.impairment;
+        if self.shapers_made == 0 {
+            return;
+        }
+        let now_i = Instant::now();
+        for idx in 0..self.links.len() {
+            self.release_link(core, idx, now_i);
+        }
+        let quiet = self
+            .impaired_told
+            .is_some_and(|t| now_i.duration_since(t) < Duration::from_millis(250));
+        if !quiet && self.impaired != BothWays::default() {
+            let both = std::mem::take(&mut self.impaired);
+            for (toward_target, counts) in [(true, both.to_target), (false, both.to_client)] {
+                if !counts.is_zero() {
+                    core.emit(Event::Impaired {
+                        toward_target,
+                        counts,
+                    });
+                }
+            }
+            self.impaired_told = Some(now_i);
+        }
+    }
+
+    /// When a shaper next lets something out, or the next report is due.
+    fn shaped_due(&self, m: &super::impair::Impairment) -> Option<Instant> {
+        if self.shapers_made == 0 {
+            return None;
+        }
+        let report = (self.impaired != BothWays::default()).then(|| {
+            self.impaired_told
+                .map_or_else(Instant::now, |t| t + Duration::from_millis(250))
+        });
+        let cfg = |up: bool| m.toward(up).copied().unwrap_or_default();
+        let (up, down) = (cfg(true), cfg(false));
+        self.links
+            .iter()
+            .flatten()
+            .flat_map(|l| {
+                [
+                    l.up_shaper.as_ref().and_then(|s| s.next_due(&up)),
+                    l.down_shaper.as_ref().and_then(|s| s.next_due(&down)),
+                ]
+            })
+            .flatten()
+            .chain(report)
+            .min()
     }
 }

@@ -1398,10 +1398,24 @@ impl Session {
 
     /// The relay impairment the form describes (none for other kinds).
     pub fn impairment(&self) -> Result<crate::net::impair::Impairment, Problem> {
-        if self.settings.protocol != Protocol::Relay {
+        let p = self.settings.protocol;
+        if !p.is_relay() {
             return Ok(Default::default());
         }
-        self.settings.impair.impairment()
+        let mut m = self.settings.impair.impairment()?;
+        // Each kind takes only its own options (the form shows only those).
+        for d in [&mut m.up, &mut m.down] {
+            if p == Protocol::UdpRelay {
+                d.slice = None;
+                d.merge = None;
+                d.cut = None;
+            } else {
+                d.loss = 0;
+                d.dup = 0;
+                d.reorder = 0;
+            }
+        }
+        Ok(m)
     }
 
     /// What the relay's impairments have done, toward the target and

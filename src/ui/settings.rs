@@ -261,7 +261,7 @@ fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             cx.act(id, SessionAction::Hold);
         }
     }
-    if app.settings.protocol == Protocol::Relay {
+    if app.settings.protocol.is_relay() {
         impairment(app, cx, ui);
     }
     if !app.settings.protocol.is_unix() {
@@ -600,7 +600,8 @@ fn multicast(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
 /// direction as text in the spec syntax, what is wrong, and what the
 /// effects have done. A change applies at once to what is forwarded next.
 fn impairment(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
-    use crate::net::impair::{OPTIONS, datagram_only};
+    use crate::net::impair::{OPTIONS, datagram_only, stream_only};
+    let udp = app.settings.protocol == Protocol::UdpRelay;
     let tr = cx.tr;
     let id = app.id;
     let before = app.settings.impair.clone();
@@ -623,7 +624,14 @@ fn impairment(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                     egui::Label::new(RichText::new(tr.impair_side(false)).weak()),
                 );
             });
-            for key in OPTIONS.iter().filter(|k| !datagram_only(k)) {
+            // Each kind shows the options it takes.
+            for key in OPTIONS.iter().filter(|k| {
+                if udp {
+                    !stream_only(k)
+                } else {
+                    !datagram_only(k)
+                }
+            }) {
                 ui.label(tr.impair_option(key))
                     .on_hover_text(tr.impair_example(key));
                 ui.horizontal(|ui| {
