@@ -1522,11 +1522,13 @@ impl Tr {
         }
     }
 
-    pub fn impair_title(&self) -> &'static str {
-        if self.is_zh() {
-            "模拟弱网（延迟、分包/粘包、断线）"
-        } else {
-            "Bad network on purpose (delay, 分包/粘包, cut)"
+    /// The impairment section's title: what it offers for the relay kind.
+    pub fn impair_title(&self, udp: bool) -> &'static str {
+        match (self.is_zh(), udp) {
+            (true, false) => "模拟弱网（延迟、分包/粘包、断线）",
+            (true, true) => "模拟弱网（延迟、丢包、乱序）",
+            (false, false) => "Bad network on purpose (delay, 分包/粘包, cut)",
+            (false, true) => "Bad network on purpose (delay, loss, reorder)",
         }
     }
 

@@ -606,7 +606,7 @@ fn impairment(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
     let id = app.id;
     let before = app.settings.impair.clone();
     let mut done_editing = false;
-    egui::CollapsingHeader::new(tr.impair_title())
+    egui::CollapsingHeader::new(tr.impair_title(udp))
         .id_salt("impair")
         .show(ui, |ui| {
             done_editing |= ui
