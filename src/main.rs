@@ -58,6 +58,15 @@ struct Cli {
     #[arg(long, value_enum, value_name = "WHAT", requires = "open")]
     peer_fin: Option<PeerFinArg>,
 
+    /// Cut each send of a TCP or Unix stream session into pieces of N
+    /// bytes (or N to M), GAP apart, each its own write (分包): 1/20ms.
+    #[arg(long, value_name = "N[-M][/GAP]", value_parser = parse_split, requires = "open")]
+    split: Option<netpal::net::impair::Slice>,
+
+    /// Write K sends of a stream session as one (粘包).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000), requires = "open")]
+    join: Option<u32>,
+
     /// Run without a window: print every record to stdout, send stdin lines.
     /// Needs --open.
     #[arg(long, help_heading = "Headless mode")]
@@ -298,6 +307,12 @@ fn interrupt_channel() -> Option<crossbeam_channel::Receiver<()>> {
     Some(rx)
 }
 
+fn parse_split(s: &str) -> Result<netpal::net::impair::Slice, String> {
+    netpal::net::impair::parse_slice(s).ok_or_else(|| {
+        format!("'{s}' is not N[-M][/GAP]: pieces of 1 to 1048576 bytes (1/20ms, 5-50/10ms)")
+    })
+}
+
 fn parse_spec(s: &str) -> Result<OpenSpec, String> {
     OpenSpec::parse(s).map_err(|e| e.to_string())
 }
@@ -315,6 +330,12 @@ fn main() {
     for spec in cli.open.iter_mut() {
         spec.echo = cli.echo;
         spec.keep_half_open = cli.peer_fin == Some(PeerFinArg::Keep);
+        if spec.protocol.is_stream() {
+            spec.send_shape = netpal::net::impair::SendShape {
+                split: cli.split,
+                join: cli.join,
+            };
+        }
     }
     if cli.headless {
         netpal::console::attach();

@@ -934,6 +934,48 @@ fn a_relay_spec_takes_impairment_options() {
     let _ = run.child.kill();
 }
 
+/// `--split` cuts each send into pieces written a gap apart (分包).
+#[test]
+fn split_writes_a_send_in_pieces() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let spec = format!("tcp-client:{}", server.local_addr().unwrap());
+    let mut run = start(
+        &[
+            "--open",
+            &spec,
+            "--send",
+            "hello",
+            "--split",
+            "1/40ms",
+            "--no-stdin",
+        ],
+        false,
+    );
+    let mut conn = accept_within(&server);
+    conn.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut reads = Vec::new();
+    while reads.concat::<u8>().len() < 5 {
+        let mut buf = [0u8; 16];
+        let n = conn.read(&mut buf).expect("the pieces");
+        assert!(n > 0, "closed after {reads:?}");
+        reads.push(buf[..n].to_vec());
+    }
+    assert_eq!(reads.concat(), b"hello");
+    assert_eq!(reads.len(), 5, "{reads:?}");
+    let _ = run.child.kill();
+    // A split that is not one is refused before anything starts.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netpal"))
+        .args(["--headless", "--open", &spec, "--split", "0/5ms"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not N[-M][/GAP]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn after_send_shutdown_half_closes_and_keeps_receiving() {
     let server = TcpListener::bind("127.0.0.1:0").unwrap();

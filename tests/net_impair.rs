@@ -333,3 +333,41 @@ fn a_udp_relay_drops_duplicates_and_delays_datagrams_as_asked() {
     assert!(took >= Duration::from_millis(150), "{took:?}");
     assert!(took < Duration::from_millis(450), "{took:?}");
 }
+
+/// A session's own sends, split (分包) and joined (粘包) on purpose, as
+/// `--split` and `--join` and the send box's fields ask.
+#[test]
+fn a_session_s_sends_split_into_pieces_and_join_into_one_write() {
+    use netpal::net::Target;
+    use netpal::net::impair::{SendShape, parse_slice};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut spec = OpenSpec::parse(&format!("tcp-client:{}", l.local_addr().unwrap())).unwrap();
+    spec.send_shape.split = parse_slice("1/50ms");
+    let s = Session::open(spec, std::sync::Arc::new(|| {})).unwrap();
+    let mut peer = accept_within(&l);
+    wait_event(&s, "connected", |e| matches!(e, Event::Connected { .. }));
+    s.command(Command::Send {
+        to: Target::All,
+        bytes: b"hello".to_vec(),
+    });
+    let (got, reads) = draining(&s, || read_counting(&mut peer, 5));
+    assert_eq!(got, b"hello");
+    assert_eq!(reads, 5, "分包: one byte a read");
+    // Three sends joined into one write.
+    s.command(Command::SetSendShape(SendShape {
+        split: None,
+        join: Some(3),
+    }));
+    let (got, reads) = draining(&s, || {
+        for m in ["one;", "two;", "six;"] {
+            s.command(Command::Send {
+                to: Target::All,
+                bytes: m.as_bytes().to_vec(),
+            });
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        read_counting(&mut peer, 12)
+    });
+    assert_eq!(got, b"one;two;six;");
+    assert_eq!(reads, 1, "粘包: three sends in one read");
+}

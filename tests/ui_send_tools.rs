@@ -703,3 +703,73 @@ fn the_quick_command_editor_shows_its_bytes_and_the_checksum_start() {
         .expect("a preview of the x's");
     assert!(out.starts_with("(62 bytes)"), "{out}");
 }
+
+/// The send box's split and join, by clicking: "hello" arrives a byte a
+/// read, then three sends arrive as one read.
+#[test]
+fn the_send_box_splits_and_joins_sends_on_purpose() {
+    let (mut h, mut conn, _) = connected_client();
+    set_field(&mut h, "Split each send", "1/40ms");
+    set_field(&mut h, "Data to send", "hello");
+    click(&mut h, "Send");
+    conn.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    let mut reads = Vec::new();
+    let start = Instant::now();
+    while reads.concat::<u8>().len() < 5 {
+        h.step();
+        let mut buf = [0u8; 16];
+        match conn.read(&mut buf) {
+            Ok(0) => panic!("closed"),
+            Ok(n) => reads.push(buf[..n].to_vec()),
+            Err(_) => {}
+        }
+        assert!(start.elapsed() < DEADLINE, "only {reads:?}");
+    }
+    assert_eq!(reads.concat(), b"hello");
+    assert_eq!(reads.len(), 5, "{reads:?}");
+
+    set_field(&mut h, "Split each send", "");
+    set_field(&mut h, "Join sends", "3");
+    for m in ["one;", "two;"] {
+        set_field(&mut h, "Data to send", m);
+        click(&mut h, "Send");
+    }
+    // Two sends are held for the third.
+    for _ in 0..20 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut buf = [0u8; 64];
+    assert!(conn.read(&mut buf).is_err(), "sent before the third send");
+    set_field(&mut h, "Data to send", "six;");
+    click(&mut h, "Send");
+    let start = Instant::now();
+    let n = loop {
+        h.step();
+        if let Ok(n) = conn.read(&mut buf) {
+            break n;
+        }
+        assert!(start.elapsed() < DEADLINE, "the joined sends never came");
+    };
+    assert_eq!(&buf[..n], b"one;two;six;", "粘包: three sends in one read");
+    // A bad value is said where the send box says what is wrong.
+    set_field(&mut h, "Split each send", "0/5ms");
+    wait_for_text(&mut h, "Split each send: write N[-M][/GAP]");
+}
+
+/// A periodic send joined three at a time still ends: its last two sends
+/// are not held for a third that will never come.
+#[test]
+fn a_joined_periodic_send_ends_and_delivers_every_byte() {
+    let (mut h, mut conn, _) = connected_client();
+    set_field(&mut h, "Join sends", "3");
+    set_field(&mut h, "Data to send", "t;");
+    open_section(&mut h, "Periodic send");
+    set_field(&mut h, "Interval (ms)", "20");
+    set_field(&mut h, "Count", "5");
+    click(&mut h, "Start");
+    let got = read_until(&mut h, &mut conn, |b| b.len() >= 10);
+    assert_eq!(got, b"t;".repeat(5));
+    wait_for_text(&mut h, "Done: 5 sends");
+}

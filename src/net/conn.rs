@@ -3,7 +3,7 @@
 //! reads and write queues.
 
 use super::capture::{Capture, CaptureSpec};
-use super::impair::{BothWays, Impair, Impairment, Shaped, StreamShaper};
+use super::impair::{BothWays, Impair, Impairment, Random, SendShape, Shaped, StreamShaper};
 use super::jobs::{Ledger, Tag};
 use super::stream::Stream;
 use super::{
@@ -78,6 +78,11 @@ struct Conn {
     eof: bool,
     /// A relay's impairment of what is written to this connection.
     shaper: Option<StreamShaper>,
+    /// Sends held to be joined: whose, the bytes, how many sends.
+    joining: Option<(Tag, Vec<u8>, u32)>,
+    /// The earliest the next split piece may go (keeps the gap between
+    /// one send's last piece and the next send's first).
+    split_next: Option<Instant>,
 }
 
 /// Bytes waiting to be written, how many of them are, and whose they are.
@@ -85,6 +90,8 @@ struct Out {
     data: Vec<u8>,
     off: usize,
     tag: Tag,
+    /// A piece of a split send goes no sooner than this.
+    at: Option<Instant>,
 }
 
 /// Counts a write of `n` bytes of a job's entry in the job's ledger.
@@ -185,6 +192,9 @@ pub(super) struct Core {
     cuts: Vec<(usize, bool, u64)>,
     /// Seeds each shaper's random source.
     shapers_made: u64,
+    /// How the session's own sends are written (split, joined).
+    pub(super) send_shape: SendShape,
+    split_random: Random,
 }
 
 pub(super) fn now() -> SystemTime {
@@ -201,6 +211,7 @@ impl Core {
         shared: Arc<Shared>,
     ) -> Self {
         let impairment = spec.impairment;
+        let send_shape = spec.send_shape;
         Core {
             poll,
             waker,
@@ -231,6 +242,8 @@ impl Core {
             impaired_told: None,
             cuts: Vec::new(),
             shapers_made: 0,
+            send_shape,
+            split_random: Random::new(0x5eed),
         }
     }
 
@@ -812,6 +825,8 @@ impl Core {
             connecting: None,
             eof: false,
             shaper: None,
+            joining: None,
+            split_next: None,
         });
         if by_peer {
             self.by_peer.insert(peer, idx);
@@ -1378,6 +1393,10 @@ impl Core {
                 return;
             };
             while let Some(o) = c.out.front_mut() {
+                // A piece of a split send waits for its time.
+                if o.at.is_some_and(|t| t > Instant::now()) {
+                    break;
+                }
                 match c.stream.write(o.data.get(o.off..).unwrap_or_default()) {
                     Ok(n) => {
                         o.off += n;
@@ -1471,14 +1490,163 @@ impl Core {
         if bytes.is_empty() {
             return Ok(());
         }
+        // A session's own sends, split or joined as asked (a relay's
+        // forwarding is shaped by its impairment instead).
+        if !self.send_shape.is_none() && c.partner.is_none() && !c.upstream {
+            return self.queue_shaped(idx, bytes, tag);
+        }
         c.out_bytes += bytes.len();
         c.out.push_back(Out {
             data: bytes,
             off: 0,
             tag,
+            at: None,
         });
         self.flush_conn(idx);
         Ok(())
+    }
+
+    /// Queues a send the way the session's send shape says: held until
+    /// `join` sends of the same source have come, then written as one;
+    /// each write cut into pieces written a gap apart.
+    fn queue_shaped(&mut self, idx: usize, bytes: Vec<u8>, tag: Tag) -> Result<(), NetError> {
+        let shape = self.send_shape;
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return Ok(());
+        };
+        let mut ready = Vec::new();
+        match shape.join.filter(|k| *k > 1) {
+            Some(k) => {
+                // Sends of another source are not joined with these.
+                if c.joining.as_ref().is_some_and(|(t, ..)| *t != tag)
+                    && let Some((t, held, _)) = c.joining.take()
+                {
+                    ready.push((held, t));
+                }
+                let (_, held, n) = c.joining.get_or_insert_with(|| (tag, Vec::new(), 0));
+                held.extend_from_slice(&bytes);
+                *n += 1;
+                if *n >= k
+                    && let Some((t, held, _)) = c.joining.take()
+                {
+                    ready.push((held, t));
+                }
+            }
+            None => {
+                // Held before join was turned off: they go first.
+                if let Some((t, held, _)) = c.joining.take() {
+                    ready.push((held, t));
+                }
+                ready.push((bytes, tag));
+            }
+        }
+        self.push_pieces(idx, ready);
+        Ok(())
+    }
+
+    /// Puts whole writes in connection `idx`'s queue: as they are, or cut
+    /// into pieces a gap apart when sends are split.
+    fn push_pieces(&mut self, idx: usize, ready: Vec<(Vec<u8>, Tag)>) {
+        let split = self.send_shape.split;
+        let Some(Some(c)) = self.conns.get_mut(idx) else {
+            return;
+        };
+        let now_i = Instant::now();
+        for (data, tag) in ready {
+            match split {
+                Some(sl) => {
+                    let mut at = c.split_next.map_or(now_i, |t| t.max(now_i));
+                    let mut rest = &data[..];
+                    let mut first = true;
+                    while !rest.is_empty() {
+                        if !first {
+                            at += sl.gap;
+                        }
+                        first = false;
+                        let n = self.split_random.between(sl.min, sl.max).min(rest.len());
+                        let (piece, more) = rest.split_at(n);
+                        rest = more;
+                        c.out_bytes += piece.len();
+                        c.out.push_back(Out {
+                            data: piece.to_vec(),
+                            off: 0,
+                            tag,
+                            at: Some(at),
+                        });
+                    }
+                    c.split_next = Some(at + sl.gap);
+                }
+                None => {
+                    c.out_bytes += data.len();
+                    c.out.push_back(Out {
+                        data,
+                        off: 0,
+                        tag,
+                        at: None,
+                    });
+                }
+            }
+        }
+        self.flush_conn(idx);
+    }
+
+    /// A job that has handed over all it will send lets its held join go,
+    /// so it ends rather than waiting for sends that will not come.
+    pub(super) fn release_joined(&mut self, job: JobId) {
+        let idxs: Vec<usize> = self
+            .conns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.as_ref()
+                    .and_then(|c| c.joining.as_ref())
+                    .is_some_and(|(t, ..)| t.job == Some(job))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for idx in idxs {
+            let held = match self.conns.get_mut(idx) {
+                Some(Some(c)) => c.joining.take(),
+                _ => None,
+            };
+            if let Some((tag, bytes, _)) = held {
+                self.push_pieces(idx, vec![(bytes, tag)]);
+            }
+        }
+    }
+
+    /// When the next piece of a split send is due.
+    pub(super) fn split_due(&self) -> Option<Instant> {
+        // Nothing to look for unless sends are split (this runs every round).
+        self.send_shape.split?;
+        self.conns
+            .iter()
+            .flatten()
+            .filter_map(|c| c.out.front().and_then(|o| o.at))
+            .min()
+    }
+
+    /// Writes the pieces of split sends that are due.
+    pub(super) fn flush_split(&mut self) {
+        if self.send_shape.split.is_none() {
+            return;
+        }
+        let now_i = Instant::now();
+        let due: Vec<usize> = self
+            .conns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.as_ref()
+                    .and_then(|c| c.out.front())
+                    .and_then(|o| o.at)
+                    .is_some_and(|t| t <= now_i)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for idx in due {
+            self.flush_conn(idx);
+        }
     }
 
     /// Bytes waiting toward the connections `to` names (the longest queue).
@@ -1578,6 +1746,22 @@ impl Core {
                 }
             }
             Command::SetImpairment(m) => self.impairment = m,
+            Command::SetSendShape(s) => {
+                self.send_shape = s;
+                // Sends held for a join go now, in the new shape.
+                let held: Vec<usize> = (0..self.conns.len())
+                    .filter(|i| matches!(self.conns.get(*i), Some(Some(c)) if c.joining.is_some()))
+                    .collect();
+                for idx in held {
+                    let taken = match self.conns.get_mut(idx) {
+                        Some(Some(c)) => c.joining.take(),
+                        _ => None,
+                    };
+                    if let Some((tag, bytes, _)) = taken {
+                        self.push_pieces(idx, vec![(bytes, tag)]);
+                    }
+                }
+            }
             Command::Hold { toward_target, on } => {
                 if toward_target {
                     self.hold_to_target = on;

@@ -308,6 +308,29 @@ fn rate(s: &str) -> Option<u64> {
     (b.is_finite() && (1.0..1e15).contains(&b)).then_some(b as u64)
 }
 
+/// How a session's own sends are written: each cut into pieces (分包)
+/// with a gap between them, and `join` sends written as one (粘包).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SendShape {
+    pub split: Option<Slice>,
+    /// Hold sends until this many have come, then write them as one.
+    pub join: Option<u32>,
+}
+
+impl SendShape {
+    pub fn is_none(&self) -> bool {
+        *self == SendShape::default()
+    }
+}
+
+/// The most sends a join holds.
+pub const MAX_JOIN: u32 = 1000;
+
+/// `N[-M][/GAP]`: pieces of N bytes (or N to M), GAP apart.
+pub fn parse_slice(s: &str) -> Option<Slice> {
+    slice(s)
+}
+
 /// `N[-M][/GAP]`.
 fn slice(s: &str) -> Option<Slice> {
     let (sizes, gap) = match s.split_once('/') {

@@ -350,6 +350,8 @@ fn step<K: Kind>(
         // More is due at once: come back next round without sleeping.
         return (Some(Instant::now()), None);
     }
+    // Its last sends may wait to be joined with more that will not come.
+    core.release_joined(job.id);
     let io = core.ledger.get(&job.id).copied().unwrap_or_default();
     if io.written + io.dropped < job.queued {
         // Waiting for the socket to take the rest.

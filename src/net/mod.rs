@@ -106,6 +106,9 @@ pub enum Command {
     /// A relay's bad network on purpose: what it does to each direction
     /// from now on (what is already held keeps its time).
     SetImpairment(impair::Impairment),
+    /// How the session's own sends are written from now on: split into
+    /// pieces, joined several into one (a stream's 分包 and 粘包).
+    SetSendShape(impair::SendShape),
     /// Join a multicast group (UDP).
     Join(Membership),
     /// Leave a multicast group (UDP).

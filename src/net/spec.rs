@@ -73,6 +73,16 @@ impl Protocol {
         )
     }
 
+    /// A session that sends on a byte stream of its own (not a relay,
+    /// whose writes are what it forwards): its sends can be split and
+    /// joined.
+    pub fn is_stream(self) -> bool {
+        matches!(
+            self,
+            Protocol::TcpServer | Protocol::TcpClient | Protocol::UnixServer | Protocol::UnixClient
+        )
+    }
+
     /// A relay (TCP or UDP): clients on one side, a target on the other.
     pub fn is_relay(self) -> bool {
         matches!(self, Protocol::Relay | Protocol::UdpRelay)
@@ -374,6 +384,8 @@ pub struct OpenSpec {
     pub capture: Option<super::CaptureSpec>,
     /// A relay's bad network on purpose (delay, loss, slicing...).
     pub impairment: super::impair::Impairment,
+    /// How the session's own sends are written (split, joined).
+    pub send_shape: super::impair::SendShape,
 }
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -396,6 +408,7 @@ impl OpenSpec {
             framing: Framing::None,
             capture: None,
             impairment: super::impair::Impairment::default(),
+            send_shape: super::impair::SendShape::default(),
         }
     }
 
@@ -416,6 +429,7 @@ impl OpenSpec {
             framing: Framing::None,
             capture: None,
             impairment: super::impair::Impairment::default(),
+            send_shape: super::impair::SendShape::default(),
         }
     }
 
@@ -436,6 +450,7 @@ impl OpenSpec {
             framing: Framing::None,
             capture: None,
             impairment: super::impair::Impairment::default(),
+            send_shape: super::impair::SendShape::default(),
         }
     }
 

@@ -193,6 +193,7 @@ impl Worker {
             }
             kind.do_work(core);
             core.flush_idle();
+            core.flush_split();
             job_due = if jobs.is_empty() {
                 None
             } else {
@@ -238,6 +239,7 @@ impl Worker {
             core.idle_due(),
             core.next_reply(),
             core.shaped_due(),
+            core.split_due(),
         ]
         .into_iter()
         .flatten()

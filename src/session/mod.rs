@@ -120,6 +120,10 @@ pub struct SessionSettings {
     /// The encoding typed text is sent in; empty: the receive encoding
     /// (UTF-8 when that is Auto).
     pub send_encoding: String,
+    /// A stream's sends cut into pieces (`N[-M][/GAP]`, empty: whole).
+    pub send_split: String,
+    /// A stream's sends written this many at a time as one (empty: each).
+    pub send_join: String,
     /// Export log: the format and the file.
     pub export_format: export::ExportFormat,
     pub export_path: String,
@@ -197,6 +201,8 @@ impl Default for SessionSettings {
             replies: Vec::new(),
             time_mode: TimeMode::Absolute,
             send_encoding: String::new(),
+            send_split: String::new(),
+            send_join: String::new(),
             export_format: export::ExportFormat::Text,
             export_path: String::new(),
             show_rates: false,
@@ -213,6 +219,16 @@ impl SessionSettings {
         self.echo = spec.echo;
         self.keep_half_open = spec.keep_half_open;
         self.impair = ImpairForm::from_impairment(&spec.impairment);
+        self.send_split = spec
+            .send_shape
+            .split
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        self.send_join = spec
+            .send_shape
+            .join
+            .map(|k| k.to_string())
+            .unwrap_or_default();
         self.connect_timeout = spec.connect_timeout.as_secs().to_string();
         self.reconnect = spec.reconnect;
         self.options = OptionsForm::from_options(&spec.options);
@@ -354,6 +370,8 @@ pub enum SessionAction {
     SetImpairment,
     /// The user is done with a field of it: the log says what is in effect.
     SayImpairment,
+    /// The split or join of sends changed (sent on when it reads right).
+    SetSendShape,
     /// Join the group in the multicast form (UDP).
     Join,
     /// Leave this group (`GROUP[@IFACE]` as listed).
@@ -885,6 +903,11 @@ impl Session {
                     s.command(Command::SetImpairment(m));
                 }
             }
+            SessionAction::SetSendShape => {
+                if let (Some(s), Ok(shape)) = (&self.net, self.send_shape()) {
+                    s.command(Command::SetSendShape(shape));
+                }
+            }
             SessionAction::SayImpairment => {
                 // Said once the user is done with a field, not per key.
                 if let (true, Ok(m)) = (self.net.is_some(), self.impairment())
@@ -971,15 +994,20 @@ impl Session {
         // Asked for one open only.
         self.remove_stale_once = false;
         match spec {
-            Ok(mut s) => match (self.settings.framing.framing(), self.impairment()) {
-                (Ok(f), Ok(m)) => {
+            Ok(mut s) => match (
+                self.settings.framing.framing(),
+                self.impairment(),
+                self.send_shape(),
+            ) {
+                (Ok(f), Ok(m), Ok(shape)) => {
                     s.echo = self.settings.echo;
                     s.keep_half_open = self.settings.keep_half_open;
                     s.framing = f;
                     s.impairment = m;
+                    s.send_shape = shape;
                     self.open_spec(s);
                 }
-                (Err(e), _) | (_, Err(e)) => self.form_error = Some(e),
+                (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => self.form_error = Some(e),
             },
             Err(e) => self.form_error = Some(e),
         }
@@ -1394,6 +1422,29 @@ impl Session {
             per_peer: form.per_peer,
             text,
         })
+    }
+
+    /// How this session's sends are to be written: split into pieces,
+    /// joined several into one (streams only), or why the form is wrong.
+    pub fn send_shape(&self) -> Result<crate::net::impair::SendShape, Problem> {
+        use crate::net::impair::{MAX_JOIN, SendShape, parse_slice};
+        if !self.settings.protocol.is_stream() {
+            return Ok(SendShape::default());
+        }
+        let split = match self.settings.send_split.trim() {
+            "" => None,
+            t => Some(parse_slice(t).ok_or(Problem::at(Field::Split, Problem::BadSlice))?),
+        };
+        let join = match self.settings.send_join.trim() {
+            "" => None,
+            t => Some(
+                t.parse::<u32>()
+                    .ok()
+                    .filter(|k| (1..=MAX_JOIN).contains(k))
+                    .ok_or(Problem::number(Field::Join, 1, u64::from(MAX_JOIN)))?,
+            ),
+        };
+        Ok(SendShape { split, join })
     }
 
     /// The relay impairment the form describes (none for other kinds).

@@ -35,6 +35,8 @@ pub enum Field {
     DatagramSize,
     DatagramGap,
     Rate,
+    Split,
+    Join,
 }
 
 /// Why something the user asked for cannot be done.
@@ -61,6 +63,8 @@ pub enum Problem {
         max: u64,
     },
     BadSeconds,
+    /// Not `N[-M][/GAP]` with pieces of 1 to 1048576 bytes.
+    BadSlice,
     Payload(PayloadError),
     TooBigForUdp(usize),
     NothingToSend,

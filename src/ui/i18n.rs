@@ -1456,6 +1456,8 @@ impl Tr {
             F::DatagramSize => self.datagram_size,
             F::DatagramGap => self.datagram_gap,
             F::Rate => self.rate,
+            F::Split => self.send_split(),
+            F::Join => self.send_join(),
         }
     }
 
@@ -1478,6 +1480,12 @@ impl Tr {
             P::RemoteNeeded => self.remote_needed.into(),
             P::BadNumber { field, min, max } => self.bad_number(self.field(*field), *min, *max),
             P::BadSeconds => self.bad_seconds.into(),
+            P::BadSlice => if self.is_zh() {
+                "应为 N[-M][/间隔]：每片 1 到 1048576 字节（1/20ms、5-50/10ms）"
+            } else {
+                "write N[-M][/GAP]: pieces of 1 to 1048576 bytes (1/20ms, 5-50/10ms)"
+            }
+            .into(),
             P::Payload(PayloadError::Hex(h)) => {
                 format!("{}: {}", self.invalid_hex, self.hex_error(h))
             }
@@ -1661,6 +1669,40 @@ impl Tr {
                 side(&m.up),
                 side(&m.down)
             )
+        }
+    }
+
+    /// The send box's split field ("Split each send").
+    pub fn send_split(&self) -> &'static str {
+        if self.is_zh() {
+            "分包发送"
+        } else {
+            "Split each send"
+        }
+    }
+
+    /// The send box's join field ("Join sends").
+    pub fn send_join(&self) -> &'static str {
+        if self.is_zh() {
+            "合并发送（条）"
+        } else {
+            "Join sends"
+        }
+    }
+
+    pub fn send_split_hint(&self) -> &'static str {
+        if self.is_zh() {
+            "每次发送切成 N 字节（或 N 到 M 字节）的小片，片间隔 GAP，分别写出，对方收到分包；例如 1/20ms"
+        } else {
+            "Cut each send into pieces of N bytes (or N to M), GAP apart, each its own write, so the peer sees 分包; e.g. 1/20ms"
+        }
+    }
+
+    pub fn send_join_hint(&self) -> &'static str {
+        if self.is_zh() {
+            "攒够这么多次发送后合为一次写出，对方收到粘包；空：每次单独写出"
+        } else {
+            "Hold sends until this many have come, then write them as one, so the peer sees 粘包; empty: each alone"
         }
     }
 

@@ -105,6 +105,39 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         if app.settings.send_encoding != send_enc_before && !app.settings.replies.is_empty() {
             cx.act(id, SessionAction::SetReplies);
         }
+        // A stream's sends split (分包) or joined (粘包) on purpose.
+        if app.settings.protocol.is_stream() {
+            ui.separator();
+            let before = (
+                app.settings.send_split.clone(),
+                app.settings.send_join.clone(),
+            );
+            let l = ui
+                .label(tr.send_split())
+                .on_hover_text(tr.send_split_hint());
+            ui.add(
+                TextEdit::singleline(&mut app.settings.send_split)
+                    .hint_text("1/20ms")
+                    .desired_width(70.0),
+            )
+            .on_hover_text(tr.send_split_hint())
+            .labelled_by(l.id);
+            let l = ui.label(tr.send_join()).on_hover_text(tr.send_join_hint());
+            ui.add(
+                TextEdit::singleline(&mut app.settings.send_join)
+                    .hint_text("3")
+                    .desired_width(32.0),
+            )
+            .on_hover_text(tr.send_join_hint())
+            .labelled_by(l.id);
+            if (
+                app.settings.send_split.clone(),
+                app.settings.send_join.clone(),
+            ) != before
+            {
+                cx.act(id, SessionAction::SetSendShape);
+            }
+        }
         if app.protocol().is_relay() {
             ui.separator();
             ui.label(tr.relay_send_toward);
@@ -231,6 +264,9 @@ pub fn error_line(ui: &mut egui::Ui, err: Option<&str>) {
 
 /// What is wrong with the text in the box, or with the last send.
 pub fn problem(app: &Session, tr: &Tr, payload: &Result<Vec<u8>, Problem>) -> Option<String> {
+    if let Err(e) = app.send_shape() {
+        return Some(tr.problem(&e));
+    }
     match (payload, &app.send_error) {
         (Err(e), _) if !app.send_text.is_empty() => Some(tr.problem(e)),
         (_, Some(SendProblem::Form(p))) => Some(tr.problem(p)),
