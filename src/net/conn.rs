@@ -1282,6 +1282,10 @@ impl Core {
         for o in &c.out {
             ledger_dropped(&mut self.ledger, o.tag, o.data.len() - o.off);
         }
+        // Sends held for a join go nowhere now: their job is told so.
+        if let Some((tag, held, _)) = &c.joining {
+            ledger_dropped(&mut self.ledger, *tag, held.len());
+        }
         self.emit(Event::Disconnected {
             at: now(),
             peer: c.peer,
