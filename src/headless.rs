@@ -417,6 +417,16 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
         | Event::Frames { .. }
         | Event::PeerTx { .. }
         | Event::Impaired { .. } => String::new(),
+        Event::Dropped {
+            at,
+            peer,
+            toward_target,
+            bytes,
+        } => format!(
+            "{} -- {}",
+            time_text(*at),
+            crate::ui::i18n::EN.note_dropped(&peer.to_string(), *toward_target, *bytes)
+        ),
         Event::Corrupted {
             at,
             peer,
@@ -655,6 +665,15 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
             "delayed": counts.delayed, "pieces": counts.pieces, "merged": counts.merged,
             "paced": counts.paced, "corrupted": counts.corrupted, "dropped": counts.dropped,
             "duplicated": counts.duplicated, "reordered": counts.reordered, "cut": counts.cut,
+        }),
+        Event::Dropped {
+            at,
+            peer,
+            toward_target,
+            bytes,
+        } => json!({
+            "time": time_json(*at), "event": "dropped", "peer": peer.to_string(),
+            "toward": if *toward_target { "target" } else { "client" }, "bytes": bytes,
         }),
         Event::Corrupted {
             at,

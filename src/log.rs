@@ -75,6 +75,12 @@ pub enum Note {
     },
     /// A relay's impairment from now on (at open, and at each change).
     Impairment(Box<crate::net::impair::Impairment>),
+    /// A relay's impairment dropped a datagram toward `peer`.
+    Dropped {
+        peer: SocketAddr,
+        toward_target: bool,
+        bytes: usize,
+    },
     /// A relay's impairment flipped bits in bytes toward `peer`.
     Corrupted {
         peer: SocketAddr,

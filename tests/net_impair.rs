@@ -299,12 +299,23 @@ fn datagrams(target: &std::net::UdpSocket) -> Vec<(Vec<u8>, Instant)> {
 fn a_udp_relay_drops_duplicates_and_delays_datagrams_as_asked() {
     // Every datagram lost, and counted as dropped.
     let (relay, client, target) = udp_relay_with(",up.loss=100%");
-    let got = draining(&relay, || {
-        for i in 0..20u8 {
-            client.send(&[i]).unwrap();
-        }
-        datagrams(&target)
-    });
+    for i in 0..20u8 {
+        client.send(&[i]).unwrap();
+    }
+    // Each one is said to be dropped, as each one read is logged.
+    for _ in 0..20 {
+        wait_event(&relay, "a datagram dropped on purpose", |e| {
+            matches!(
+                e,
+                Event::Dropped {
+                    toward_target: true,
+                    bytes: 1,
+                    ..
+                }
+            )
+        });
+    }
+    let got = datagrams(&target);
     assert!(got.is_empty(), "{} datagrams through 100% loss", got.len());
 
     // Every datagram twice.

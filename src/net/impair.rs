@@ -839,6 +839,11 @@ impl DatagramShaper {
         self.queue.len() + usize::from(self.held.is_some())
     }
 
+    /// Datagrams dropped since the counts were last taken.
+    pub fn dropped(&self) -> u64 {
+        self.counts.dropped
+    }
+
     pub fn take_counts(&mut self) -> ImpairCounts {
         std::mem::take(&mut self.counts)
     }

@@ -351,6 +351,14 @@ pub enum Event {
         toward_target: bool,
         counts: impair::ImpairCounts,
     },
+    /// An impairment dropped a datagram of `bytes` toward `peer` (lost
+    /// on purpose, or past what a direction holds).
+    Dropped {
+        at: SystemTime,
+        peer: SocketAddr,
+        toward_target: bool,
+        bytes: usize,
+    },
     /// An impairment flipped a bit in bytes passed toward `peer` (the
     /// first few, with how many there were in all).
     Corrupted {

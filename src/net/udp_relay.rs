@@ -546,10 +546,21 @@ impl UdpRelay {
         }
         let s = shaper.get_or_insert_with(|| DatagramShaper::new(seed));
         self.shapers_made += 1;
+        let bytes = d.len();
+        let dropped_before = s.dropped();
         let flipped: Vec<Flipped> = s.push(Instant::now(), d, &cfg.unwrap_or_default());
+        let peer = if up { target.unwrap_or(client) } else { client };
+        // Each datagram lost on purpose is in the log, as each one read is.
+        for _ in dropped_before..s.dropped() {
+            core.emit(Event::Dropped {
+                at: now(),
+                peer,
+                toward_target: up,
+                bytes,
+            });
+        }
         if !flipped.is_empty() {
             let total = flipped.len();
-            let peer = if up { target.unwrap_or(client) } else { client };
             core.emit(Event::Corrupted {
                 at: now(),
                 peer,

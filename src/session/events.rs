@@ -245,6 +245,19 @@ impl Session {
             } => {
                 self.impaired.side(toward_target).add(&counts);
             }
+            Event::Dropped {
+                at,
+                peer,
+                toward_target,
+                bytes,
+            } => {
+                let note = Note::Dropped {
+                    peer,
+                    toward_target,
+                    bytes,
+                };
+                self.note(at, Some(peer), note);
+            }
             Event::Corrupted {
                 at,
                 peer,

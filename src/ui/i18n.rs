@@ -1632,6 +1632,20 @@ impl Tr {
         parts.join(" · ")
     }
 
+    /// A datagram an impairment dropped.
+    pub fn note_dropped(&self, peer: &str, toward_target: bool, bytes: usize) -> String {
+        match (self.is_zh(), toward_target) {
+            (true, true) => format!("模拟丢包：发往目标 {peer} 的 {bytes} 字节数据报被丢弃"),
+            (true, false) => format!("模拟丢包：发往客户端 {peer} 的 {bytes} 字节数据报被丢弃"),
+            (false, true) => {
+                format!("Dropped on purpose: a datagram of {bytes} bytes toward the target {peer}")
+            }
+            (false, false) => {
+                format!("Dropped on purpose: a datagram of {bytes} bytes toward the client {peer}")
+            }
+        }
+    }
+
     /// The impairment in effect, in the spec's words, per direction.
     pub fn note_impairment(&self, m: &crate::net::impair::Impairment) -> String {
         use crate::net::impair::OPTIONS;

@@ -141,6 +141,14 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
         Note::ReadShut { peer, then } => (tr.note_read_shut(&peer.to_string(), *then), Tone::Info),
         Note::WriteShut { peer } => (tr.note_write_shut(&peer.to_string()), Tone::Info),
         Note::Impairment(m) => (tr.note_impairment(m), Tone::Info),
+        Note::Dropped {
+            peer,
+            toward_target,
+            bytes,
+        } => (
+            tr.note_dropped(&peer.to_string(), *toward_target, *bytes),
+            Tone::Error,
+        ),
         Note::Corrupted {
             peer,
             toward_target,
