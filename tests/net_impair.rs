@@ -7,28 +7,9 @@ mod netcommon;
 use netcommon::*;
 use netpal::net::impair::Impairment;
 use netpal::net::{CloseReason, Command, Event, OpenSpec, Session};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
-
-/// Accepts the relay's connection toward the target, within the deadline.
-fn accept_within(l: &TcpListener) -> TcpStream {
-    l.set_nonblocking(true).unwrap();
-    let start = Instant::now();
-    loop {
-        match l.accept() {
-            Ok((c, _)) => {
-                c.set_nonblocking(false).unwrap();
-                c.set_read_timeout(Some(DEADLINE)).unwrap();
-                return c;
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(e) => panic!("accept: {e}"),
-        }
-        assert!(start.elapsed() < DEADLINE, "the relay never connected");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
 
 /// A relay toward a fresh target with `options` (",delay=200ms"...), one
 /// client linked: (relay, client, the target's end).

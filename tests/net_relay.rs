@@ -9,25 +9,7 @@ use netpal::net::{CloseReason, Command, Event, HostPort, Op, OpenSpec, Session, 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn accept_within(l: &TcpListener) -> TcpStream {
-    l.set_nonblocking(true).unwrap();
-    let start = Instant::now();
-    loop {
-        match l.accept() {
-            Ok((c, _)) => {
-                c.set_nonblocking(false).unwrap();
-                c.set_read_timeout(Some(DEADLINE)).unwrap();
-                return c;
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(e) => panic!("accept: {e}"),
-        }
-        assert!(start.elapsed() < DEADLINE, "the relay never connected");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
+use std::time::Duration;
 
 fn read_exact_within(s: &mut TcpStream, n: usize) -> Vec<u8> {
     s.set_read_timeout(Some(DEADLINE)).unwrap();

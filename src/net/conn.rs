@@ -185,7 +185,7 @@ pub(super) struct Core {
     /// A relay's bad network on purpose, and what it has done since the
     /// last report (toward the target, toward the clients).
     pub(super) impairment: Impairment,
-    impaired: BothWays,
+    pub(super) impaired: BothWays,
     impaired_told: Option<Instant>,
     /// Connections an impairment cuts once what they hold is written:
     /// the slot, reset or close, after how many bytes.
@@ -950,21 +950,21 @@ impl Core {
 
     /// When a relay's shaper next lets something out.
     pub(super) fn shaped_due(&self) -> Option<Instant> {
-        // Nothing to look for in a session that never shaped (this runs
-        // every round, over every connection).
+        // What the effects did is told at most every so often, but told.
+        let report = (self.impaired != BothWays::default()).then(|| {
+            self.impaired_told
+                .map_or_else(Instant::now, |t| t + IMPAIR_REPORT_EVERY)
+        });
+        // Nothing else to look for in a session that never shaped a stream
+        // (this runs every round, over every connection).
         if self.shapers_made == 0 {
-            return None;
+            return report;
         }
         // A cut waits for its connection's queue to be written: look again
         // soon (a written queue wakes no one).
         if !self.cuts.is_empty() {
             return Some(Instant::now() + Duration::from_millis(1));
         }
-        // What the effects did is told at most every so often, but told.
-        let report = (self.impaired != BothWays::default()).then(|| {
-            self.impaired_told
-                .map_or_else(Instant::now, |t| t + IMPAIR_REPORT_EVERY)
-        });
         let pieces = self
             .conns
             .iter()
@@ -1012,6 +1012,12 @@ impl Core {
                 _ => {}
             }
         }
+        self.report_impaired(now_i);
+    }
+
+    /// Tells the UI what impairments did (`impaired`, which a UDP relay's
+    /// shapers add to too), at most every [`IMPAIR_REPORT_EVERY`].
+    pub(super) fn report_impaired(&mut self, now_i: Instant) {
         let quiet = self
             .impaired_told
             .is_some_and(|t| now_i.duration_since(t) < IMPAIR_REPORT_EVERY);
@@ -1597,6 +1603,11 @@ impl Core {
     /// A job that has handed over all it will send lets its held join go,
     /// so it ends rather than waiting for sends that will not come.
     pub(super) fn release_joined(&mut self, job: JobId) {
+        self.release_joins(|t| t.job == Some(job));
+    }
+
+    /// Writes the sends held for a join whose source `whose` accepts.
+    fn release_joins(&mut self, whose: impl Fn(&Tag) -> bool) {
         let idxs: Vec<usize> = self
             .conns
             .iter()
@@ -1604,7 +1615,7 @@ impl Core {
             .filter(|(_, c)| {
                 c.as_ref()
                     .and_then(|c| c.joining.as_ref())
-                    .is_some_and(|(t, ..)| t.job == Some(job))
+                    .is_some_and(|(t, ..)| whose(t))
             })
             .map(|(i, _)| i)
             .collect();
@@ -1753,18 +1764,7 @@ impl Core {
             Command::SetSendShape(s) => {
                 self.send_shape = s;
                 // Sends held for a join go now, in the new shape.
-                let held: Vec<usize> = (0..self.conns.len())
-                    .filter(|i| matches!(self.conns.get(*i), Some(Some(c)) if c.joining.is_some()))
-                    .collect();
-                for idx in held {
-                    let taken = match self.conns.get_mut(idx) {
-                        Some(Some(c)) => c.joining.take(),
-                        _ => None,
-                    };
-                    if let Some((tag, bytes, _)) = taken {
-                        self.push_pieces(idx, vec![(bytes, tag)]);
-                    }
-                }
+                self.release_joins(|_| true);
             }
             Command::Hold { toward_target, on } => {
                 if toward_target {

@@ -508,6 +508,31 @@ pub struct Flipped {
     pub now: u8,
 }
 
+/// When what arrived at `arrived` goes: after the delay, give or take the
+/// jitter, never before it arrived; counted as delayed when either is set.
+fn delayed(
+    random: &mut Random,
+    counts: &mut ImpairCounts,
+    arrived: Instant,
+    cfg: &Impair,
+) -> Instant {
+    let mut at = arrived + cfg.delay;
+    if !cfg.jitter.is_zero() {
+        let j = cfg.jitter.as_secs_f64() * (random.unit() * 2.0 - 1.0);
+        at = if j >= 0.0 {
+            at + Duration::from_secs_f64(j)
+        } else {
+            at.checked_sub(Duration::from_secs_f64(-j))
+                .unwrap_or(arrived)
+                .max(arrived)
+        };
+    }
+    if !cfg.delay.is_zero() || !cfg.jitter.is_zero() {
+        counts.delayed += 1;
+    }
+    at
+}
+
 /// A piece waiting for its time; a cap may let it out in parts (`off`:
 /// how much of it has gone).
 #[derive(Debug)]
@@ -650,20 +675,7 @@ impl StreamShaper {
     /// before a piece already queued, so the stream keeps its order) and
     /// sliced.
     fn schedule(&mut self, arrived: Instant, bytes: Vec<u8>, cut: Option<bool>, cfg: &Impair) {
-        let mut at = arrived + cfg.delay;
-        if !cfg.jitter.is_zero() {
-            let j = cfg.jitter.as_secs_f64() * (self.random.unit() * 2.0 - 1.0);
-            at = if j >= 0.0 {
-                at + Duration::from_secs_f64(j)
-            } else {
-                at.checked_sub(Duration::from_secs_f64(-j))
-                    .unwrap_or(arrived)
-                    .max(arrived)
-            };
-        }
-        if !cfg.delay.is_zero() || !cfg.jitter.is_zero() {
-            self.counts.delayed += 1;
-        }
+        let mut at = delayed(&mut self.random, &mut self.counts, arrived, cfg);
         if let Some(last) = self.last_at {
             at = at.max(last);
         }
@@ -887,20 +899,7 @@ impl DatagramShaper {
                 self.counts.dropped += 1;
                 continue;
             }
-            let mut at = now + cfg.delay;
-            if !cfg.jitter.is_zero() {
-                let j = cfg.jitter.as_secs_f64() * (self.random.unit() * 2.0 - 1.0);
-                at = if j >= 0.0 {
-                    at + Duration::from_secs_f64(j)
-                } else {
-                    at.checked_sub(Duration::from_secs_f64(-j))
-                        .unwrap_or(now)
-                        .max(now)
-                };
-            }
-            if !cfg.delay.is_zero() || !cfg.jitter.is_zero() {
-                self.counts.delayed += 1;
-            }
+            let at = delayed(&mut self.random, &mut self.counts, now, cfg);
             if self.held.is_none() && self.random.chance_ppm(cfg.reorder) {
                 self.counts.reordered += 1;
                 self.held = Some((at + REORDER_WAIT, d.clone()));

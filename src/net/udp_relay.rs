@@ -6,7 +6,7 @@
 //! forgotten and its socket closed.
 
 use super::conn::{Core, canonical, ledger_dropped, ledger_written, new_socket, now, purge_queue};
-use super::impair::{BothWays, DatagramShaper, Flipped, Impair};
+use super::impair::{DatagramShaper, Flipped, Impair};
 use super::jobs::Tag;
 use super::worker::{KIND_HIGH, Kind};
 use super::{Command, Detail, Event, NetError, NetErrorKind, Op, Target};
@@ -62,9 +62,6 @@ pub(super) struct UdpRelay {
     hold_to_target: bool,
     hold_to_client: bool,
     buf: Vec<u8>,
-    /// What impairments did since the last report, and when that was.
-    impaired: BothWays,
-    impaired_told: Option<Instant>,
     shapers_made: u64,
     /// The core's impairment as last seen (the poll timeout has no core).
     impairment_copy: super::impair::Impairment,
@@ -584,13 +581,13 @@ impl UdpRelay {
             for d in s.take_due(at, &up_cfg) {
                 l.to_target.push_back((d, PASSED_ON));
             }
-            self.impaired.side(true).add(&s.take_counts());
+            core.impaired.side(true).add(&s.take_counts());
         }
         if let Some(s) = l.down_shaper.as_mut() {
             for d in s.take_due(at, &down_cfg) {
                 self.to_clients.push_back((client, d, PASSED_ON));
             }
-            self.impaired.side(false).add(&s.take_counts());
+            core.impaired.side(false).add(&s.take_counts());
         }
         self.flush_link(core, idx);
         self.flush_clients(core);
@@ -607,32 +604,15 @@ impl UdpRelay {
         for idx in 0..self.links.len() {
             self.release_link(core, idx, now_i);
         }
-        let quiet = self
-            .impaired_told
-            .is_some_and(|t| now_i.duration_since(t) < Duration::from_millis(250));
-        if !quiet && self.impaired != BothWays::default() {
-            let both = std::mem::take(&mut self.impaired);
-            for (toward_target, counts) in [(true, both.to_target), (false, both.to_client)] {
-                if !counts.is_zero() {
-                    core.emit(Event::Impaired {
-                        toward_target,
-                        counts,
-                    });
-                }
-            }
-            self.impaired_told = Some(now_i);
-        }
+        core.report_impaired(now_i);
     }
 
-    /// When a shaper next lets something out, or the next report is due.
+    /// When a shaper next lets something out (the core wakes for its
+    /// report of what they did).
     fn shaped_due(&self, m: &super::impair::Impairment) -> Option<Instant> {
         if self.shapers_made == 0 {
             return None;
         }
-        let report = (self.impaired != BothWays::default()).then(|| {
-            self.impaired_told
-                .map_or_else(Instant::now, |t| t + Duration::from_millis(250))
-        });
         let cfg = |up: bool| m.toward(up).copied().unwrap_or_default();
         let (up, down) = (cfg(true), cfg(false));
         self.links
@@ -645,7 +625,6 @@ impl UdpRelay {
                 ]
             })
             .flatten()
-            .chain(report)
             .min()
     }
 }

@@ -684,34 +684,17 @@ fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
         .x_axis_label(ago)
         .x_grid_spacer(|input| {
             let (lo, hi) = input.bounds;
-            let step = seconds_step(hi - lo);
-            let mut marks = Vec::new();
-            let mut v = (lo / step).ceil() * step;
-            while v <= hi && marks.len() < 64 {
-                marks.push(GridMark {
-                    value: v,
-                    step_size: step,
-                });
-                v += step;
-            }
-            marks
+            grid_marks(lo, hi, seconds_step(hi - lo))
         })
         .x_axis_formatter(|m: GridMark, _| seconds_ago(m.value))
         .y_axis_min_width(72.0)
         .y_grid_spacer(move |input| {
             let (lo, hi) = input.bounds;
-            let step = rate_step(hi - lo, !packets).max(input.base_step_size);
-            let mut marks = Vec::new();
-            let mut v = (lo / step).ceil() * step;
-            // Bounded: the span holds a handful of steps.
-            while v <= hi && marks.len() < 64 {
-                marks.push(GridMark {
-                    value: v,
-                    step_size: step,
-                });
-                v += step;
-            }
-            marks
+            grid_marks(
+                lo,
+                hi,
+                rate_step(hi - lo, !packets).max(input.base_step_size),
+            )
         })
         .y_axis_formatter(move |m: GridMark, _| rate_text(m.value, !packets, per_sec))
         .label_formatter(move |hover| match hover {
@@ -733,6 +716,21 @@ fn rate_chart(app: &mut Session, tr: &Tr, ui: &mut egui::Ui) {
     // A new sample each second while the chart is shown.
     ui.ctx()
         .request_repaint_after(std::time::Duration::from_secs(1));
+}
+
+/// Grid lines every `step` from `lo` to `hi` (bounded: a span holds a
+/// handful of steps).
+fn grid_marks(lo: f64, hi: f64, step: f64) -> Vec<egui_plot::GridMark> {
+    let mut marks = Vec::new();
+    let mut v = (lo / step).ceil() * step;
+    while v <= hi && marks.len() < 64 {
+        marks.push(egui_plot::GridMark {
+            value: v,
+            step_size: step,
+        });
+        v += step;
+    }
+    marks
 }
 
 /// A point of the chart's time axis (0 = the newest sample) as seconds ago.

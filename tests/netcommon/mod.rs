@@ -56,3 +56,22 @@ pub fn closed_with(s: &Session) -> NetError {
 pub fn under_wine() -> bool {
     std::env::var_os("NETPAL_UNDER_WINE").is_some()
 }
+
+/// Accepts the connection a session makes to `l`, within the deadline.
+pub fn accept_within(l: &std::net::TcpListener) -> std::net::TcpStream {
+    l.set_nonblocking(true).unwrap();
+    let start = Instant::now();
+    loop {
+        match l.accept() {
+            Ok((c, _)) => {
+                c.set_nonblocking(false).unwrap();
+                c.set_read_timeout(Some(DEADLINE)).unwrap();
+                return c;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("accept: {e}"),
+        }
+        assert!(start.elapsed() < DEADLINE, "the session never connected");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
