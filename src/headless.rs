@@ -417,6 +417,17 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
         | Event::Frames { .. }
         | Event::PeerTx { .. }
         | Event::Impaired { .. } => String::new(),
+        Event::Held {
+            at,
+            peer,
+            toward_target,
+            bytes,
+            after,
+        } => format!(
+            "{} -- {}",
+            time_text(*at),
+            crate::ui::i18n::EN.note_held(&peer.to_string(), *toward_target, *bytes, *after)
+        ),
         Event::Dropped {
             at,
             peer,
@@ -665,6 +676,17 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
             "delayed": counts.delayed, "pieces": counts.pieces, "merged": counts.merged,
             "paced": counts.paced, "corrupted": counts.corrupted, "dropped": counts.dropped,
             "duplicated": counts.duplicated, "reordered": counts.reordered, "cut": counts.cut,
+        }),
+        Event::Held {
+            at,
+            peer,
+            toward_target,
+            bytes,
+            after,
+        } => json!({
+            "time": time_json(*at), "event": "held", "peer": peer.to_string(),
+            "toward": if *toward_target { "target" } else { "client" }, "bytes": bytes,
+            "ms": after.as_secs_f64() * 1000.0,
         }),
         Event::Dropped {
             at,

@@ -75,6 +75,13 @@ pub enum Note {
     },
     /// A relay's impairment from now on (at open, and at each change).
     Impairment(Box<crate::net::impair::Impairment>),
+    /// A relay's impairment held bytes toward `peer` this long.
+    Held {
+        peer: SocketAddr,
+        toward_target: bool,
+        bytes: usize,
+        after: std::time::Duration,
+    },
     /// A relay's impairment dropped a datagram toward `peer`.
     Dropped {
         peer: SocketAddr,

@@ -315,11 +315,25 @@ fn a_udp_relay_drops_duplicates_and_delays_datagrams_as_asked() {
 
     // Held for its delay.
     let (relay, client, target) = udp_relay_with(",up.delay=150ms");
-    let (sent, got) = draining(&relay, || {
-        let sent = Instant::now();
-        client.send(b"late").unwrap();
-        (sent, datagrams(&target))
+    let sent = Instant::now();
+    client.send(b"late").unwrap();
+    // The log says so, with the time it was held.
+    let held = wait_event(&relay, "a datagram held on purpose", |e| {
+        matches!(
+            e,
+            Event::Held {
+                toward_target: true,
+                bytes: 4,
+                ..
+            }
+        )
     });
+    let Event::Held { after, .. } = held else {
+        unreachable!()
+    };
+    assert!(after >= Duration::from_millis(150), "{after:?}");
+    assert!(after < Duration::from_millis(450), "{after:?}");
+    let got = datagrams(&target);
     assert_eq!(got.len(), 1);
     let took = got[0].1 - sent;
     assert!(took >= Duration::from_millis(150), "{took:?}");

@@ -197,6 +197,17 @@ fn a_relay_delays_and_slices_what_it_passes_as_the_form_says() {
         "Bad network on purpose: to the target delay=300ms; to the client nothing",
     );
     wait_for_text(&mut h, "To the target: 1 delayed");
+    // The log says how long the record was held, as measured.
+    wait_for_log_text(&mut h, "ms on purpose: 4 bytes passed on to the target");
+    let shown = shown_labels(&h).join(" ");
+    let held: Vec<u64> = shown
+        .split("Held ")
+        .filter_map(|r| r.split_once(" ms on purpose: 4 bytes")?.0.parse().ok())
+        .collect();
+    assert!(
+        held.first().is_some_and(|ms| (300..1300).contains(ms)),
+        "{held:?}"
+    );
     // The other way is not delayed.
     let start = Instant::now();
     upstream.write_all(b"pong").unwrap();

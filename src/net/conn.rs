@@ -940,6 +940,22 @@ impl Core {
                         self.in_leg(p, |core| core.error(e));
                     }
                 }
+                Shaped::Held { after, bytes } => {
+                    let peer = self
+                        .conns
+                        .get(p)
+                        .and_then(Option::as_ref)
+                        .map(|c| c.target.unwrap_or(c.peer));
+                    if let Some(peer) = peer {
+                        self.emit(Event::Held {
+                            at: now(),
+                            peer,
+                            toward_target,
+                            bytes,
+                            after,
+                        });
+                    }
+                }
                 Shaped::Cut { reset } => {
                     let after = cfg.cut.map_or(0, |c| c.after);
                     self.cuts.push((p, reset, after));

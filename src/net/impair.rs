@@ -495,6 +495,9 @@ impl BothWays {
 pub enum Shaped {
     /// Write these bytes now.
     Bytes(Vec<u8>),
+    /// The bytes that follow (`bytes` of them in all, maybe in several
+    /// pieces) were held `after` by a delay, jitter or merge.
+    Held { after: Duration, bytes: usize },
     /// End the connection now, once what came before is written.
     Cut { reset: bool },
 }
@@ -541,6 +544,9 @@ struct Piece {
     bytes: Vec<u8>,
     off: usize,
     cut: Option<bool>,
+    /// On the first piece of what a delay, jitter or merge held: when it
+    /// arrived, and its bytes in all (told as it starts to go).
+    held: Option<(Instant, usize)>,
 }
 
 impl Piece {
@@ -675,6 +681,7 @@ impl StreamShaper {
     /// before a piece already queued, so the stream keeps its order) and
     /// sliced.
     fn schedule(&mut self, arrived: Instant, bytes: Vec<u8>, cut: Option<bool>, cfg: &Impair) {
+        let bytes_len = bytes.len();
         let mut at = delayed(&mut self.random, &mut self.counts, arrived, cfg);
         if let Some(last) = self.last_at {
             at = at.max(last);
@@ -696,6 +703,8 @@ impl StreamShaper {
         };
         let gap = cfg.slice.map_or(Duration::ZERO, |s| s.gap);
         let n = pieces.len();
+        let holds = !cfg.delay.is_zero() || !cfg.jitter.is_zero() || cfg.merge.is_some();
+        let mut held = holds.then_some((arrived, bytes_len));
         for (i, p) in pieces.into_iter().enumerate() {
             if i > 0 {
                 at += gap;
@@ -706,6 +715,7 @@ impl StreamShaper {
                 bytes: p,
                 off: 0,
                 cut: if i + 1 == n { cut } else { None },
+                held: held.take(),
             });
         }
         if n == 0
@@ -716,6 +726,7 @@ impl StreamShaper {
                 bytes: Vec::new(),
                 off: 0,
                 cut: Some(reset),
+                held: None,
             });
         }
         self.last_at = Some(at);
@@ -773,6 +784,10 @@ impl StreamShaper {
                 }
                 if p.left() > can {
                     // A part now, the rest when the allowance allows.
+                    if let Some((since, bytes)) = p.held.take() {
+                        let after = now.saturating_duration_since(since);
+                        out.push(Shaped::Held { after, bytes });
+                    }
                     let part = p.bytes.get(p.off..p.off + can).unwrap_or_default().to_vec();
                     p.off += can;
                     self.allowance -= can as f64;
@@ -787,6 +802,12 @@ impl StreamShaper {
                 break;
             };
             self.queued -= p.left();
+            if let Some((since, bytes)) = p.held.take()
+                && bytes > 0
+            {
+                let after = now.saturating_duration_since(since);
+                out.push(Shaped::Held { after, bytes });
+            }
             if p.left() > 0 {
                 let bytes = if p.off == 0 {
                     p.bytes
@@ -817,6 +838,22 @@ const REORDER_WAIT: Duration = Duration::from_millis(50);
 /// as a full router queue drops it.
 const MAX_HELD: usize = 4 << 20;
 
+/// A datagram waiting for its time `at`; `since`: when it arrived, if a
+/// delay, jitter or reorder holds it (so its going says for how long).
+#[derive(Debug, Clone)]
+struct Gram {
+    at: Instant,
+    d: Vec<u8>,
+    since: Option<Instant>,
+}
+
+/// A datagram a shaper lets out, and how long an impairment held it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    pub bytes: Vec<u8>,
+    pub held: Option<Duration>,
+}
+
 /// One direction of a UDP relay's link: datagrams in, timed datagrams out.
 /// Unlike a stream, datagrams may overtake each other: a jitter wider
 /// than the gap between two reorders them, as a real path does.
@@ -824,10 +861,10 @@ const MAX_HELD: usize = 4 << 20;
 pub struct DatagramShaper {
     random: Random,
     /// In the order they go out (by time; equal times keep their order).
-    queue: VecDeque<(Instant, Vec<u8>)>,
+    queue: VecDeque<Gram>,
     queued: usize,
     /// A datagram held to go after the next one, and until when at most.
-    held: Option<(Instant, Vec<u8>)>,
+    held: Option<Gram>,
     allowance: f64,
     refilled: Option<Instant>,
     counts: ImpairCounts,
@@ -860,10 +897,10 @@ impl DatagramShaper {
         std::mem::take(&mut self.counts)
     }
 
-    fn insert(&mut self, at: Instant, d: Vec<u8>) {
-        let i = self.queue.partition_point(|(t, _)| *t <= at);
-        self.queued += d.len();
-        self.queue.insert(i, (at, d));
+    fn insert(&mut self, g: Gram) {
+        let i = self.queue.partition_point(|q| q.at <= g.at);
+        self.queued += g.d.len();
+        self.queue.insert(i, g);
     }
 
     /// Takes a datagram that arrived at `now`; returns the bytes a
@@ -900,37 +937,44 @@ impl DatagramShaper {
                 continue;
             }
             let at = delayed(&mut self.random, &mut self.counts, now, cfg);
+            let delays = !cfg.delay.is_zero() || !cfg.jitter.is_zero();
             if self.held.is_none() && self.random.chance_ppm(cfg.reorder) {
                 self.counts.reordered += 1;
-                self.held = Some((at + REORDER_WAIT, d.clone()));
+                self.held = Some(Gram {
+                    at: at + REORDER_WAIT,
+                    d: d.clone(),
+                    since: Some(now),
+                });
                 continue;
             }
-            self.insert(at, d.clone());
+            self.insert(Gram {
+                at,
+                d: d.clone(),
+                since: delays.then_some(now),
+            });
             // One held back goes right after this one: the two swapped.
-            if let Some((_, h)) = self.held.take() {
-                self.insert(at, h);
+            if let Some(mut h) = self.held.take() {
+                h.at = at;
+                self.insert(h);
             }
         }
         flipped
     }
 
     pub fn next_due(&self, cfg: &Impair) -> Option<Instant> {
-        let held = self.held.as_ref().map(|(t, _)| *t);
-        let head = self
-            .queue
-            .front()
-            .map(|(at, d)| match (cfg.rate, self.refilled) {
-                (Some(rate), Some(t)) => {
-                    let want = d.len().min(burst(rate).max(d.len())) as f64;
-                    if self.allowance + EPSILON >= want {
-                        *at
-                    } else {
-                        let need = (want - self.allowance) / rate as f64;
-                        (*at).max(t + Duration::from_nanos((need * 1e9).ceil() as u64 + 1))
-                    }
+        let held = self.held.as_ref().map(|g| g.at);
+        let head = self.queue.front().map(|g| match (cfg.rate, self.refilled) {
+            (Some(rate), Some(t)) => {
+                let want = g.d.len().min(burst(rate).max(g.d.len())) as f64;
+                if self.allowance + EPSILON >= want {
+                    g.at
+                } else {
+                    let need = (want - self.allowance) / rate as f64;
+                    g.at.max(t + Duration::from_nanos((need * 1e9).ceil() as u64 + 1))
                 }
-                _ => *at,
-            });
+            }
+            _ => g.at,
+        });
         match (held, head) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -939,39 +983,42 @@ impl DatagramShaper {
 
     /// The datagrams due at `now`, in order; a cap lets a datagram out
     /// only when its allowance covers it whole.
-    pub fn take_due(&mut self, now: Instant, cfg: &Impair) -> Vec<Vec<u8>> {
-        if self.held.as_ref().is_some_and(|(t, _)| *t <= now)
-            && let Some((t, h)) = self.held.take()
+    pub fn take_due(&mut self, now: Instant, cfg: &Impair) -> Vec<Released> {
+        if self.held.as_ref().is_some_and(|g| g.at <= now)
+            && let Some(h) = self.held.take()
         {
-            self.insert(t, h);
+            self.insert(h);
         }
         if let Some(rate) = cfg.rate {
             let last = self.refilled.unwrap_or(now);
             let cap = self
                 .queue
                 .front()
-                .map_or(burst(rate), |(_, d)| burst(rate).max(d.len()));
+                .map_or(burst(rate), |g| burst(rate).max(g.d.len()));
             self.allowance = (self.allowance
                 + now.saturating_duration_since(last).as_secs_f64() * rate as f64)
                 .min(cap as f64);
             self.refilled = Some(now);
         }
         let mut out = Vec::new();
-        while let Some((at, d)) = self.queue.front() {
-            if *at > now {
+        while let Some(g) = self.queue.front() {
+            if g.at > now {
                 break;
             }
             if cfg.rate.is_some() {
-                if self.allowance + EPSILON < d.len() as f64 {
+                if self.allowance + EPSILON < g.d.len() as f64 {
                     break;
                 }
-                self.allowance -= d.len() as f64;
+                self.allowance -= g.d.len() as f64;
             }
-            let Some((_, d)) = self.queue.pop_front() else {
+            let Some(g) = self.queue.pop_front() else {
                 break;
             };
-            self.queued -= d.len();
-            out.push(d);
+            self.queued -= g.d.len();
+            out.push(Released {
+                held: g.since.map(|t| now.saturating_duration_since(t)),
+                bytes: g.d,
+            });
         }
         out
     }
@@ -985,7 +1032,7 @@ mod tests {
         out.iter()
             .filter_map(|s| match s {
                 Shaped::Bytes(b) => Some(b.clone()),
-                Shaped::Cut { .. } => None,
+                Shaped::Cut { .. } | Shaped::Held { .. } => None,
             })
             .flatten()
             .collect()
@@ -995,6 +1042,14 @@ mod tests {
     /// and takes everything out as time goes on; returns each output with
     /// its time (from the start).
     fn run(cfg: &Impair, chunks: &[Vec<u8>], step: Duration) -> Vec<(Duration, Shaped)> {
+        run_told(cfg, chunks, step)
+            .into_iter()
+            .filter(|(_, s)| !matches!(s, Shaped::Held { .. }))
+            .collect()
+    }
+
+    /// As [`run`], with what the shaper says of what it held.
+    fn run_told(cfg: &Impair, chunks: &[Vec<u8>], step: Duration) -> Vec<(Duration, Shaped)> {
         let t0 = Instant::now();
         let mut s = StreamShaper::new(7);
         let mut out = Vec::new();
@@ -1142,7 +1197,7 @@ mod tests {
             .into_iter()
             .filter_map(|(t, s)| match s {
                 Shaped::Bytes(b) => Some((t, b)),
-                Shaped::Cut { .. } => None,
+                Shaped::Cut { .. } | Shaped::Held { .. } => None,
             })
             .collect();
         assert_eq!(pieces.len(), 5);
@@ -1295,9 +1350,60 @@ mod tests {
         // Reordered: some datagram comes after one sent later.
         let seq: Vec<u32> = a
             .iter()
-            .map(|d| u32::from_le_bytes([d[0], d[1], d[2], d[3]]))
+            .map(|d| u32::from_le_bytes([d.bytes[0], d.bytes[1], d.bytes[2], d.bytes[3]]))
             .collect();
         let swapped = seq.windows(2).filter(|w| w[0] > w[1]).count();
         assert!(swapped > 300, "{swapped}");
+    }
+
+    /// What a delay holds says how long it held it when it goes: once per
+    /// chunk read, however many pieces a slice cuts it into.
+    #[test]
+    fn a_held_chunk_says_how_long_once_and_a_datagram_too() {
+        let cfg = Impair {
+            delay: Duration::from_millis(200),
+            slice: parse_slice("2/10ms"),
+            ..Impair::default()
+        };
+        let out = run_told(
+            &cfg,
+            &[b"hello".to_vec(), b"ab".to_vec()],
+            Duration::from_millis(5),
+        );
+        let held: Vec<(Duration, Duration, usize)> = out
+            .iter()
+            .filter_map(|(t, s)| match s {
+                Shaped::Held { after, bytes } => Some((*t, *after, *bytes)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            held,
+            vec![
+                (Duration::from_millis(200), Duration::from_millis(200), 5),
+                (Duration::from_millis(220), Duration::from_millis(215), 2),
+            ],
+            "{out:?}"
+        );
+        // Nothing held, nothing said.
+        let plain = Impair {
+            slice: parse_slice("2"),
+            ..Impair::default()
+        };
+        let out = run_told(&plain, &[b"hello".to_vec()], Duration::ZERO);
+        assert!(out.iter().all(|(_, s)| !matches!(s, Shaped::Held { .. })));
+
+        let mut d = DatagramShaper::new(1);
+        let t0 = Instant::now();
+        d.push(t0, b"x".to_vec(), &cfg);
+        assert!(d.take_due(t0 + Duration::from_millis(199), &cfg).is_empty());
+        let got = d.take_due(t0 + Duration::from_millis(201), &cfg);
+        assert_eq!(
+            got,
+            vec![Released {
+                bytes: b"x".to_vec(),
+                held: Some(Duration::from_millis(201)),
+            }]
+        );
     }
 }

@@ -351,6 +351,15 @@ pub enum Event {
         toward_target: bool,
         counts: impair::ImpairCounts,
     },
+    /// An impairment held `bytes` toward `peer` for `after` (a delay,
+    /// jitter, merge or reorder) and now passes them on.
+    Held {
+        at: SystemTime,
+        peer: SocketAddr,
+        toward_target: bool,
+        bytes: usize,
+        after: Duration,
+    },
     /// An impairment dropped a datagram of `bytes` toward `peer` (lost
     /// on purpose, or past what a direction holds).
     Dropped {

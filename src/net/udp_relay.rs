@@ -577,17 +577,34 @@ impl UdpRelay {
             return;
         };
         let client = l.client;
+        let target = self.target.unwrap_or(client);
+        let mut held = Vec::new();
         if let Some(s) = l.up_shaper.as_mut() {
             for d in s.take_due(at, &up_cfg) {
-                l.to_target.push_back((d, PASSED_ON));
+                if let Some(after) = d.held {
+                    held.push((target, true, d.bytes.len(), after));
+                }
+                l.to_target.push_back((d.bytes, PASSED_ON));
             }
             core.impaired.side(true).add(&s.take_counts());
         }
         if let Some(s) = l.down_shaper.as_mut() {
             for d in s.take_due(at, &down_cfg) {
-                self.to_clients.push_back((client, d, PASSED_ON));
+                if let Some(after) = d.held {
+                    held.push((client, false, d.bytes.len(), after));
+                }
+                self.to_clients.push_back((client, d.bytes, PASSED_ON));
             }
             core.impaired.side(false).add(&s.take_counts());
+        }
+        for (peer, toward_target, bytes, after) in held {
+            core.emit(Event::Held {
+                at: now(),
+                peer,
+                toward_target,
+                bytes,
+                after,
+            });
         }
         self.flush_link(core, idx);
         self.flush_clients(core);

@@ -245,6 +245,21 @@ impl Session {
             } => {
                 self.impaired.side(toward_target).add(&counts);
             }
+            Event::Held {
+                at,
+                peer,
+                toward_target,
+                bytes,
+                after,
+            } => {
+                let note = Note::Held {
+                    peer,
+                    toward_target,
+                    bytes,
+                    after,
+                };
+                self.note(at, Some(peer), note);
+            }
             Event::Dropped {
                 at,
                 peer,

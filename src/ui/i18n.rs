@@ -1632,6 +1632,27 @@ impl Tr {
         parts.join(" · ")
     }
 
+    /// Bytes an impairment held, passed on now.
+    pub fn note_held(
+        &self,
+        peer: &str,
+        toward_target: bool,
+        bytes: usize,
+        after: std::time::Duration,
+    ) -> String {
+        let ms = after.as_secs_f64() * 1000.0;
+        match (self.is_zh(), toward_target) {
+            (true, true) => format!("模拟延迟：{bytes} 字节滞留 {ms:.0} ms 后转发给目标 {peer}"),
+            (true, false) => format!("模拟延迟：{bytes} 字节滞留 {ms:.0} ms 后转发给客户端 {peer}"),
+            (false, true) => {
+                format!("Held {ms:.0} ms on purpose: {bytes} bytes passed on to the target {peer}")
+            }
+            (false, false) => {
+                format!("Held {ms:.0} ms on purpose: {bytes} bytes passed on to the client {peer}")
+            }
+        }
+    }
+
     /// A datagram an impairment dropped.
     pub fn note_dropped(&self, peer: &str, toward_target: bool, bytes: usize) -> String {
         match (self.is_zh(), toward_target) {

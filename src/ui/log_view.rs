@@ -141,6 +141,15 @@ fn note_text(tr: &Tr, n: &Note) -> (String, Tone) {
         Note::ReadShut { peer, then } => (tr.note_read_shut(&peer.to_string(), *then), Tone::Info),
         Note::WriteShut { peer } => (tr.note_write_shut(&peer.to_string()), Tone::Info),
         Note::Impairment(m) => (tr.note_impairment(m), Tone::Info),
+        Note::Held {
+            peer,
+            toward_target,
+            bytes,
+            after,
+        } => (
+            tr.note_held(&peer.to_string(), *toward_target, *bytes, *after),
+            Tone::Info,
+        ),
         Note::Dropped {
             peer,
             toward_target,
