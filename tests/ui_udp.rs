@@ -393,3 +393,58 @@ fn an_empty_send_is_an_empty_datagram() {
     assert_eq!(recv_while_stepping(&mut h, &r), b"");
     wait_for_text(&mut h, "TX 0 bytes / 1 packets");
 }
+
+/// Split and join over UDP, by clicking: "hello" split a byte each goes
+/// as five datagrams, a gap apart; three sends joined go as one datagram.
+#[test]
+fn a_udp_send_splits_into_datagrams_and_joins_into_one() {
+    let (mut h, r) = udp_with_a_remote();
+    set_field(&mut h, "Split each send", "1/30ms");
+    set_field(&mut h, "Data to send", "hello");
+    click(&mut h, "Send");
+    let mut got = Vec::new();
+    let mut times = Vec::new();
+    while got.len() < 5 {
+        got.push(recv_while_stepping(&mut h, &r));
+        times.push(Instant::now());
+    }
+    assert_eq!(got, [b"h", b"e", b"l", b"l", b"o"].map(|b| b.to_vec()));
+    // The gap is kept: the last piece comes at least 4 gaps after the first.
+    let spread = times[4] - times[0];
+    assert!(spread >= Duration::from_millis(110), "{spread:?}");
+    wait_for_text(&mut h, "TX 5 bytes / 5 packets");
+
+    set_field(&mut h, "Split each send", "");
+    set_field(&mut h, "Join sends", "3");
+    for m in ["one;", "two;"] {
+        set_field(&mut h, "Data to send", m);
+        click(&mut h, "Send");
+    }
+    // Two sends are held for the third.
+    r.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+    let mut buf = [0u8; 64];
+    for _ in 0..20 {
+        h.step();
+        assert!(r.recv_from(&mut buf).is_err(), "sent before the third send");
+    }
+    set_field(&mut h, "Data to send", "six;");
+    click(&mut h, "Send");
+    assert_eq!(recv_while_stepping(&mut h, &r), b"one;two;six;");
+    wait_for_text(&mut h, "TX 17 bytes / 6 packets");
+}
+
+/// A periodic send joined three at a time over UDP still ends: its last
+/// two sends go as one datagram rather than waiting for a third.
+#[test]
+fn a_joined_periodic_udp_send_ends_with_what_it_holds() {
+    let (mut h, r) = udp_with_a_remote();
+    set_field(&mut h, "Join sends", "3");
+    set_field(&mut h, "Data to send", "t;");
+    open_section(&mut h, "Periodic send");
+    set_field(&mut h, "Interval (ms)", "20");
+    set_field(&mut h, "Count", "5");
+    click(&mut h, "Start");
+    assert_eq!(recv_while_stepping(&mut h, &r), b"t;t;t;");
+    assert_eq!(recv_while_stepping(&mut h, &r), b"t;t;");
+    wait_for_text(&mut h, "Done: 5 sends");
+}

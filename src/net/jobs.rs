@@ -351,7 +351,7 @@ fn step<K: Kind>(
         return (Some(Instant::now()), None);
     }
     // Its last sends may wait to be joined with more that will not come.
-    core.release_joined(job.id);
+    kind.release_joined(core, job.id);
     let io = core.ledger.get(&job.id).copied().unwrap_or_default();
     if io.written + io.dropped < job.queued {
         // Waiting for the socket to take the rest.

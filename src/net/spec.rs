@@ -73,13 +73,18 @@ impl Protocol {
         )
     }
 
-    /// A session that sends on a byte stream of its own (not a relay,
-    /// whose writes are what it forwards): its sends can be split and
-    /// joined.
-    pub fn is_stream(self) -> bool {
+    /// A session whose sends can be split (分包) and joined (粘包): one
+    /// with a byte stream of its own, or a UDP socket, whose pieces and
+    /// joins are datagrams (not a relay, whose writes are what it
+    /// forwards, shaped by its impairment instead).
+    pub fn shapes_sends(self) -> bool {
         matches!(
             self,
-            Protocol::TcpServer | Protocol::TcpClient | Protocol::UnixServer | Protocol::UnixClient
+            Protocol::TcpServer
+                | Protocol::TcpClient
+                | Protocol::UnixServer
+                | Protocol::UnixClient
+                | Protocol::Udp
         )
     }
 

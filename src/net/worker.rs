@@ -63,6 +63,11 @@ pub(super) trait Kind {
     }
     /// Drops what a stopped job left in the kind's own queues.
     fn purge_job(&mut self, _core: &mut Core, _id: JobId) {}
+    /// A job that has handed over all it will send lets its sends held
+    /// for a join go, so it ends rather than waiting for more.
+    fn release_joined(&mut self, core: &mut Core, id: JobId) {
+        core.release_joined(id);
+    }
     /// Writes what [`Kind::job_send`] queued without writing at once.
     fn flush_queued(&mut self, _core: &mut Core) {}
 }

@@ -1425,10 +1425,10 @@ impl Session {
     }
 
     /// How this session's sends are to be written: split into pieces,
-    /// joined several into one (streams only), or why the form is wrong.
+    /// joined several into one (streams and UDP), or why the form is wrong.
     pub fn send_shape(&self) -> Result<crate::net::impair::SendShape, Problem> {
         use crate::net::impair::{MAX_JOIN, SendShape, parse_slice};
-        if !self.settings.protocol.is_stream() {
+        if !self.settings.protocol.shapes_sends() {
             return Ok(SendShape::default());
         }
         let split = match self.settings.send_split.trim() {

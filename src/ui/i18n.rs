@@ -1727,17 +1727,17 @@ impl Tr {
 
     pub fn send_split_hint(&self) -> &'static str {
         if self.is_zh() {
-            "每次发送切成 N 字节（或 N 到 M 字节）的小片，片间隔 GAP，分别写出，对方收到分包；例如 1/20ms"
+            "每次发送切成 N 字节（或 N 到 M 字节）的小片，片间隔 GAP，分别写出（UDP 每片一个数据报），对方收到分包；例如 1/20ms"
         } else {
-            "Cut each send into pieces of N bytes (or N to M), GAP apart, each its own write, so the peer sees 分包; e.g. 1/20ms"
+            "Cut each send into pieces of N bytes (or N to M), GAP apart, each its own write (on UDP, its own datagram), so the peer sees 分包; e.g. 1/20ms"
         }
     }
 
     pub fn send_join_hint(&self) -> &'static str {
         if self.is_zh() {
-            "攒够这么多次发送后合为一次写出，对方收到粘包；空：每次单独写出"
+            "攒够这么多次发送后合为一次写出（UDP 合为一个数据报），对方收到粘包；空：每次单独写出"
         } else {
-            "Hold sends until this many have come, then write them as one, so the peer sees 粘包; empty: each alone"
+            "Hold sends until this many have come, then write them as one (on UDP, one datagram), so the peer sees 粘包; empty: each alone"
         }
     }
 

@@ -106,7 +106,7 @@ pub fn show(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             cx.act(id, SessionAction::SetReplies);
         }
         // A stream's sends split (分包) or joined (粘包) on purpose.
-        if app.settings.protocol.is_stream() {
+        if app.settings.protocol.shapes_sends() {
             ui.separator();
             let before = (
                 app.settings.send_split.clone(),
