@@ -619,10 +619,17 @@ fn bench_relay() {
 
 /// A relay with the impairment `options` ("delay=200ms"...) toward a
 /// target listening here; returns the UI, where the relay listens and the
-/// target's listener.
-fn impaired_relay(options: &[(&str, &str)]) -> Option<(Ui, SocketAddr, TcpListener)> {
+/// target's listener. With `lines`, each line is a record.
+fn impaired_relay(
+    options: &[(&str, &str)],
+    lines: bool,
+) -> Option<(Ui, SocketAddr, TcpListener)> {
     let target = TcpListener::bind("127.0.0.1:0").ok()?;
-    let mut ui = Ui::new(settings(ViewMode::Text));
+    let mut s = settings(ViewMode::Text);
+    if lines {
+        s.framing.mode = netpal::session::FramingMode::Lf;
+    }
+    let mut ui = Ui::new(s);
     let s = ui.s_mut();
     s.settings.protocol = Protocol::Relay;
     s.settings.local_ip = "127.0.0.1".into();
@@ -652,7 +659,7 @@ fn bench_impair() {
     // 10,000 messages a second for 10 s through delay=200ms: how late
     // each arrives against its send time plus 200 ms, and the frames
     // while the relay holds and logs 100,000 records.
-    let Some((mut ui, addr, target)) = impaired_relay(&[("delay", "200ms")]) else {
+    let Some((mut ui, addr, target)) = impaired_relay(&[("delay", "200ms")], true) else {
         println!("skipped: no relay");
         return;
     };
@@ -675,7 +682,8 @@ fn bench_impair() {
             if let Ok(mut v) = sent.lock() {
                 v[i] = at;
             }
-            if c.write_all(&(i as u64).to_le_bytes()).is_err() {
+            // Eight bytes, a line: each message is a record in the log.
+            if c.write_all(format!("{i:07}\n").as_bytes()).is_err() {
                 return;
             }
         }
@@ -689,7 +697,11 @@ fn bench_impair() {
         let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
         let mut buf = [0u8; 8];
         while late.len() < MSGS && c.read_exact(&mut buf).is_ok() {
-            late.push((u64::from_le_bytes(buf) as usize, base.elapsed()));
+            let i = std::str::from_utf8(&buf[..7])
+                .ok()
+                .and_then(|t| t.parse::<usize>().ok())
+                .unwrap_or(usize::MAX);
+            late.push((i, base.elapsed()));
         }
         late
     });
@@ -707,7 +719,7 @@ fn bench_impair() {
             None => early += 1,
         }
     }
-    // Every record read, and every hold said, is in the log.
+    // Every message a record, and every hold said, in the log.
     let logged = ui.s().log().len();
     println!(
         "delay=200ms, 10,000 messages/s for 10 s: {} of {MSGS} arrived, {early} early; late by p50 {}, p99 {}, max {}; frames p99 {}, max {} ({} frames; {logged} log lines)",
@@ -722,7 +734,7 @@ fn bench_impair() {
     drop(ui);
 
     // A 1 MB/s cap on a flood, measured over 10 s at the target.
-    let Some((mut ui, addr, target)) = impaired_relay(&[("rate", "1MB/s")]) else {
+    let Some((mut ui, addr, target)) = impaired_relay(&[("rate", "1MB/s")], false) else {
         return;
     };
     let secs = Duration::from_secs(10);
