@@ -48,12 +48,19 @@ pub struct Impair {
     /// The share of bytes that get one bit flipped, parts per million.
     pub corrupt: u32,
     pub cut: Option<Cut>,
+    /// Datagrams only: a jitter never lets one overtake another (a
+    /// stream always keeps its order).
+    pub keep_order: bool,
 }
 
 impl Impair {
     /// Whether it changes anything.
     pub fn is_none(&self) -> bool {
-        *self == Impair::default()
+        // Keeping order changes nothing by itself.
+        Impair {
+            keep_order: false,
+            ..*self
+        } == Impair::default()
     }
 
     /// Sets one option (`delay`, `jitter`, `rate`, `slice`, `merge`,
@@ -111,6 +118,13 @@ impl Impair {
             "dup" => self.dup = share(v, off).ok_or_else(|| bad(SHARE_RANGE))?,
             "reorder" => self.reorder = share(v, off).ok_or_else(|| bad(SHARE_RANGE))?,
             "corrupt" => self.corrupt = share(v, off).ok_or_else(|| bad(SHARE_RANGE))?,
+            "order" => {
+                self.keep_order = match v {
+                    "" | "any" => false,
+                    "keep" => true,
+                    _ => return Err(bad(ORDER_RANGE)),
+                }
+            }
             "cut" => {
                 self.cut = if off {
                     None
@@ -148,6 +162,7 @@ impl Impair {
             "dup" => pct(self.dup),
             "reorder" => pct(self.reorder),
             "corrupt" => pct(self.corrupt),
+            "order" => String::from(if self.keep_order { "keep" } else { "" }),
             "cut" => self
                 .cut
                 .map(|c| {
@@ -164,13 +179,14 @@ impl Impair {
 }
 
 /// The options, in the order the form shows them.
-pub const OPTIONS: [&str; 10] = [
-    "delay", "jitter", "rate", "slice", "merge", "loss", "dup", "reorder", "corrupt", "cut",
+pub const OPTIONS: [&str; 11] = [
+    "delay", "jitter", "order", "rate", "slice", "merge", "loss", "dup", "reorder", "corrupt",
+    "cut",
 ];
 
 /// The options that only datagrams take.
 pub fn datagram_only(key: &str) -> bool {
-    matches!(key, "loss" | "dup" | "reorder")
+    matches!(key, "order" | "loss" | "dup" | "reorder")
 }
 
 /// The options that only a stream takes.
@@ -261,6 +277,7 @@ const MERGE_RANGE: &str = "a time from 1 ms to 60 s (50ms)";
 const RATE_RANGE: &str = "a rate from 1 B/s (500B/s, 64kB/s, 1MB/s, 2MiB/s)";
 const SLICE_RANGE: &str = "N[-M][/GAP]: pieces of 1 to 1048576 bytes (1/20ms, 5-50/10ms)";
 const SHARE_RANGE: &str = "a share from 0% to 100% (5%, 0.1%)";
+const ORDER_RANGE: &str = "keep, or nothing (jitter may then reorder datagrams)";
 const CUT_RANGE: &str = "a byte count from 1, then :reset or :close (4096, 4096:reset)";
 const UNKNOWN: &str = "not an impairment option (delay, jitter, rate, slice, merge, loss, dup, reorder, corrupt, cut)";
 /// The largest piece a slice makes.
@@ -865,6 +882,8 @@ pub struct DatagramShaper {
     queued: usize,
     /// A datagram held to go after the next one, and until when at most.
     held: Option<Gram>,
+    /// The last datagram's time (kept order: none goes before it).
+    last_at: Option<Instant>,
     allowance: f64,
     refilled: Option<Instant>,
     counts: ImpairCounts,
@@ -877,6 +896,7 @@ impl DatagramShaper {
             queue: VecDeque::new(),
             queued: 0,
             held: None,
+            last_at: None,
             allowance: 0.0,
             refilled: None,
             counts: ImpairCounts::default(),
@@ -936,7 +956,11 @@ impl DatagramShaper {
                 self.counts.dropped += 1;
                 continue;
             }
-            let at = delayed(&mut self.random, &mut self.counts, now, cfg);
+            let mut at = delayed(&mut self.random, &mut self.counts, now, cfg);
+            if cfg.keep_order {
+                at = self.last_at.map_or(at, |last| at.max(last));
+                self.last_at = Some(at);
+            }
             let delays = !cfg.delay.is_zero() || !cfg.jitter.is_zero();
             if self.held.is_none() && self.random.chance_ppm(cfg.reorder) {
                 self.counts.reordered += 1;
@@ -1405,5 +1429,43 @@ mod tests {
                 held: Some(Duration::from_millis(201)),
             }]
         );
+    }
+
+    /// With order kept, a jitter wider than the gap between datagrams
+    /// delays them but never lets one overtake another; without, it does.
+    #[test]
+    fn kept_order_stops_jitter_from_reordering_datagrams() {
+        let go = |keep_order: bool| {
+            let cfg = Impair {
+                delay: Duration::from_millis(50),
+                jitter: Duration::from_millis(40),
+                keep_order,
+                ..Impair::default()
+            };
+            let mut s = DatagramShaper::new(5);
+            let t0 = Instant::now();
+            let mut seq = Vec::new();
+            for i in 0..200u8 {
+                let now = t0 + Duration::from_millis(u64::from(i));
+                s.push(now, vec![i], &cfg);
+                seq.extend(s.take_due(now, &cfg).into_iter().map(|d| d.bytes[0]));
+            }
+            seq.extend(
+                s.take_due(t0 + Duration::from_secs(5), &cfg)
+                    .into_iter()
+                    .map(|d| d.bytes[0]),
+            );
+            seq
+        };
+        let kept = go(true);
+        assert_eq!(kept, (0..200u8).collect::<Vec<_>>());
+        let free = go(false);
+        assert_eq!(free.len(), 200);
+        assert!(free.windows(2).any(|w| w[0] > w[1]), "never reordered");
+        let mut m = Impairment::default();
+        assert_eq!(m.parse_option("up.order", "keep"), Ok(true));
+        assert!(m.up.keep_order && !m.down.keep_order);
+        assert_eq!(m.up.text("order"), "keep");
+        assert!(m.parse_option("order", "sorted").is_err());
     }
 }

@@ -1569,6 +1569,7 @@ impl Tr {
             (true, "reorder") => "乱序",
             (true, "corrupt") => "损坏（字节比例）",
             (true, "cut") => "断线：N 字节后[:reset]",
+            (true, "order") => "保持顺序（抖动不乱序）",
             (false, "delay") => "Delay",
             (false, "jitter") => "Jitter (±)",
             (false, "rate") => "Bandwidth cap",
@@ -1579,6 +1580,7 @@ impl Tr {
             (false, "reorder") => "Reorder",
             (false, "corrupt") => "Corrupt (share of bytes)",
             (false, "cut") => "Cut after N bytes[:reset]",
+            (false, "order") => "Keep order (jitter never reorders)",
             _ => "",
         }
     }
@@ -1595,6 +1597,7 @@ impl Tr {
             "dup" => "1%",
             "corrupt" => "0.1%",
             "cut" => "4096:reset",
+            "order" => "keep",
             _ => "",
         }
     }

@@ -634,6 +634,28 @@ fn impairment(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
             }) {
                 ui.label(tr.impair_option(key))
                     .on_hover_text(tr.impair_example(key));
+                if *key == "order" {
+                    // A switch per direction, kept as the spec writes it.
+                    ui.horizontal(|ui| {
+                        for toward_target in [true, false] {
+                            let text = app.settings.impair.text_mut(toward_target, key);
+                            let mut keep = text.trim() == "keep";
+                            let name = format!(
+                                "{} {}",
+                                tr.impair_option(key),
+                                tr.impair_side(toward_target).to_lowercase()
+                            );
+                            let r = ui
+                                .add_sized([width, 18.0], egui::Checkbox::without_text(&mut keep))
+                                .accessible_name(name);
+                            if r.changed() {
+                                *text = if keep { "keep".into() } else { String::new() };
+                                done_editing = true;
+                            }
+                        }
+                    });
+                    continue;
+                }
                 ui.horizontal(|ui| {
                     for toward_target in [true, false] {
                         let text = app.settings.impair.text_mut(toward_target, key);

@@ -620,10 +620,7 @@ fn bench_relay() {
 /// A relay with the impairment `options` ("delay=200ms"...) toward a
 /// target listening here; returns the UI, where the relay listens and the
 /// target's listener. With `lines`, each line is a record.
-fn impaired_relay(
-    options: &[(&str, &str)],
-    lines: bool,
-) -> Option<(Ui, SocketAddr, TcpListener)> {
+fn impaired_relay(options: &[(&str, &str)], lines: bool) -> Option<(Ui, SocketAddr, TcpListener)> {
     let target = TcpListener::bind("127.0.0.1:0").ok()?;
     let mut s = settings(ViewMode::Text);
     if lines {
