@@ -58,14 +58,14 @@ struct Cli {
     #[arg(long, value_enum, value_name = "WHAT", requires = "open")]
     peer_fin: Option<PeerFinArg>,
 
-    /// Cut each send of a TCP, Unix stream or UDP session into pieces of
-    /// N bytes (or N to M), GAP apart, each its own write or datagram
-    /// (分包): 1/20ms.
+    /// Cut each send of a TCP, UDP or Unix session into pieces of N bytes
+    /// (or N to M), GAP apart, each its own write or datagram (分包):
+    /// 1/20ms.
     #[arg(long, value_name = "N[-M][/GAP]", value_parser = parse_split, requires = "open")]
     split: Option<netpal::net::impair::Slice>,
 
-    /// Write K sends of a stream session as one, or send them to a UDP
-    /// peer as one datagram (粘包).
+    /// Write K sends of a stream session as one, or send them to a
+    /// datagram peer as one datagram (粘包).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000), requires = "open")]
     join: Option<u32>,
 

@@ -148,3 +148,47 @@ fn bad_paths_are_said_clearly_and_files_left_alone() {
     let e = closed_with(&s);
     assert!(matches!(e.detail, Detail::Os(_)), "{e:?}");
 }
+
+/// A Unix datagram session's sends split and joined on purpose, as
+/// `--split` and `--join` ask: a piece a datagram, a join one datagram.
+#[test]
+fn unix_datagram_sends_split_into_datagrams_and_join_into_one() {
+    use netpal::net::impair::{SendShape, parse_slice};
+    let mine = path("split-mine.sock");
+    let theirs = path("split-theirs.sock");
+    let other = UnixDatagram::bind(&theirs).unwrap();
+    other.set_read_timeout(Some(DEADLINE)).unwrap();
+    let s = open(&format!(
+        "unix-dgram:{},remote={}",
+        mine.display(),
+        theirs.display()
+    ));
+    wait_event(&s, "bound", |e| matches!(e, Event::Opened { .. }));
+    s.command(Command::SetSendShape(SendShape {
+        split: parse_slice("2/10ms"),
+        join: None,
+    }));
+    s.command(Command::Send {
+        to: Target::All,
+        bytes: b"hello".to_vec(),
+    });
+    let mut buf = [0u8; 64];
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let n = other.recv(&mut buf).unwrap();
+        got.push(buf[..n].to_vec());
+    }
+    assert_eq!(got, [&b"he"[..], b"ll", b"o"]);
+    s.command(Command::SetSendShape(SendShape {
+        split: None,
+        join: Some(2),
+    }));
+    for m in ["one;", "two;"] {
+        s.command(Command::Send {
+            to: Target::All,
+            bytes: m.as_bytes().to_vec(),
+        });
+    }
+    let n = other.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"one;two;");
+}

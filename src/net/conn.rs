@@ -3,7 +3,9 @@
 //! reads and write queues.
 
 use super::capture::{Capture, CaptureSpec};
-use super::impair::{BothWays, Impair, Impairment, Random, SendShape, Shaped, StreamShaper};
+use super::impair::{
+    BothWays, Impair, Impairment, Random, SendShape, Shaped, StreamShaper, split_in_time,
+};
 use super::jobs::{Ledger, Tag};
 use super::stream::Stream;
 use super::{
@@ -1581,26 +1583,18 @@ impl Core {
         for (data, tag) in ready {
             match split {
                 Some(sl) => {
-                    let mut at = c.split_next.map_or(now_i, |t| t.max(now_i));
-                    let mut rest = &data[..];
-                    let mut first = true;
-                    while !rest.is_empty() {
-                        if !first {
-                            at += sl.gap;
-                        }
-                        first = false;
-                        let n = self.split_random.between(sl.min, sl.max).min(rest.len());
-                        let (piece, more) = rest.split_at(n);
-                        rest = more;
+                    let start = c.split_next.map_or(now_i, |t| t.max(now_i));
+                    let (pieces, next) = split_in_time(&mut self.split_random, sl, start, &data);
+                    for (at, piece) in pieces {
                         c.out_bytes += piece.len();
                         c.out.push_back(Out {
-                            data: piece.to_vec(),
+                            data: piece,
                             off: 0,
                             tag,
                             at: Some(at),
                         });
                     }
-                    c.split_next = Some(at + sl.gap);
+                    c.split_next = Some(next);
                 }
                 None => {
                     c.out_bytes += data.len();

@@ -454,6 +454,202 @@ impl Random {
     }
 }
 
+/// Cuts `data` into pieces as `sl` says, the first at `start` and each
+/// next a gap later; returns the pieces with their times, and the time the
+/// next send's first piece may go at the earliest (a gap after the last).
+pub fn split_in_time(
+    random: &mut Random,
+    sl: Slice,
+    start: Instant,
+    data: &[u8],
+) -> (Vec<(Instant, Vec<u8>)>, Instant) {
+    let mut at = start;
+    let mut pieces = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        if !pieces.is_empty() {
+            at += sl.gap;
+        }
+        let n = random.between(sl.min, sl.max).min(rest.len());
+        let (piece, more) = rest.split_at(n);
+        rest = more;
+        pieces.push((at, piece.to_vec()));
+    }
+    (pieces, at + sl.gap)
+}
+
+/// A datagram a session sends: where to, the bytes, whose.
+pub type Outgoing<A, T> = (A, Vec<u8>, T);
+
+/// A datagram session's own sends (UDP, Unix datagram), split and joined
+/// as its [`SendShape`] says: each piece is a datagram of its own, a join
+/// one datagram. Generic over the address and the sender's tag; the
+/// caller passes the time.
+#[derive(Debug)]
+pub struct DatagramSends<A, T> {
+    /// Sends held to go as one: where to, whose, the bytes, how many.
+    joining: Option<(A, T, Vec<u8>, u32)>,
+    /// Pieces of split sends, in time order, going no sooner than their time.
+    pieces: VecDeque<(Instant, Outgoing<A, T>)>,
+    /// The earliest the next split piece may go (keeps the gap between
+    /// one send's last piece and the next send's first).
+    split_next: Option<Instant>,
+    random: Random,
+}
+
+impl<A, T> Default for DatagramSends<A, T> {
+    fn default() -> Self {
+        DatagramSends {
+            joining: None,
+            pieces: VecDeque::new(),
+            split_next: None,
+            random: Random::new(0x5eed),
+        }
+    }
+}
+
+impl<A: Clone + PartialEq, T: Copy + PartialEq> DatagramSends<A, T> {
+    /// Nothing held: a send may go straight out when nothing is shaped.
+    pub fn is_idle(&self) -> bool {
+        self.joining.is_none() && self.pieces.is_empty()
+    }
+
+    /// Bytes held (for a join, or as pieces not yet due).
+    pub fn held_bytes(&self) -> usize {
+        self.joining.as_ref().map_or(0, |j| j.2.len())
+            + self.pieces.iter().map(|(_, d)| d.1.len()).sum::<usize>()
+    }
+
+    /// Takes a send at `now`; returns the datagrams that go now, in order.
+    /// A join never passes `max` bytes, nor mixes destinations or senders.
+    pub fn push(
+        &mut self,
+        now: Instant,
+        shape: &SendShape,
+        send: Outgoing<A, T>,
+        max: usize,
+    ) -> Vec<Outgoing<A, T>> {
+        let (to, bytes, tag) = send;
+        let mut ready = Vec::new();
+        match shape.join.filter(|k| *k > 1) {
+            Some(k) => {
+                if self.joining.as_ref().is_some_and(|(t, g, held, _)| {
+                    *t != to || *g != tag || held.len() + bytes.len() > max
+                }) && let Some((t, g, held, _)) = self.joining.take()
+                {
+                    ready.push((t, held, g));
+                }
+                let (_, _, held, n) = self.joining.get_or_insert_with(|| (to, tag, Vec::new(), 0));
+                held.extend_from_slice(&bytes);
+                *n += 1;
+                if *n >= k
+                    && let Some((t, g, held, _)) = self.joining.take()
+                {
+                    ready.push((t, held, g));
+                }
+            }
+            None => {
+                // Held before join was turned off: they go first.
+                if let Some((t, g, held, _)) = self.joining.take() {
+                    ready.push((t, held, g));
+                }
+                ready.push((to, bytes, tag));
+            }
+        }
+        self.place(now, shape, ready)
+    }
+
+    /// Lets a held join go when `whose` accepts its sender (a job that
+    /// has ended, a change of shape); returns what goes now.
+    pub fn release_join(
+        &mut self,
+        now: Instant,
+        shape: &SendShape,
+        whose: impl Fn(&T) -> bool,
+    ) -> Vec<Outgoing<A, T>> {
+        match self.joining.take() {
+            Some((t, g, held, _)) if whose(&g) => self.place(now, shape, vec![(t, held, g)]),
+            other => {
+                self.joining = other;
+                Vec::new()
+            }
+        }
+    }
+
+    /// Whole datagrams into pieces a gap apart (with a split), behind
+    /// pieces still waiting; returns what is due now.
+    fn place(
+        &mut self,
+        now: Instant,
+        shape: &SendShape,
+        ready: Vec<Outgoing<A, T>>,
+    ) -> Vec<Outgoing<A, T>> {
+        let mut out = Vec::new();
+        for (to, data, tag) in ready {
+            let Some(sl) = shape.split else {
+                match self.pieces.back().map(|(at, _)| *at) {
+                    Some(at) => self.pieces.push_back((at, (to, data, tag))),
+                    None => out.push((to, data, tag)),
+                }
+                continue;
+            };
+            let at = self.split_next.map_or(now, |t| t.max(now));
+            if data.is_empty() {
+                // An empty datagram is one piece, empty.
+                self.pieces.push_back((at, (to, data, tag)));
+                continue;
+            }
+            let (pieces, next) = split_in_time(&mut self.random, sl, at, &data);
+            for (at, piece) in pieces {
+                self.pieces.push_back((at, (to.clone(), piece, tag)));
+            }
+            self.split_next = Some(next);
+        }
+        out.extend(self.take_due(now));
+        out
+    }
+
+    /// The pieces due at `now`, in order.
+    pub fn take_due(&mut self, now: Instant) -> Vec<Outgoing<A, T>> {
+        let mut out = Vec::new();
+        while self.pieces.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, d)) = self.pieces.pop_front() {
+                out.push(d);
+            }
+        }
+        out
+    }
+
+    /// When the next piece is due.
+    pub fn next_due(&self) -> Option<Instant> {
+        self.pieces.front().map(|(at, _)| *at)
+    }
+
+    /// How long a poll may sleep for the next piece: whole milliseconds
+    /// (the poll's unit), rounded up so the wake is never early.
+    pub fn poll_wait(&self, now: Instant) -> Option<Duration> {
+        let left = self.next_due()?.saturating_duration_since(now);
+        Some(Duration::from_millis(
+            left.as_nanos().div_ceil(1_000_000) as u64
+        ))
+    }
+
+    /// Takes out what `whose` accepts (a stopped job's sends).
+    pub fn purge(&mut self, whose: impl Fn(&T) -> bool) -> Vec<Outgoing<A, T>> {
+        let mut gone = Vec::new();
+        match self.joining.take() {
+            Some((t, g, held, _)) if whose(&g) => gone.push((t, held, g)),
+            other => self.joining = other,
+        }
+        let (keep, out): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut self.pieces)
+            .into_iter()
+            .partition(|(_, d)| !whose(&d.2));
+        self.pieces = keep;
+        gone.extend(out.into_iter().map(|(_, d)| d));
+        gone
+    }
+}
+
 /// What the impairments of a direction have done so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ImpairCounts {
@@ -1467,5 +1663,68 @@ mod tests {
         assert!(m.up.keep_order && !m.down.keep_order);
         assert_eq!(m.up.text("order"), "keep");
         assert!(m.parse_option("order", "sorted").is_err());
+    }
+
+    /// A datagram session's sends: split pieces a gap apart, a join of K
+    /// sends to one peer, never mixing peers nor passing the largest
+    /// datagram; a job's held join goes when it ends, or is purged.
+    #[test]
+    fn datagram_sends_split_and_join_without_mixing_peers() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut d: DatagramSends<u8, u8> = DatagramSends::default();
+        let split = SendShape {
+            split: parse_slice("2/10ms"),
+            join: None,
+        };
+        let now = d.push(t0, &split, (1, b"hello".to_vec(), 0), 100);
+        assert_eq!(now, vec![(1, b"he".to_vec(), 0)]);
+        assert_eq!(d.next_due(), Some(ms(10)));
+        assert!(d.take_due(ms(9)).is_empty());
+        assert_eq!(d.take_due(ms(10)), vec![(1, b"ll".to_vec(), 0)]);
+        // The next send keeps the gap after the last piece.
+        assert!(
+            d.push(ms(12), &split, (1, b"ab".to_vec(), 0), 100)
+                .is_empty()
+        );
+        assert_eq!(
+            d.take_due(ms(30)),
+            vec![(1, b"o".to_vec(), 0), (1, b"ab".to_vec(), 0)]
+        );
+        assert!(d.is_idle());
+
+        let join = SendShape {
+            split: None,
+            join: Some(3),
+        };
+        assert!(d.push(t0, &join, (1, b"a;".to_vec(), 0), 100).is_empty());
+        // Another peer's send does not join the first's.
+        assert_eq!(
+            d.push(t0, &join, (2, b"b;".to_vec(), 0), 100),
+            vec![(1, b"a;".to_vec(), 0)]
+        );
+        assert!(d.push(t0, &join, (2, b"c;".to_vec(), 0), 100).is_empty());
+        assert_eq!(
+            d.push(t0, &join, (2, b"d;".to_vec(), 0), 100),
+            vec![(2, b"b;c;d;".to_vec(), 0)]
+        );
+        // A join never grows past the largest datagram.
+        assert!(d.push(t0, &join, (1, vec![b'x'; 60], 0), 100).is_empty());
+        assert_eq!(
+            d.push(t0, &join, (1, vec![b'y'; 60], 0), 100),
+            vec![(1, vec![b'x'; 60], 0)]
+        );
+        assert_eq!(d.held_bytes(), 60);
+        // Another sender's end lets nothing go; this one's does.
+        assert!(d.release_join(t0, &join, |t| *t == 7).is_empty());
+        assert_eq!(
+            d.release_join(t0, &join, |t| *t == 0),
+            vec![(1, vec![b'y'; 60], 0)]
+        );
+        // A stopped sender's held sends are taken out, others' kept.
+        assert!(d.push(t0, &join, (1, b"k".to_vec(), 5), 100).is_empty());
+        assert!(d.purge(|t| *t == 4).is_empty());
+        assert_eq!(d.purge(|t| *t == 5), vec![(1, b"k".to_vec(), 5)]);
+        assert!(d.is_idle());
     }
 }

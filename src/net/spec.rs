@@ -74,8 +74,8 @@ impl Protocol {
     }
 
     /// A session whose sends can be split (分包) and joined (粘包): one
-    /// with a byte stream of its own, or a UDP socket, whose pieces and
-    /// joins are datagrams (not a relay, whose writes are what it
+    /// with a byte stream of its own, or a datagram socket, whose pieces
+    /// and joins are datagrams (not a relay, whose writes are what it
     /// forwards, shaped by its impairment instead).
     pub fn shapes_sends(self) -> bool {
         matches!(
@@ -85,6 +85,7 @@ impl Protocol {
                 | Protocol::UnixServer
                 | Protocol::UnixClient
                 | Protocol::Udp
+                | Protocol::UnixDgram
         )
     }
 

@@ -5,7 +5,7 @@ use super::conn::{
     Core, Resolved, SEND_QUEUE_CAP, canonical, ledger_dropped, ledger_written, new_socket, now,
     purge_queue, spawn_resolver,
 };
-use super::impair::Random;
+use super::impair::DatagramSends;
 use super::jobs::{MAX_DATAGRAM, Tag};
 use super::worker::Kind;
 use super::{
@@ -30,18 +30,6 @@ const SOCKET_BUFFER: usize = 4 << 20;
 /// A datagram waiting for its destination's name to resolve.
 type Waiting = (Vec<u8>, Tag);
 
-/// A datagram on its way: where to, the bytes, whose.
-type Datagram = (SocketAddr, Vec<u8>, Tag);
-
-/// Sends held to go as one datagram (a join): where to, whose, the bytes
-/// so far and how many sends they are.
-struct Joining {
-    to: SocketAddr,
-    tag: Tag,
-    bytes: Vec<u8>,
-    sends: u32,
-}
-
 #[derive(Default)]
 pub(super) struct Udp {
     socket: Option<UdpSocket>,
@@ -51,18 +39,11 @@ pub(super) struct Udp {
     watch_writable: bool,
     /// Sends queue without writing (a job's round, flushed at its end).
     deferred: bool,
-    out: VecDeque<Datagram>,
-    /// Bytes waiting in all: in `out`, in `pieces`, held for a join.
+    out: VecDeque<(SocketAddr, Vec<u8>, Tag)>,
+    /// Bytes waiting in all: in `out` and held by `shaped`.
     out_bytes: usize,
-    /// Sends held to be joined into one datagram.
-    joining: Option<Joining>,
-    /// The pieces of split sends, each its own datagram, going no sooner
-    /// than its time (in time order).
-    pieces: VecDeque<(Instant, Datagram)>,
-    /// The earliest the next split piece may go (keeps the gap between
-    /// one send's last piece and the next send's first).
-    split_next: Option<Instant>,
-    split_random: Option<Random>,
+    /// Sends split or joined on purpose, not yet due.
+    shaped: DatagramSends<SocketAddr, Tag>,
     resolved: HashMap<HostPort, SocketAddr>,
     /// Names being resolved, and the sends waiting for them.
     resolving: HashMap<HostPort, (Resolved, VecDeque<Waiting>)>,
@@ -172,10 +153,10 @@ impl Kind for Udp {
             Command::SetSendShape(shape) => {
                 core.send_shape = shape;
                 // Sends held for a join go now, in the new shape.
-                if let Some(j) = self.joining.take() {
-                    self.push_pieces(core, vec![(j.to, j.bytes, j.tag)]);
-                    self.flush(core);
-                }
+                let now_i = Instant::now();
+                let go = self.shaped.release_join(now_i, &core.send_shape, |_| true);
+                self.out.extend(go);
+                self.flush(core);
             }
             Command::Join(m) => self.membership(core, m, false),
             Command::Leave(m) => self.membership(core, m, true),
@@ -210,48 +191,38 @@ impl Kind for Udp {
     fn purge_job(&mut self, core: &mut Core, id: JobId) {
         let ledger = &mut core.ledger;
         let mut gone = purge_queue(&mut self.out, id, ledger, |(_, d, t)| (d, *t));
-        gone += purge_queue(&mut self.pieces, id, ledger, |(_, (_, d, t))| (d, *t));
         for (_, waiting) in self.resolving.values_mut() {
             gone += purge_queue(waiting, id, ledger, |(d, t)| (d, *t));
         }
-        if self.joining.as_ref().is_some_and(|j| j.tag.job == Some(id))
-            && let Some(j) = self.joining.take()
-        {
-            ledger_dropped(ledger, j.tag, j.bytes.len());
-            gone += j.bytes.len();
+        for (_, d, tag) in self.shaped.purge(|t| t.job == Some(id)) {
+            ledger_dropped(ledger, tag, d.len());
+            gone += d.len();
         }
         self.out_bytes -= gone;
     }
 
     fn release_joined(&mut self, core: &mut Core, id: JobId) {
-        if self.joining.as_ref().is_some_and(|j| j.tag.job == Some(id))
-            && let Some(j) = self.joining.take()
-        {
-            self.push_pieces(core, vec![(j.to, j.bytes, j.tag)]);
+        let now_i = Instant::now();
+        let go = self
+            .shaped
+            .release_join(now_i, &core.send_shape, |t| t.job == Some(id));
+        if !go.is_empty() {
+            self.out.extend(go);
             self.flush(core);
         }
     }
 
     fn do_work(&mut self, core: &mut Core) {
         self.poll_resolvers(core);
-        if self
-            .pieces
-            .front()
-            .is_some_and(|(at, _)| *at <= Instant::now())
-        {
-            self.release_pieces();
+        let due = self.shaped.take_due(Instant::now());
+        if !due.is_empty() {
+            self.out.extend(due);
             self.flush(core);
         }
     }
 
     fn timeout(&self) -> Option<Duration> {
-        // The next split piece's time, in whole milliseconds rounded up
-        // (the poll's unit), so the wake is never early.
-        let (at, _) = self.pieces.front()?;
-        let left = at.saturating_duration_since(Instant::now());
-        Some(Duration::from_millis(
-            left.as_nanos().div_ceil(1_000_000) as u64
-        ))
+        self.shaped.poll_wait(Instant::now())
     }
 
     fn read(&mut self, core: &mut Core) {
@@ -512,103 +483,19 @@ impl Udp {
             ));
         }
         self.out_bytes += bytes.len();
-        if core.send_shape.is_none() && self.joining.is_none() && self.pieces.is_empty() {
+        if core.send_shape.is_none() && self.shaped.is_idle() {
             self.out.push_back((to, bytes, tag));
         } else {
-            self.shape(core, to, bytes, tag);
+            let now_i = Instant::now();
+            let go = self
+                .shaped
+                .push(now_i, &core.send_shape, (to, bytes, tag), MAX_DATAGRAM);
+            self.out.extend(go);
         }
         if !self.deferred {
             self.flush(core);
         }
         Ok(())
-    }
-
-    /// A send the way the session's send shape says: held until `join`
-    /// sends to the same peer of the same source have come, then sent as
-    /// one datagram (no larger than a datagram may be); each datagram cut
-    /// into pieces sent a gap apart, each its own datagram.
-    fn shape(&mut self, core: &mut Core, to: SocketAddr, bytes: Vec<u8>, tag: Tag) {
-        let mut ready = Vec::new();
-        match core.send_shape.join.filter(|k| *k > 1) {
-            Some(k) => {
-                if self.joining.as_ref().is_some_and(|j| {
-                    j.to != to || j.tag != tag || j.bytes.len() + bytes.len() > MAX_DATAGRAM
-                }) && let Some(j) = self.joining.take()
-                {
-                    ready.push((j.to, j.bytes, j.tag));
-                }
-                let j = self.joining.get_or_insert_with(|| Joining {
-                    to,
-                    tag,
-                    bytes: Vec::new(),
-                    sends: 0,
-                });
-                j.bytes.extend_from_slice(&bytes);
-                j.sends += 1;
-                if j.sends >= k
-                    && let Some(j) = self.joining.take()
-                {
-                    ready.push((j.to, j.bytes, j.tag));
-                }
-            }
-            None => {
-                // Held before join was turned off: they go first.
-                if let Some(j) = self.joining.take() {
-                    ready.push((j.to, j.bytes, j.tag));
-                }
-                ready.push((to, bytes, tag));
-            }
-        }
-        self.push_pieces(core, ready);
-    }
-
-    /// Queues whole datagrams: as they are, or cut into pieces a gap apart
-    /// when sends are split. Pieces still waiting keep their place ahead.
-    fn push_pieces(&mut self, core: &mut Core, ready: Vec<Datagram>) {
-        let now_i = Instant::now();
-        for (to, data, tag) in ready {
-            let Some(sl) = core.send_shape.split else {
-                match self.pieces.back() {
-                    Some((at, _)) => {
-                        let at = *at;
-                        self.pieces.push_back((at, (to, data, tag)));
-                    }
-                    None => self.out.push_back((to, data, tag)),
-                }
-                continue;
-            };
-            let random = self.split_random.get_or_insert_with(|| Random::new(0x5eed));
-            let mut at = self.split_next.map_or(now_i, |t| t.max(now_i));
-            if data.is_empty() {
-                // An empty datagram is one piece, empty.
-                self.pieces.push_back((at, (to, data, tag)));
-                continue;
-            }
-            let mut rest = &data[..];
-            let mut first = true;
-            while !rest.is_empty() {
-                if !first {
-                    at += sl.gap;
-                }
-                first = false;
-                let n = random.between(sl.min, sl.max).min(rest.len());
-                let (piece, more) = rest.split_at(n);
-                rest = more;
-                self.pieces.push_back((at, (to, piece.to_vec(), tag)));
-            }
-            self.split_next = Some(at + sl.gap);
-        }
-        self.release_pieces();
-    }
-
-    /// Moves the split pieces that are due to the send queue.
-    fn release_pieces(&mut self) {
-        let now_i = Instant::now();
-        while self.pieces.front().is_some_and(|(at, _)| *at <= now_i) {
-            if let Some((_, d)) = self.pieces.pop_front() {
-                self.out.push_back(d);
-            }
-        }
     }
 
     fn flush(&mut self, core: &mut Core) {

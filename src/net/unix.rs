@@ -7,6 +7,7 @@
 //! [`OpenSpec::remove_stale`]: super::OpenSpec::remove_stale
 
 use super::conn::{Core, ledger_dropped, ledger_written, now, purge_queue};
+use super::impair::DatagramSends;
 use super::jobs::Tag;
 use super::names::{name_of, stand_in};
 use super::worker::Kind;
@@ -16,12 +17,14 @@ use mio::{Interest, Token};
 use std::collections::VecDeque;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const LISTENER: Token = Token(5);
 const DGRAM: Token = Token(6);
 const PER_ROUND: usize = 256;
 const QUEUE_CAP: usize = 4096;
+/// The largest datagram NetPal reads here, and so the largest a join makes.
+const DGRAM_MAX: usize = 65_536;
 
 /// How a path is named in the log.
 pub fn path_name(p: &Path) -> String {
@@ -212,12 +215,14 @@ pub(super) struct UnixDgram {
     path: Option<PathBuf>,
     readable: bool,
     out: VecDeque<(PathBuf, Vec<u8>, Tag)>,
+    /// Sends split or joined on purpose, not yet due.
+    shaped: DatagramSends<PathBuf, Tag>,
     buf: Vec<u8>,
 }
 
 impl Kind for UnixDgram {
     fn start(&mut self, core: &mut Core) -> Result<(), NetError> {
-        self.buf = vec![0; 65_536];
+        self.buf = vec![0; DGRAM_MAX];
         let path = our_path(core)?;
         let op = Op::BindUnix(path.display().to_string());
         clear_stale(&path, true, core.spec.remove_stale, &op)?;
@@ -249,16 +254,49 @@ impl Kind for UnixDgram {
     }
 
     fn handle(&mut self, core: &mut Core, cmd: Command) {
-        let Command::Send { to, bytes } = cmd else {
-            return;
-        };
-        if let Err(e) = self.queue(core, &to, bytes, Tag::default()) {
-            core.error(e);
+        match cmd {
+            Command::Send { to, bytes } => {
+                if let Err(e) = self.queue(core, &to, bytes, Tag::default()) {
+                    core.error(e);
+                }
+            }
+            Command::SetSendShape(shape) => {
+                core.send_shape = shape;
+                // Sends held for a join go now, in the new shape.
+                let now_i = Instant::now();
+                let go = self.shaped.release_join(now_i, &core.send_shape, |_| true);
+                self.out.extend(go);
+                self.flush(core);
+            }
+            _ => {}
         }
     }
 
+    fn do_work(&mut self, core: &mut Core) {
+        let due = self.shaped.take_due(Instant::now());
+        if !due.is_empty() {
+            self.out.extend(due);
+            self.flush(core);
+        }
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        self.shaped.poll_wait(Instant::now())
+    }
+
     fn backlog(&self, _core: &Core, _to: &Target) -> usize {
-        self.out.iter().map(|(_, d, _)| d.len()).sum()
+        self.out.iter().map(|(_, d, _)| d.len()).sum::<usize>() + self.shaped.held_bytes()
+    }
+
+    fn release_joined(&mut self, core: &mut Core, id: super::JobId) {
+        let now_i = Instant::now();
+        let go = self
+            .shaped
+            .release_join(now_i, &core.send_shape, |t| t.job == Some(id));
+        if !go.is_empty() {
+            self.out.extend(go);
+            self.flush(core);
+        }
     }
 
     fn job_send(
@@ -273,6 +311,9 @@ impl Kind for UnixDgram {
 
     fn purge_job(&mut self, core: &mut Core, id: super::JobId) {
         purge_queue(&mut self.out, id, &mut core.ledger, |(_, d, t)| (d, *t));
+        for (_, d, tag) in self.shaped.purge(|t| t.job == Some(id)) {
+            ledger_dropped(&mut core.ledger, tag, d.len());
+        }
     }
 
     fn read(&mut self, core: &mut Core) {
@@ -341,8 +382,15 @@ impl UnixDgram {
             ));
         }
         let n = bytes.len() * paths.len();
+        let now_i = Instant::now();
         for p in paths {
-            self.out.push_back((p, bytes.clone(), tag));
+            if core.send_shape.is_none() && self.shaped.is_idle() {
+                self.out.push_back((p, bytes.clone(), tag));
+            } else {
+                let send = (p, bytes.clone(), tag);
+                let go = self.shaped.push(now_i, &core.send_shape, send, DGRAM_MAX);
+                self.out.extend(go);
+            }
         }
         self.flush(core);
         Ok(n)
