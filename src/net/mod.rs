@@ -17,6 +17,7 @@ mod jobs;
 pub mod multicast;
 pub mod names;
 pub mod options;
+pub mod ports;
 mod relay;
 pub mod spec;
 mod stream;

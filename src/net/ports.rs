@@ -1,0 +1,561 @@
+//! The machine's ports: every TCP and UDP socket (IPv4 and IPv6) with the
+//! processes that hold it, read from the system's own tables (netlink
+//! INET_DIAG on Linux, iphlpapi on Windows, through `netstat2`), never by
+//! running `ss` or `netstat`. Process names come from `/proc` on Linux and
+//! a ToolHelp snapshot on Windows.
+//!
+//! [`PortWatch`] reads the tables on a thread of its own about once a
+//! second while someone looks, and not at all while nobody does.
+
+use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo, TcpState};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+/// TCP or UDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PortProto {
+    Tcp,
+    Udp,
+}
+
+impl PortProto {
+    pub fn name(self) -> &'static str {
+        match self {
+            PortProto::Tcp => "TCP",
+            PortProto::Udp => "UDP",
+        }
+    }
+}
+
+/// One socket of the machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortSocket {
+    pub proto: PortProto,
+    pub local: SocketAddr,
+    /// The peer of a connected TCP socket (none while listening, or UDP).
+    pub remote: Option<SocketAddr>,
+    /// A TCP socket's state as netstat names it (`LISTEN`, `ESTABLISHED`).
+    pub state: Option<&'static str>,
+    /// The processes holding it, with their names where the system says.
+    pub holders: Vec<Holder>,
+    /// The owner's user id where the system gives it (Linux): a socket of
+    /// another user's process shows no process to an unprivileged reader.
+    pub uid: Option<u32>,
+}
+
+/// A process holding a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: u32,
+    pub name: Option<String>,
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(n) => write!(f, "{n} (PID {})", self.pid),
+            None => write!(f, "PID {}", self.pid),
+        }
+    }
+}
+
+impl PortSocket {
+    /// What identifies the socket from one reading to the next.
+    pub fn key(&self) -> (PortProto, SocketAddr, Option<SocketAddr>) {
+        (self.proto, self.local, self.remote)
+    }
+
+    /// Whether this process (NetPal itself) holds it.
+    pub fn is_ours(&self) -> bool {
+        let me = std::process::id();
+        self.holders.iter().any(|h| h.pid == me)
+    }
+
+    /// Whether a listening TCP socket.
+    pub fn is_listening(&self) -> bool {
+        self.state == Some("LISTEN")
+    }
+
+    /// Whether it matches a filter: a number is a port (local or remote)
+    /// or a PID; other text is looked for in the addresses, the state, the
+    /// protocol, the PIDs and the process names (case does not matter).
+    pub fn matches(&self, filter: &str) -> bool {
+        let f = filter.trim();
+        if f.is_empty() {
+            return true;
+        }
+        if let Ok(n) = f.parse::<u32>() {
+            let port = |a: SocketAddr| u32::from(a.port()) == n;
+            return port(self.local)
+                || self.remote.is_some_and(port)
+                || self.holders.iter().any(|h| h.pid == n);
+        }
+        let f = f.to_lowercase();
+        let mut text = format!("{} {}", self.proto.name(), self.local);
+        if let Some(r) = self.remote {
+            text.push_str(&format!(" {r}"));
+        }
+        if let Some(s) = self.state {
+            text.push(' ');
+            text.push_str(s);
+        }
+        for h in &self.holders {
+            text.push_str(&format!(" {h}"));
+        }
+        text.to_lowercase().contains(&f)
+    }
+}
+
+/// One reading of the tables.
+#[derive(Debug, Clone)]
+pub struct PortSnapshot {
+    pub at: SystemTime,
+    pub sockets: Vec<PortSocket>,
+    /// How long the reading took.
+    pub took: Duration,
+    /// What could not be read (the rest was).
+    pub error: Option<String>,
+}
+
+fn state_name(s: TcpState) -> &'static str {
+    match s {
+        TcpState::Closed => "CLOSED",
+        TcpState::Listen => "LISTEN",
+        TcpState::SynSent => "SYN_SENT",
+        TcpState::SynReceived => "SYN_RCVD",
+        TcpState::Established => "ESTABLISHED",
+        TcpState::FinWait1 => "FIN_WAIT_1",
+        TcpState::FinWait2 => "FIN_WAIT_2",
+        TcpState::CloseWait => "CLOSE_WAIT",
+        TcpState::Closing => "CLOSING",
+        TcpState::LastAck => "LAST_ACK",
+        TcpState::TimeWait => "TIME_WAIT",
+        TcpState::DeleteTcb => "DELETE_TCB",
+        TcpState::Unknown => "UNKNOWN",
+    }
+}
+
+/// An address as a user reads it: an IPv4-mapped IPv6 one as IPv4.
+fn plain(ip: IpAddr, port: u16) -> SocketAddr {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    SocketAddr::new(ip, port)
+}
+
+/// Reads every TCP and UDP socket of the machine, with its holders.
+pub fn read_sockets() -> PortSnapshot {
+    let start = Instant::now();
+    let names = processes::names();
+    let owners = processes::owners();
+    let mut sockets = Vec::new();
+    let mut errors = Vec::new();
+    let families = AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6;
+    // Each protocol on its own: one the system will not list (a kernel
+    // without UDP diagnostics) leaves the other.
+    for (proto, flags) in [
+        (PortProto::Tcp, ProtocolFlags::TCP),
+        (PortProto::Udp, ProtocolFlags::UDP),
+    ] {
+        let iter = match processes::iterate(families, flags) {
+            Ok(i) => i,
+            Err(e) => {
+                errors.push(format!("{}: {e}", proto.name()));
+                continue;
+            }
+        };
+        for item in iter {
+            let si = match item {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(format!("{}: {e}", proto.name()));
+                    break;
+                }
+            };
+            let pids = processes::pids_of(&si, &owners);
+            let holders = pids
+                .into_iter()
+                .map(|pid| Holder {
+                    pid,
+                    name: names.get(&pid).cloned(),
+                })
+                .collect();
+            let uid = processes::uid_of(&si);
+            let s = match si.protocol_socket_info {
+                ProtocolSocketInfo::Tcp(t) => {
+                    let remote = (t.remote_port != 0 || !t.remote_addr.is_unspecified())
+                        .then(|| plain(t.remote_addr, t.remote_port));
+                    PortSocket {
+                        proto,
+                        local: plain(t.local_addr, t.local_port),
+                        remote,
+                        state: Some(state_name(t.state)),
+                        holders,
+                        uid,
+                    }
+                }
+                ProtocolSocketInfo::Udp(u) => PortSocket {
+                    proto,
+                    local: plain(u.local_addr, u.local_port),
+                    remote: None,
+                    state: None,
+                    holders,
+                    uid,
+                },
+            };
+            sockets.push(s);
+        }
+    }
+    PortSnapshot {
+        at: SystemTime::now(),
+        sockets,
+        took: start.elapsed(),
+        error: (!errors.is_empty()).then(|| errors.join("; ")),
+    }
+}
+
+/// Who holds `port` (TCP or UDP) on this machine, best first: a listener,
+/// then any socket bound to it. None when nobody does (as far as the
+/// tables say).
+pub fn holders_of(proto: PortProto, port: u16) -> Option<PortSocket> {
+    let snap = read_sockets();
+    let mut found: Vec<PortSocket> = snap
+        .sockets
+        .into_iter()
+        .filter(|s| s.proto == proto && s.local.port() == port)
+        .collect();
+    found.sort_by_key(|s| (!s.is_listening(), s.remote.is_some(), s.holders.is_empty()));
+    found.into_iter().next()
+}
+
+/// The range the system picks ephemeral (client) ports from, and where
+/// the figure comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EphemeralRange {
+    pub low: u16,
+    pub high: u16,
+    /// The system said so (Linux); otherwise it is the system's default.
+    pub read: bool,
+}
+
+impl EphemeralRange {
+    pub fn contains(&self, port: u16) -> bool {
+        (self.low..=self.high).contains(&port)
+    }
+}
+
+/// The ephemeral port range: Linux reads it from
+/// `/proc/sys/net/ipv4/ip_local_port_range`; Windows has no call that
+/// reports it (only `netsh int ipv4 show dynamicport tcp`, which NetPal
+/// does not run), so its documented default, 49152 to 65535, is given.
+pub fn ephemeral_range() -> Option<EphemeralRange> {
+    #[cfg(target_os = "linux")]
+    {
+        let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+        parse_range(&text)
+    }
+    #[cfg(windows)]
+    {
+        Some(EphemeralRange {
+            low: 49152,
+            high: 65535,
+            read: false,
+        })
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
+    {
+        None
+    }
+}
+
+/// `32768\t60999\n` as the kernel writes it.
+pub fn parse_range(text: &str) -> Option<EphemeralRange> {
+    let mut it = text.split_whitespace().map(|t| t.parse::<u16>());
+    let (Some(Ok(low)), Some(Ok(high))) = (it.next(), it.next()) else {
+        return None;
+    };
+    (low <= high).then_some(EphemeralRange {
+        low,
+        high,
+        read: true,
+    })
+}
+
+/// Reads the tables again and again, each reading a message, while
+/// [`PortWatch::set_shown`] says someone looks; sleeps otherwise.
+pub struct PortWatch {
+    rx: crossbeam_channel::Receiver<PortSnapshot>,
+    shown: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often a shown pane is read again.
+pub const REFRESH: Duration = Duration::from_secs(1);
+
+impl PortWatch {
+    /// Starts the thread (reading at once); `wake` is called after each
+    /// reading so a window repaints.
+    pub fn start(wake: Arc<dyn Fn() + Send + Sync>) -> std::io::Result<PortWatch> {
+        let (tx, rx) = crossbeam_channel::bounded(2);
+        let shown = Arc::new(AtomicBool::new(true));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (shown.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("netpal-ports".into())
+            .spawn(move || {
+                while !st.load(Ordering::Relaxed) {
+                    if !s.load(Ordering::Relaxed) {
+                        // Nobody looks: no reading until someone does.
+                        std::thread::park();
+                        continue;
+                    }
+                    let snap = read_sockets();
+                    // A reader that is behind keeps its older reading.
+                    if tx.try_send(snap).is_ok() {
+                        wake();
+                    }
+                    std::thread::park_timeout(REFRESH);
+                }
+            })?;
+        Ok(PortWatch {
+            rx,
+            shown,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Whether the pane is on screen: readings go on only while it is.
+    pub fn set_shown(&self, shown: bool) {
+        let was = self.shown.swap(shown, Ordering::Relaxed);
+        if shown && !was {
+            if let Some(t) = &self.thread {
+                t.thread().unpark();
+            }
+        }
+    }
+
+    /// The newest reading since the last call, if any.
+    pub fn latest(&self) -> Option<PortSnapshot> {
+        self.rx.try_iter().last()
+    }
+}
+
+impl Drop for PortWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}
+
+/// The processes: who holds which socket, and their names.
+#[cfg(target_os = "linux")]
+mod processes {
+    use netstat2::{AddressFamilyFlags, ProtocolFlags, SocketInfo};
+    use std::collections::HashMap;
+
+    pub type Iter = Box<dyn Iterator<Item = Result<SocketInfo, netstat2::error::Error>>>;
+
+    /// The sockets, without PIDs: those come from one walk over `/proc`
+    /// for both protocols ([`owners`]).
+    pub fn iterate(
+        families: AddressFamilyFlags,
+        flags: ProtocolFlags,
+    ) -> Result<Iter, netstat2::error::Error> {
+        Ok(Box::new(netstat2::iterate_sockets_info_without_pids(
+            families, flags,
+        )?))
+    }
+
+    /// Each socket inode to the processes that have it open (only the
+    /// processes this user may look into).
+    pub fn owners() -> HashMap<u32, Vec<u32>> {
+        let mut map: HashMap<u32, Vec<u32>> = HashMap::new();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return map;
+        };
+        for entry in dir.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+                continue;
+            };
+            for fd in fds.flatten() {
+                let Ok(link) = std::fs::read_link(fd.path()) else {
+                    continue;
+                };
+                let Some(inode) = link
+                    .to_str()
+                    .and_then(|l| l.strip_prefix("socket:["))
+                    .and_then(|l| l.strip_suffix(']'))
+                    .and_then(|l| l.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                let pids = map.entry(inode).or_default();
+                if !pids.contains(&pid) {
+                    pids.push(pid);
+                }
+            }
+        }
+        map
+    }
+
+    pub fn pids_of(si: &SocketInfo, owners: &HashMap<u32, Vec<u32>>) -> Vec<u32> {
+        owners.get(&si.inode).cloned().unwrap_or_default()
+    }
+
+    pub fn uid_of(si: &SocketInfo) -> Option<u32> {
+        Some(si.uid)
+    }
+
+    /// Each process's name (`/proc/PID/comm`).
+    pub fn names() -> HashMap<u32, String> {
+        let mut map = HashMap::new();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return map;
+        };
+        for entry in dir.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+                map.insert(pid, comm.trim_end().to_string());
+            }
+        }
+        map
+    }
+}
+
+/// The processes on Windows: the tables name each socket's PID; names
+/// come from a ToolHelp snapshot of the processes.
+#[cfg(not(target_os = "linux"))]
+mod processes {
+    use netstat2::{AddressFamilyFlags, ProtocolFlags, SocketInfo};
+    use std::collections::HashMap;
+
+    pub type Iter = Box<dyn Iterator<Item = Result<SocketInfo, netstat2::error::Error>>>;
+
+    pub fn iterate(
+        families: AddressFamilyFlags,
+        flags: ProtocolFlags,
+    ) -> Result<Iter, netstat2::error::Error> {
+        Ok(Box::new(netstat2::iterate_sockets_info(families, flags)?))
+    }
+
+    pub fn owners() -> HashMap<u32, Vec<u32>> {
+        HashMap::new()
+    }
+
+    pub fn pids_of(si: &SocketInfo, _owners: &HashMap<u32, Vec<u32>>) -> Vec<u32> {
+        si.associated_pids.clone()
+    }
+
+    pub fn uid_of(_si: &SocketInfo) -> Option<u32> {
+        None
+    }
+
+    #[cfg(windows)]
+    pub fn names() -> HashMap<u32, String> {
+        use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
+        use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+            CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW,
+            TH32CS_SNAPPROCESS,
+        };
+        let mut map = HashMap::new();
+        // SAFETY: a snapshot handle is checked before use and closed after;
+        // the entry is a plain struct with its size set as the API asks.
+        unsafe {
+            let snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+            if snap == INVALID_HANDLE_VALUE || snap.is_null() {
+                return map;
+            }
+            let mut e: PROCESSENTRY32W = std::mem::zeroed();
+            e.dwSize = std::mem::size_of::<PROCESSENTRY32W>() as u32;
+            let mut ok = Process32FirstW(snap, &mut e) != 0;
+            while ok {
+                let len = e
+                    .szExeFile
+                    .iter()
+                    .position(|c| *c == 0)
+                    .unwrap_or(e.szExeFile.len());
+                let name = String::from_utf16_lossy(&e.szExeFile[..len]);
+                map.insert(e.th32ProcessID, name);
+                ok = Process32NextW(snap, &mut e) != 0;
+            }
+            CloseHandle(snap);
+        }
+        map
+    }
+
+    #[cfg(not(windows))]
+    pub fn names() -> HashMap<u32, String> {
+        HashMap::new()
+    }
+}
+
+/// Sockets by what identifies them (for finding what appeared or went).
+pub fn by_key(
+    sockets: &[PortSocket],
+) -> HashMap<(PortProto, SocketAddr, Option<SocketAddr>), &PortSocket> {
+    sockets.iter().map(|s| (s.key(), s)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kernel_s_range_parses_and_bad_text_does_not() {
+        assert_eq!(
+            parse_range("32768\t60999\n"),
+            Some(EphemeralRange {
+                low: 32768,
+                high: 60999,
+                read: true
+            })
+        );
+        assert_eq!(parse_range("60999 32768"), None);
+        assert_eq!(parse_range("x"), None);
+        assert_eq!(parse_range(""), None);
+    }
+
+    #[test]
+    fn a_filter_takes_a_port_an_address_a_state_or_a_name() {
+        let s = PortSocket {
+            proto: PortProto::Tcp,
+            local: "127.0.0.1:8080".parse().unwrap(),
+            remote: Some("127.0.0.1:51000".parse().unwrap()),
+            state: Some("ESTABLISHED"),
+            holders: vec![Holder {
+                pid: 4242,
+                name: Some("python3".into()),
+            }],
+            uid: None,
+        };
+        assert!(s.matches("8080") && s.matches("51000") && s.matches("4242"));
+        assert!(!s.matches("80"), "a number is a whole port");
+        assert!(s.matches("127.0.0.1:8080") && s.matches("establ"));
+        assert!(s.matches("PYTHON") && s.matches("tcp"));
+        assert!(!s.matches("udp") && !s.matches("listen"));
+        assert!(s.matches("  "));
+    }
+}
