@@ -2,11 +2,14 @@
 //! test opens is there with this process's PID and name, and is gone once
 //! closed; a connected pair shows both ends.
 
+mod netcommon;
+
+use netcommon::*;
 use netpal::net::ports::{PortProto, PortSocket, ephemeral_range, read_sockets};
+use netpal::net::{Detail, NetErrorKind};
+use std::io::{BufRead, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(10);
 
 /// Reads the tables until `pred` holds for what they list (the system may
 /// take a moment to show a change), within the deadline.
@@ -83,4 +86,78 @@ fn a_connected_pair_shows_both_ends_established_and_udp_too() {
         #[cfg(target_os = "linux")]
         assert!(r.contains(a.port()), "{a} outside {r:?}");
     }
+}
+
+/// Not a test of its own: the child the next test starts. It holds a
+/// listener, prints its port, and keeps it until its stdin closes.
+#[test]
+#[ignore = "run by a_port_in_use_names_the_process_that_holds_it, as its child"]
+fn hold_a_port_as_a_child() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    println!("PORT {}", l.local_addr().unwrap().port());
+    std::io::stdout().flush().unwrap();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+}
+
+#[test]
+fn a_port_in_use_names_the_process_that_holds_it() {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "hold_a_port_as_a_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            // libtest prints "test NAME ... " on the same line first.
+            if let Some(p) = line.split("PORT ").nth(1) {
+                let _ = tx.send(p.trim().parse::<u16>().unwrap());
+            }
+        }
+    });
+    let port = rx.recv_timeout(DEADLINE).expect("the child's port");
+    let s = open(&format!("tcp-server:127.0.0.1:{port}"));
+    let e = closed_with(&s);
+    assert_eq!(e.kind, NetErrorKind::AddrInUse);
+    let Detail::HeldBy {
+        port: p,
+        holders,
+        local,
+        listening,
+    } = &e.detail
+    else {
+        panic!("the holder is not named: {e:?}");
+    };
+    assert_eq!(
+        (*p, *local, *listening),
+        (port, SocketAddr::from(([127, 0, 0, 1], port)), true)
+    );
+    assert!(
+        holders
+            .iter()
+            .any(|(pid, name)| *pid == child.id() && name.is_some()),
+        "{holders:?} has not the child {}",
+        child.id()
+    );
+    // Said in words where the error is shown.
+    let text = netpal::ui::i18n::EN.net_error(&e);
+    assert!(
+        text.contains(&format!("port {port} is in use by "))
+            && text.contains(&format!(
+                "(PID {}), listening on 127.0.0.1:{port}",
+                child.id()
+            )),
+        "{text}"
+    );
+    drop(child.stdin.take());
+    let _ = child.wait();
 }

@@ -110,6 +110,22 @@ pub enum Detail {
     NoInterface(String),
     /// A group of the other IP version than the socket's.
     WrongFamily,
+    /// The port is held by these processes (PID, name), on `local`: a
+    /// listener, or a socket bound to it.
+    HeldBy {
+        port: u16,
+        holders: Vec<(u32, Option<String>)>,
+        local: std::net::SocketAddr,
+        listening: bool,
+    },
+    /// The system lists a socket on the port but will not say whose (a
+    /// process of another user), with that user's id where it is known.
+    HeldByHidden {
+        port: u16,
+        local: std::net::SocketAddr,
+        listening: bool,
+        uid: Option<u32>,
+    },
     /// A file became shorter while it was sent.
     FileShrank {
         expected: u64,

@@ -233,6 +233,40 @@ pub fn holders_of(proto: PortProto, port: u16) -> Option<PortSocket> {
     found.into_iter().next()
 }
 
+/// A port-in-use error that names who holds the port, as the system's
+/// tables say (any other error is returned as it is).
+pub fn name_holder(e: super::NetError) -> super::NetError {
+    use super::{Detail, NetErrorKind, Op};
+    if e.kind != NetErrorKind::AddrInUse {
+        return e;
+    }
+    let (proto, port) = match &e.op {
+        Op::Listen(a) => (PortProto::Tcp, a.port()),
+        Op::BindUdp(a) => (PortProto::Udp, a.port()),
+        _ => return e,
+    };
+    let Some(s) = (port != 0).then(|| holders_of(proto, port)).flatten() else {
+        return e;
+    };
+    let listening = s.is_listening();
+    let detail = if s.holders.is_empty() {
+        Detail::HeldByHidden {
+            port,
+            local: s.local,
+            listening,
+            uid: s.uid,
+        }
+    } else {
+        Detail::HeldBy {
+            port,
+            holders: s.holders.into_iter().map(|h| (h.pid, h.name)).collect(),
+            local: s.local,
+            listening,
+        }
+    };
+    super::NetError { detail, ..e }
+}
+
 /// The range the system picks ephemeral (client) ports from, and where
 /// the figure comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,10 +368,11 @@ impl PortWatch {
     /// Whether the pane is on screen: readings go on only while it is.
     pub fn set_shown(&self, shown: bool) {
         let was = self.shown.swap(shown, Ordering::Relaxed);
-        if shown && !was {
-            if let Some(t) = &self.thread {
-                t.thread().unpark();
-            }
+        if shown
+            && !was
+            && let Some(t) = &self.thread
+        {
+            t.thread().unpark();
         }
     }
 

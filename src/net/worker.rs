@@ -132,7 +132,9 @@ impl Worker {
             let _ = Self::configure(&mut self.core, cmd);
         }
         if let Err(e) = kind.start(&mut self.core) {
-            self.core.closed(Some(e));
+            // A port in use names its holder (read off the poll loop's
+            // time: the session has not started).
+            self.core.closed(Some(super::ports::name_holder(e)));
             return;
         }
         self.core.flush_wake();

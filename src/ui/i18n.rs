@@ -1044,6 +1044,60 @@ impl Tr {
             (Detail::WriteShut, true) => "发送方向已关闭".into(),
             (Detail::ResetByPeer, false) => "reset by the peer".into(),
             (Detail::ResetByPeer, true) => "被对方重置".into(),
+            (
+                Detail::HeldBy {
+                    port,
+                    holders,
+                    local,
+                    listening,
+                },
+                _,
+            ) => {
+                let who: Vec<String> = holders
+                    .iter()
+                    .map(|(pid, name)| match name {
+                        Some(n) => format!("{n} (PID {pid})"),
+                        None => format!("PID {pid}"),
+                    })
+                    .collect();
+                let who = who.join(", ");
+                match (zh, listening) {
+                    (true, true) => format!("端口 {port} 被 {who} 占用，正在监听 {local}"),
+                    (true, false) => format!("端口 {port} 被 {who} 占用，绑定在 {local}"),
+                    (false, true) => format!("port {port} is in use by {who}, listening on {local}"),
+                    (false, false) => format!("port {port} is in use by {who}, bound to {local}"),
+                }
+            }
+            (
+                Detail::HeldByHidden {
+                    port,
+                    local,
+                    listening,
+                    uid,
+                },
+                _,
+            ) => {
+                let how = match (zh, listening) {
+                    (true, true) => format!("正在监听 {local}"),
+                    (true, false) => format!("绑定在 {local}"),
+                    (false, true) => format!("listening on {local}"),
+                    (false, false) => format!("bound to {local}"),
+                };
+                match (zh, uid) {
+                    (true, Some(u)) => format!(
+                        "端口 {port} 被另一个用户（uid {u}）的进程占用，{how}；系统不告诉本用户是哪个程序（以该用户或管理员身份运行才能看到）"
+                    ),
+                    (true, None) => format!(
+                        "端口 {port} 被另一个用户的进程占用，{how}；系统不告诉本用户是哪个程序（以管理员身份运行才能看到）"
+                    ),
+                    (false, Some(u)) => format!(
+                        "port {port} is in use by a process of another user (uid {u}), {how}; the system will not say which to this user (run as that user or as an administrator to see it)"
+                    ),
+                    (false, None) => format!(
+                        "port {port} is in use by a process of another user, {how}; the system will not say which to this user (run as an administrator to see it)"
+                    ),
+                }
+            }
             (Detail::FileShrank { expected, got }, false) => {
                 format!("the file shrank while it was sent ({got} of {expected} bytes read)")
             }
