@@ -16,6 +16,7 @@ pub mod headless;
 pub mod icon;
 pub mod log;
 pub mod net;
+pub mod portlist;
 pub mod session;
 pub mod ui;
 

@@ -74,9 +74,25 @@ struct Cli {
     #[arg(long, help_heading = "Headless mode")]
     headless: bool,
 
-    /// Print JSON Lines instead of text lines.
-    #[arg(long, requires = "headless", help_heading = "Headless mode")]
+    /// Print JSON Lines instead of text lines (with --headless or --ports).
+    #[arg(long, help_heading = "Headless mode")]
     json: bool,
+
+    /// Print every TCP and UDP socket of this machine (local and remote
+    /// address, state, PID and process, whether the port is ephemeral),
+    /// then exit. No window.
+    #[arg(long, conflicts_with_all = ["headless", "open"], help_heading = "Ports")]
+    ports: bool,
+
+    /// Only the sockets that match: a port or PID, an address, a state or
+    /// a process name.
+    #[arg(long, value_name = "TEXT", requires = "ports", help_heading = "Ports")]
+    filter: Option<String>,
+
+    /// Go on: a line for each socket that appears (+) or goes (-), until
+    /// Ctrl+C.
+    #[arg(long, requires = "ports", help_heading = "Ports")]
+    watch: bool,
 
     /// How payloads are printed [default: text].
     #[arg(
@@ -338,6 +354,29 @@ fn main() {
                 join: cli.join,
             };
         }
+    }
+    if cli.json && !cli.headless && !cli.ports {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "--json goes with --headless or --ports",
+            )
+            .exit();
+    }
+    if cli.ports {
+        netpal::console::attach();
+        let opts = netpal::portlist::Options {
+            json: cli.json,
+            filter: cli.filter.clone().unwrap_or_default(),
+            watch: cli.watch,
+        };
+        let out = &mut std::io::stdout().lock();
+        let status = if opts.watch {
+            netpal::portlist::watch(&opts, out, interrupt_channel())
+        } else {
+            netpal::portlist::print_once(&opts, netpal::net::ports::read_sockets(), out)
+        };
+        std::process::exit(status);
     }
     if cli.headless {
         netpal::console::attach();

@@ -161,3 +161,76 @@ fn a_port_in_use_names_the_process_that_holds_it() {
     drop(child.stdin.take());
     let _ = child.wait();
 }
+
+/// `netpal --ports --json --filter PORT` lists a listener this test holds,
+/// with this process's PID.
+#[test]
+fn headless_ports_json_lists_a_listener_with_its_pid() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netpal"))
+        .args(["--ports", "--json", "--filter", &port.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let row = rows
+        .iter()
+        .find(|r| r["local"] == format!("127.0.0.1:{port}").as_str())
+        .unwrap_or_else(|| panic!("not listed: {text}"));
+    assert_eq!(row["proto"], "TCP");
+    assert_eq!(row["state"], "LISTEN");
+    assert_eq!(row["pids"][0], std::process::id());
+    assert_eq!(row["netpal"], false, "the test, not NetPal, holds it");
+    // The filter kept only what has that port.
+    assert!(
+        rows.iter()
+            .all(|r| r.to_string().contains(&format!(":{port}")))
+    );
+}
+
+/// `netpal --ports --watch` says when a socket appears and when it goes.
+#[test]
+fn headless_ports_watch_says_what_appears_and_goes() {
+    let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netpal"))
+        .args(["--ports", "--watch", "--filter", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_line = |want: &[&str]| {
+        let start = Instant::now();
+        loop {
+            let left = DEADLINE.saturating_sub(start.elapsed());
+            let line = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no line with {want:?}"));
+            if want.iter().all(|w| line.contains(w)) {
+                return line;
+            }
+        }
+    };
+    // Opened after the watch's first reading, so it appears.
+    wait_line(&["= there at the start, + appeared, - gone"]);
+    let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let at = format!("127.0.0.1:{port}");
+    let line = wait_line(&[" + TCP", &at]);
+    assert!(line.contains("LISTEN"), "{line}");
+    drop(l);
+    wait_line(&[" - TCP", &at]);
+    let _ = child.kill();
+    let _ = child.wait();
+}
