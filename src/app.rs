@@ -2,7 +2,7 @@
 //! global settings, and the one place where actions are routed to the
 //! session they name and worker events are drained fairly.
 
-use crate::net::{OpenSpec, Wake, interfaces};
+use crate::net::{OpenSpec, Protocol, Wake, interfaces};
 use crate::session::{Session, SessionAction, SessionId, SessionSettings};
 use crate::ui::i18n::{Lang, Tr};
 use egui_tiles::{Container, Tile, TileId, Tiles, Tree};
@@ -72,6 +72,14 @@ pub enum Action {
     /// Lays all sessions out anew: as tabs, side by side, or in a grid.
     Arrange(Arrangement),
     RefreshAddresses,
+    /// Opens the Ports pane, or closes it.
+    TogglePorts,
+    /// A new TCP client session connected to this listener (a Ports row).
+    PortConnect(std::net::SocketAddr),
+    /// A new UDP session whose remote is this socket (a Ports row).
+    PortUdp(std::net::SocketAddr),
+    /// Shows the session that holds this port of NetPal's (a Ports row).
+    PortSession(crate::net::ports::PortProto, u16),
 }
 
 /// Ways to lay out all sessions at once (dragging tabs makes any other).
@@ -125,6 +133,8 @@ pub struct App {
     /// loaded, so `--lang` never rewrites the saved default.
     loaded: Settings,
     started: Settings,
+    /// The Ports pane, while it is open.
+    pub(crate) ports: Option<crate::portview::PortsView>,
 }
 
 /// What a restart brings back.
@@ -346,6 +356,7 @@ impl App {
             save_due: None,
             loaded: loaded.clone(),
             started: loaded,
+            ports: None,
         };
         for s in restored.sessions {
             if app.sessions.contains_key(&s.id) {
@@ -541,6 +552,46 @@ impl App {
         self.insert_pane(id, into);
         self.focus(id);
         id
+    }
+
+    /// A new session from a spec, opened at once (the Ports pane's
+    /// actions; the spec is NetPal's own, so it parses).
+    fn open_spec(&mut self, spec: &str) {
+        let Ok(spec) = OpenSpec::parse(spec) else {
+            return;
+        };
+        let mut settings = SessionSettings::default();
+        settings.apply_spec(&spec);
+        let id = self.add_session(settings, None);
+        let tr = self.tr();
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.run_action(SessionAction::Open, tr);
+        }
+    }
+
+    /// The open session that holds `port`: bound to it, or with a
+    /// connection from it (a client's own port).
+    fn session_with_port(
+        &self,
+        proto: crate::net::ports::PortProto,
+        port: u16,
+    ) -> Option<SessionId> {
+        use crate::net::ports::PortProto;
+        self.sessions
+            .values()
+            .filter(|s| s.is_active())
+            .find(|s| {
+                let tcp = matches!(
+                    s.protocol(),
+                    Protocol::TcpServer | Protocol::TcpClient | Protocol::Relay
+                );
+                let kind_fits = match proto {
+                    PortProto::Tcp => tcp,
+                    PortProto::Udp => matches!(s.protocol(), Protocol::Udp | Protocol::UdpRelay),
+                };
+                kind_fits && s.local_addr().is_some_and(|a| a.port() == port)
+            })
+            .map(|s| s.id)
     }
 
     /// Lays every session out anew, in the order of their tabs today.
@@ -750,6 +801,26 @@ impl App {
             Action::NewSession => {
                 self.add_session(SessionSettings::default(), None);
             }
+            Action::TogglePorts => {
+                self.ports = match self.ports.take() {
+                    Some(_) => None,
+                    None => Some(crate::portview::PortsView::open(self.wake.clone())),
+                };
+            }
+            Action::PortConnect(at) => {
+                let host = reachable(at);
+                self.open_spec(&format!("tcp-client:{host}"));
+            }
+            Action::PortUdp(at) => {
+                let any = if at.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
+                let to = reachable(at);
+                self.open_spec(&format!("udp:{any},remote={to}"));
+            }
+            Action::PortSession(proto, port) => {
+                if let Some(id) = self.session_with_port(proto, port) {
+                    self.focus(id);
+                }
+            }
             Action::NewSessionIn(group) => {
                 self.add_session(SessionSettings::default(), Some(group));
             }
@@ -944,6 +1015,17 @@ pub(crate) fn collect_panes(tiles: &Tiles<SessionId>, tile: TileId, out: &mut Ve
             }
         }
         None => {}
+    }
+}
+
+/// Where a client reaches a socket bound to `at`: a wildcard address is
+/// this machine's loopback.
+fn reachable(at: std::net::SocketAddr) -> std::net::SocketAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match at.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => (Ipv4Addr::LOCALHOST, at.port()).into(),
+        IpAddr::V6(v6) if v6.is_unspecified() => (Ipv6Addr::LOCALHOST, at.port()).into(),
+        _ => at,
     }
 }
 

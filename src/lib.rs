@@ -17,6 +17,7 @@ pub mod icon;
 pub mod log;
 pub mod net;
 pub mod portlist;
+pub mod portview;
 pub mod session;
 pub mod ui;
 

@@ -44,10 +44,7 @@ fn holders_text(s: &PortSocket) -> (String, String) {
     let mut name = names.join(",");
     if name.is_empty() {
         // The system lists the socket but not whose it is.
-        name = match s.uid {
-            Some(u) => format!("(uid {u})"),
-            None => "-".into(),
-        };
+        name = crate::ui::i18n::EN.ports_hidden(s.uid);
     }
     if s.is_ours() {
         name.push_str(" [NetPal]");

@@ -110,6 +110,19 @@ impl PortSocket {
     }
 }
 
+/// This process's effective user id, where sockets carry one (Linux).
+pub fn own_uid() -> Option<u32> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        Some(unsafe { libc::geteuid() })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
 /// One reading of the tables.
 #[derive(Debug, Clone)]
 pub struct PortSnapshot {
@@ -343,16 +356,27 @@ impl PortWatch {
         let thread = std::thread::Builder::new()
             .name("netpal-ports".into())
             .spawn(move || {
+                let mut last: Option<(Vec<PortSocket>, Option<String>)> = None;
                 while !st.load(Ordering::Relaxed) {
                     if !s.load(Ordering::Relaxed) {
                         // Nobody looks: no reading until someone does.
                         std::thread::park();
                         continue;
                     }
-                    let snap = read_sockets();
-                    // A reader that is behind keeps its older reading.
-                    if tx.try_send(snap).is_ok() {
-                        wake();
+                    let mut snap = read_sockets();
+                    snap.sockets.sort_by_key(PortSocket::key);
+                    // Only news is sent: a machine where nothing changes
+                    // costs the window no frame.
+                    let same = last
+                        .as_ref()
+                        .is_some_and(|(l, e)| *l == snap.sockets && *e == snap.error);
+                    if !same {
+                        let kept = (snap.sockets.clone(), snap.error.clone());
+                        // A reader that is behind keeps its older reading.
+                        if tx.try_send(snap).is_ok() {
+                            last = Some(kept);
+                            wake();
+                        }
                     }
                     std::thread::park_timeout(REFRESH);
                 }

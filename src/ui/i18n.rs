@@ -1083,18 +1083,19 @@ impl Tr {
                     (false, true) => format!("listening on {local}"),
                     (false, false) => format!("bound to {local}"),
                 };
+                let uid = uid.filter(|u| Some(*u) != crate::net::ports::own_uid());
                 match (zh, uid) {
                     (true, Some(u)) => format!(
                         "端口 {port} 被另一个用户（uid {u}）的进程占用，{how}；系统不告诉本用户是哪个程序（以该用户或管理员身份运行才能看到）"
                     ),
                     (true, None) => format!(
-                        "端口 {port} 被另一个用户的进程占用，{how}；系统不告诉本用户是哪个程序（以管理员身份运行才能看到）"
+                        "端口 {port} 已被占用，{how}，但系统没有给出本用户可见的进程（可能属于其他用户或其他容器，或是尚未被接受的连接）"
                     ),
                     (false, Some(u)) => format!(
                         "port {port} is in use by a process of another user (uid {u}), {how}; the system will not say which to this user (run as that user or as an administrator to see it)"
                     ),
                     (false, None) => format!(
-                        "port {port} is in use by a process of another user, {how}; the system will not say which to this user (run as an administrator to see it)"
+                        "port {port} is in use, {how}, but the system names no process this user can see (another user's or another container's, or a connection not yet accepted)"
                     ),
                 }
             }
@@ -2088,6 +2089,147 @@ impl Tr {
         } else {
             format!("{} matches", crate::ui::thousands(n))
         }
+    }
+}
+
+/// The Ports pane's words.
+impl Tr {
+    fn pick(&self, en: &'static str, zh: &'static str) -> &'static str {
+        if self.is_zh() { zh } else { en }
+    }
+
+    pub fn ports_button(&self) -> &'static str {
+        self.pick("Ports", "端口")
+    }
+
+    pub fn ports_hint(&self) -> &'static str {
+        self.pick(
+            "Every TCP and UDP socket of this machine: who holds a port, which port a client got, what is listening where",
+            "本机所有 TCP 和 UDP 套接字：谁占用了端口、客户端拿到了哪个端口、谁在哪个地址上监听",
+        )
+    }
+
+    pub fn ports_filter(&self) -> &'static str {
+        self.pick("Filter ports", "筛选端口")
+    }
+
+    pub fn ports_filter_hint(&self) -> &'static str {
+        self.pick(
+            "port, PID, address, process or state",
+            "端口、PID、地址、进程名或状态",
+        )
+    }
+
+    pub fn ports_close(&self) -> &'static str {
+        self.pick("Close the Ports pane", "关闭端口面板")
+    }
+
+    pub fn ports_reading(&self) -> &'static str {
+        self.pick("Reading the system's sockets…", "正在读取系统的套接字…")
+    }
+
+    /// How many sockets there are, and how many the filter shows.
+    pub fn ports_count(&self, live: usize, shown: usize) -> String {
+        if self.is_zh() {
+            format!("{live} 个套接字，显示 {shown} 个")
+        } else {
+            format!("{live} sockets, {shown} shown")
+        }
+    }
+
+    /// The system's ephemeral port range.
+    pub fn ports_range(&self, r: Option<crate::net::ports::EphemeralRange>) -> String {
+        match (self.is_zh(), r) {
+            (true, Some(r)) if r.read => format!("临时端口范围 {}–{}", r.low, r.high),
+            (true, Some(r)) => format!("临时端口范围 {}–{}（系统默认值）", r.low, r.high),
+            (false, Some(r)) if r.read => format!("Ephemeral ports {}–{}", r.low, r.high),
+            (false, Some(r)) => format!(
+                "Ephemeral ports {}–{} (the system's default)",
+                r.low, r.high
+            ),
+            (true, None) => "临时端口范围未知".into(),
+            (false, None) => "Ephemeral range not known".into(),
+        }
+    }
+
+    pub fn ports_took(&self, d: std::time::Duration) -> String {
+        let ms = d.as_secs_f64() * 1000.0;
+        if self.is_zh() {
+            format!("读取用时 {ms:.0} ms")
+        } else {
+            format!("read in {ms:.0} ms")
+        }
+    }
+
+    pub fn ports_unreadable(&self, e: &str) -> String {
+        if self.is_zh() {
+            format!("部分套接字无法读取：{e}")
+        } else {
+            format!("Some sockets could not be read: {e}")
+        }
+    }
+
+    /// The table's column titles.
+    pub fn ports_columns(&self) -> [&'static str; 8] {
+        if self.is_zh() {
+            [
+                "协议",
+                "本地地址",
+                "远程地址",
+                "状态",
+                "临时端口",
+                "PID",
+                "进程",
+                "操作",
+            ]
+        } else {
+            [
+                "Protocol",
+                "Local address",
+                "Remote address",
+                "State",
+                "Ephemeral",
+                "PID",
+                "Process",
+                "Actions",
+            ]
+        }
+    }
+
+    pub fn ports_connect(&self) -> &'static str {
+        self.pick("Connect a TCP client here", "在此连接 TCP 客户端")
+    }
+
+    pub fn ports_udp(&self) -> &'static str {
+        self.pick("Send from a UDP session", "用 UDP 会话发往此处")
+    }
+
+    pub fn ports_show_session(&self) -> &'static str {
+        self.pick("Show its session", "转到其会话")
+    }
+
+    pub fn ports_copy(&self) -> &'static str {
+        self.pick("Copy address", "复制地址")
+    }
+
+    /// A socket the system lists without a process this user can see: of
+    /// another user, or of none (waiting to be accepted, closing).
+    pub fn ports_hidden(&self, uid: Option<u32>) -> String {
+        let other = uid.filter(|u| Some(*u) != crate::net::ports::own_uid());
+        match (self.is_zh(), other) {
+            (true, Some(u)) => format!("其他用户（uid {u}）"),
+            (false, Some(u)) => format!("another user's (uid {u})"),
+            (true, None) => "（无可见进程）".into(),
+            (false, None) => "(no process in sight)".into(),
+        }
+    }
+
+    pub fn ports_yes(&self) -> &'static str {
+        self.pick("yes", "是")
+    }
+
+    pub fn ports_ours(&self) -> &'static str {
+        self.pick("NetPal (this window)", "NetPal（本程序）")
     }
 }
 

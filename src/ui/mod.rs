@@ -5,6 +5,7 @@ mod compact;
 pub mod i18n;
 pub mod log_view;
 mod peers;
+mod ports;
 mod send;
 mod settings;
 mod status;
@@ -106,6 +107,21 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     }
     egui::Panel::top("toolbar").show(ui, |ui| workspace::toolbar(app, ui));
     egui::Panel::bottom("status_bar").show(ui, |ui| status::show(app, ui));
+    if let Some(view) = app.ports.as_mut() {
+        // Read only while someone can see it (not while minimized).
+        let minimized = ui.input(|i| i.viewport().minimized.unwrap_or(false));
+        view.set_shown(!minimized);
+        let now = std::time::Instant::now();
+        if let Some(next) = view.poll(now) {
+            ui.ctx()
+                .request_repaint_after(next.saturating_duration_since(now));
+        }
+        egui::Panel::bottom("ports")
+            .resizable(true)
+            .default_size(260.0)
+            .min_size(120.0)
+            .show(ui, |ui| ports::show(app, ui));
+    }
     egui::CentralPanel::default()
         .frame(egui::Frame::NONE)
         .show(ui, |ui| workspace::tiles(app, ui));

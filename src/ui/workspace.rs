@@ -103,6 +103,14 @@ pub fn toolbar(app: &mut App, ui: &mut egui::Ui) {
             }
         }
         ui.separator();
+        if ui
+            .selectable_label(app.ports.is_some(), tr.ports_button())
+            .on_hover_text(tr.ports_hint())
+            .clicked()
+        {
+            app.actions.push(Action::TogglePorts);
+        }
+        ui.separator();
         let label = ui.label(tr.language);
         egui::ComboBox::from_id_salt("language")
             .selected_text(app.settings.lang.name())

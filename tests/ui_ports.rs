@@ -1,0 +1,61 @@
+//! The Ports pane in the real app: it lists a listener the test opened,
+//! the filter narrows the table to it, "Connect a TCP client here" opens a
+//! connected client session, and NetPal's own socket is marked as such.
+
+mod common;
+
+use common::*;
+use std::net::TcpListener;
+
+#[test]
+fn the_ports_pane_finds_a_listener_and_connects_a_client_to_it() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let mut h = harness();
+    click(&mut h, "Ports");
+    set_field(&mut h, "Filter ports", &port.to_string());
+    // The filter leaves the listener alone in the table.
+    wait_for_text(&mut h, "1 shown");
+    wait_for_text(&mut h, &format!("127.0.0.1:{port}"));
+    wait_for_text(&mut h, "LISTEN");
+    let me = std::process::id().to_string();
+    assert!(
+        shown_labels(&h).contains(&me),
+        "the test's PID is not shown: {:?}",
+        shown_labels(&h)
+    );
+    click(&mut h, "Connect a TCP client here");
+    let (_conn, from) = accept_within(&mut h, &l);
+    wait_for_text(&mut h, &format!("Connected to 127.0.0.1:{port}"));
+    // The client's end is NetPal's own, marked, and leads to its session.
+    wait_for_text(&mut h, &format!("127.0.0.1:{}", from.port()));
+    wait_for_text(&mut h, "NetPal (this window)");
+    wait_for_text(&mut h, "3 shown");
+    // Closing the pane stops it.
+    click(&mut h, "Close the Ports pane");
+    wait_for(&mut h, "the pane closed", |h| {
+        !shown_labels(h).iter().any(|l| l.contains("Filter ports"))
+    });
+}
+
+/// NetPal's own listener is marked, and "Show its session" brings its tab
+/// to the front from another one.
+#[test]
+fn show_its_session_goes_to_the_session_that_holds_the_port() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    new_tab(&mut h);
+    let at_port = |h: &egui_kittest::Harness<'static, netpal::App>| {
+        h.state()
+            .focused()
+            .and_then(|s| s.local_addr())
+            .is_some_and(|a| a.port() == port)
+    };
+    assert!(!at_port(&h), "the new tab is in front");
+    click(&mut h, "Ports");
+    set_field(&mut h, "Filter ports", &port.to_string());
+    wait_for_text(&mut h, "1 shown");
+    wait_for_text(&mut h, "NetPal (this window)");
+    click(&mut h, "Show its session");
+    wait_for(&mut h, "the server's tab in front", at_port);
+}
