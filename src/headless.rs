@@ -416,7 +416,8 @@ fn format_text(ev: &Event, opts: &Options, side: &str) -> String {
         | Event::Replied { .. }
         | Event::Frames { .. }
         | Event::PeerTx { .. }
-        | Event::Impaired { .. } => String::new(),
+        | Event::Impaired { .. }
+        | Event::Health { .. } => String::new(),
         Event::Held {
             at,
             peer,
@@ -667,6 +668,12 @@ fn format_json(ev: &Event, opts: &Options) -> serde_json::Value {
         Event::PeerTx { peer, bytes } => {
             json!({"event": "peer_tx", "peer": peer.to_string(), "bytes": bytes})
         }
+        Event::Health { peer, health: h } => json!({
+            "event": "health", "peer": peer.to_string(), "rtt_us": h.rtt_us,
+            "rtt_var_us": h.rtt_var_us, "retrans": h.retrans, "retrans_bytes": h.retrans_bytes,
+            "cwnd": h.cwnd, "in_flight": h.in_flight, "peer_window": h.peer_window,
+            "unsent": h.unsent, "unread": h.unread,
+        }),
         Event::Impaired {
             toward_target,
             counts,

@@ -234,3 +234,38 @@ fn headless_ports_watch_says_what_appears_and_goes() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A connection's health is told as it changes: a round-trip time and the
+/// peer's window, and a zero window once the peer stops reading what
+/// NetPal sends.
+#[test]
+fn a_connection_tells_its_health_and_a_zero_window_when_the_peer_stops_reading() {
+    use netpal::net::{Command, Event, Target};
+    let s = open("tcp-server:127.0.0.1:0");
+    let at = opened(&s);
+    let c = TcpStream::connect(at).unwrap();
+    if netpal::net::health::read(socket2::SockRef::from(&c)).is_none() {
+        println!("skipped: this system does not report TCP_INFO / SIO_TCP_INFO");
+        return;
+    }
+    let first = wait_event(&s, "a health reading", |e| {
+        matches!(e, Event::Health { .. })
+    });
+    let Event::Health { peer, health } = first else {
+        unreachable!()
+    };
+    assert_eq!(peer, c.local_addr().unwrap());
+    assert!(health.peer_window.is_none_or(|w| w > 0), "{health:?}");
+    // The peer never reads: what NetPal sends fills its window.
+    s.command(Command::Send {
+        to: Target::All,
+        bytes: vec![b'x'; 16 << 20],
+    });
+    wait_event(&s, "a zero window, or a full send queue", |e| match e {
+        Event::Health { health: h, .. } => {
+            h.peer_window == Some(0) || (h.peer_window.is_none() && h.unsent > Some(1 << 20))
+        }
+        _ => false,
+    });
+    drop(c);
+}

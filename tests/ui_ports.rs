@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use egui_kittest::kittest::Queryable;
 use std::net::TcpListener;
 
 #[test]
@@ -58,4 +59,32 @@ fn show_its_session_goes_to_the_session_that_holds_the_port() {
     wait_for_text(&mut h, "NetPal (this window)");
     click(&mut h, "Show its session");
     wait_for(&mut h, "the server's tab in front", at_port);
+}
+
+/// A TCP server's client list says how each connection is doing: its
+/// round-trip time, and in words when the peer's window is zero.
+#[test]
+fn the_client_list_shows_each_connection_s_health_and_a_zero_window() {
+    let mut h = harness();
+    let port = open_server(&mut h);
+    let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    if netpal::net::health::read(socket2::SockRef::from(&c)).is_none() {
+        println!("skipped: this system does not report TCP_INFO / SIO_TCP_INFO");
+        return;
+    }
+    wait_for_text(&mut h, "Clients (1)");
+    wait_for_text(&mut h, "RTT ");
+    // The client never reads: a large send fills its window.
+    set_field(&mut h, "Data to send", &"x".repeat(60_000));
+    for _ in 0..200 {
+        click(&mut h, "Send");
+        if h.query_all_by_label_contains("window is zero")
+            .next()
+            .is_some()
+        {
+            break;
+        }
+    }
+    wait_for_text(&mut h, "the peer's window is zero: it reads nothing");
+    drop(c);
 }

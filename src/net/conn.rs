@@ -41,6 +41,9 @@ const FORWARDED: Tag = Tag {
     job: None,
     quiet: true,
 };
+/// How often connections' health (RTT, windows, queues) is read.
+const HEALTH_EVERY: Duration = Duration::from_secs(1);
+
 /// Corrupted bytes named in one log line (the count says the rest).
 const FLIPS_SHOWN: usize = 8;
 /// How often what impairments did is reported.
@@ -85,6 +88,8 @@ struct Conn {
     /// The earliest the next split piece may go (keeps the gap between
     /// one send's last piece and the next send's first).
     split_next: Option<Instant>,
+    /// The health last told for this connection.
+    health: Option<super::health::TcpHealth>,
 }
 
 /// Bytes waiting to be written, how many of them are, and whose they are.
@@ -189,6 +194,8 @@ pub(super) struct Core {
     pub(super) impairment: Impairment,
     pub(super) impaired: BothWays,
     impaired_told: Option<Instant>,
+    /// When connections' health is next read.
+    health_next: Option<Instant>,
     /// Connections an impairment cuts once what they hold is written:
     /// the slot, reset or close, after how many bytes.
     cuts: Vec<(usize, bool, u64)>,
@@ -242,6 +249,7 @@ impl Core {
             impairment,
             impaired: BothWays::default(),
             impaired_told: None,
+            health_next: None,
             cuts: Vec::new(),
             shapers_made: 0,
             send_shape,
@@ -829,6 +837,7 @@ impl Core {
             shaper: None,
             joining: None,
             split_next: None,
+            health: None,
         });
         if by_peer {
             self.by_peer.insert(peer, idx);
@@ -1207,6 +1216,39 @@ impl Core {
             }
         }
         self.spec.framing = framing;
+    }
+
+    /// When connections' health is next read (while there are any).
+    pub(super) fn health_due(&self) -> Option<Instant> {
+        self.has_conns()
+            .then(|| self.health_next.unwrap_or_else(Instant::now))
+    }
+
+    /// Reads each connection's health once a second, and tells what
+    /// changed (an idle connection's figures stay, and cost no event).
+    pub(super) fn check_health(&mut self) {
+        let now_i = Instant::now();
+        if !self.has_conns() || self.health_next.is_some_and(|t| t > now_i) {
+            return;
+        }
+        self.health_next = Some(now_i + HEALTH_EVERY);
+        let mut news = Vec::new();
+        for c in self.conns.iter_mut().flatten() {
+            // A relay's target side is told through its client's row.
+            if c.upstream || c.connecting.is_some() {
+                continue;
+            }
+            let Some(h) = super::health::read(c.stream.sock_ref()) else {
+                continue;
+            };
+            if c.health != Some(h) {
+                c.health = Some(h);
+                news.push((c.peer, h));
+            }
+        }
+        for (peer, health) in news {
+            self.emit(Event::Health { peer, health });
+        }
     }
 
     /// When the idle framing must next end a frame, if it holds one.

@@ -9,6 +9,7 @@
 mod capture;
 mod conn;
 mod error;
+pub mod health;
 #[cfg(target_os = "linux")]
 mod icmp;
 pub mod impair;
@@ -377,6 +378,12 @@ pub enum Event {
         toward_target: bool,
         flipped: Vec<impair::Flipped>,
         total: usize,
+    },
+    /// How a TCP connection is doing now (told when it changed, at most
+    /// once a second).
+    Health {
+        peer: SocketAddr,
+        health: health::TcpHealth,
     },
     /// A TCP connection ended.
     Disconnected {

@@ -556,7 +556,7 @@ mod processes {
                     .iter()
                     .position(|c| *c == 0)
                     .unwrap_or(e.szExeFile.len());
-                let name = String::from_utf16_lossy(&e.szExeFile[..len]);
+                let name = String::from_utf16_lossy(e.szExeFile.get(..len).unwrap_or_default());
                 map.insert(e.th32ProcessID, name);
                 ok = Process32NextW(snap, &mut e) != 0;
             }

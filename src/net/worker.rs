@@ -201,6 +201,7 @@ impl Worker {
             kind.do_work(core);
             core.flush_idle();
             core.flush_split();
+            core.check_health();
             job_due = if jobs.is_empty() {
                 None
             } else {
@@ -247,6 +248,7 @@ impl Worker {
             core.next_reply(),
             core.shaped_due(),
             core.split_due(),
+            core.health_due(),
         ]
         .into_iter()
         .flatten()

@@ -295,7 +295,11 @@ impl Session {
                     p.tx_bytes += bytes;
                 }
             }
+            Event::Health { peer, health } => {
+                self.health.insert(peer, health);
+            }
             Event::Disconnected { at, peer, reason } => {
+                self.health.remove(&peer);
                 self.clients.remove(&peer);
                 self.tails.remove(&(peer, false));
                 self.note(at, Some(peer), Note::Disconnected { peer, reason });

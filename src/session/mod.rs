@@ -472,6 +472,9 @@ pub struct Session {
     /// is kept open for sending.
     pub(crate) peer_fin: bool,
     pub(crate) clients: PeerList,
+    /// How each TCP connection is doing (RTT, windows, queues), as last
+    /// told; none where the system does not say.
+    pub(crate) health: std::collections::HashMap<SocketAddr, crate::net::health::TcpHealth>,
     pub(crate) udp_peers: PeerList,
     pub(crate) counters: Counters,
     /// The tail of the last read from each TCP connection (see [`LeadIn`]),
@@ -592,6 +595,7 @@ impl Session {
             peer: None,
             peer_fin: false,
             clients: PeerList::default(),
+            health: Default::default(),
             udp_peers: PeerList::default(),
             counters: Counters::default(),
             tails: HashMap::new(),
@@ -1034,6 +1038,7 @@ impl Session {
         self.counters = Counters::default();
         self.impaired = Default::default();
         self.clients.clear();
+        self.health.clear();
         self.udp_peers.clear();
         self.local = None;
         self.peer = None;
@@ -1179,6 +1184,7 @@ impl Session {
         self.phase = Phase::Closed;
         self.peer = None;
         self.clients.clear();
+        self.health.clear();
     }
 
     fn send(&mut self) {

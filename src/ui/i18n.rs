@@ -2224,6 +2224,43 @@ impl Tr {
         }
     }
 
+    /// How a TCP connection is doing, in one line; a zero peer window
+    /// comes first, in words.
+    pub fn health(&self, h: &crate::net::health::TcpHealth) -> String {
+        use crate::ui::human_bytes;
+        let zh = self.is_zh();
+        let b = |n: u32| human_bytes(u64::from(n));
+        let ms = |us: u32| format!("{:.2} ms", f64::from(us) / 1000.0);
+        let mut parts = Vec::new();
+        if h.peer_window == Some(0) {
+            parts.push(if zh {
+                "对方接收窗口为 0：它没有在读".to_string()
+            } else {
+                "the peer's window is zero: it reads nothing".to_string()
+            });
+        }
+        let mut rtt = format!("RTT {}", ms(h.rtt_us));
+        if let Some(v) = h.rtt_var_us {
+            rtt.push_str(&format!(" ±{}", ms(v)));
+        }
+        parts.push(rtt);
+        let mut add = |v: Option<String>, en: &str, cn: &str| {
+            if let Some(v) = v {
+                parts.push(format!("{} {v}", if zh { cn } else { en }));
+            }
+        };
+        add(h.in_flight.map(b), "in flight", "在途");
+        add(h.cwnd.map(b), "cwnd", "拥塞窗口");
+        add(h.peer_window.map(b), "peer window", "对方窗口");
+        add(h.retrans.map(|n| n.to_string()), "retransmitted", "重传");
+        if h.retrans.is_none() {
+            add(h.retrans_bytes.map(human_bytes), "retransmitted", "重传");
+        }
+        add(h.unsent.map(b), "unsent", "未发出");
+        add(h.unread.map(b), "unread", "未读");
+        parts.join(" · ")
+    }
+
     pub fn ports_yes(&self) -> &'static str {
         self.pick("yes", "是")
     }

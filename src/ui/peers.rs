@@ -82,8 +82,16 @@ fn clients(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         ui.weak(tr.no_clients);
         return;
     }
-    let row_h = row_height(ui);
+    // A third line for how each connection is doing, where told.
+    let with_health = !app.health.is_empty();
+    let row_h = row_height(ui)
+        + if with_health {
+            ui.text_style_height(&egui::TextStyle::Small)
+        } else {
+            0.0
+        };
     let n = app.clients.len();
+    let health = &app.health;
     egui::ScrollArea::vertical()
         .id_salt("clients_scroll")
         .auto_shrink([false, false])
@@ -96,6 +104,11 @@ fn clients(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
                         let text = stats(tr, p);
                         ui.add(Label::new(RichText::new(&text).weak()).truncate())
                             .on_hover_text(format!("{}: {text}", tr.connected_at));
+                        if let Some(h) = health.get(&p.addr) {
+                            let text = tr.health(h);
+                            ui.add(Label::new(RichText::new(&text).small().weak()).truncate())
+                                .on_hover_text(text);
+                        }
                     });
                 });
             }

@@ -216,6 +216,14 @@ fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         Some(local) => ui.label(format!("{what}: {}", crate::net::peer_text(local))),
         None => ui.weak(format!("{what}: —")),
     };
+    // A client's connection: how it is doing, live.
+    if let Some(h) = app
+        .remote_peer()
+        .filter(|_| app.settings.protocol == Protocol::TcpClient)
+        .and_then(|p| app.health.get(&p))
+    {
+        ui.add(egui::Label::new(RichText::new(tr.health(h)).small().weak()).wrap());
+    }
 
     ui.add_space(6.0);
     let (text, action) = if active {
