@@ -780,6 +780,11 @@ impl App {
         self.focused.and_then(|id| self.sessions.get_mut(&id))
     }
 
+    /// The Ports pane's state, while it is open.
+    pub fn ports(&self) -> Option<&crate::portview::PortsView> {
+        self.ports.as_ref()
+    }
+
     pub fn focused_id(&self) -> Option<SessionId> {
         self.focused
     }

@@ -41,6 +41,15 @@ fn a_listener_shows_with_this_process_and_goes_when_closed() {
     });
     let row = find(&sockets, PortProto::Tcp, at).unwrap();
     assert_eq!(row.state, Some("LISTEN"));
+    if under_wine() {
+        // Wine's tables name no process (PID 0) where Windows names it.
+        println!("under Wine: the socket's process is not checked");
+        drop(l);
+        until("the listener gone", |s| {
+            find(s, PortProto::Tcp, at).is_none()
+        });
+        return;
+    }
     let me = std::process::id();
     let holder = row.holders.iter().find(|h| h.pid == me).expect("our PID");
     let exe = std::env::current_exe().unwrap();
@@ -79,7 +88,8 @@ fn a_connected_pair_shows_both_ends_established_and_udp_too() {
     });
     let udp = find(&sockets, PortProto::Udp, ua).unwrap();
     assert_eq!(udp.state, None);
-    assert!(udp.is_ours());
+    // Wine's tables name no process (PID 0) where Windows names it.
+    assert!(udp.is_ours() || under_wine());
     // The client's port is an ephemeral one, from the system's range.
     if let Some(r) = ephemeral_range() {
         assert!(r.low <= r.high);
@@ -128,6 +138,18 @@ fn a_port_in_use_names_the_process_that_holds_it() {
     let s = open(&format!("tcp-server:127.0.0.1:{port}"));
     let e = closed_with(&s);
     assert_eq!(e.kind, NetErrorKind::AddrInUse);
+    if under_wine() {
+        // Wine's tables list the socket but name no process (PID 0): the
+        // error says the port is held, by no process in sight.
+        println!("under Wine: the holder's PID is not checked");
+        assert!(
+            matches!(e.detail, Detail::HeldByHidden { port: p, .. } if p == port),
+            "{e:?}"
+        );
+        drop(child.stdin.take());
+        let _ = child.wait();
+        return;
+    }
     let Detail::HeldBy {
         port: p,
         holders,
@@ -184,7 +206,10 @@ fn headless_ports_json_lists_a_listener_with_its_pid() {
         .unwrap_or_else(|| panic!("not listed: {text}"));
     assert_eq!(row["proto"], "TCP");
     assert_eq!(row["state"], "LISTEN");
-    assert_eq!(row["pids"][0], std::process::id());
+    // Wine's tables name no process (PID 0) where Windows names it.
+    if !under_wine() {
+        assert_eq!(row["pids"][0], std::process::id());
+    }
     assert_eq!(row["netpal"], false, "the test, not NetPal, holds it");
     // The filter kept only what has that port.
     assert!(

@@ -19,9 +19,11 @@ fn the_ports_pane_finds_a_listener_and_connects_a_client_to_it() {
     wait_for_text(&mut h, "1 shown");
     wait_for_text(&mut h, &format!("127.0.0.1:{port}"));
     wait_for_text(&mut h, "LISTEN");
+    // Wine's tables name no process (PID 0) where Windows names it.
+    let pids = !under_wine();
     let me = std::process::id().to_string();
     assert!(
-        shown_labels(&h).contains(&me),
+        shown_labels(&h).contains(&me) || !pids,
         "the test's PID is not shown: {:?}",
         shown_labels(&h)
     );
@@ -30,7 +32,9 @@ fn the_ports_pane_finds_a_listener_and_connects_a_client_to_it() {
     wait_for_text(&mut h, &format!("Connected to 127.0.0.1:{port}"));
     // The client's end is NetPal's own, marked, and leads to its session.
     wait_for_text(&mut h, &format!("127.0.0.1:{}", from.port()));
-    wait_for_text(&mut h, "NetPal (this window)");
+    if pids {
+        wait_for_text(&mut h, "NetPal (this window)");
+    }
     wait_for_text(&mut h, "3 shown");
     // Closing the pane stops it.
     click(&mut h, "Close the Ports pane");
@@ -43,6 +47,10 @@ fn the_ports_pane_finds_a_listener_and_connects_a_client_to_it() {
 /// to the front from another one.
 #[test]
 fn show_its_session_goes_to_the_session_that_holds_the_port() {
+    if under_wine() {
+        println!("skipped under Wine: its tables name no process (PID 0), so nothing is NetPal's");
+        return;
+    }
     let mut h = harness();
     let port = open_server(&mut h);
     new_tab(&mut h);

@@ -525,7 +525,12 @@ mod processes {
     }
 
     pub fn pids_of(si: &SocketInfo, _owners: &HashMap<u32, Vec<u32>>) -> Vec<u32> {
-        si.associated_pids.clone()
+        // PID 0 is no process (the table's "not known", as under Wine).
+        si.associated_pids
+            .iter()
+            .copied()
+            .filter(|p| *p != 0)
+            .collect()
     }
 
     pub fn uid_of(_si: &SocketInfo) -> Option<u32> {

@@ -1192,6 +1192,133 @@ fn bench_scale() {
     );
 }
 
+// ---- the machine's ports ------------------------------------------------------------------
+
+/// How long `ss -tanp` takes to list the machine's TCP sockets with their
+/// processes (its output thrown away), or None where it cannot run.
+fn time_ss() -> Option<Duration> {
+    let start = Instant::now();
+    let st = Command::new("ss")
+        .arg("-tanp")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    st.success().then(|| start.elapsed())
+}
+
+/// This process's CPU ticks (user + system), for a share over a time.
+fn own_ticks() -> u64 {
+    cpu_ticks(std::process::id()).unwrap_or(0)
+}
+
+/// One Ports refresh (sockets, PIDs, names) against `ss -tanp` with 10,000
+/// sockets on the machine; frames while the pane shows them changing; the
+/// CPU the pane costs while nothing changes.
+fn bench_ports() {
+    use netpal::net::ports::read_sockets;
+    let limit = raise_fd_limit();
+    let pairs = 5_000.min((limit as usize).saturating_sub(500) / 2);
+    println!(
+        "\n## Ports: {} sockets of this process's on loopback, and the machine's own (fd limit {limit})",
+        pairs * 2 + 1
+    );
+    let Ok(l) = TcpListener::bind("127.0.0.1:0") else {
+        println!("skipped: no listener");
+        return;
+    };
+    let Ok(addr) = l.local_addr() else {
+        return;
+    };
+    let mut held = Vec::with_capacity(pairs);
+    for _ in 0..pairs {
+        let Ok(c) = TcpStream::connect(addr) else {
+            break;
+        };
+        let Ok((s, _)) = l.accept() else {
+            break;
+        };
+        held.push((c, s));
+    }
+    let total = read_sockets().sockets.len();
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let t = Instant::now();
+        std::hint::black_box(read_sockets());
+        ours.push(t.elapsed());
+        if let Some(d) = time_ss() {
+            theirs.push(d);
+        }
+    }
+    let (o, s) = (percentile(&ours, 0.5), percentile(&theirs, 0.5));
+    println!(
+        "{total} sockets listed: one refresh (TCP and UDP, PIDs and names) median {}; `ss -tanp` median {} (TCP only); NetPal/ss = {:.2}",
+        ms(o),
+        if theirs.is_empty() {
+            "not run".into()
+        } else {
+            ms(s)
+        },
+        o.as_secs_f64() / s.as_secs_f64().max(1e-9)
+    );
+    // The pane open on all of them, while 100 connections a second come
+    // and go.
+    let mut ui = Ui::new(settings(ViewMode::Text));
+    ui.app.run_action(netpal::app::Action::TogglePorts);
+    let start = Instant::now();
+    while ui.app.ports().is_none_or(|p| !p.has_read()) && start.elapsed() < Duration::from_secs(20)
+    {
+        ui.frame();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let st = stop.clone();
+    let churn = peer_thread(move || {
+        let mut made = std::collections::VecDeque::new();
+        let mut n = 0u64;
+        while !st.load(Ordering::Relaxed) && n < 2_000 {
+            if let Ok(c) = TcpStream::connect(addr) {
+                made.push_back(c);
+            }
+            if made.len() > 50 {
+                made.pop_front();
+            }
+            n += 1;
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        n
+    });
+    let times = ui.frames_until(Duration::from_secs(5), |_| false);
+    stop.store(true, Ordering::Relaxed);
+    let made = churn.join().unwrap_or(0);
+    let rows = ui.app.ports().map_or(0, |p| p.shown_len());
+    println!(
+        "frames with the pane showing {rows} rows while {made} connections came and went: p50 {}, p99 {}, max {}",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        ms(percentile(&times, 1.0)),
+    );
+    // Nothing changes: the pane's reading once a second, no frame needed.
+    let quiet = |ui: &mut Ui, what: &str| {
+        for _ in 0..3 {
+            ui.frame();
+            std::thread::sleep(Duration::from_millis(400));
+        }
+        let t0 = own_ticks();
+        std::thread::sleep(Duration::from_secs(10));
+        let ticks = own_ticks().saturating_sub(t0);
+        // Ticks are hundredths of a second: over 10 s, a tick is 0.1%.
+        println!(
+            "CPU with the pane open and nothing changing, over 10 s, {what}: {:.1}% of a core",
+            ticks as f64 / 10.0
+        );
+    };
+    quiet(&mut ui, &format!("{total} sockets on the machine"));
+    drop(held);
+    drop(l);
+    quiet(&mut ui, "after they closed (the machine's own few)");
+}
+
 // ---- idle CPU and start-up ----------------------------------------------------------------
 
 fn cpu_ticks(pid: u32) -> Option<u64> {
@@ -1966,6 +2093,7 @@ fn main() {
         ("sessions", bench_sessions),
         ("send", bench_send),
         ("stall", bench_stall),
+        ("ports", bench_ports),
     ] {
         if run(name) {
             f();
