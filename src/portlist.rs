@@ -3,7 +3,7 @@
 //! `--ports --watch` prints a line for each socket that appears or goes.
 
 use crate::net::ports::REFRESH;
-use crate::net::ports::{EphemeralRange, PortSnapshot, PortSocket, ephemeral_range, read_sockets};
+use crate::net::ports::{EphemeralRange, PortReader, PortSnapshot, PortSocket, ephemeral_range};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::Write;
@@ -167,10 +167,11 @@ pub fn watch(
     let range = ephemeral_range();
     let mut known: HashMap<_, PortSocket> = HashMap::new();
     let mut first = true;
+    let mut reader = PortReader::default();
     let never = crossbeam_channel::never();
     let interrupt = interrupt.unwrap_or(never);
     loop {
-        let snap = read_sockets();
+        let snap = reader.read();
         if let Some(e) = &snap.error {
             eprintln!("netpal: some sockets could not be listed: {e}");
         }

@@ -163,72 +163,122 @@ fn plain(ip: IpAddr, port: u16) -> SocketAddr {
 
 /// Reads every TCP and UDP socket of the machine, with its holders.
 pub fn read_sockets() -> PortSnapshot {
-    let start = Instant::now();
-    let names = processes::names();
-    let owners = processes::owners();
-    let mut sockets = Vec::new();
-    let mut errors = Vec::new();
-    let families = AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6;
-    // Each protocol on its own: one the system will not list (a kernel
-    // without UDP diagnostics) leaves the other.
-    for (proto, flags) in [
-        (PortProto::Tcp, ProtocolFlags::TCP),
-        (PortProto::Udp, ProtocolFlags::UDP),
-    ] {
-        let iter = match processes::iterate(families, flags) {
-            Ok(i) => i,
-            Err(e) => {
-                errors.push(format!("{}: {e}", proto.name()));
-                continue;
-            }
-        };
-        for item in iter {
-            let si = match item {
-                Ok(s) => s,
-                Err(e) => {
-                    errors.push(format!("{}: {e}", proto.name()));
-                    break;
-                }
-            };
-            let pids = processes::pids_of(&si, &owners);
-            let holders = pids
-                .into_iter()
-                .map(|pid| Holder {
-                    pid,
-                    name: names.get(&pid).cloned(),
-                })
-                .collect();
-            let uid = processes::uid_of(&si);
-            let s = match si.protocol_socket_info {
-                ProtocolSocketInfo::Tcp(t) => {
-                    let remote = (t.remote_port != 0 || !t.remote_addr.is_unspecified())
-                        .then(|| plain(t.remote_addr, t.remote_port));
-                    PortSocket {
-                        proto,
-                        local: plain(t.local_addr, t.local_port),
-                        remote,
-                        state: Some(state_name(t.state)),
-                        holders,
-                        uid,
+    PortReader::default().read()
+}
+
+/// Reads the tables again and again, keeping who holds which socket and
+/// the processes' names from one reading to the next: the processes are
+/// looked through again only when a socket (or PID) not seen before
+/// appears, so a machine where nothing changes costs one table dump.
+#[derive(Default)]
+pub struct PortReader {
+    /// Linux: each socket inode to its processes (empty: none in sight).
+    owners: HashMap<u32, Vec<u32>>,
+    names: HashMap<u32, String>,
+    /// PIDs the last look through the processes found no name for.
+    nameless: std::collections::HashSet<u32>,
+    looked: bool,
+}
+
+impl PortReader {
+    pub fn read(&mut self) -> PortSnapshot {
+        let start = Instant::now();
+        let mut infos = Vec::new();
+        let mut errors = Vec::new();
+        let families = AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6;
+        // Each protocol on its own: one the system will not list (a kernel
+        // without UDP diagnostics) leaves the other.
+        for (proto, flags) in [
+            (PortProto::Tcp, ProtocolFlags::TCP),
+            (PortProto::Udp, ProtocolFlags::UDP),
+        ] {
+            match processes::iterate(families, flags) {
+                Ok(iter) => {
+                    for item in iter {
+                        match item {
+                            Ok(si) => infos.push((proto, si)),
+                            Err(e) => {
+                                errors.push(format!("{}: {e}", proto.name()));
+                                break;
+                            }
+                        }
                     }
                 }
-                ProtocolSocketInfo::Udp(u) => PortSocket {
-                    proto,
-                    local: plain(u.local_addr, u.local_port),
-                    remote: None,
-                    state: None,
-                    holders,
-                    uid,
-                },
-            };
-            sockets.push(s);
+                Err(e) => errors.push(format!("{}: {e}", proto.name())),
+            }
+        }
+        let unknown = infos.iter().any(|(_, si)| {
+            processes::inode_of(si).is_some_and(|i| !self.owners.contains_key(&i))
+                || processes::listed_pids(si)
+                    .iter()
+                    .any(|p| !self.names.contains_key(p) && !self.nameless.contains(p))
+        });
+        if unknown || !self.looked {
+            self.owners = processes::owners();
+            self.names = processes::names();
+            self.looked = true;
+            self.nameless.clear();
+            for (_, si) in &infos {
+                // Still nobody's after a fresh look: so it stays.
+                if let Some(i) = processes::inode_of(si) {
+                    self.owners.entry(i).or_default();
+                }
+                for p in processes::listed_pids(si) {
+                    if !self.names.contains_key(&p) {
+                        self.nameless.insert(p);
+                    }
+                }
+            }
+        }
+        // What closed is forgotten.
+        let present: std::collections::HashSet<u32> = infos
+            .iter()
+            .filter_map(|(_, si)| processes::inode_of(si))
+            .collect();
+        self.owners.retain(|i, _| present.contains(i));
+        let sockets = infos
+            .into_iter()
+            .map(|(proto, si)| self.socket(proto, si))
+            .collect();
+        PortSnapshot {
+            at: SystemTime::now(),
+            sockets,
+            took: start.elapsed(),
+            error: (!errors.is_empty()).then(|| errors.join("; ")),
         }
     }
-    PortSnapshot {
-        at: SystemTime::now(),
-        sockets,
-        took: start.elapsed(),
-        error: (!errors.is_empty()).then(|| errors.join("; ")),
+
+    fn socket(&self, proto: PortProto, si: netstat2::SocketInfo) -> PortSocket {
+        let holders = processes::pids_of(&si, &self.owners)
+            .into_iter()
+            .map(|pid| Holder {
+                pid,
+                name: self.names.get(&pid).cloned(),
+            })
+            .collect();
+        let uid = processes::uid_of(&si);
+        match si.protocol_socket_info {
+            ProtocolSocketInfo::Tcp(t) => {
+                let remote = (t.remote_port != 0 || !t.remote_addr.is_unspecified())
+                    .then(|| plain(t.remote_addr, t.remote_port));
+                PortSocket {
+                    proto,
+                    local: plain(t.local_addr, t.local_port),
+                    remote,
+                    state: Some(state_name(t.state)),
+                    holders,
+                    uid,
+                }
+            }
+            ProtocolSocketInfo::Udp(u) => PortSocket {
+                proto,
+                local: plain(u.local_addr, u.local_port),
+                remote: None,
+                state: None,
+                holders,
+                uid,
+            },
+        }
     }
 }
 
@@ -342,7 +392,8 @@ pub struct PortWatch {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// How often a shown pane is read again.
+/// How often a shown pane is read again (less often where one reading
+/// takes more than a hundredth of that).
 pub const REFRESH: Duration = Duration::from_secs(1);
 
 impl PortWatch {
@@ -357,13 +408,15 @@ impl PortWatch {
             .name("netpal-ports".into())
             .spawn(move || {
                 let mut last: Option<(Vec<PortSocket>, Option<String>)> = None;
+                let mut reader = PortReader::default();
                 while !st.load(Ordering::Relaxed) {
                     if !s.load(Ordering::Relaxed) {
                         // Nobody looks: no reading until someone does.
                         std::thread::park();
                         continue;
                     }
-                    let mut snap = read_sockets();
+                    let began = Instant::now();
+                    let mut snap = reader.read();
                     snap.sockets.sort_by_key(PortSocket::key);
                     // Only news is sent: a machine where nothing changes
                     // costs the window no frame.
@@ -378,7 +431,9 @@ impl PortWatch {
                             wake();
                         }
                     }
-                    std::thread::park_timeout(REFRESH);
+                    // At most a hundredth of a core: on a machine with
+                    // very many sockets, readings come less often.
+                    std::thread::park_timeout(REFRESH.max(began.elapsed() * 100));
                 }
             })?;
         Ok(PortWatch {
@@ -476,6 +531,17 @@ mod processes {
 
     pub fn pids_of(si: &SocketInfo, owners: &HashMap<u32, Vec<u32>>) -> Vec<u32> {
         owners.get(&si.inode).cloned().unwrap_or_default()
+    }
+
+    /// The socket's inode; none for one no process can hold (0: a
+    /// connection closing, or one waiting to be accepted).
+    pub fn inode_of(si: &SocketInfo) -> Option<u32> {
+        (si.inode != 0).then_some(si.inode)
+    }
+
+    /// The PIDs the table itself names (Linux's does not).
+    pub fn listed_pids(_si: &SocketInfo) -> Vec<u32> {
+        Vec::new()
     }
 
     pub fn uid_of(si: &SocketInfo) -> Option<u32> {

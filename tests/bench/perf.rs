@@ -1276,9 +1276,15 @@ fn bench_ports() {
     let churn = peer_thread(move || {
         let mut made = std::collections::VecDeque::new();
         let mut n = 0u64;
+        let Ok(l2) = TcpListener::bind("127.0.0.1:0") else {
+            return 0;
+        };
+        let Ok(at) = l2.local_addr() else {
+            return 0;
+        };
         while !st.load(Ordering::Relaxed) && n < 2_000 {
-            if let Ok(c) = TcpStream::connect(addr) {
-                made.push_back(c);
+            if let (Ok(c), Ok((s, _))) = (TcpStream::connect(at), l2.accept()) {
+                made.push_back((c, s));
             }
             if made.len() > 50 {
                 made.pop_front();
