@@ -29,6 +29,10 @@ pub struct TcpHealth {
     pub unread: Option<u32>,
 }
 
+/// Whether this system reports a connection's health at all (a system
+/// that does may still refuse, as Wine does).
+pub const SUPPORTED: bool = cfg!(any(target_os = "linux", windows));
+
 /// Reads a connection's health, or None where the system will not say.
 pub fn read(sock: SockRef<'_>) -> Option<TcpHealth> {
     imp::read(sock)

@@ -2261,6 +2261,13 @@ impl Tr {
         parts.join(" · ")
     }
 
+    pub fn health_unavailable(&self) -> &'static str {
+        self.pick(
+            "RTT and windows: not reported by this system",
+            "往返时延与窗口：本系统不提供",
+        )
+    }
+
     pub fn ports_yes(&self) -> &'static str {
         self.pick("yes", "是")
     }

@@ -223,6 +223,11 @@ fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         .and_then(|p| app.health.get(&p))
     {
         ui.add(egui::Label::new(RichText::new(tr.health(h)).small().weak()).wrap());
+    } else if !crate::net::health::SUPPORTED
+        && app.settings.protocol == Protocol::TcpClient
+        && app.remote_peer().is_some()
+    {
+        ui.weak(tr.health_unavailable());
     }
 
     ui.add_space(6.0);
