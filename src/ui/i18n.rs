@@ -2261,6 +2261,10 @@ impl Tr {
         parts.join(" · ")
     }
 
+    pub fn health_title(&self) -> &'static str {
+        self.pick("RTT and windows", "往返时延与窗口")
+    }
+
     pub fn health_unavailable(&self) -> &'static str {
         self.pick(
             "RTT and windows: not reported by this system",

@@ -216,18 +216,18 @@ fn net(app: &mut Session, cx: &mut Cx, ui: &mut egui::Ui) {
         Some(local) => ui.label(format!("{what}: {}", crate::net::peer_text(local))),
         None => ui.weak(format!("{what}: —")),
     };
-    // A client's connection: how it is doing, live.
-    if let Some(h) = app
-        .remote_peer()
-        .filter(|_| app.settings.protocol == Protocol::TcpClient)
-        .and_then(|p| app.health.get(&p))
-    {
-        ui.add(egui::Label::new(RichText::new(tr.health(h)).small().weak()).wrap());
-    } else if !crate::net::health::SUPPORTED
-        && app.settings.protocol == Protocol::TcpClient
-        && app.remote_peer().is_some()
-    {
-        ui.weak(tr.health_unavailable());
+    // A client's connection: how it is doing, live. Its line is there
+    // whether connected or not (one line, the whole on hover), so
+    // connecting never moves the controls under it.
+    if app.settings.protocol == Protocol::TcpClient {
+        let health = app.remote_peer().and_then(|p| app.health.get(&p));
+        let text = match health {
+            Some(h) => tr.health(h),
+            None if !crate::net::health::SUPPORTED => tr.health_unavailable().to_string(),
+            None => format!("{}: —", tr.health_title()),
+        };
+        ui.add(egui::Label::new(RichText::new(&text).small().weak()).truncate())
+            .on_hover_text(text);
     }
 
     ui.add_space(6.0);
