@@ -312,6 +312,15 @@ port 0 lets the system pick a free port.";
 /// headless loop ends on. Without a handler (one could not be installed)
 /// the system's default ends the process as before. A second Ctrl+C ends
 /// it at once.
+/// With `NETPAL_CHECK_ARGS` set, NetPal checks its arguments (as it does
+/// before any run) and exits 0 without running: the documentation's
+/// commands are checked this way, so they cannot drift from the program.
+fn arguments_only() {
+    if std::env::var_os("NETPAL_CHECK_ARGS").is_some() {
+        std::process::exit(0);
+    }
+}
+
 fn interrupt_channel() -> Option<crossbeam_channel::Receiver<()>> {
     let (tx, rx) = crossbeam_channel::bounded(1);
     let asked = std::sync::atomic::AtomicBool::new(false);
@@ -365,6 +374,7 @@ fn main() {
     }
     if cli.ports {
         netpal::console::attach();
+        arguments_only();
         let opts = netpal::portlist::Options {
             json: cli.json,
             filter: cli.filter.clone().unwrap_or_default(),
@@ -448,9 +458,11 @@ fn main() {
             quiet: cli.quiet,
             interrupt: interrupt_channel(),
         };
+        arguments_only();
         let status = headless::run(opts, &mut std::io::stdout().lock());
         std::process::exit(status);
     }
+    arguments_only();
     let opts = StartOptions {
         lang: cli.lang.map(|l| match l {
             LangArg::Zh => Lang::Zh,
