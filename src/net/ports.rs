@@ -591,12 +591,22 @@ mod processes {
     }
 
     pub fn pids_of(si: &SocketInfo, _owners: &HashMap<u32, Vec<u32>>) -> Vec<u32> {
-        // PID 0 is no process (the table's "not known", as under Wine).
+        listed_pids(si)
+    }
+
+    /// The PIDs the table names; 0 is no process (the table's "not
+    /// known", as under Wine).
+    pub fn listed_pids(si: &SocketInfo) -> Vec<u32> {
         si.associated_pids
             .iter()
             .copied()
             .filter(|p| *p != 0)
             .collect()
+    }
+
+    /// Sockets carry no inode here.
+    pub fn inode_of(_si: &SocketInfo) -> Option<u32> {
+        None
     }
 
     pub fn uid_of(_si: &SocketInfo) -> Option<u32> {
