@@ -393,8 +393,10 @@ pub struct PortWatch {
 }
 
 /// How often a shown pane is read again (less often where one reading
-/// takes more than a hundredth of that).
+/// takes more than a hundredth of that, down to [`REFRESH_SLOWEST`]).
 pub const REFRESH: Duration = Duration::from_secs(1);
+/// The longest a shown pane waits for its next reading.
+pub const REFRESH_SLOWEST: Duration = Duration::from_secs(4);
 
 impl PortWatch {
     /// Starts the thread (reading at once); `wake` is called after each
@@ -431,9 +433,11 @@ impl PortWatch {
                             wake();
                         }
                     }
-                    // At most a hundredth of a core: on a machine with
-                    // very many sockets, readings come less often.
-                    std::thread::park_timeout(REFRESH.max(began.elapsed() * 100));
+                    // About a hundredth of a core at most: on a machine
+                    // with very many sockets, readings come less often,
+                    // but at least every few seconds.
+                    let wait = (began.elapsed() * 100).clamp(REFRESH, REFRESH_SLOWEST);
+                    std::thread::park_timeout(wait);
                 }
             })?;
         Ok(PortWatch {
