@@ -4,7 +4,9 @@
 #   assets/screenshot.png     a TCP server and its Modbus client, side by side
 #   docs/img/screenshot-zh.png  the same in Chinese
 #   docs/img/ports.png        the Ports pane below the sessions
-# Needs (Debian/Ubuntu): xvfb openbox xdotool imagemagick python3.
+#   assets/screenshot-windows.png  the Windows build under Wine (with NETPAL_EXE)
+# Needs (Debian/Ubuntu): xvfb openbox xdotool imagemagick python3; for the
+# Windows picture also wine64 and gcc-mingw-w64-x86-64.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -89,3 +91,43 @@ start --lang en --open tcp-server:127.0.0.1:5020 --open tcp-client:127.0.0.1:502
 xdotool mousemove 465 31 click 1
 sleep 2.5
 shot docs/img/ports.png
+
+# The Windows build under Wine, with NETPAL_EXE naming its netpal.exe (e.g.
+# target/x86_64-pc-windows-gnu/release/netpal.exe): a TCP server in Chinese
+# that a client on the same machine sent 你好 (assets/screenshot-windows.png).
+if [ -n "${NETPAL_EXE:-}" ]; then
+    pkill -f "$bin" || true
+    sleep 1
+    WINEPREFIX="$(tests/windows/wine-setup.sh)"
+    export WINEPREFIX WINEDEBUG=-all
+    wine="$(command -v wine64 || echo /usr/lib/wine/wine64)"
+    "$wine" "$(realpath "$NETPAL_EXE")" --lang zh --open tcp-server:127.0.0.1:5021 >/dev/null 2>&1 &
+    win=""
+    for _ in $(seq 300); do
+        win="$(xdotool search --name 'NetPal' 2>/dev/null | head -n1 || true)"
+        [ -n "$win" ] && break
+        sleep 0.1
+    done
+    [ -n "$win" ] || { echo "no window from the Windows build" >&2; exit 1; }
+    xdotool windowmove "$win" 0 0 windowsize "$win" 1100 740
+    sleep 4
+    # The client stays connected while the picture is taken.
+    (python3 - <<'PY'
+import socket, time
+for _ in range(50):
+    try:
+        s = socket.create_connection(("127.0.0.1", 5021), timeout=1)
+        break
+    except OSError:
+        time.sleep(0.2)
+s.sendall("你好".encode("utf-8"))
+time.sleep(6)
+s.close()
+PY
+    ) &
+    sleep 3
+    import -window root -crop 1105x747+0+0 "$work/win.png"
+    convert "$work/win.png" -colors 128 assets/screenshot-windows.png
+    echo "wrote assets/screenshot-windows.png"
+    "$(dirname "$wine")/wineserver" -k 2>/dev/null || true
+fi
