@@ -214,8 +214,7 @@ impl PortReader {
                     .any(|p| !self.names.contains_key(p) && !self.nameless.contains(p))
         });
         if unknown || !self.looked {
-            self.owners = processes::owners();
-            self.names = processes::names();
+            (self.owners, self.names) = processes::look();
             self.looked = true;
             self.nameless.clear();
             for (_, si) in &infos {
@@ -494,12 +493,14 @@ mod processes {
         )?))
     }
 
-    /// Each socket inode to the processes that have it open (only the
-    /// processes this user may look into).
-    pub fn owners() -> HashMap<u32, Vec<u32>> {
-        let mut map: HashMap<u32, Vec<u32>> = HashMap::new();
+    /// One walk over `/proc`: each socket inode to the processes that
+    /// have it open, and each process's name (`/proc/PID/comm`); only the
+    /// processes this user may look into.
+    pub fn look() -> (HashMap<u32, Vec<u32>>, HashMap<u32, String>) {
+        let mut owners: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut names = HashMap::new();
         let Ok(dir) = std::fs::read_dir("/proc") else {
-            return map;
+            return (owners, names);
         };
         for entry in dir.flatten() {
             let Some(pid) = entry
@@ -509,6 +510,9 @@ mod processes {
             else {
                 continue;
             };
+            if let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+                names.insert(pid, comm.trim_end().to_string());
+            }
             let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
                 continue;
             };
@@ -524,13 +528,13 @@ mod processes {
                 else {
                     continue;
                 };
-                let pids = map.entry(inode).or_default();
+                let pids = owners.entry(inode).or_default();
                 if !pids.contains(&pid) {
                     pids.push(pid);
                 }
             }
         }
-        map
+        (owners, names)
     }
 
     pub fn pids_of(si: &SocketInfo, owners: &HashMap<u32, Vec<u32>>) -> Vec<u32> {
@@ -551,27 +555,6 @@ mod processes {
     pub fn uid_of(si: &SocketInfo) -> Option<u32> {
         Some(si.uid)
     }
-
-    /// Each process's name (`/proc/PID/comm`).
-    pub fn names() -> HashMap<u32, String> {
-        let mut map = HashMap::new();
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return map;
-        };
-        for entry in dir.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) {
-                map.insert(pid, comm.trim_end().to_string());
-            }
-        }
-        map
-    }
 }
 
 /// The processes on Windows: the tables name each socket's PID; names
@@ -590,8 +573,9 @@ mod processes {
         Ok(Box::new(netstat2::iterate_sockets_info(families, flags)?))
     }
 
-    pub fn owners() -> HashMap<u32, Vec<u32>> {
-        HashMap::new()
+    /// No inodes to own here; the processes' names.
+    pub fn look() -> (HashMap<u32, Vec<u32>>, HashMap<u32, String>) {
+        (HashMap::new(), names())
     }
 
     pub fn pids_of(si: &SocketInfo, _owners: &HashMap<u32, Vec<u32>>) -> Vec<u32> {
