@@ -10,14 +10,17 @@ use egui::{Align, Color32, Layout, RichText, TextEdit};
 use egui_extras::{Column, TableBuilder};
 use std::time::Instant;
 
-const COLUMNS: [SortBy; 7] = [
-    SortBy::Proto,
-    SortBy::Local,
-    SortBy::Remote,
-    SortBy::State,
-    SortBy::Local,
-    SortBy::Pid,
-    SortBy::Process,
+/// What each column title sorts by (the ephemeral mark and the actions
+/// sort by nothing).
+const COLUMNS: [Option<SortBy>; 8] = [
+    Some(SortBy::Proto),
+    Some(SortBy::Local),
+    Some(SortBy::Remote),
+    Some(SortBy::State),
+    None,
+    Some(SortBy::Pid),
+    Some(SortBy::Process),
+    None,
 ];
 
 /// The pane, in the bottom panel the workspace gives it.
@@ -86,10 +89,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     table
         .header(row_h + 2.0, |mut header| {
             for (i, title) in titles.iter().enumerate() {
-                header.col(|ui| match COLUMNS.get(i) {
-                    // The ephemeral mark sorts with the local address.
-                    Some(by) if i != 4 => {
-                        let arrow = match (sorted_by == *by, ascending) {
+                header.col(|ui| match COLUMNS.get(i).copied().flatten() {
+                    Some(by) => {
+                        let arrow = match (sorted_by == by, ascending) {
                             (true, true) => " ↑",
                             (true, false) => " ↓",
                             _ => "",
@@ -103,7 +105,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                             )
                             .clicked()
                         {
-                            sort_click = Some(*by);
+                            sort_click = Some(by);
                         }
                     }
                     _ => {
